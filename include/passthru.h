@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libpassthru: the host side of VM device passthrough.
+ *
+ * Conventions, for every function below:
+ * - Functions returning int return 0 (or a non-negative value) on success and a negative
+ *   errno on failure. Output parameters named ret* are written only on success.
+ * - Objects are opaque and reference counted: *_ref() returns its argument, *_unref()
+ *   drops a reference, accepts NULL and returns NULL.
+ * - Every object belongs to the context it was made from and keeps it alive. A context
+ *   and its objects may be used from one thread at a time; different contexts are
+ *   independent and may be used from different threads.
+ * - Getters returning const char * or string arrays hand out borrowed memory owned by the
+ *   object they were called on, valid until that object is released. NULL means
+ *   "not known" or "not present"; string arrays are NULL-terminated and never NULL.
+ * - The library never prints and never exits; diagnostics go to the context's log
+ *   function (stderr at LOG_ERR and above by default, nothing below).
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* Context                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+struct passthru_ctx;
+
+/*
+ * Creates a context whose host access is rooted at sysroot: every path the library reads or
+ * writes under /sys, /proc, /dev, /etc, /run and /lib/modules is taken below it. NULL means
+ * $PASSTHRU_SYSROOT when set, else "/". Fails with -ENOENT or -ENOTDIR when the root is not a
+ * directory.
+ */
+int passthru_ctx_new(const char *sysroot, struct passthru_ctx **ret);
+struct passthru_ctx *passthru_ctx_ref(struct passthru_ctx *ctx);
+struct passthru_ctx *passthru_ctx_unref(struct passthru_ctx *ctx);
+
+/* The root directory, as an absolute path without a trailing slash ("/" for the real host). */
+const char *passthru_ctx_get_sysroot(const struct passthru_ctx *ctx);
+
+/*
+ * The kernel release of the (rooted) host, read once from /proc/sys/kernel/osrelease.
+ * NULL when it cannot be read. Owned by the context.
+ */
+const char *passthru_ctx_get_kernel_release(struct passthru_ctx *ctx);
+
+/* priority is a syslog priority (LOG_ERR ... LOG_DEBUG). */
+typedef void (*passthru_log_fn)(void *userdata, int priority, const char *file, int line,
+				const char *fn, const char *format, va_list args);
+void passthru_ctx_set_log_fn(struct passthru_ctx *ctx, passthru_log_fn fn, void *userdata);
+void passthru_ctx_set_log_priority(struct passthru_ctx *ctx, int priority);
+int passthru_ctx_get_log_priority(const struct passthru_ctx *ctx);
+
+/* ------------------------------------------------------------------------------------------ */
+/* PCI                                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Length of a full PCI address "DDDD:BB:DD.F" without its NUL. */
+#define PASSTHRU_PCI_ADDRESS_LEN 12
+
+/*
+ * Parses a PCI address as a user writes it, "0000:42:00.0" or "42:00.0" (domain 0), in any
+ * case, and writes the canonical lower-case form "0000:42:00.0" to ret.
+ * Returns -EINVAL for anything else.
+ */
+int passthru_pci_address_parse(const char *text, char ret[PASSTHRU_PCI_ADDRESS_LEN + 1]);
+
+struct passthru_pci_device;
+struct passthru_pci_list;
+
+/*
+ * Reads every PCI function of the host, sorted by address. A device that vanishes during
+ * the scan is left out; a device with unreadable or garbage attributes is kept with what
+ * could be read (see passthru_pci_device_get_problems()).
+ */
+int passthru_pci_scan(struct passthru_ctx *ctx, struct passthru_pci_list **ret);
+struct passthru_pci_list *passthru_pci_list_ref(struct passthru_pci_list *list);
+struct passthru_pci_list *passthru_pci_list_unref(struct passthru_pci_list *list);
+size_t passthru_pci_list_count(const struct passthru_pci_list *list);
+/* Borrowed; valid while the list lives. */
+struct passthru_pci_device *passthru_pci_list_get(const struct passthru_pci_list *list,
+						  size_t index);
+/* address in any form passthru_pci_address_parse() accepts; NULL when absent. Borrowed. */
+struct passthru_pci_device *passthru_pci_list_find(const struct passthru_pci_list *list,
+						   const char *address);
+
+/*
+ * Reads one PCI function. Returns -EINVAL for a malformed address and -ENODEV when the host
+ * has no such function.
+ */
+int passthru_pci_device_new(struct passthru_ctx *ctx, const char *address,
+			    struct passthru_pci_device **ret);
+struct passthru_pci_device *passthru_pci_device_ref(struct passthru_pci_device *dev);
+struct passthru_pci_device *passthru_pci_device_unref(struct passthru_pci_device *dev);
+
+/* "0000:42:00.0". */
+const char *passthru_pci_device_get_address(struct passthru_pci_device *dev);
+
+/* Identity. Each returns -ENODATA when the value could not be read. */
+int passthru_pci_device_get_vendor_id(struct passthru_pci_device *dev, uint16_t *ret);
+int passthru_pci_device_get_device_id(struct passthru_pci_device *dev, uint16_t *ret);
+int passthru_pci_device_get_subsystem_vendor_id(struct passthru_pci_device *dev, uint16_t *ret);
+int passthru_pci_device_get_subsystem_device_id(struct passthru_pci_device *dev, uint16_t *ret);
+/* 24 bits: base class, subclass, prog-if, as the sysfs "class" attribute. */
+int passthru_pci_device_get_class(struct passthru_pci_device *dev, uint32_t *ret);
+int passthru_pci_device_get_revision(struct passthru_pci_device *dev, uint8_t *ret);
+
+/* Names from the pci.ids database; NULL when unknown. */
+const char *passthru_pci_device_get_vendor_name(struct passthru_pci_device *dev);
+const char *passthru_pci_device_get_device_name(struct passthru_pci_device *dev);
+const char *passthru_pci_device_get_subsystem_name(struct passthru_pci_device *dev);
+/* The subclass name ("VGA compatible controller"), else the base class name. */
+const char *passthru_pci_device_get_class_name(struct passthru_pci_device *dev);
+const char *passthru_pci_device_get_prog_if_name(struct passthru_pci_device *dev);
+
+/*
+ * The passthrough type: the name of the first matching custom type rule, else
+ * "GPU-VGA" (class 0300), "GPU-HPC" (0302, or 0380 for vendors 10de and 1002), "NIC" (02xx),
+ * "NVME" (010802) or "PCI".
+ */
+const char *passthru_pci_device_get_type(struct passthru_pci_device *dev);
+
+/* The bound driver, NULL when none. */
+const char *passthru_pci_device_get_driver(struct passthru_pci_device *dev);
+/* Kernel modules able to drive the device (modalias lookup in the host's module index). */
+const char *const *passthru_pci_device_get_modules(struct passthru_pci_device *dev);
+
+/* -ENOENT when the device is in no IOMMU group (IOMMU off). */
+int passthru_pci_device_get_iommu_group(struct passthru_pci_device *dev, int *ret);
+/* Addresses of every function in the device's IOMMU group, itself included; sorted. */
+const char *const *passthru_pci_device_get_iommu_group_members(struct passthru_pci_device *dev);
+
+/* The kernel's value; -1 means no NUMA affinity. -ENODATA when unreadable. */
+int passthru_pci_device_get_numa_node(struct passthru_pci_device *dev, int *ret);
+bool passthru_pci_device_is_boot_vga(struct passthru_pci_device *dev);
+/* True for PCI-to-PCI and other bridges (header type 1 or 2, or class 06xx other than host). */
+bool passthru_pci_device_is_bridge(struct passthru_pci_device *dev);
+
+/* SR-IOV. The counts return -ENOENT for a device that is not a PF. */
+int passthru_pci_device_get_sriov_totalvfs(struct passthru_pci_device *dev, unsigned *ret);
+int passthru_pci_device_get_sriov_numvfs(struct passthru_pci_device *dev, unsigned *ret);
+/* The PF's address for a VF, else NULL. */
+const char *passthru_pci_device_get_physfn(struct passthru_pci_device *dev);
+/* Addresses of a PF's current VFs, in VF index order. */
+const char *const *passthru_pci_device_get_vfs(struct passthru_pci_device *dev);
+
+/* Reset methods the kernel offers ("flr", "pm", "bus", ...), from reset_method. */
+const char *const *passthru_pci_device_get_reset_methods(struct passthru_pci_device *dev);
+
+/* PCIe link as the kernel prints it ("8.0 GT/s PCIe", "16"); NULL when not PCIe. */
+const char *passthru_pci_device_get_current_link_speed(struct passthru_pci_device *dev);
+const char *passthru_pci_device_get_current_link_width(struct passthru_pci_device *dev);
+const char *passthru_pci_device_get_max_link_speed(struct passthru_pci_device *dev);
+const char *passthru_pci_device_get_max_link_width(struct passthru_pci_device *dev);
+
+/*
+ * Problems met while reading the device, one line each ("numa_node: invalid value \"zzz\""),
+ * for attributes that were unreadable or held garbage.
+ */
+const char *const *passthru_pci_device_get_problems(struct passthru_pci_device *dev);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Custom device types                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * Rules live in /etc/passthru/types.d/ *.conf, one per line: "NAME VENDOR:DEVICE" or
+ * "NAME VENDOR:DEVICE:SUBVENDOR:SUBDEVICE" (4 hex digits each). '#' starts a comment.
+ */
+
+/* (declarations added by the custom types implementation) */
+
+/* ------------------------------------------------------------------------------------------ */
+/* USB                                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+struct passthru_usb_device;
+struct passthru_usb_list;
+
+/* Every USB device (root hubs included), sorted by bus then port path. */
+int passthru_usb_scan(struct passthru_ctx *ctx, struct passthru_usb_list **ret);
+struct passthru_usb_list *passthru_usb_list_ref(struct passthru_usb_list *list);
+struct passthru_usb_list *passthru_usb_list_unref(struct passthru_usb_list *list);
+size_t passthru_usb_list_count(const struct passthru_usb_list *list);
+struct passthru_usb_device *passthru_usb_list_get(const struct passthru_usb_list *list,
+						  size_t index);
+/* By port path ("1-2.3", "usb1" for a root hub); NULL when absent. Borrowed. */
+struct passthru_usb_device *passthru_usb_list_find(const struct passthru_usb_list *list,
+						   const char *port);
+
+/* -EINVAL for a malformed port path, -ENODEV when absent. */
+int passthru_usb_device_new(struct passthru_ctx *ctx, const char *port,
+			    struct passthru_usb_device **ret);
+struct passthru_usb_device *passthru_usb_device_ref(struct passthru_usb_device *dev);
+struct passthru_usb_device *passthru_usb_device_unref(struct passthru_usb_device *dev);
+
+/* The kernel's name: "1-2.3", stable across re-plug into the same port; "usb1" for root hubs. */
+const char *passthru_usb_device_get_port(struct passthru_usb_device *dev);
+int passthru_usb_device_get_busnum(struct passthru_usb_device *dev, unsigned *ret);
+int passthru_usb_device_get_devnum(struct passthru_usb_device *dev, unsigned *ret);
+int passthru_usb_device_get_vendor_id(struct passthru_usb_device *dev, uint16_t *ret);
+int passthru_usb_device_get_product_id(struct passthru_usb_device *dev, uint16_t *ret);
+/* bDeviceClass. */
+int passthru_usb_device_get_class(struct passthru_usb_device *dev, uint8_t *ret);
+/* From usb.ids (udev hwdb); NULL when unknown. */
+const char *passthru_usb_device_get_vendor_name(struct passthru_usb_device *dev);
+const char *passthru_usb_device_get_product_name(struct passthru_usb_device *dev);
+/* The device's own strings; NULL when it has none. */
+const char *passthru_usb_device_get_manufacturer(struct passthru_usb_device *dev);
+const char *passthru_usb_device_get_product(struct passthru_usb_device *dev);
+const char *passthru_usb_device_get_serial(struct passthru_usb_device *dev);
+/* Negotiated speed in Mbit/s as the kernel prints it ("480", "1.5"). */
+const char *passthru_usb_device_get_speed(struct passthru_usb_device *dev);
+bool passthru_usb_device_is_hub(struct passthru_usb_device *dev);
+bool passthru_usb_device_is_root_hub(struct passthru_usb_device *dev);
+/* Drivers bound to the device's interfaces, without duplicates, in interface order. */
+const char *const *passthru_usb_device_get_drivers(struct passthru_usb_device *dev);
+const char *const *passthru_usb_device_get_problems(struct passthru_usb_device *dev);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Serial ports                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+struct passthru_serial_port;
+struct passthru_serial_list;
+
+/*
+ * Every real serial port: ttyS* whose UART type is not 0 (type 0 is a phantom the 8250
+ * driver registers without hardware), and USB serial ports (ttyUSB*, ttyACM*). Sorted by name.
+ */
+int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret);
+struct passthru_serial_list *passthru_serial_list_ref(struct passthru_serial_list *list);
+struct passthru_serial_list *passthru_serial_list_unref(struct passthru_serial_list *list);
+size_t passthru_serial_list_count(const struct passthru_serial_list *list);
+struct passthru_serial_port *passthru_serial_list_get(const struct passthru_serial_list *list,
+						      size_t index);
+/* By "/dev/ttyS1" or "ttyS1"; NULL when absent. Borrowed. */
+struct passthru_serial_port *passthru_serial_list_find(const struct passthru_serial_list *list,
+						       const char *path);
+
+/* name is "/dev/ttyS1" or "ttyS1". -EINVAL when malformed, -ENODEV when absent or phantom. */
+int passthru_serial_port_new(struct passthru_ctx *ctx, const char *name,
+			     struct passthru_serial_port **ret);
+struct passthru_serial_port *passthru_serial_port_ref(struct passthru_serial_port *port);
+struct passthru_serial_port *passthru_serial_port_unref(struct passthru_serial_port *port);
+
+/* "/dev/ttyS1". */
+const char *passthru_serial_port_get_path(struct passthru_serial_port *port);
+/* "ttyS1". */
+const char *passthru_serial_port_get_name(struct passthru_serial_port *port);
+/* True when the port is a host console (console= on the kernel command line). */
+bool passthru_serial_port_is_console(struct passthru_serial_port *port);
+/* I/O port base; -ENOENT for memory-mapped and USB ports. */
+int passthru_serial_port_get_io_port(struct passthru_serial_port *port, unsigned *ret);
+int passthru_serial_port_get_irq(struct passthru_serial_port *port, unsigned *ret);
+/* The 8250 UART type number (4 = 16550A); -ENOENT for USB ports. */
+int passthru_serial_port_get_uart_type(struct passthru_serial_port *port, unsigned *ret);
+/* The port path of the USB device behind a USB serial port, else NULL. */
+const char *passthru_serial_port_get_usb_port(struct passthru_serial_port *port);
+/* The driver of the port's device ("serial8250", "ftdi_sio", "cdc_acm"); NULL when unknown. */
+const char *passthru_serial_port_get_driver(struct passthru_serial_port *port);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Library-private declarations shared by the files of lib/. */
+#pragma once
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "passthru.h"
+
+#define _public_ __attribute__((visibility("default")))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _unused_ __attribute__((unused))
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cleanup                                                                                    */
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+static inline void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+void strv_free(char **v);
+static inline void strv_freep(char ***v)
+{
+	strv_free(*v);
+}
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+/* Hands a pointer over: returns it and leaves NULL (or -1 for fds) behind. */
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _p = (p);                                                            \
+		(p) = NULL;                                                                        \
+		_p;                                                                                \
+	})
+#define TAKE_FD(fd)                                                                                \
+	({                                                                                         \
+		int _fd = (fd);                                                                    \
+		(fd) = -1;                                                                         \
+		_fd;                                                                               \
+	})
+
+/* A device that disappears while we look at it is a race the kernel makes inherent. */
+static inline bool errno_is_vanished(int r)
+{
+	return r == -ENOENT || r == -ENODEV || r == -ENXIO;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* String vectors (NULL-terminated, heap-owned)                                               */
+
+#define STRV_FOREACH(s, v) for (char **s = (v); s && *s; s++)
+size_t strv_length(char *const *v);
+/* Appends a copy of s. */
+int strv_push(char ***v, const char *s);
+/* Appends s itself, taking ownership (freed on failure too). */
+int strv_consume(char ***v, char *s);
+bool strv_contains(char *const *v, const char *s);
+void strv_sort(char **v);
+/* A static empty vector for getters that must not return NULL. */
+extern const char *const strv_empty[];
+
+/* ------------------------------------------------------------------------------------------ */
+/* Context                                                                                    */
+
+/*
+ * Lazily created per-context state of the other parts of the library (names database,
+ * module index, custom types). Each slot has its owner's destructor.
+ */
+enum ctx_slot {
+	CTX_SLOT_PCI_NAMES,
+	CTX_SLOT_USB_NAMES,
+	CTX_SLOT_KMOD,
+	CTX_SLOT_TYPES,
+	CTX_SLOT_CONSOLES,
+	_CTX_SLOT_MAX,
+};
+
+void *ctx_slot_get(struct passthru_ctx *ctx, enum ctx_slot slot);
+void ctx_slot_set(struct passthru_ctx *ctx, enum ctx_slot slot, void *data, void (*destroy)(void *));
+
+void ctx_log(struct passthru_ctx *ctx, int priority, const char *file, int line, const char *fn,
+	     const char *format, ...) _printf_(6, 7);
+
+#define ctx_log_cond(ctx, prio, ...)                                                               \
+	do {                                                                                       \
+		if (passthru_ctx_get_log_priority(ctx) >= (prio))                                  \
+			ctx_log(ctx, prio, __FILE__, __LINE__, __func__, __VA_ARGS__);             \
+	} while (0)
+#define log_debug(ctx, ...) ctx_log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
+#define log_info(ctx, ...) ctx_log_cond(ctx, LOG_INFO, __VA_ARGS__)
+#define log_err(ctx, ...) ctx_log_cond(ctx, LOG_ERR, __VA_ARGS__)
+
+/* ------------------------------------------------------------------------------------------ */
+/* Rooted host access (sysroot.c): the only code that turns a host path into a real one.      */
+/* Every `path` below is an absolute host path ("/sys/bus/pci/devices"); it is resolved      */
+/* below the context's root. Every fd is O_CLOEXEC.                                           */
+
+/* The real path of a host path, for libraries that want a path string. */
+int root_path(struct passthru_ctx *ctx, const char *path, char **ret);
+int root_open(struct passthru_ctx *ctx, const char *path, int flags, mode_t mode);
+/* Opens a directory (following symlinks) as an O_DIRECTORY fd. */
+int root_open_dir(struct passthru_ctx *ctx, const char *path);
+int root_opendir(struct passthru_ctx *ctx, const char *path, DIR **ret);
+int root_read_file(struct passthru_ctx *ctx, const char *path, char **ret, size_t *ret_len);
+int root_readlink(struct passthru_ctx *ctx, const char *path, char **ret);
+bool root_exists(struct passthru_ctx *ctx, const char *path);
+
+/*
+ * Replaces a host file atomically: writes a temporary file beside it, fsyncs, renames over
+ * the original and fsyncs the directory. Creates missing parent directories (0755).
+ */
+int root_write_file_atomic(struct passthru_ctx *ctx, const char *path, const void *data,
+			   size_t len, mode_t mode);
+int root_unlink(struct passthru_ctx *ctx, const char *path);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Attribute access relative to an open directory (sysfs device dirs).                        */
+
+/* Largest attribute we accept; sysfs attributes are at most a page, config space 4096. */
+#define ATTR_MAX_SIZE 65536
+
+/*
+ * Reads a whole attribute as a NUL-terminated string with trailing newlines removed.
+ * -EFBIG when larger than ATTR_MAX_SIZE, -EBADMSG when it holds a NUL byte.
+ */
+int attr_read_at(int dirfd, const char *name, char **ret);
+/* Reads at most size bytes; returns the count read. */
+ssize_t attr_read_raw_at(int dirfd, const char *name, void *buf, size_t size);
+/* Reads a symlink. */
+int attr_readlink_at(int dirfd, const char *name, char **ret);
+/* The last component of a symlink's target ("../../bus/pci/drivers/e1000e" -> "e1000e"). */
+int attr_link_basename_at(int dirfd, const char *name, char **ret);
+/* Strict numbers: the whole attribute must parse ("0x8086", "-1", "16"). -EBADMSG if not. */
+int attr_read_hex_at(int dirfd, const char *name, uint64_t max, uint64_t *ret);
+int attr_read_long_at(int dirfd, const char *name, long min, long max, long *ret);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Strict parsers (parse.c); each has a fuzz target.                                          */
+
+/* "0x8086" or "8086" (hex, optional 0x), no sign, no trailing junk; value <= max. */
+int parse_hex(const char *s, uint64_t max, uint64_t *ret);
+/* Decimal with optional sign, no trailing junk, within [min, max]. */
+int parse_long(const char *s, long min, long max, long *ret);
+/* Removes trailing whitespace in place. */
+char *strip_trailing(char *s);
+/* Copies at most a printable, escaped rendition of s (for messages about garbage values). */
+char *escape_for_message(const char *s, size_t max_len);

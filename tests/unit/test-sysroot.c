@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Rooted access and strict parsing against a throwaway root. */
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+#include "test.h"
+
+static char root[] = "/tmp/passthru-test-sysroot-XXXXXX";
+
+static void put(const char *rel, const char *content)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fputs(content, f);
+	fclose(f);
+}
+
+static void test_parsers(void)
+{
+	uint64_t u;
+	long l;
+
+	CHECK_INT(parse_hex("0x8086", 0xffff, &u), 0);
+	CHECK_INT(u, 0x8086);
+	CHECK_INT(parse_hex("10DE", 0xffff, &u), 0);
+	CHECK_INT(u, 0x10de);
+	CHECK_INT(parse_hex("0x10000", 0xffff, &u), -ERANGE);
+	CHECK_INT(parse_hex("0x", 0xffff, &u), -EBADMSG);
+	CHECK_INT(parse_hex("", 0xffff, &u), -EBADMSG);
+	CHECK_INT(parse_hex("zzz", 0xffff, &u), -EBADMSG);
+	CHECK_INT(parse_hex("0x80 86", 0xffff, &u), -EBADMSG);
+	CHECK_INT(parse_hex("ffffffffffffffff", UINT64_MAX, &u), 0);
+	CHECK(u == UINT64_MAX);
+	CHECK_INT(parse_hex("10000000000000000", UINT64_MAX, &u), -ERANGE);
+
+	CHECK_INT(parse_long("-1", -1, 1024, &l), 0);
+	CHECK_INT(l, -1);
+	CHECK_INT(parse_long("-2", -1, 1024, &l), -ERANGE);
+	CHECK_INT(parse_long("12a", -1, 1024, &l), -EBADMSG);
+	CHECK_INT(parse_long("-", -1, 1024, &l), -EBADMSG);
+	CHECK_INT(parse_long("-9223372036854775808", LONG_MIN, LONG_MAX, &l), 0);
+	CHECK(l == LONG_MIN);
+	CHECK_INT(parse_long("9223372036854775808", LONG_MIN, LONG_MAX, &l), -ERANGE);
+}
+
+static void test_rooted(void)
+{
+	struct passthru_ctx *ctx = NULL;
+	_cleanup_free_ char *s = NULL, *link = NULL;
+	char path[4096];
+	int fd;
+
+	CHECK(mkdtemp(root) != NULL);
+	snprintf(path, sizeof(path), "%s/proc", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/proc/sys", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/proc/sys/kernel", root);
+	mkdir(path, 0755);
+	put("proc/sys/kernel/osrelease", "6.1.0-56-amd64\n");
+	put("hostfile", "inside\n");
+	/* An absolute link must resolve inside the root, never on the machine running the test. */
+	snprintf(path, sizeof(path), "%s/abs", root);
+	CHECK(symlink("/hostfile", path) == 0);
+
+	CHECK_INT(passthru_ctx_new(root, &ctx), 0);
+	CHECK_STR(passthru_ctx_get_sysroot(ctx), root);
+	CHECK_STR(passthru_ctx_get_kernel_release(ctx), "6.1.0-56-amd64");
+
+	CHECK_INT(root_read_file(ctx, "/abs", &s, NULL), 0);
+	CHECK_STR(s, "inside\n");
+	CHECK_INT(root_readlink(ctx, "/abs", &link), 0);
+	CHECK_STR(link, "/hostfile");
+	CHECK(root_exists(ctx, "/proc/sys/kernel/osrelease"));
+	CHECK(!root_exists(ctx, "/nonexistent"));
+	CHECK_INT(root_open(ctx, "relative/path", O_RDONLY, 0), -EINVAL);
+
+	/* Atomic replace: new content, parents created, no temp file left behind. */
+	CHECK_INT(root_write_file_atomic(ctx, "/etc/passthru/types.d/a.conf", "x 8086:10d3\n", 12, 0644),
+		  0);
+	free(s);
+	s = NULL;
+	CHECK_INT(root_read_file(ctx, "/etc/passthru/types.d/a.conf", &s, NULL), 0);
+	CHECK_STR(s, "x 8086:10d3\n");
+	{
+		DIR *d = NULL;
+		struct dirent *de;
+		int entries = 0;
+
+		CHECK_INT(root_opendir(ctx, "/etc/passthru/types.d", &d), 0);
+		while (d && (de = readdir(d)))
+			if (de->d_name[0] != '.')
+				entries++;
+			else
+				CHECK(strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0);
+		if (d)
+			closedir(d);
+		CHECK_INT(entries, 1);
+	}
+
+	fd = root_open_dir(ctx, "/proc/sys/kernel");
+	CHECK(fd >= 0);
+	{
+		long l;
+		_cleanup_free_ char *rel = NULL;
+
+		put("proc/sys/kernel/num", "42\n");
+		put("proc/sys/kernel/garbage", "4\0002\n");
+		CHECK_INT(attr_read_long_at(fd, "num", 0, 100, &l), 0);
+		CHECK_INT(l, 42);
+		CHECK_INT(attr_read_at(fd, "osrelease", &rel), 0);
+		CHECK_STR(rel, "6.1.0-56-amd64");
+		CHECK_INT(attr_read_long_at(fd, "missing", 0, 100, &l), -ENOENT);
+	}
+	close(fd);
+	passthru_ctx_unref(ctx);
+}
+
+int main(void)
+{
+	test_parsers();
+	test_rooted();
+	{
+		char cmd[4200];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+		(void)!system(cmd);
+	}
+	TEST_DONE();
+}
