@@ -267,6 +267,44 @@ const char *passthru_serial_port_get_usb_port(struct passthru_serial_port *port)
 /* The driver of the port's device ("serial8250", "ftdi_sio", "cdc_acm"); NULL when unknown. */
 const char *passthru_serial_port_get_driver(struct passthru_serial_port *port);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Guards: what the host itself uses                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+enum passthru_guard_kind {
+	PASSTHRU_GUARD_MOUNT,      /* a mounted filesystem lives on a disk behind the device */
+	PASSTHRU_GUARD_SWAP,       /* active swap on it */
+	PASSTHRU_GUARD_HOLDER,     /* an LVM PV, MD or device-mapper member (holders) */
+	PASSTHRU_GUARD_ROUTE,      /* a NIC that carries a default route */
+	PASSTHRU_GUARD_ADDRESS,    /* a NIC with a host IP address */
+	PASSTHRU_GUARD_UPPER,      /* a NIC that is a slave/port of a bond, bridge or team in use */
+	PASSTHRU_GUARD_CONSOLE,    /* the boot VGA driving the console, or the console serial port */
+	PASSTHRU_GUARD_VFS_IN_USE, /* a PF whose VFs are bound or would be removed */
+};
+
+struct passthru_guard_list;
+
+/*
+ * Finds every host resource that depends on the PCI function at address (its disks, network
+ * interfaces, console, VFs). An empty list means nothing of the host's was found on it.
+ */
+int passthru_guard_check_pci(struct passthru_ctx *ctx, const char *address,
+			     struct passthru_guard_list **ret);
+/* The same for a serial port ("/dev/ttyS0" or "ttyS0"). */
+int passthru_guard_check_serial(struct passthru_ctx *ctx, const char *port,
+				struct passthru_guard_list **ret);
+struct passthru_guard_list *passthru_guard_list_ref(struct passthru_guard_list *list);
+struct passthru_guard_list *passthru_guard_list_unref(struct passthru_guard_list *list);
+size_t passthru_guard_list_count(const struct passthru_guard_list *list);
+enum passthru_guard_kind passthru_guard_list_get_kind(const struct passthru_guard_list *list,
+						      size_t index);
+/* What is in use, naming the resource: "/ is mounted from nvme0n1p2", "eth0 carries the
+ * default route via 10.0.2.2". Owned by the list. */
+const char *passthru_guard_list_get_reason(const struct passthru_guard_list *list, size_t index);
+/* The device the resource was found on ("nvme0n1", "eth0"); owned by the list. */
+const char *passthru_guard_list_get_resource(const struct passthru_guard_list *list,
+					     size_t index);
+
 #ifdef __cplusplus
 }
 #endif
