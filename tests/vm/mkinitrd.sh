@@ -20,11 +20,12 @@ cache=${PASSTHRU_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/passthru-testbed
 
 die() { echo "mkinitrd: $*" >&2; exit 1; }
 
-kdir= output= with_qemu=0 bins= extra_modules= files=
+kdir= output= with_qemu=0 bins= extra_modules= files= passthru=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kdir=$2; shift ;;
-	--passthru | --bin) bins="$bins $2"; shift ;;
+	--passthru) passthru=$(readlink -f "$2"); bins="$bins $passthru"; shift ;;
+	--bin) bins="$bins $(readlink -f "$2")"; shift ;;
 	--module) extra_modules="$extra_modules $2"; shift ;;
 	--file) files="$files $2"; shift ;;
 	--with-qemu) with_qemu=1 ;;
@@ -76,7 +77,7 @@ done)
 
 # shellcheck disable=SC2086
 key=$( {
-	echo "$rel $with_qemu $modlist $files"
+	echo "$rel $with_qemu $modlist $files $passthru"
 	cat "$0" "$here/guest-init.sh"
 	stat -L -c '%n %s %Y' "$kdir/.complete" /bin/busybox $bins $libs $data $extras
 } | sha256sum | cut -c1-16)
@@ -106,6 +107,8 @@ else
 		rm -f "$root$f"
 		cp -L "$f" "$root$f"
 	done
+	# Tests call it by name, wherever the build put it.
+	[ -n "$passthru" ] && [ ! -e "$root/usr/bin/passthru" ] && ln -s "$passthru" "$root/usr/bin/passthru"
 
 	mdir=lib/modules/$rel
 	mkdir -p "$root/$mdir"

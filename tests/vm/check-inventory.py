@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""Host side of the inventory suite: compare what `passthru list pci|usb|serial
+--json` printed in the guest with the kernel's own view (the sysfs facts and
+`lspci -nnk -D` that test-inventory.sh saved), device by device.
+
+Usage: check-inventory.py RESULTS_DIR
+
+It also asserts the guest's device mix (run-guest.sh's fixed layout), so a
+harness that lost a device fails here instead of passing on less. Each
+mismatch is printed; the exit code is 1 when there was any.
+"""
+
+import json
+import os
+import re
+import sys
+
+
+class Checker:
+    def __init__(self):
+        self.failures = 0
+
+    def fail(self, what, msg):
+        self.failures += 1
+        print(f"FAIL: {what}: {msg}")
+
+    def equal(self, what, key, got, want):
+        if got != want:
+            self.fail(what, f"{key} is {got!r}, the kernel says {want!r}")
+
+
+def read(results, name):
+    try:
+        with open(os.path.join(results, name), encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def load_facts(results):
+    """sysfs.tsv -> {kind: {name: {attr: value}}}."""
+    facts = {"pci": {}, "usb": {}, "tty": {}, "proc": {}}
+    for line in (read(results, "sysfs.tsv") or "").splitlines():
+        parts = line.split("\t", 3)
+        if len(parts) != 4:
+            continue
+        kind, name, attr, value = parts
+        facts.setdefault(kind, {}).setdefault(name, {})[attr] = value
+    return facts
+
+
+LSPCI_HEAD = re.compile(
+    r"^(?P<addr>[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) (?P<class_name>.*) "
+    r"\[(?P<class>[0-9a-f]{4})\]: (?P<names>.*) \[(?P<vid>[0-9a-f]{4}):(?P<did>[0-9a-f]{4})\]"
+    r"(?: \(rev [0-9a-f]+\))?(?: \(prog-if .*\))?$"
+)
+
+
+def parse_lspci(text):
+    """lspci -nnk -D -> {address: {class_name, names, driver, modules}}."""
+    devices = {}
+    cur = None
+    for line in text.splitlines():
+        m = LSPCI_HEAD.match(line)
+        if m:
+            cur = {
+                "class_name": m["class_name"],
+                "names": m["names"],
+                "driver": None,
+                "modules": [],
+            }
+            devices[m["addr"]] = cur
+        elif cur is not None and line.startswith("\tKernel driver in use: "):
+            cur["driver"] = line.split(": ", 1)[1]
+        elif cur is not None and line.startswith("\tKernel modules: "):
+            cur["modules"] = [s.strip() for s in line.split(": ", 1)[1].split(",")]
+    return devices
+
+
+def load_json(c, results, verb):
+    """The parsed output of `passthru list VERB --json`, or None after a failure."""
+    out, rc, err = (read(results, f"{verb}.{x}") for x in ("out", "rc", "err"))
+    if rc is None or rc.strip() != "0":
+        c.fail(f"passthru list {verb}", f"exit code {rc and rc.strip()}; stderr: {(err or '').strip()}")
+        return None
+    try:
+        doc = json.loads(out)
+    except ValueError as e:
+        c.fail(f"passthru list {verb}", f"output is not JSON ({e}): {out[:200]!r}")
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get(verb), list):
+        c.fail(f"passthru list {verb}", f'output is not {{"{verb}": [...]}}: {out[:200]!r}')
+        return None
+    return doc[verb]
+
+
+def by_key(c, verb, items, key):
+    table = {}
+    for item in items:
+        if not isinstance(item, dict) or key not in item:
+            c.fail(f"passthru list {verb}", f"entry without {key!r}: {item!r}")
+            continue
+        if item[key] in table:
+            c.fail(f"passthru list {verb}", f"{key} {item[key]!r} listed twice")
+        table[item[key]] = item
+    return table
+
+
+def hex4(v):
+    return v[2:].lower() if v.startswith("0x") else v.lower()
+
+
+def check_device_mix(c, facts, iommu):
+    """The layout run-guest.sh promises; the rest of the checks rely on it."""
+    pci, usb, tty = facts["pci"], facts["usb"], facts["tty"]
+
+    def ids(addr):
+        d = pci.get(addr, {})
+        return f"{hex4(d.get('vendor', '?'))}:{hex4(d.get('device', '?'))}"
+
+    for addr, want in (
+        ("0000:00:02.0", "8086:10d3"),
+        ("0000:00:03.0", "1b36:0010"),
+        ("0000:00:04.0", "1b36:000d"),
+        ("0000:00:06.0", "1b36:0002"),
+    ):
+        if ids(addr) != want:
+            c.fail(f"device mix {addr}", f"is {ids(addr)}, expected {want}")
+    pf = pci.get("0000:00:03.0", {})
+    vfs = [f"0000:00:03.{i}" for i in range(1, 5)]
+    if pf.get("sriov_numvfs") != "4":
+        c.fail("device mix 0000:00:03.0", f"sriov_numvfs is {pf.get('sriov_numvfs')}, expected 4")
+    for i, vf in enumerate(vfs):
+        if pf.get(f"virtfn{i}") != vf:
+            c.fail("device mix 0000:00:03.0", f"virtfn{i} is {pf.get(f'virtfn{i}')}, expected {vf}")
+        if pci.get(vf, {}).get("physfn") != "0000:00:03.0":
+            c.fail(f"device mix {vf}", "is not a VF of 0000:00:03.0")
+    gpu, audio = pci.get("0000:01:00.0", {}), pci.get("0000:01:00.1", {})
+    if not gpu.get("class", "").startswith("0x0300") or not audio.get("class", "").startswith("0x0403"):
+        c.fail("device mix 01:00", "expected a VGA controller at 01:00.0 and an audio device at 01:00.1")
+    groups = {a: d.get("iommu_group") for a, d in pci.items()}
+    if iommu == "none":
+        for a, g in groups.items():
+            if g is not None:
+                c.fail(f"device mix {a}", f"has IOMMU group {g} without an IOMMU")
+    else:
+        for a, g in groups.items():
+            # The AMD IOMMU's own function is never grouped, and QEMU's IVRS
+            # only lists the functions present at boot: the AMD-Vi driver
+            # leaves hot-added VFs without a group.
+            exempt = iommu == "amd" and (a in vfs or pci[a].get("class", "").startswith("0x0806"))
+            if g is None and not exempt:
+                c.fail(f"device mix {a}", "has no IOMMU group")
+        if groups.get("0000:01:00.0") != groups.get("0000:01:00.1"):
+            c.fail("device mix 01:00", "VGA and audio functions are not in one group")
+        vf_groups = [groups.get(v) for v in vfs if groups.get(v) is not None]
+        if len(set(vf_groups)) != len(vf_groups):
+            c.fail("device mix VFs", f"VFs share groups: {vf_groups}")
+    vf1 = pci.get("0000:00:03.1", {})
+    if "iommu_group" in vf1 and vf1.get("driver") != "vfio-pci":
+        c.fail("device mix 0000:00:03.1", "the guest did not bind this VF to vfio-pci")
+    for port in ("usb1", "1-1", "1-2", "1-3", "1-3.1"):
+        if port not in usb:
+            c.fail("device mix USB", f"{port} is missing")
+    if usb.get("1-3", {}).get("bDeviceClass") != "09":
+        c.fail("device mix USB", "1-3 is not a hub")
+    if tty.get("ttyS1", {}).get("type", "0") == "0":
+        c.fail("device mix serial", "ttyS1 is not a real UART")
+    if "ttyUSB0" not in tty:
+        c.fail("device mix serial", "the USB serial adapter has no ttyUSB0")
+
+
+def check_pci(c, facts, lspci, iommu, items):
+    sysfs = facts["pci"]
+    listed = by_key(c, "pci", items, "address")
+    for a in sorted(set(sysfs) - set(listed)):
+        c.fail(a, "in sysfs but not listed by passthru")
+    for a in sorted(set(listed) - set(sysfs)):
+        c.fail(a, "listed by passthru but not in sysfs")
+    for a in sorted(set(lspci) ^ set(sysfs)):
+        c.fail(a, "lspci and sysfs disagree on this device: the dump is incomplete")
+
+    for a in sorted(set(listed) & set(sysfs)):
+        got, k, ls = listed[a], sysfs[a], lspci.get(a, {})
+        for key, attr in (
+            ("vendor_id", "vendor"),
+            ("device_id", "device"),
+            ("subsystem_vendor_id", "subsystem_vendor"),
+            ("subsystem_device_id", "subsystem_device"),
+        ):
+            c.equal(a, key, got.get(key), k[attr][2:].lower())
+        c.equal(a, "class", got.get("class"), k["class"][2:].lower())
+        c.equal(a, "driver", got.get("driver"), k.get("driver"))
+        c.equal(a, "driver (lspci)", got.get("driver"), ls.get("driver"))
+        # lspci prints libkmod's lookup order; the set is what must agree.
+        mods = got.get("modules")
+        if not isinstance(mods, list) or sorted(mods) != sorted(ls.get("modules", [])):
+            c.fail(a, f"modules are {mods!r}, lspci -k says {ls.get('modules', [])!r}")
+        group = int(k["iommu_group"]) if "iommu_group" in k else None
+        c.equal(a, "iommu_group", got.get("iommu_group"), group)
+        if iommu == "none" and got.get("iommu_group") is not None:
+            c.fail(a, "iommu_group is not null without an IOMMU")
+        if iommu != "none" and got.get("iommu_group") is None:
+            c.fail(a, f"iommu_group is null with the {iommu} IOMMU on")
+        if "numa_node" in k:
+            c.equal(a, "numa_node", got.get("numa_node"), int(k["numa_node"]))
+        c.equal(a, "boot_vga", got.get("boot_vga"), k.get("boot_vga") == "1")
+        c.equal(a, "physfn", got.get("physfn"), k.get("physfn"))
+        want_vfs = [k[f"virtfn{i}"] for i in range(int(k.get("sriov_numvfs") or 0))]
+        c.equal(a, "vfs", got.get("vfs"), want_vfs)
+        # Names: what lspci printed from the same pci.ids/hwdb.
+        if got.get("class_name") is not None:
+            c.equal(a, "class_name", got.get("class_name"), ls.get("class_name"))
+        if got.get("vendor_name") is not None and got.get("device_name") is not None:
+            c.equal(a, "vendor_name device_name", f"{got['vendor_name']} {got['device_name']}", ls.get("names"))
+        for key in ("vendor_name", "device_name", "class_name", "type"):
+            if key not in got:
+                c.fail(a, f"no {key!r} key")
+    return listed
+
+
+def check_usb(c, facts, items):
+    sysfs = facts["usb"]
+    listed = by_key(c, "usb", items, "port")
+    # Root hubs (usbN) are part of the kernel's device list but not ports;
+    # passthru may leave them out. Every other device must be there.
+    for p in sorted(set(sysfs) - set(listed)):
+        if not p.startswith("usb"):
+            c.fail(f"USB {p}", "in sysfs but not listed by passthru")
+    for p in sorted(set(listed) - set(sysfs)):
+        c.fail(f"USB {p}", "listed by passthru but not in sysfs")
+    for p in sorted(set(listed) & set(sysfs)):
+        got, k = listed[p], sysfs[p]
+        what = f"USB {p}"
+        c.equal(what, "busnum", got.get("busnum"), int(k["busnum"]))
+        c.equal(what, "devnum", got.get("devnum"), int(k["devnum"]))
+        c.equal(what, "vendor_id", got.get("vendor_id"), k["idVendor"].lower())
+        c.equal(what, "product_id", got.get("product_id"), k["idProduct"].lower())
+        c.equal(what, "hub", got.get("hub"), k.get("bDeviceClass") == "09")
+
+
+def usb_port_of(devpath):
+    """The USB port path (1-3.1) in a resolved sysfs path, or None."""
+    ports = re.findall(r"/(\d+-[\d.]+)(?=/|$)", devpath or "")
+    return ports[-1] if ports else None
+
+
+def check_serial(c, facts, items):
+    tty = facts["tty"]
+    consoles = facts["proc"].get("consoles", {}).get("value", "")
+    console_ttys = {w.split()[0] for w in consoles.split(";") if w.strip()}
+    listed = by_key(c, "serial", items, "path")
+    want = {}
+    for t, k in tty.items():
+        if t.startswith("ttyS") and k.get("type", "0") == "0":
+            continue  # a phantom legacy port: nothing answers there
+        want[f"/dev/{t}"] = k
+    for t in sorted(set(want) - set(listed)):
+        c.fail(t, "a real port not listed by passthru")
+    for t in sorted(set(listed) - set(want)):
+        phantom = t[5:] in tty
+        c.fail(t, "a phantom port (type 0) listed by passthru" if phantom else "listed but not in sysfs")
+    for t in sorted(set(listed) & set(want)):
+        got, k = listed[t], want[t]
+        c.equal(t, "console", got.get("console"), t[5:] in console_ttys)
+        port = int(k["port"], 16) if k.get("port") else 0
+        c.equal(t, "port", got.get("port"), f"0x{port:x}" if port else None)
+        c.equal(t, "usb", got.get("usb"), usb_port_of(k.get("devpath")))
+    if listed.get("/dev/ttyS0", {}).get("console") is not True:
+        c.fail("/dev/ttyS0", "the console is not marked console=true")
+    if listed.get("/dev/ttyS1", {}).get("port") != "0x2f8":
+        c.fail("/dev/ttyS1", f"port is {listed.get('/dev/ttyS1', {}).get('port')!r}, expected '0x2f8'")
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__.strip().splitlines()[0], file=sys.stderr)
+        print("usage: check-inventory.py RESULTS_DIR", file=sys.stderr)
+        return 2
+    results = sys.argv[1]
+    c = Checker()
+    profile = json.loads(read(results, "testbed.json") or "{}")
+    iommu = profile.get("iommu")
+    facts = load_facts(results)
+    if not facts["pci"]:
+        c.fail("guest", "no sysfs facts were saved (sysfs.tsv missing or empty)")
+        return 1
+    lspci = parse_lspci(read(results, "lspci.out") or "")
+    check_device_mix(c, facts, iommu)
+
+    counts = []
+    for verb in ("pci", "usb", "serial"):
+        items = load_json(c, results, verb)
+        if items is None:
+            continue
+        if verb == "pci":
+            check_pci(c, facts, lspci, iommu, items)
+        elif verb == "usb":
+            check_usb(c, facts, items)
+        else:
+            check_serial(c, facts, items)
+        counts.append(f"{len(items)} {verb}")
+
+    where = f"kernel {profile.get('release')}, iommu {iommu}"
+    if c.failures:
+        print(f"check-inventory: {c.failures} mismatches ({where})")
+        return 1
+    print(f"check-inventory: ok: {', '.join(counts)} devices agree with the kernel ({where})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+#!/bin/sh
+# Guest side of the inventory suite: set up SR-IOV VFs, run passthru's list
+# verbs and lspci, and dump the sysfs facts check-inventory.py compares them
+# with. Everything goes to $RESULTS. Fails only when the setup itself fails;
+# judging the output is the host checker's job.
+set -u
+out=${RESULTS:?}
+pf=/sys/bus/pci/devices/0000:00:03.0
+
+# Four NVMe VFs, kept off the nvme driver so that they stay driverless; the
+# first is then bound to vfio-pci if the IOMMU gave it a group (vfio-pci
+# refuses a device without one), so both "no driver" and "vfio-pci" are seen.
+echo 0 >"$pf/sriov_drivers_autoprobe" || exit 1
+echo 4 >"$pf/sriov_numvfs" || exit 1
+if [ -e /sys/bus/pci/devices/0000:00:03.1/iommu_group ]; then
+	echo vfio-pci >/sys/bus/pci/devices/0000:00:03.1/driver_override
+	echo 0000:00:03.1 >/sys/bus/pci/drivers_probe
+fi
+
+run() {
+	name=$1
+	shift
+	"$@" >"$out/$name.out" 2>"$out/$name.err"
+	echo $? >"$out/$name.rc"
+}
+if command -v passthru >/dev/null; then
+	run pci passthru list pci --json
+	run usb passthru list usb --json
+	run serial passthru list serial --json
+else
+	echo "passthru is not in the image" >"$out/pci.err"
+fi
+run lspci lspci -nnk -D
+
+# Facts, one per line: kind <TAB> name <TAB> attribute <TAB> value. A missing
+# attribute is absent; a link's value is its target's basename. Reads use the
+# shell's read builtin: a fork per attribute costs seconds under TCG.
+fact() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4"; }
+attrs() {
+	kind=$1 name=$2 dir=$3
+	shift 3
+	for f in "$@"; do
+		[ -r "$dir/$f" ] && read -r v <"$dir/$f" 2>/dev/null && fact "$kind" "$name" "$f" "$v"
+	done
+}
+{
+	for d in /sys/bus/pci/devices/*; do
+		a=${d##*/}
+		fact pci "$a" present 1
+		attrs pci "$a" "$d" vendor device subsystem_vendor subsystem_device class numa_node \
+			boot_vga sriov_totalvfs sriov_numvfs
+		for l in "$d/driver" "$d/iommu_group" "$d/physfn" "$d"/virtfn*; do
+			[ -L "$l" ] || continue
+			t=$(readlink "$l")
+			fact pci "$a" "${l##*/}" "${t##*/}"
+		done
+	done
+	for d in /sys/bus/usb/devices/*; do
+		# Interfaces (1-3:1.0) have no devnum; devices and root hubs do.
+		[ -r "$d/devnum" ] || continue
+		attrs usb "${d##*/}" "$d" busnum devnum idVendor idProduct bDeviceClass maxchild \
+			manufacturer product serial
+	done
+	for d in /sys/class/tty/ttyS* /sys/class/tty/ttyUSB* /sys/class/tty/ttyACM*; do
+		[ -e "$d" ] || continue
+		t=${d##*/}
+		fact tty "$t" present 1
+		attrs tty "$t" "$d" type port iomem_base irq
+		# The resolved path names the PCI function or USB port behind the tty.
+		[ -L "$d/device" ] && fact tty "$t" devpath "$(readlink -f "$d/device")"
+	done
+	fact proc cmdline value "$(cat /proc/cmdline)"
+	fact proc osrelease value "$(cat /proc/sys/kernel/osrelease)"
+	fact proc consoles value "$(tr '\n' ';' </proc/consoles)"
+} >"$out/sysfs.tsv"
+exit 0
