@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Turn bench/run.sh's raw results into the markdown of docs/BENCHMARKS.md.
+
+Inputs: hyperfine's JSON export, `strace -c -f` summaries (strace-<tool>.txt in
+--strace-dir), the floor's and lspci's output and passthru's JSON, which is
+checked against the floor (ids, class, NUMA node, driver, group) and against
+the tree's physfn links.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import subprocess
+
+TARGET_VS_LSPCI = 5.0     # passthru at least this many times faster than lspci -nnk
+TARGET_VS_FLOOR = 1.5     # and at most this many times slower than the floor
+
+ADDR = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
+
+
+def sh(*cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine(root):
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = ""
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem = "%.1f GiB" % (int(line.split()[1]) / 1048576)
+    fstype = sh("df", "--output=fstype", root).split()[-1:] or ["?"]
+    return [
+        ("CPU", "%s, nproc %d" % (model or "unknown", os.cpu_count())),
+        ("Memory", mem),
+        ("Kernel", os.uname().release),
+        ("Tree", "%s (%s, warm page cache)" % (root, fstype[0])),
+        ("lspci", sh("lspci", "--version")),
+        ("hyperfine", sh("hyperfine", "--version")),
+    ]
+
+
+def parse_strace(path):
+    """strace -c table -> ({syscall: calls}, total calls)."""
+    calls, total = {}, 0
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) < 5 or not fields[3].isdigit():
+                continue
+            if fields[-1] == "total":
+                total = int(fields[3])
+            else:
+                calls[fields[-1]] = int(fields[3])
+    return calls, total
+
+
+def strace_table(strace_dir, names):
+    groups = [
+        ("open", ("openat", "open")),
+        ("read", ("read", "pread64")),
+        ("readlink", ("readlinkat", "readlink")),
+        ("close", ("close",)),
+        ("stat", ("newfstatat", "fstat", "statx", "stat", "lstat")),
+        ("getdents64", ("getdents64",)),
+    ]
+    rows = []
+    for name in names:
+        path = os.path.join(strace_dir, "strace-%s.txt" % name.split()[0])
+        if not os.path.exists(path):
+            continue
+        calls, total = parse_strace(path)
+        cells, seen = [], 0
+        for _, members in groups:
+            n = sum(calls.get(m, 0) for m in members)
+            seen += n
+            cells.append(str(n))
+        rows.append("| %s | %d | %s | %d |" % (name, total, " | ".join(cells), total - seen))
+    head = "| tool | total | %s | other |" % " | ".join(g for g, _ in groups)
+    sep = "|---" * (len(groups) + 3) + "|"
+    return [head, sep] + rows
+
+
+def count_lspci(path):
+    with open(path) as f:
+        return sum(1 for line in f if re.match(r"^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] ", line))
+
+
+def load_floor(path):
+    truth = {}
+    with open(path) as f:
+        for line in f:
+            addr, ids, cls, numa, drv, grp = line.split()
+            v, d = ids.split(":")
+            truth[addr] = {
+                "vendor": int(v, 16), "device": int(d, 16), "class": int(cls, 16),
+                "numa": int(numa[5:]), "driver": None if drv == "driver=-" else drv[7:],
+                "group": None if grp == "group=-" else int(grp[6:]),
+            }
+    return truth
+
+
+def device_objects(doc):
+    """Find the list of PCI device objects in passthru's JSON, whatever its envelope."""
+    if isinstance(doc, list):
+        return doc
+    if isinstance(doc, dict):
+        for key in ("pci", "devices", "functions"):
+            if isinstance(doc.get(key), list):
+                return doc[key]
+        for value in doc.values():
+            found = device_objects(value)
+            if found:
+                return found
+    return []
+
+
+def pick(obj, *keys):
+    for k in keys:
+        if k in obj:
+            return True, obj[k]
+    return False, None
+
+
+def as_int(value, base=16):
+    if isinstance(value, dict):
+        ok, value = pick(value, "id", "number", "value")
+        if not ok:
+            return "?"
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value), base)
+    except ValueError:
+        return "?"
+
+
+def check_passthru(json_path, truth, root):
+    """Compare passthru's JSON with the floor and the tree; returns report lines."""
+    with open(json_path) as f:
+        doc = json.load(f)
+    objs = device_objects(doc)
+    out = ["passthru listed %d PCI functions (the tree has %d)." % (len(objs), len(truth))]
+    by_addr = {}
+    for o in objs:
+        addr = next((v for v in o.values() if isinstance(v, str) and ADDR.match(v)), None)
+        if addr:
+            by_addr[addr] = o
+    missing = sorted(set(truth) - set(by_addr))
+    extra = sorted(set(by_addr) - set(truth))
+    if missing:
+        out.append("Missing: %d (%s)." % (len(missing), ", ".join(missing[:5])))
+    if extra:
+        out.append("Not in the tree: %d (%s)." % (len(extra), ", ".join(extra[:5])))
+    fields = {
+        "vendor": (("vendor_id", "vendor"), 16),
+        "device": (("device_id", "device"), 16),
+        "class": (("class_id", "class", "class_code"), 16),
+        "numa": (("numa_node", "numa"), 10),
+        "group": (("iommu_group", "group"), 10),
+    }
+    bad, unchecked = {}, set()
+    for addr, o in by_addr.items():
+        t = truth.get(addr)
+        if not t:
+            continue
+        for field, (keys, base) in fields.items():
+            ok, v = pick(o, *keys)
+            if not ok:
+                unchecked.add(field)
+                continue
+            v = as_int(v, base)
+            want = t[field]
+            if field == "class" and isinstance(v, int) and v > 0xFFFF:
+                v >>= 8
+            if field == "numa" and v is None:
+                v = -1
+            if v != want:
+                bad.setdefault(field, []).append("%s: %r, want %r" % (addr, v, want))
+        ok, drv = pick(o, "driver")
+        if not ok:
+            unchecked.add("driver")
+        else:
+            if isinstance(drv, dict):
+                drv = drv.get("name")
+            if (drv or None) != t["driver"]:
+                bad.setdefault("driver", []).append("%s: %r, want %r" % (addr, drv, t["driver"]))
+        ok, pf = pick(o, "physfn", "pf")
+        if not ok and isinstance(o.get("sriov"), dict):
+            ok, pf = pick(o["sriov"], "physfn", "pf")
+        if not ok:
+            unchecked.add("physfn")
+        else:
+            link = os.path.join(root, "sys/bus/pci/devices", addr, "physfn")
+            want = os.path.basename(os.readlink(link)) if os.path.islink(link) else None
+            if (pf or None) != want:
+                bad.setdefault("physfn", []).append("%s: %r, want %r" % (addr, pf, want))
+    for field, items in sorted(bad.items()):
+        out.append("Wrong %s on %d functions, e.g. %s." % (field, len(items),
+                                                           "; ".join(items[:3])))
+    if unchecked:
+        out.append("Not found in the JSON, so not checked: %s." % ", ".join(sorted(unchecked)))
+    if not bad and not missing and not extra:
+        out.append("Ids, class, NUMA node, driver, group and physfn agree with the tree.")
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hyperfine", required=True)
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--strace-dir", required=True)
+    ap.add_argument("--floor-out", required=True)
+    ap.add_argument("--lspci-out", required=True)
+    ap.add_argument("--command", action="append", default=[],
+                    help="NAME=COMMAND LINE, for the table")
+    ap.add_argument("--passthru-json")
+    args = ap.parse_args()
+
+    with open(args.hyperfine) as f:
+        results = json.load(f)["results"]
+    names = [r["command"] for r in results]
+    mean = {r["command"]: r["mean"] for r in results}
+    fastest = min(mean.values())
+    truth = load_floor(args.floor_out)
+
+    md = ["# Benchmarks", ""]
+    md += ["Listing every PCI function of a synthetic host with 4096 functions (31 dual-port",
+           "NICs with 63 VFs per port, 8 GPUs with their audio functions, 2 PCIe switches with",
+           "16 NVMe drives each, 64 root ports) generated by `bench/gen-big-tree.py` with",
+           "`tests/fixtures/mksysfs.py`. Reproduce with:", "", "    bench/run.sh", "",
+           "Generated on %s from commit %s." % (
+               datetime.date.today().isoformat(), sh("git", "-C", os.path.dirname(
+                   os.path.abspath(__file__)), "rev-parse", "--short", "HEAD") or "?"), ""]
+    md += ["| machine | |", "|---|---|"]
+    md += ["| %s | %s |" % (k, v) for k, v in machine(args.root)]
+    md += ["", "## Time", ""]
+    md += ["| tool | command | mean [ms] | σ [ms] | median [ms] | min [ms] | max [ms] | runs |"
+           " relative |", "|---|---|---|---|---|---|---|---|---|"]
+    root = args.root
+    cmdlines = dict(c.split("=", 1) for c in args.command)
+    for r in results:
+        cmd = cmdlines.get(r["command"], r["command"]).replace(root, "ROOT")
+        cmd = re.sub(r"\S*/(floor|passthru) ", r"\1 ", cmd)
+        md.append("| %s | `%s` | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %.2f |" % (
+            r["command"], cmd, r["mean"] * 1e3, (r.get("stddev") or 0) * 1e3,
+            r["median"] * 1e3, r["min"] * 1e3, r["max"] * 1e3, len(r["times"]),
+            r["mean"] / fastest))
+    md.append("")
+    if "passthru" in mean:
+        vs_lspci = mean["lspci -nnk"] / mean["passthru"]
+        vs_floor = mean["passthru"] / mean["floor"]
+        md += ["Targets: passthru at least %.0fx faster than `lspci -nnk`: **%.2fx** (%s); "
+               "within %.1fx of the floor: **%.2fx** (%s)." % (
+                   TARGET_VS_LSPCI, vs_lspci, "met" if vs_lspci >= TARGET_VS_LSPCI else
+                   "not met", TARGET_VS_FLOOR, vs_floor,
+                   "met" if vs_floor <= TARGET_VS_FLOOR else "not met"), ""]
+    else:
+        md += ["passthru was not measured: no working `passthru ... list pci --json` "
+               "was available when this was generated.", ""]
+    md += ["`lspci -nnk` vs the floor: %.2fx." % (mean["lspci -nnk"] / mean["floor"]), ""]
+    md += ["## Syscalls", "", "`strace -c -f`, one run each:", ""]
+    md += strace_table(args.strace_dir, names)
+    md += ["", "## Output checks", ""]
+    md.append("- floor: %d functions; lspci: %d functions." % (
+        len(truth), count_lspci(args.lspci_out)))
+    if args.passthru_json:
+        md += ["- " + line for line in check_passthru(args.passthru_json, truth, root)]
+    md += ["", "## Notes", "",
+           "- The floor (`bench/floor.c`) opens `config` (64 bytes), `numa_node`, and",
+           "  readlinks `driver` and `iommu_group` relative to one directory fd, writing",
+           "  once at the end; for VFs, whose config space reads ffff, it also reads the",
+           "  `vendor` and `device` files. It looks up no names.",
+           "- `lspci -nnk` also resolves names from pci.ids; on this machine libkmod has no",
+           "  `/lib/modules/$(uname -r)`, so its module lookup fails fast (a host with",
+           "  modules makes lspci slower).",
+           "- The tree is a regular filesystem, not kernfs: reads cost less than on a real",
+           "  /sys, path walks through the deep symlinks about the same. Absolute numbers",
+           "  move with the machine's load; the ratios are the point.",
+           ""]
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Benchmark `passthru list pci --json` against `lspci -nnk` and the floor
+# (bench/floor.c) on a fake root of 4096 PCI functions (bench/gen-big-tree.py).
+#
+#   bench/run.sh [--no-docs] [--quick]
+#
+# Environment:
+#   PASSTHRU   passthru binary (default: build/cli/passthru, else build*/cli/passthru)
+#   FLOOR      floor binary (default: built here with $CC, default cc)
+#   BENCH_DIR  cache for the tree, the floor and the raw results (default /tmp/passthru-bench)
+#
+# Prints a markdown report and, unless --no-docs, writes it to docs/BENCHMARKS.md.
+# The tree is regenerated only when gen-big-tree.py or mksysfs.py change.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+cache=${BENCH_DIR:-/tmp/passthru-bench}
+root=$cache/tree
+write_docs=1
+runs=(--warmup 3 --min-runs 20)
+for a in "$@"; do
+	case $a in
+	--no-docs) write_docs=0 ;;
+	--quick) runs=(--warmup 1 --runs 5) ;;
+	*) echo "usage: bench/run.sh [--no-docs] [--quick]" >&2; exit 2 ;;
+	esac
+done
+mkdir -p "$cache"
+
+need() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		echo "run.sh: installing $2" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+	fi
+	command -v "$1" >/dev/null 2>&1 || { echo "run.sh: $1 is missing (package $2)" >&2; exit 1; }
+}
+need hyperfine hyperfine
+need strace strace
+need lspci pciutils
+need python3 python3
+
+# The floor.
+floor=${FLOOR:-$cache/floor}
+if [ -z "${FLOOR:-}" ] && { [ ! -x "$floor" ] || [ "$here/floor.c" -nt "$floor" ]; }; then
+	${CC:-cc} -O2 -Wall -Wextra -o "$floor" "$here/floor.c"
+fi
+
+# The tree, cached by the hash of its generators.
+stamp=$(cat "$here/gen-big-tree.py" "$top/tests/fixtures/mksysfs.py" | sha256sum | cut -c1-16)
+if [ "$(cat "$cache/tree.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -d "$root/sys" ]; then
+	rm -f "$cache/tree.stamp"
+	python3 "$here/gen-big-tree.py" "$root" --force >&2
+	echo "$stamp" >"$cache/tree.stamp"
+fi
+
+# passthru: the first candidate that can list the tree; skipped (and said so) if none.
+if [ -n "${PASSTHRU:-}" ]; then
+	candidates=("$PASSTHRU")
+else
+	candidates=("$top/build/cli/passthru" "$top"/build?*/cli/passthru)
+fi
+passthru=
+for p in "${candidates[@]}"; do
+	[ -x "$p" ] || continue
+	if "$p" --sysroot "$root" list pci --json >"$cache/passthru.json" 2>"$cache/passthru.err"
+	then
+		passthru=$p
+		break
+	fi
+	echo "run.sh: $p --sysroot $root list pci --json failed:" >&2
+	head -5 "$cache/passthru.err" >&2
+done
+[ -n "$passthru" ] || echo "run.sh: no working passthru; benchmarking lspci and the floor only" >&2
+
+lspci_cmd=(lspci -nnk -O "sysfs.path=$root/sys/bus/pci")
+floor_cmd=("$floor" "$root")
+passthru_cmd=("$passthru" --sysroot "$root" list pci --json)
+names=("lspci -nnk" floor)
+cmds=("${lspci_cmd[*]}" "${floor_cmd[*]}")
+if [ -n "$passthru" ]; then
+	names=(passthru "${names[@]}")
+	cmds=("${passthru_cmd[*]}" "${cmds[@]}")
+fi
+
+# Timing, all tools in one hyperfine run (-N: no shell, hyperfine splits the words).
+args=()
+for i in "${!names[@]}"; do
+	args+=(-n "${names[$i]}" "${cmds[$i]}")
+done
+hyperfine -N "${runs[@]}" --export-json "$cache/hyperfine.json" "${args[@]}" >&2
+
+# Syscalls per tool, and the outputs the report checks.
+"${lspci_cmd[@]}" >"$cache/lspci.out" 2>/dev/null
+"${floor_cmd[@]}" >"$cache/floor.out"
+strace -c -f -o "$cache/strace-lspci.txt" "${lspci_cmd[@]}" >/dev/null 2>&1
+strace -c -f -o "$cache/strace-floor.txt" "${floor_cmd[@]}" >/dev/null 2>&1
+rm -f "$cache/strace-passthru.txt"
+if [ -n "$passthru" ]; then
+	strace -c -f -o "$cache/strace-passthru.txt" "${passthru_cmd[@]}" >/dev/null 2>&1
+fi
+
+report=$cache/BENCHMARKS.md
+args=()
+for i in "${!names[@]}"; do
+	args+=(--command "${names[$i]}=${cmds[$i]}")
+done
+[ -n "$passthru" ] && args+=(--passthru-json "$cache/passthru.json")
+python3 "$here/report.py" --hyperfine "$cache/hyperfine.json" --root "$root" \
+	--floor-out "$cache/floor.out" --lspci-out "$cache/lspci.out" --strace-dir "$cache" \
+	"${args[@]}" >"$report"
+cat "$report"
+if [ "$write_docs" = 1 ]; then
+	mkdir -p "$top/docs"
+	cp "$report" "$top/docs/BENCHMARKS.md"
+	echo "run.sh: wrote docs/BENCHMARKS.md" >&2
+fi
