@@ -64,6 +64,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The helpers that go with the device layout below.
+mkargs="$mkargs --file $here/guest-sriov.sh"
 if [ -n "$script" ]; then
 	[ -f "$script" ] || die "no such script: $script"
 	mkargs="$mkargs --file $script:/testbed/job"

@@ -5,17 +5,7 @@
 # judging the output is the host checker's job.
 set -u
 out=${RESULTS:?}
-pf=/sys/bus/pci/devices/0000:00:03.0
-
-# Four NVMe VFs, kept off the nvme driver so that they stay driverless; the
-# first is then bound to vfio-pci if the IOMMU gave it a group (vfio-pci
-# refuses a device without one), so both "no driver" and "vfio-pci" are seen.
-echo 0 >"$pf/sriov_drivers_autoprobe" || exit 1
-echo 4 >"$pf/sriov_numvfs" || exit 1
-if [ -e /sys/bus/pci/devices/0000:00:03.1/iommu_group ]; then
-	echo vfio-pci >/sys/bus/pci/devices/0000:00:03.1/driver_override
-	echo 0000:00:03.1 >/sys/bus/pci/drivers_probe
-fi
+sh /testbed/guest-sriov.sh || exit 1
 
 run() {
 	name=$1
