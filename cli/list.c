@@ -279,10 +279,24 @@ static int known_types(struct cli *cli, char ***ret)
 {
 	static const char *const builtin[] = {"GPU-VGA", "GPU-HPC", "NIC", "NVME", "PCI"};
 	_cleanup_strv_free_ char **types = NULL;
+	struct passthru_type_list *list = NULL;
+	int r;
 
 	for (size_t i = 0; i < ELEMENTSOF(builtin); i++)
 		if (strv_push(&types, builtin[i]) < 0)
 			return -ENOMEM;
+	r = passthru_types_load(cli->ctx, &list);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < passthru_type_list_count(list); i++) {
+		const char *name = passthru_type_rule_get_name(passthru_type_list_get(list, i));
+
+		if (!strv_contains(types, name) && strv_push(&types, name) < 0) {
+			passthru_type_list_unref(list);
+			return -ENOMEM;
+		}
+	}
+	passthru_type_list_unref(list);
 	*ret = TAKE_PTR(types);
 	return 0;
 }
@@ -486,8 +500,14 @@ int verb_list(struct cli *cli, int argc, char **argv)
 	}
 	if (o.type) {
 		r = check_type(cli, o.type);
+		if (r == -ENOMEM)
+			return print_oom();
+		if (r < 0) {
+			cli_error("cannot read /etc/passthru/types.d: %s", strerror(-r));
+			return EXIT_REFUSED;
+		}
 		if (r != 0)
-			return r < 0 ? print_oom() : r;
+			return r;
 	}
 
 	if (o.format == FORMAT_JSON) {
