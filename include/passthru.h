@@ -173,9 +173,79 @@ const char *const *passthru_pci_device_get_problems(struct passthru_pci_device *
 /*
  * Rules live in /etc/passthru/types.d/ *.conf, one per line: "NAME VENDOR:DEVICE" or
  * "NAME VENDOR:DEVICE:SUBVENDOR:SUBDEVICE" (4 hex digits each). '#' starts a comment.
+ *
+ * NAME is a letter or digit followed by letters, digits, '_', '.' or '-', at most
+ * PASSTHRU_TYPE_NAME_MAX characters, and not a built-in type name (GPU-VGA, GPU-HPC, NIC,
+ * NVME, PCI, in any case). Files are read in lexical order of their names, rules in file order.
+ * A function gets the name of the first rule with subsystem ids that matches it, else of the
+ * first rule without, else its built-in type (see passthru_pci_device_get_type()).
+ * A malformed line is ignored and reported by passthru_type_list_get_problems().
+ *
+ * Typical use, "passthru type add FPGA 10ee:7038":
+ *     if (!passthru_type_name_is_valid(name)) ... (passthru_type_name_is_builtin() says why)
+ *     if (!passthru_type_match_is_valid(match)) ...
+ *     r = passthru_type_add(ctx, name, match);   (-EEXIST: already there)
  */
 
-/* (declarations added by the custom types implementation) */
+#define PASSTHRU_TYPE_NAME_MAX 32
+
+struct passthru_type_list;
+struct passthru_type_rule;
+
+/* Syntax checks of a NAME (built-in names are not valid) and of a match, as rules need them. */
+bool passthru_type_name_is_valid(const char *name);
+bool passthru_type_name_is_builtin(const char *name);
+bool passthru_type_match_is_valid(const char *match);
+
+/*
+ * Reads every rule of types.d. A missing directory gives an empty list; malformed lines and
+ * unreadable files are left out and reported as problems. Fails only when types.d exists
+ * but cannot be listed, or on -ENOMEM.
+ */
+int passthru_types_load(struct passthru_ctx *ctx, struct passthru_type_list **ret);
+struct passthru_type_list *passthru_type_list_ref(struct passthru_type_list *list);
+struct passthru_type_list *passthru_type_list_unref(struct passthru_type_list *list);
+size_t passthru_type_list_count(const struct passthru_type_list *list);
+/* Rules in the order they apply. A rule is a view into its list: valid while the list lives. */
+const struct passthru_type_rule *passthru_type_list_get(const struct passthru_type_list *list,
+							size_t index);
+/*
+ * One line per malformed rule or unreadable file, "FILE:LINE: what is wrong" (FILE a host
+ * path, "/etc/passthru/types.d/gpu.conf:3: invalid match \"10de\" ...").
+ */
+const char *const *passthru_type_list_get_problems(const struct passthru_type_list *list);
+/*
+ * The type the rules give to a function with these ids; subvendor and subdevice are -1 when
+ * unknown (only rules without subsystem ids can match then). NULL when no rule matches.
+ */
+const char *passthru_type_list_match(const struct passthru_type_list *list, uint16_t vendor,
+				     uint16_t device, int subvendor, int subdevice);
+
+const char *passthru_type_rule_get_name(const struct passthru_type_rule *rule);
+/* "10ee:7038" or "10de:1db4:10de:1212", lower case: the form passthru_type_add() takes. */
+const char *passthru_type_rule_get_match(const struct passthru_type_rule *rule);
+uint16_t passthru_type_rule_get_vendor(const struct passthru_type_rule *rule);
+uint16_t passthru_type_rule_get_device(const struct passthru_type_rule *rule);
+/* -1 when the rule has no subsystem ids. */
+int passthru_type_rule_get_subsystem_vendor(const struct passthru_type_rule *rule);
+int passthru_type_rule_get_subsystem_device(const struct passthru_type_rule *rule);
+/* The host path of the rule's file ("/etc/passthru/types.d/FPGA.conf") and its line (from 1). */
+const char *passthru_type_rule_get_file(const struct passthru_type_rule *rule);
+unsigned passthru_type_rule_get_line(const struct passthru_type_rule *rule);
+
+/*
+ * Adds the rule "NAME MATCH" at the end of /etc/passthru/types.d/NAME.conf (created if
+ * needed), replacing the file atomically. -EINVAL for a name or match the checks above
+ * refuse, -EEXIST when an identical rule exists in any file. A rule of another name with the
+ * same ids in an earlier file still wins: check passthru_type_list_match() to warn about it.
+ */
+int passthru_type_add(struct passthru_ctx *ctx, const char *name, const char *match);
+/*
+ * Removes the rule "NAME MATCH", or every rule of NAME when match is NULL, from whichever
+ * types.d files hold them; a file left with nothing but blank lines is deleted. Returns the
+ * number of rules removed, -ENOENT when there was none, -EINVAL for a malformed argument.
+ */
+int passthru_type_remove(struct passthru_ctx *ctx, const char *name, const char *match);
 
 /* ------------------------------------------------------------------------------------------ */
 /* USB                                                                                        */

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * PCI addresses as users write them. The kernel names a function "DDDD:BB:DD.F" (domain, bus,
+ * device, function; lower-case hex); lspci leaves out domain 0, so "42:00.0" is accepted too.
+ * Anything else is refused rather than guessed at: an address picks the device we are about
+ * to take away from the host.
+ */
+#include "pci.h"
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly n hex digits at *p; advances past them. */
+static int hex_field(const char **p, unsigned n, unsigned *ret)
+{
+	unsigned v = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		int d = hex_digit((*p)[i]);
+
+		if (d < 0)
+			return -EINVAL;
+		v = v * 16 + (unsigned)d;
+	}
+	*p += n;
+	*ret = v;
+	return 0;
+}
+
+int pci_address_parse_fields(const char *text, unsigned *ret_domain, unsigned *ret_bus,
+			     unsigned *ret_dev, unsigned *ret_fn)
+{
+	unsigned domain = 0, bus, dev, fn;
+	const char *p = text;
+
+	if (!text)
+		return -EINVAL;
+	/* The long form has its first ':' after four digits, the short one after two. */
+	if (strlen(text) == PASSTHRU_PCI_ADDRESS_LEN) {
+		if (hex_field(&p, 4, &domain) < 0 || *p++ != ':')
+			return -EINVAL;
+	} else if (strlen(text) != PASSTHRU_PCI_ADDRESS_LEN - 5)
+		return -EINVAL;
+	if (hex_field(&p, 2, &bus) < 0 || *p++ != ':')
+		return -EINVAL;
+	if (hex_field(&p, 2, &dev) < 0 || *p++ != '.')
+		return -EINVAL;
+	if (hex_field(&p, 1, &fn) < 0 || *p != '\0')
+		return -EINVAL;
+	/* Five bits of device, three of function. */
+	if (dev > 0x1f || fn > 7)
+		return -EINVAL;
+	*ret_domain = domain;
+	*ret_bus = bus;
+	*ret_dev = dev;
+	*ret_fn = fn;
+	return 0;
+}
+
+_public_ int passthru_pci_address_parse(const char *text, char ret[PASSTHRU_PCI_ADDRESS_LEN + 1])
+{
+	unsigned domain, bus, dev, fn;
+	int r;
+
+	r = pci_address_parse_fields(text, &domain, &bus, &dev, &fn);
+	if (r < 0)
+		return r;
+	if (!ret)
+		return -EINVAL;
+	snprintf(ret, PASSTHRU_PCI_ADDRESS_LEN + 1, "%04x:%02x:%02x.%u", domain, bus, dev, fn);
+	return 0;
+}
