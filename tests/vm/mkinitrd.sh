@@ -11,8 +11,11 @@
 # directory SRC is copied whole; DEST defaults to /testbed/<name>) and, with
 # --with-qemu, a nested qemu-system-x86_64 that runs with TCG.
 #
-# Images are cached under $cache/initrd, keyed by the inputs' paths, sizes
-# and mtimes: a second run with the same inputs costs a few ldd calls.
+# The image is two gzip'd cpio archives back to back, which the kernel
+# unpacks in turn: the base (everything but --file) is cached under
+# $cache/initrd, keyed by its inputs' paths, sizes and mtimes, so a second
+# run costs a few ldd calls; the --file part is small and built every time.
+# With --file, --output is required (the result is not cached).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,8 +50,11 @@ if [ "$with_qemu" = 1 ]; then
 	bins="$bins /usr/bin/qemu-system-x86_64 $qemu_mods/accel-tcg-x86_64.so"
 	# usb-host lives in a module of Debian's QEMU; it brings libusb.
 	[ -f "$qemu_mods/hw-usb-host.so" ] && bins="$bins $qemu_mods/hw-usb-host.so"
+	# Firmware, at the paths QEMU searches (qemu-system-x86_64 -L help).
 	for f in bios-256k.bin kvmvapic.bin linuxboot_dma.bin linuxboot.bin vgabios-stdvga.bin efi-e1000e.rom; do
-		[ -e "/usr/share/qemu/$f" ] && data="$data /usr/share/qemu/$f"
+		for d in /usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu; do
+			[ -e "$d/$f" ] && { data="$data $d/$f"; break; }
+		done
 	done
 fi
 
@@ -69,18 +75,18 @@ modfiles=$(for m in $modlist; do
 	modprobe -d "$kdir" -S "$rel" --show-depends "$m" | sed -n 's/^insmod \([^ ]*\).*/\1/p'
 done | sort -u)
 
-extras=$(for spec in $files; do
-	src=${spec%%:*}
-	[ -e "$src" ] || die "no such file: $src"
-	find "$src" -type f
-done)
+[ -z "$files" ] || [ -n "$output" ] || die "--file needs --output"
 
 # shellcheck disable=SC2086
 key=$( {
-	echo "$rel $with_qemu $modlist $files $passthru"
+	echo "$rel $with_qemu $modlist $passthru"
 	cat "$0" "$here/guest-init.sh"
-	stat -L -c '%n %s %Y' "$kdir/.complete" /bin/busybox $bins $libs $data $extras
+	stat -L -c '%n %s %Y' "$kdir/.complete" /bin/busybox $bins $libs $data
 } | sha256sum | cut -c1-16)
+pack() {
+	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6
+}
+
 mkdir -p "$cache/initrd"
 image=$cache/initrd/$rel-$key.cpio.gz
 if [ -f "$image" ]; then
@@ -88,7 +94,7 @@ if [ -f "$image" ]; then
 else
 	find "$cache/initrd" -name '*.cpio.gz' -mtime +7 -delete 2>/dev/null || true
 	root=$(mktemp -d "$cache/initrd/root.XXXXXX")
-	trap 'rm -rf "$root"' EXIT
+	trap 'rm -rf "$root"' EXIT INT TERM
 	mkdir -p "$root/usr/bin" "$root/usr/sbin" "$root/usr/lib" "$root/usr/lib64" \
 		"$root/etc/testbed" "$root/testbed" "$root/root" "$root/proc" "$root/sys" \
 		"$root/dev" "$root/run" "$root/tmp" "$root/mnt" "$root/var"
@@ -135,22 +141,28 @@ else
 	echo testbed >"$root/etc/hostname"
 	echo "$rel" >"$root/etc/testbed/kernel"
 
+	pack "$root" >"$image.tmp.$$"
+	mv -f "$image.tmp.$$" "$image"
+	rm -rf "$root"
+fi
+
+if [ -z "$output" ]; then
+	echo "$image"
+	exit 0
+fi
+cp "$image" "$output.tmp"
+if [ -n "$files" ]; then
+	extra=$(mktemp -d "${TMPDIR:-/tmp}/mkinitrd.XXXXXX")
+	trap 'rm -rf "$extra"' EXIT INT TERM
 	for spec in $files; do
 		src=${spec%%:*}
 		dest=${spec#*:}
 		[ "$dest" = "$spec" ] && dest=/testbed/$(basename "$src")
-		mkdir -p "$root$(dirname "$dest")"
-		cp -RL "$src" "$root$dest"
+		[ -e "$src" ] || die "no such file: $src"
+		mkdir -p "$extra$(dirname "$dest")"
+		cp -RL "$src" "$extra$dest"
 	done
-
-	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
-		gzip -6 >"$image.tmp.$$"
-	mv -f "$image.tmp.$$" "$image"
+	pack "$extra" >>"$output.tmp"
 fi
-
-if [ -n "$output" ]; then
-	cp "$image" "$output"
-	echo "$output"
-else
-	echo "$image"
-fi
+mv -f "$output.tmp" "$output"
+echo "$output"
