@@ -9,6 +9,7 @@
 #   kernels/6.1, kernels/6.12                  (symlinks to the resolved release)
 # Prints one line per kernel: "<series> <dir>".
 set -eu
+export PATH="$PATH:/usr/sbin:/sbin"
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${PASSTHRU_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/passthru-testbed}

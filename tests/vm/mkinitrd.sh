@@ -17,6 +17,7 @@
 # run costs a few ldd calls; the --file part is small and built every time.
 # With --file, --output is required (the result is not cached).
 set -eu
+export PATH="$PATH:/usr/sbin:/sbin"
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${PASSTHRU_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/passthru-testbed}

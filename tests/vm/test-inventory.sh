@@ -37,8 +37,8 @@ attrs() {
 	for d in /sys/bus/pci/devices/*; do
 		a=${d##*/}
 		fact pci "$a" present 1
-		attrs pci "$a" "$d" vendor device subsystem_vendor subsystem_device class numa_node \
-			boot_vga sriov_totalvfs sriov_numvfs
+		attrs pci "$a" "$d" vendor device subsystem_vendor subsystem_device class revision \
+			numa_node boot_vga sriov_totalvfs sriov_numvfs reset_method
 		for l in "$d/driver" "$d/iommu_group" "$d/physfn" "$d"/virtfn*; do
 			[ -L "$l" ] || continue
 			t=$(readlink "$l")
@@ -46,10 +46,15 @@ attrs() {
 		done
 	done
 	for d in /sys/bus/usb/devices/*; do
+		u=${d##*/}
 		# Interfaces (1-3:1.0) have no devnum; devices and root hubs do.
-		[ -r "$d/devnum" ] || continue
-		attrs usb "${d##*/}" "$d" busnum devnum idVendor idProduct bDeviceClass maxchild \
+		if [ ! -r "$d/devnum" ]; then
+			[ -L "$d/driver" ] && t=$(readlink "$d/driver") && fact usbif "$u" driver "${t##*/}"
+			continue
+		fi
+		attrs usb "$u" "$d" busnum devnum idVendor idProduct bDeviceClass maxchild speed \
 			manufacturer product serial
+		[ -L "$d/driver" ] && t=$(readlink "$d/driver") && fact usb "$u" driver "${t##*/}"
 	done
 	for d in /sys/class/tty/ttyS* /sys/class/tty/ttyUSB* /sys/class/tty/ttyACM*; do
 		[ -e "$d" ] || continue
@@ -58,6 +63,7 @@ attrs() {
 		attrs tty "$t" "$d" type port iomem_base irq
 		# The resolved path names the PCI function or USB port behind the tty.
 		[ -L "$d/device" ] && fact tty "$t" devpath "$(readlink -f "$d/device")"
+		[ -L "$d/device/driver" ] && fact tty "$t" driver "$(basename "$(readlink "$d/device/driver")")"
 	done
 	fact proc cmdline value "$(cat /proc/cmdline)"
 	fact proc osrelease value "$(cat /proc/sys/kernel/osrelease)"
