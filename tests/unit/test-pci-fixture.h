@@ -24,10 +24,9 @@ static void fixture_cleanup(void)
 }
 
 /* Builds tests/fixtures/pci/<spec> into a new root; exits the test when that fails. */
-static char *fixture_root(const char *fixtures_dir, const char *spec)
+static inline char *fixture_root(const char *fixtures_dir, const char *spec)
 {
-	char cmd[8192];
-	char *root;
+	char *root, *cmd;
 
 	if (fixture_count == 0) {
 		if (!mkdtemp(fixture_tmp)) {
@@ -38,17 +37,19 @@ static char *fixture_root(const char *fixtures_dir, const char *spec)
 	}
 	if (asprintf(&root, "%s/root%d", fixture_tmp, fixture_count++) < 0)
 		exit(1);
-	snprintf(cmd, sizeof(cmd), "'%s' '%s/build-root.py' '%s/%s' '%s'",
-		 getenv("PYTHON") ? getenv("PYTHON") : "python3", fixtures_dir, fixtures_dir, spec,
-		 root);
+	if (asprintf(&cmd, "'%s' '%s/build-root.py' '%s/%s' '%s'",
+		     getenv("PYTHON") ? getenv("PYTHON") : "python3", fixtures_dir, fixtures_dir,
+		     spec, root) < 0)
+		exit(1);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "cannot build the fixture root: %s\n", cmd);
 		exit(1);
 	}
+	free(cmd);
 	return root;
 }
 
-static struct passthru_ctx *fixture_ctx(const char *root)
+static inline struct passthru_ctx *fixture_ctx(const char *root)
 {
 	struct passthru_ctx *ctx = NULL;
 	int r = passthru_ctx_new(root, &ctx);
@@ -61,7 +62,7 @@ static struct passthru_ctx *fixture_ctx(const char *root)
 }
 
 /* Joins a string array with "," for compact comparisons ("" when empty). */
-static const char *joined(const char *const *v)
+static inline const char *joined(const char *const *v)
 {
 	static char buf[4096];
 	size_t n = 0;
@@ -73,7 +74,7 @@ static const char *joined(const char *const *v)
 }
 
 /* tests/fixtures/pci. */
-static const char *fixtures_dir(void)
+static inline const char *fixtures_dir(void)
 {
 	static char dir[4096];
 	const char *base = getenv("FIXTURES");
