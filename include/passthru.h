@@ -374,6 +374,36 @@ const char *passthru_guard_list_get_reason(const struct passthru_guard_list *lis
 /* The device the resource was found on ("nvme0n1", "eth0"); owned by the list. */
 const char *passthru_guard_list_get_resource(const struct passthru_guard_list *list,
 					     size_t index);
+/*
+ * What would free the resource, as a command or one line of advice: "umount /mnt/data",
+ * "swapoff /dev/nvme0n1p3", "ip route del default dev eth0", "vgchange -an vg0". NULL when
+ * there is none. Owned by the list.
+ * For an index >= passthru_guard_list_count(), the string getters return NULL and
+ * passthru_guard_list_get_kind() returns -EINVAL (as the enum type).
+ */
+const char *passthru_guard_list_get_hint(const struct passthru_guard_list *list, size_t index);
+/*
+ * A kind's stable short name, for machine-readable output: "mount", "swap", "holder", "route",
+ * "address", "upper", "console", "vfs-in-use". NULL for a value that is no kind. Static.
+ */
+const char *passthru_guard_kind_to_string(enum passthru_guard_kind kind);
+/*
+ * Notes on what the checks see (no functions here):
+ * - Storage: block devices below the function in sysfs (NVMe namespaces, also those an NVMe
+ *   subsystem shows under /sys/devices/virtual/nvme-subsystem when this function is one of
+ *   the subsystem's controllers; SCSI/ATA disks), their partitions, and what is stacked on
+ *   them (holders: device-mapper, LVM, MD), recursively. A mount is matched by device number
+ *   and by source name (btrfs shows an anonymous device number), swap by the name in
+ *   /proc/swaps; a swap file counts for the filesystem it lives on.
+ * - Network: the function's interfaces and, recursively, the bond, bridge, team or VLAN
+ *   devices above them. IPv6 link-local addresses are not counted: the kernel gives every
+ *   interface that is up one of its own. IPv4 addresses come over rtnetlink when the context's
+ *   root is "/"; below any other root they are read from /proc/net/if_inet4, a file the
+ *   kernel does not have: fixture roots provide it in the format of /proc/net/if_inet6, with
+ *   an 8-digit address in network byte order ("0a00020f 02 18 00 80 eth0").
+ * - Every check reads the host afresh: nothing is cached between calls, so a guard reflects
+ *   the host at the time of the call.
+ */
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,852 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Guards: the host resources that forbid taking a device away from the host. This file has
+ * the list object, the sysfs path helpers the checks share, and the checks that need no
+ * /proc parser: the console (boot VGA, serial) and SR-IOV VFs. Storage is in guard-block.c,
+ * network in guard-net.c.
+ *
+ * Every check reads the host afresh and looks at each class directory once per call: a check
+ * runs before every bind, and binding 64 VFs means 64 checks, so a device that has no disk and
+ * no interface costs a few directory listings and no /proc file at all.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include "guard.h"
+
+struct guard {
+	enum passthru_guard_kind kind;
+	char *resource;
+	char *reason;
+	char *hint;
+};
+
+struct passthru_guard_list {
+	unsigned refcount;
+	struct passthru_ctx *ctx;
+	struct guard *v;
+	size_t n;
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* The list                                                                                   */
+
+static int guard_list_new(struct passthru_ctx *ctx, struct passthru_guard_list **ret)
+{
+	struct passthru_guard_list *list = calloc(1, sizeof(*list));
+
+	if (!list)
+		return -ENOMEM;
+	list->refcount = 1;
+	list->ctx = passthru_ctx_ref(ctx);
+	*ret = list;
+	return 0;
+}
+
+static struct passthru_guard_list *guard_list_free(struct passthru_guard_list *list)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		free(list->v[i].resource);
+		free(list->v[i].reason);
+		free(list->v[i].hint);
+	}
+	free(list->v);
+	passthru_ctx_unref(list->ctx);
+	free(list);
+	return NULL;
+}
+
+static void guard_list_freep(struct passthru_guard_list **list)
+{
+	if (*list)
+		guard_list_free(*list);
+}
+
+int guard_list_add(struct passthru_guard_list *list, enum passthru_guard_kind kind,
+		   const char *resource, const char *hint, const char *reason_format, ...)
+{
+	_cleanup_free_ char *reason = NULL, *res = NULL, *h = NULL;
+	struct guard *v;
+	va_list ap;
+	int r;
+
+	va_start(ap, reason_format);
+	r = vasprintf(&reason, reason_format, ap);
+	va_end(ap);
+	if (r < 0) {
+		reason = NULL;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < list->n; i++)
+		if (list->v[i].kind == kind && strcmp(list->v[i].reason, reason) == 0)
+			return 0;
+
+	res = strdup(resource);
+	if (!res || (hint && !(h = strdup(hint))))
+		return -ENOMEM;
+	v = realloc(list->v, (list->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	list->v = v;
+	v[list->n++] = (struct guard){
+	    .kind = kind,
+	    .resource = TAKE_PTR(res),
+	    .reason = TAKE_PTR(reason),
+	    .hint = TAKE_PTR(h),
+	};
+	log_debug(list->ctx, "guard: %s", v[list->n - 1].reason);
+	return 0;
+}
+
+char *strf(const char *format, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, format);
+	r = vasprintf(&s, format, ap);
+	va_end(ap);
+	return r < 0 ? NULL : s;
+}
+
+_public_ struct passthru_guard_list *passthru_guard_list_ref(struct passthru_guard_list *list)
+{
+	if (list)
+		list->refcount++;
+	return list;
+}
+
+_public_ struct passthru_guard_list *passthru_guard_list_unref(struct passthru_guard_list *list)
+{
+	if (!list || --list->refcount > 0)
+		return NULL;
+	return guard_list_free(list);
+}
+
+_public_ size_t passthru_guard_list_count(const struct passthru_guard_list *list)
+{
+	return list ? list->n : 0;
+}
+
+_public_ enum passthru_guard_kind
+passthru_guard_list_get_kind(const struct passthru_guard_list *list, size_t index)
+{
+	if (!list || index >= list->n)
+		return (enum passthru_guard_kind) - EINVAL;
+	return list->v[index].kind;
+}
+
+_public_ const char *passthru_guard_list_get_reason(const struct passthru_guard_list *list,
+						    size_t index)
+{
+	return list && index < list->n ? list->v[index].reason : NULL;
+}
+
+_public_ const char *passthru_guard_list_get_resource(const struct passthru_guard_list *list,
+						      size_t index)
+{
+	return list && index < list->n ? list->v[index].resource : NULL;
+}
+
+_public_ const char *passthru_guard_list_get_hint(const struct passthru_guard_list *list,
+						  size_t index)
+{
+	return list && index < list->n ? list->v[index].hint : NULL;
+}
+
+_public_ const char *passthru_guard_kind_to_string(enum passthru_guard_kind kind)
+{
+	static const char *const names[] = {
+	    [PASSTHRU_GUARD_MOUNT] = "mount",	  [PASSTHRU_GUARD_SWAP] = "swap",
+	    [PASSTHRU_GUARD_HOLDER] = "holder",	  [PASSTHRU_GUARD_ROUTE] = "route",
+	    [PASSTHRU_GUARD_ADDRESS] = "address", [PASSTHRU_GUARD_UPPER] = "upper",
+	    [PASSTHRU_GUARD_CONSOLE] = "console", [PASSTHRU_GUARD_VFS_IN_USE] = "vfs-in-use",
+	};
+
+	if ((unsigned)kind >= ELEMENTSOF(names))
+		return NULL;
+	return names[kind];
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* sysfs paths                                                                                */
+
+int sysfs_join(const char *dir, const char *target, char **ret)
+{
+	_cleanup_free_ char *src = NULL, *buf = NULL;
+	size_t len = 0;
+	char *save = NULL;
+
+	src = target[0] == '/' ? strdup(target) : strf("%s/%s", dir, target);
+	if (!src)
+		return -ENOMEM;
+	buf = malloc(strlen(src) + 2);
+	if (!buf)
+		return -ENOMEM;
+	buf[0] = '\0';
+	for (char *c = strtok_r(src, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			char *slash = strrchr(buf, '/');
+
+			len = slash ? (size_t)(slash - buf) : 0;
+			buf[len] = '\0';
+			continue;
+		}
+		buf[len++] = '/';
+		strcpy(buf + len, c);
+		len += strlen(c);
+	}
+	if (len == 0)
+		strcpy(buf, "/");
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int sysfs_resolve(struct passthru_ctx *ctx, const char *path, char **ret)
+{
+	_cleanup_free_ char *target = NULL, *dir = NULL;
+	const char *slash;
+	int r;
+
+	r = root_readlink(ctx, path, &target);
+	if (r == -EINVAL) {
+		char *s = strdup(path);
+
+		if (!s)
+			return -ENOMEM;
+		*ret = s;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	slash = strrchr(path, '/');
+	dir = strndup(path, slash && slash != path ? (size_t)(slash - path) : 1);
+	if (!dir)
+		return -ENOMEM;
+	return sysfs_join(dir, target, ret);
+}
+
+bool path_is_below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+void sysfs_list_done(struct sysfs_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].path);
+	}
+	free(l->v);
+	*l = (struct sysfs_list){0};
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct sysfs_entry *)a)->name, ((const struct sysfs_entry *)b)->name);
+}
+
+int sysfs_class_list(struct passthru_ctx *ctx, const char *dir, struct sysfs_list *ret)
+{
+	_cleanup_(sysfs_list_done) struct sysfs_list l = {0};
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int r;
+
+	r = root_opendir(ctx, dir, &d);
+	if (r == -ENOENT) {
+		*ret = (struct sysfs_list){0};
+		return 0;
+	}
+	if (r < 0)
+		return r;
+
+	while ((errno = 0, de = readdir(d))) {
+		_cleanup_free_ char *target = NULL, *path = NULL, *name = NULL;
+		struct sysfs_entry *nv;
+
+		if (de->d_name[0] == '.')
+			continue;
+		r = attr_readlink_at(dirfd(d), de->d_name, &target);
+		if (r == -EINVAL) {
+			/* A real directory: kernels built with CONFIG_SYSFS_DEPRECATED. */
+			path = strf("%s/%s", dir, de->d_name);
+		} else if (errno_is_vanished(r)) {
+			continue; /* removed while we list: the race is inherent */
+		} else if (r < 0) {
+			return r;
+		} else if (sysfs_join(dir, target, &path) < 0) {
+			path = NULL;
+		}
+		name = strdup(de->d_name);
+		nv = path && name ? realloc(l.v, (l.n + 1) * sizeof(*nv)) : NULL;
+		if (!nv)
+			return -ENOMEM;
+		l.v = nv;
+		l.v[l.n++] = (struct sysfs_entry){.name = TAKE_PTR(name), .path = TAKE_PTR(path)};
+	}
+	if (errno != 0)
+		return -errno;
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_entry);
+	*ret = l;
+	l = (struct sysfs_list){0};
+	return 0;
+}
+
+static bool name_is_numbered(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(name, prefix, n) == 0 && name[n] &&
+	       strspn(name + n, "0123456789") == strlen(name + n);
+}
+
+/* Same prefix, digits only, no leading zeros in kernel names: shorter is smaller. */
+static int cmp_number_suffix(const char *x, const char *y)
+{
+	size_t a = strlen(x), b = strlen(y);
+
+	if (a != b)
+		return a < b ? -1 : 1;
+	return strcmp(x, y);
+}
+
+int dir_numbered_entries(int dirfd, const char *prefix, char ***ret)
+{
+	_cleanup_strv_free_ char **v = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	size_t plen = strlen(prefix);
+	struct dirent *de;
+	int fd, r;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	while ((errno = 0, de = readdir(d)))
+		if (name_is_numbered(de->d_name, prefix) && strv_push(&v, de->d_name) < 0)
+			return -ENOMEM;
+	if (errno != 0)
+		return -errno;
+	/* Insertion sort: a handful of entries, at most a few hundred VFs. */
+	for (size_t i = 1; v && v[i]; i++)
+		for (size_t j = i; j > 0 && cmp_number_suffix(v[j - 1] + plen, v[j] + plen) > 0;
+		     j--) {
+			char *t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+char *shell_quote(const char *s)
+{
+	const char *safe =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-+:,@=%";
+	size_t n = 2;
+	char *out, *p;
+
+	if (*s && strspn(s, safe) == strlen(s))
+		return strdup(s);
+	for (const char *c = s; *c; c++)
+		n += *c == '\'' ? 4 : 1;
+	out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	p = out;
+	*p++ = '\'';
+	for (const char *c = s; *c; c++) {
+		if (*c == '\'') {
+			memcpy(p, "'\\''", 4);
+			p += 4;
+		} else {
+			*p++ = *c;
+		}
+	}
+	*p++ = '\'';
+	*p = '\0';
+	return out;
+}
+
+int guard_read_text(struct passthru_ctx *ctx, const char *path, char **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r;
+
+	r = root_read_file(ctx, path, &text, &len);
+	if (r < 0)
+		return r;
+	if (strlen(text) != len) {
+		log_err(ctx, "%s: holds a NUL byte", path);
+		return -EBADMSG;
+	}
+	*ret = TAKE_PTR(text);
+	return 0;
+}
+
+int guard_load_table(struct passthru_ctx *ctx, const char *path,
+		     int (*parse)(const char *text, void *table, size_t *ret_bad_line), void *table)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t bad = 0;
+	int r;
+
+	r = guard_read_text(ctx, path, &text);
+	if (r == -ENOENT) {
+		log_debug(ctx, "%s: missing; taken as empty", path);
+		return 0;
+	}
+	if (r < 0) {
+		log_err(ctx, "cannot read %s: %s", path, strerror(-r));
+		return r;
+	}
+	r = parse(text, table, &bad);
+	if (r == -EBADMSG)
+		return guard_bad_line(ctx, path, text, bad);
+	return r;
+}
+
+int guard_bad_line(struct passthru_ctx *ctx, const char *file, const char *text, size_t lineno)
+{
+	_cleanup_free_ char *line = NULL, *escaped = NULL;
+	const char *p = text;
+
+	for (size_t i = 1; i < lineno && strchr(p, '\n'); i++)
+		p = strchr(p, '\n') + 1;
+	line = strndup(p, strcspn(p, "\n"));
+	escaped = line ? escape_for_message(line, 80) : NULL;
+	log_err(ctx, "%s: line %zu is malformed: \"%s\"", file, lineno, escaped ? escaped : "");
+	return -EBADMSG;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lines and fields of /proc files                                                            */
+
+int text_for_each_line(const char *text, int (*fn)(char *line, size_t lineno, void *data),
+		       void *data, size_t *ret_bad_line)
+{
+	size_t lineno = 0;
+
+	for (const char *p = text; *p;) {
+		const char *eol = strchrnul(p, '\n');
+		_cleanup_free_ char *line = NULL;
+		int r;
+
+		lineno++;
+		if (eol > p) {
+			line = strndup(p, (size_t)(eol - p));
+			if (!line)
+				return -ENOMEM;
+			r = fn(line, lineno, data);
+			if (r < 0) {
+				if (r == -EBADMSG && ret_bad_line)
+					*ret_bad_line = lineno;
+				return r;
+			}
+		}
+		p = *eol ? eol + 1 : eol;
+	}
+	return 0;
+}
+
+int split_fields_exact(char *line, char sep, char **fields, size_t max)
+{
+	size_t n = 0;
+
+	for (char *p = line;;) {
+		char *end = strchr(p, sep);
+
+		if (n == max)
+			return -EBADMSG;
+		if (end)
+			*end = '\0';
+		if (!*p)
+			return -EBADMSG;
+		fields[n++] = p;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return (int)n;
+}
+
+int split_fields(char *line, char **fields, size_t max)
+{
+	size_t n = 0;
+	char *save = NULL;
+
+	for (char *f = strtok_r(line, " \t\r", &save); f; f = strtok_r(NULL, " \t\r", &save)) {
+		if (n == max)
+			return -EBADMSG;
+		fields[n++] = f;
+	}
+	return (int)n;
+}
+
+int parse_uint(const char *s, unsigned max, unsigned *ret)
+{
+	long v;
+	int r;
+
+	if (!*s || s[0] == '-' || s[0] == '+')
+		return -EBADMSG;
+	r = parse_long(s, 0, (long)max, &v);
+	if (r < 0)
+		return -EBADMSG;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Console: the boot VGA                                                                      */
+
+/* "(M) frame buffer device" -> "frame buffer device": vtcon names carry a mode prefix. */
+static const char *vtcon_display_name(const char *name)
+{
+	if (name[0] == '(' && name[1] && name[2] == ')' && name[3] == ' ')
+		return name + 4;
+	return name;
+}
+
+struct framebuffer {
+	const char *name;
+	char *id; /* the fb's "name" attribute ("EFI VGA", "bochs-drmdrmfb") */
+	bool on_device, firmware;
+};
+
+struct framebuffers {
+	struct framebuffer *v;
+	size_t n;
+};
+
+static void framebuffers_done(struct framebuffers *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].id);
+	free(f->v);
+}
+
+/*
+ * True unless the device says it is not the boot VGA. An unreadable or garbage boot_vga on a
+ * device that has one is taken as "yes": the console checks decide then.
+ */
+static bool device_is_boot_vga(struct passthru_ctx *ctx, int devfd)
+{
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	r = attr_read_at(devfd, "boot_vga", &s);
+	if (r == -ENOENT)
+		return false;
+	if (r < 0) {
+		log_debug(ctx, "boot_vga: %s; checking its console anyway", strerror(-r));
+		return true;
+	}
+	if (strcmp(s, "0") == 0)
+		return false;
+	if (strcmp(s, "1") != 0)
+		log_debug(ctx, "boot_vga: unexpected value; checking its console anyway");
+	return true;
+}
+
+/* The framebuffers (/sys/class/graphics/fbN; "fbcon" there is no framebuffer). */
+static int framebuffers_read(struct passthru_ctx *ctx, const struct sysfs_list *gfx,
+			     const char *devpath, struct framebuffers *ret)
+{
+	_cleanup_(framebuffers_done) struct framebuffers f = {0};
+
+	f.v = calloc(gfx->n ? gfx->n : 1, sizeof(*f.v));
+	if (!f.v)
+		return -ENOMEM;
+	for (size_t i = 0; i < gfx->n; i++) {
+		_cleanup_close_ int fd = -1;
+		struct framebuffer *fb = &f.v[f.n];
+
+		if (!name_is_numbered(gfx->v[i].name, "fb"))
+			continue;
+		fb->name = gfx->v[i].name;
+		fb->on_device = path_is_below(gfx->v[i].path, devpath);
+		fb->firmware = path_is_below(gfx->v[i].path, "/sys/devices/platform");
+		f.n++;
+		fd = root_open_dir(ctx, gfx->v[i].path);
+		if (fd >= 0 && attr_read_at(fd, "name", &fb->id) == -ENOMEM)
+			return -ENOMEM;
+	}
+	*ret = f;
+	f = (struct framebuffers){0};
+	return 0;
+}
+
+/* The framebuffer fbcon draws on when it is on this device: its own, else the firmware's. */
+static const struct framebuffer *fbcon_framebuffer(const struct framebuffers *f)
+{
+	for (size_t j = 0; j < f->n; j++)
+		if (f->v[j].on_device)
+			return &f->v[j];
+	for (size_t j = 0; j < f->n; j++)
+		if (f->v[j].firmware)
+			return &f->v[j];
+	return NULL;
+}
+
+/* One /sys/class/vtconsole/vtconN that is bound and not the dummy console. */
+static int vtcon_check(struct passthru_ctx *ctx, const struct sysfs_entry *vt,
+		       const struct framebuffers *fbs, bool *fbcon_bound,
+		       struct passthru_guard_list *list)
+{
+	_cleanup_free_ char *name = NULL, *bind = NULL, *hint = NULL;
+	_cleanup_close_ int fd = root_open_dir(ctx, vt->path);
+	const struct framebuffer *fb;
+	const char *shown;
+
+	if (fd < 0)
+		return errno_is_vanished(fd) ? 0 : fd;
+	if (attr_read_at(fd, "name", &name) < 0 || attr_read_at(fd, "bind", &bind) < 0)
+		return 0; /* not a console we can say anything about */
+	if (strcmp(bind, "0") == 0 || strstr(name, "dummy"))
+		return 0;
+	shown = vtcon_display_name(name);
+	hint = strf("echo 0 > /sys/class/vtconsole/%s/bind", vt->name);
+	if (!hint)
+		return -ENOMEM;
+	if (!strstr(name, "frame buffer"))
+		return guard_list_add(list, PASSTHRU_GUARD_CONSOLE, vt->name, hint,
+				      "the boot VGA drives the host console: %s (%s) is bound",
+				      vt->name, shown);
+	*fbcon_bound = true;
+	fb = fbcon_framebuffer(fbs);
+	if (!fb)
+		return 0; /* fbcon draws on another device's framebuffer */
+	return guard_list_add(list, PASSTHRU_GUARD_CONSOLE, vt->name, hint,
+			      "the boot VGA drives the host console: %s (%s) is bound to %s (%s)%s",
+			      vt->name, shown, fb->name, fb->id ? fb->id : "no name",
+			      fb->on_device ? " on it" : ", the firmware's framebuffer on it");
+}
+
+/*
+ * The boot VGA drives the host console when a console is bound to it: vgacon (the VGA text
+ * console, "VGA+") always is on the boot VGA; fbcon ("frame buffer device") is when a
+ * framebuffer lives on the device (a DRM driver's fbdev) or is the firmware's (efifb, vesafb,
+ * simplefb: platform devices showing the boot VGA's memory). A framebuffer on the device
+ * counts even without fbcon: something on the host may draw on it.
+ */
+static int guard_check_boot_vga(struct passthru_ctx *ctx, int devfd, const char *devpath,
+				struct passthru_guard_list *list)
+{
+	_cleanup_(sysfs_list_done) struct sysfs_list vt = {0}, gfx = {0};
+	_cleanup_(framebuffers_done) struct framebuffers fbs = {0};
+	bool fbcon_bound = false;
+	int r;
+
+	if (!device_is_boot_vga(ctx, devfd))
+		return 0;
+
+	r = sysfs_class_list(ctx, "/sys/class/graphics", &gfx);
+	if (r < 0)
+		return r;
+	r = framebuffers_read(ctx, &gfx, devpath, &fbs);
+	if (r < 0)
+		return r;
+	r = sysfs_class_list(ctx, "/sys/class/vtconsole", &vt);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < vt.n; i++) {
+		r = vtcon_check(ctx, &vt.v[i], &fbs, &fbcon_bound, list);
+		if (r < 0)
+			return r;
+	}
+	for (size_t j = 0; j < fbs.n && !fbcon_bound; j++) {
+		if (!fbs.v[j].on_device)
+			continue;
+		r = guard_list_add(
+		    list, PASSTHRU_GUARD_CONSOLE, fbs.v[j].name, NULL,
+		    "the boot VGA has framebuffer %s (%s), which the host may draw on",
+		    fbs.v[j].name, fbs.v[j].id ? fbs.v[j].id : "no name");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Console: serial ports                                                                      */
+
+static int guard_add_serial_console(struct passthru_guard_list *list,
+				    struct passthru_serial_port *port)
+{
+	_cleanup_free_ char *hint = NULL;
+	const char *name = passthru_serial_port_get_name(port);
+
+	if (!passthru_serial_port_is_console(port))
+		return 0;
+	hint = strf("boot without console=%s on the kernel command line", name);
+	if (!hint)
+		return -ENOMEM;
+	return guard_list_add(list, PASSTHRU_GUARD_CONSOLE, name, hint, "%s is a host console",
+			      name);
+}
+
+/* Serial ports below the device (a PCI UART card, a USB serial adapter behind xHCI). */
+static int guard_check_ttys(struct passthru_ctx *ctx, const char *devpath,
+			    struct passthru_guard_list *list)
+{
+	_cleanup_(sysfs_list_done) struct sysfs_list ttys = {0};
+	int r;
+
+	r = sysfs_class_list(ctx, "/sys/class/tty", &ttys);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ttys.n; i++) {
+		struct passthru_serial_port *port = NULL;
+
+		if (!path_is_below(ttys.v[i].path, devpath))
+			continue;
+		r = passthru_serial_port_new(ctx, ttys.v[i].name, &port);
+		if (r == -ENODEV || r == -EINVAL)
+			continue; /* not a serial port, a phantom, or gone */
+		if (r < 0)
+			return r;
+		r = guard_add_serial_console(list, port);
+		passthru_serial_port_unref(port);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* SR-IOV                                                                                     */
+
+/*
+ * Unbinding a PF from its driver disables SR-IOV on the way (drivers call pci_disable_sriov()
+ * in their remove), so every VF disappears, with whatever driver or VM was using it.
+ * VFs without a driver are nobody's.
+ */
+static int guard_check_vfs(int devfd, const char *address, struct passthru_guard_list *list)
+{
+	_cleanup_strv_free_ char **links = NULL;
+	int r;
+
+	r = dir_numbered_entries(devfd, "virtfn", &links);
+	if (r < 0)
+		return r;
+	STRV_FOREACH (l, links) {
+		_cleanup_free_ char *vf = NULL, *driver = NULL, *driver_link = NULL, *hint = NULL;
+
+		r = attr_link_basename_at(devfd, *l, &vf);
+		if (errno_is_vanished(r))
+			continue;
+		if (r < 0)
+			return r;
+		driver_link = strf("%s/driver", *l);
+		if (!driver_link)
+			return -ENOMEM;
+		r = attr_link_basename_at(devfd, driver_link, &driver);
+		if (errno_is_vanished(r))
+			continue; /* no driver, or the VF went away */
+		if (r < 0)
+			return r;
+		hint =
+		    strf("echo 0 > /sys/bus/pci/devices/%s/sriov_numvfs, once nothing uses its VFs",
+			 address);
+		if (!hint)
+			return -ENOMEM;
+		r = guard_list_add(list, PASSTHRU_GUARD_VFS_IN_USE, vf, hint,
+				   "VF %s is bound to %s; taking the PF would remove it", vf,
+				   driver);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Public checks                                                                              */
+
+_public_ int passthru_guard_check_pci(struct passthru_ctx *ctx, const char *address,
+				      struct passthru_guard_list **ret)
+{
+	_cleanup_(guard_list_freep) struct passthru_guard_list *list = NULL;
+	_cleanup_free_ char *link = NULL, *devpath = NULL;
+	_cleanup_close_ int devfd = -1;
+	char addr[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	int r;
+
+	if (!ctx || !ret)
+		return -EINVAL;
+	r = passthru_pci_address_parse(address, addr);
+	if (r < 0)
+		return r;
+	link = strf("/sys/bus/pci/devices/%s", addr);
+	if (!link)
+		return -ENOMEM;
+	r = sysfs_resolve(ctx, link, &devpath);
+	if (r < 0)
+		return errno_is_vanished(r) ? -ENODEV : r;
+	devfd = root_open_dir(ctx, devpath);
+	if (devfd < 0)
+		return errno_is_vanished(devfd) ? -ENODEV : devfd;
+
+	r = guard_list_new(ctx, &list);
+	if (r < 0)
+		return r;
+	log_debug(ctx, "%s: checking what the host uses below %s", addr, devpath);
+
+	r = guard_check_storage(ctx, devpath, list);
+	if (r < 0)
+		return r;
+	r = guard_check_network(ctx, devpath, list);
+	if (r < 0)
+		return r;
+	r = guard_check_boot_vga(ctx, devfd, devpath, list);
+	if (r < 0)
+		return r;
+	r = guard_check_ttys(ctx, devpath, list);
+	if (r < 0)
+		return r;
+	r = guard_check_vfs(devfd, addr, list);
+	if (r < 0)
+		return r;
+
+	*ret = TAKE_PTR(list);
+	return 0;
+}
+
+_public_ int passthru_guard_check_serial(struct passthru_ctx *ctx, const char *port,
+					 struct passthru_guard_list **ret)
+{
+	_cleanup_(guard_list_freep) struct passthru_guard_list *list = NULL;
+	struct passthru_serial_port *p = NULL;
+	int r;
+
+	if (!ctx || !ret)
+		return -EINVAL;
+	r = passthru_serial_port_new(ctx, port, &p);
+	if (r < 0)
+		return r;
+	r = guard_list_new(ctx, &list);
+	if (r >= 0)
+		r = guard_add_serial_console(list, p);
+	passthru_serial_port_unref(p);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(list);
+	return 0;
+}

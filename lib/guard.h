@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Guards, private to lib/: what guard.c, guard-block.c and guard-net.c share, and the parsers
+ * of the /proc files they read (pure functions, for the unit tests and the fuzzers).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* The list being built (guard.c)                                                             */
+
+/*
+ * Appends a guard. resource and hint are copied (hint may be NULL); the reason is formatted.
+ * A guard with the same kind and reason as one already listed is dropped: the same mount can
+ * be reached from two partitions that both hold one volume group.
+ */
+int guard_list_add(struct passthru_guard_list *list, enum passthru_guard_kind kind,
+		   const char *resource, const char *hint, const char *reason_format, ...)
+    _printf_(5, 6);
+
+/* A formatted string on the heap; NULL when out of memory. */
+char *strf(const char *format, ...) _printf_(1, 2);
+
+/* ------------------------------------------------------------------------------------------ */
+/* sysfs paths (guard.c)                                                                      */
+
+/*
+ * Joins a link's target with the host directory the link sits in and removes "." and ".."
+ * lexically: the link's real path, since sysfs keeps real directories below /sys/devices and
+ * links only as the leaves of /sys/class, /sys/block and /sys/bus. An absolute target is a
+ * host path already (captured trees resolve it below the root). Never fails but for -ENOMEM.
+ */
+int sysfs_join(const char *dir, const char *target, char **ret);
+
+/*
+ * The real host path of a host path that may be a link ("/sys/block/sda" ->
+ * "/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda").
+ * A path that is no link is returned as it is.
+ */
+int sysfs_resolve(struct passthru_ctx *ctx, const char *path, char **ret);
+
+/* True when path is dir or lies below it ("/a/b" is below "/a", "/ab" is not). */
+bool path_is_below(const char *path, const char *dir);
+
+/* One entry of a class directory (/sys/block, /sys/class/net): its name and real path. */
+struct sysfs_entry {
+	char *name;
+	char *path;
+};
+
+struct sysfs_list {
+	struct sysfs_entry *v;
+	size_t n;
+};
+
+void sysfs_list_done(struct sysfs_list *l);
+
+/*
+ * Lists a class directory: every entry with its real path, sorted by name. An entry that
+ * vanishes while we look is left out. A missing directory is an empty list.
+ */
+int sysfs_class_list(struct passthru_ctx *ctx, const char *dir, struct sysfs_list *ret);
+
+/* The entries of a directory whose names are prefix and a number, sorted by the number. */
+int dir_numbered_entries(int dirfd, const char *prefix, char ***ret);
+
+/* A word for a shell: as it is when it needs no quoting, else in single quotes. */
+char *shell_quote(const char *s);
+
+/*
+ * Reads a host text file (/proc/...). -EBADMSG, logged, when it holds a NUL byte; the errors
+ * of root_read_file() otherwise.
+ */
+int guard_read_text(struct passthru_ctx *ctx, const char *path, char **ret);
+
+/*
+ * Reads a /proc file and parses it into table with parse, which returns -EBADMSG and the bad
+ * line's number for a malformed line: that line is logged. A missing file is an empty one
+ * (no IPv6, a fixture root without it).
+ */
+int guard_load_table(struct passthru_ctx *ctx, const char *path,
+		     int (*parse)(const char *text, void *table, size_t *ret_bad_line),
+		     void *table);
+
+/*
+ * Logs line lineno (1-based) of a host file's text as malformed, at LOG_ERR and escaped, and
+ * returns -EBADMSG.
+ */
+int guard_bad_line(struct passthru_ctx *ctx, const char *file, const char *text, size_t lineno);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lines and fields of /proc files (guard.c)                                                  */
+
+/*
+ * Calls fn on a copy of each non-empty line (without its newline); stops at the first error.
+ * -EBADMSG from fn stores the line's number (1-based) in *ret_bad_line when not NULL.
+ */
+int text_for_each_line(const char *text, int (*fn)(char *line, size_t lineno, void *data),
+		       void *data, size_t *ret_bad_line);
+/* Splits line in place at each sep into at most max fields; an empty field is -EBADMSG. */
+int split_fields_exact(char *line, char sep, char **fields, size_t max);
+/* Splits line in place at runs of blanks (space, tab, CR); more than max fields is -EBADMSG. */
+int split_fields(char *line, char **fields, size_t max);
+/* A decimal number without sign, at most max. -EBADMSG otherwise. */
+int parse_uint(const char *s, unsigned max, unsigned *ret);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Storage (guard-block.c)                                                                    */
+
+/* One line of /proc/self/mountinfo; strings unescaped (the kernel writes " " as "\040"). */
+struct mount_entry {
+	unsigned major, minor;
+	char *mount_point;
+	char *fstype;
+	/* The mount source ("/dev/nvme0n1p2", "tmpfs", "none"). */
+	char *source;
+};
+
+struct mount_table {
+	struct mount_entry *v;
+	size_t n;
+};
+
+void mount_table_done(struct mount_table *t);
+
+/*
+ * Parses the text of /proc/self/mountinfo. Returns -EBADMSG for a malformed line and stores
+ * its number (1-based) in *ret_bad_line when that is not NULL; -ENOMEM.
+ */
+int mountinfo_parse(const char *text, struct mount_table *ret, size_t *ret_bad_line);
+
+struct swap_entry {
+	/* Unescaped, as the kernel prints it ("/dev/nvme0n1p3", "/swapfile"). */
+	char *path;
+	/* "file" rather than "partition". */
+	bool is_file;
+};
+
+struct swap_table {
+	struct swap_entry *v;
+	size_t n;
+};
+
+void swap_table_done(struct swap_table *t);
+
+/* Parses the text of /proc/swaps (with or without its header line); as mountinfo_parse(). */
+int swaps_parse(const char *text, struct swap_table *ret, size_t *ret_bad_line);
+
+/*
+ * Undoes the octal escapes the kernel uses for paths in /proc files ("\040" for a space).
+ * -EBADMSG for a truncated or out-of-range escape.
+ */
+int unescape_octal(const char *s, size_t len, char **ret);
+
+/* Adds a guard for each mount, swap and holder on the disks below the device at devpath. */
+int guard_check_storage(struct passthru_ctx *ctx, const char *devpath,
+			struct passthru_guard_list *list);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Network (guard-net.c)                                                                      */
+
+/* A default route (0.0.0.0/0 or ::/0) that is up and not a reject route. */
+struct route_entry {
+	char *ifname;
+	int family;
+	bool has_gateway;
+	uint8_t gateway[16];
+};
+
+struct route_table {
+	struct route_entry *v;
+	size_t n;
+};
+
+void route_table_done(struct route_table *t);
+
+/*
+ * Parse /proc/net/route and /proc/net/ipv6_route, adding their default routes to t (which may
+ * hold some of them after a failure). -EBADMSG and the line's number (1-based) in
+ * *ret_bad_line, when not NULL, for a malformed line; -ENOMEM.
+ */
+int proc_net_route_parse(const char *text, struct route_table *t, size_t *ret_bad_line);
+int proc_net_ipv6_route_parse(const char *text, struct route_table *t, size_t *ret_bad_line);
+
+struct addr_entry {
+	/* NULL when the source named only the index. */
+	char *ifname;
+	int ifindex;
+	int family;
+	uint8_t address[16];
+	unsigned prefixlen;
+	/* RT_SCOPE_* for IPv4; IPv6 as if_inet6 prints it (0x20 link, 0x10 host, 0 global). */
+	unsigned scope;
+	/* IFA_F_* flags. */
+	unsigned flags;
+};
+
+struct addr_table {
+	struct addr_entry *v;
+	size_t n;
+};
+
+void addr_table_done(struct addr_table *t);
+
+/*
+ * Parses /proc/net/if_inet6 (family AF_INET6) or the fixture's /proc/net/if_inet4 (AF_INET,
+ * the same format with 8 hex digits of address), adding to t. As proc_net_route_parse().
+ */
+int proc_net_if_inet_parse(const char *text, int family, struct addr_table *t,
+			   size_t *ret_bad_line);
+
+/*
+ * Where the host's IPv4 addresses come from; everything else comes from /proc/net in both.
+ * rtnetlink asks the kernel of the calling process and serves the live host (root "/"); the
+ * file provider reads /proc/net/if_inet4 below the root, so a fixture test never sees the
+ * network of the machine it runs on.
+ */
+struct netstate_provider {
+	const char *name;
+	int (*ipv4_addresses)(struct passthru_ctx *ctx, struct addr_table *t);
+};
+
+extern const struct netstate_provider netstate_rtnetlink;
+extern const struct netstate_provider netstate_files;
+
+/* The network state the guards look at. */
+struct netstate {
+	struct route_table routes;
+	struct addr_table addresses;
+};
+
+void netstate_done(struct netstate *s);
+/* Reads the state through the provider the context calls for. */
+int netstate_load(struct passthru_ctx *ctx, struct netstate *ret);
+int netstate_load_with(struct passthru_ctx *ctx, const struct netstate_provider *provider,
+		       struct netstate *ret);
+
+/* Adds a guard for each route, address and used upper device of the device's interfaces. */
+int guard_check_network(struct passthru_ctx *ctx, const char *devpath,
+			struct passthru_guard_list *list);
