@@ -592,10 +592,11 @@ static int remove_from_file(struct passthru_ctx *ctx, const char *path, const ch
 	int removed = 0, r;
 
 	r = root_read_file(ctx, path, &text, &len);
-	if (r == -ENOENT)
+	if (r < 0) {
+		/* Unreadable files hold no rules for the loader either (it reports them). */
+		log_debug(ctx, "%s: cannot read: %s", path, strerror(-r));
 		return 0;
-	if (r < 0)
-		return r;
+	}
 	out = malloc(len + 1);
 	if (!out)
 		return -ENOMEM;
