@@ -102,35 +102,28 @@ void consoles_done(struct consoles *c)
 	c->n = 0;
 }
 
-static bool console_spec_equal(const struct console_spec *a, const struct console_spec *b)
-{
-	if (a->kind != b->kind)
-		return false;
-	if (a->kind == CONSOLE_NAME)
-		return strcmp(a->name, b->name) == 0;
-	return a->address == b->address;
-}
-
 static int consoles_add(struct consoles *c, enum console_kind kind, const char *name,
 			uint64_t address)
 {
-	struct console_spec spec = {.kind = kind, .name = (char *)name, .address = address};
 	struct console_spec *v;
+	char *copy = NULL;
 
 	for (size_t i = 0; i < c->n; i++)
-		if (console_spec_equal(&c->v[i], &spec))
+		if (c->v[i].kind == kind && (kind == CONSOLE_NAME ? strcmp(c->v[i].name, name) == 0
+								  : c->v[i].address == address))
 			return 0;
-	v = realloc(c->v, (c->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	c->v = v;
-	spec.name = NULL;
 	if (name) {
-		spec.name = strdup(name);
-		if (!spec.name)
+		copy = strdup(name);
+		if (!copy)
 			return -ENOMEM;
 	}
-	c->v[c->n++] = spec;
+	v = realloc(c->v, (c->n + 1) * sizeof(*v));
+	if (!v) {
+		free(copy);
+		return -ENOMEM;
+	}
+	c->v = v;
+	c->v[c->n++] = (struct console_spec){.kind = kind, .name = copy, .address = address};
 	return 0;
 }
 
@@ -157,19 +150,18 @@ static int console_add_uart(struct consoles *c, const char *options)
 {
 	_cleanup_free_ char *copy = strdup(options);
 	enum console_kind kind = CONSOLE_UART_MMIO;
-	char *space, *address, *comma;
+	char *address, *comma;
 	uint64_t a;
 
 	if (!copy)
 		return -ENOMEM;
-	space = copy;
-	comma = strchr(space, ',');
-	if (comma && (strncmp(space, "io,", 3) == 0 || strncmp(space, "mmio", 4) == 0)) {
-		if (strncmp(space, "io,", 3) == 0)
-			kind = CONSOLE_UART_IO;
+	address = copy;
+	if (strncmp(copy, "io,", 3) == 0) {
+		kind = CONSOLE_UART_IO;
+		address = copy + 3;
+	} else if (strncmp(copy, "mmio", 4) == 0 && (comma = strchr(copy, ','))) {
+		/* mmio, mmio16, mmio32, mmio32be */
 		address = comma + 1;
-	} else {
-		address = space;
 	}
 	comma = strchr(address, ',');
 	if (comma)
@@ -359,7 +351,10 @@ static int path_resolve(const char *dir, const char *target, char **ret)
 	return 0;
 }
 
-/* The host path of the tty's directory ("/sys/devices/.../tty/ttyUSB0") and of its device. */
+/*
+ * The host path of the device behind a tty: /sys/class/tty/<name> links to the tty's directory
+ * (".../1-2:1.0/ttyUSB0/tty/ttyUSB0"), whose "device" link leads to its device.
+ */
 static int tty_resolve_device(struct passthru_ctx *ctx, const char *name, char **ret_device)
 {
 	_cleanup_free_ char *classpath = NULL, *target = NULL, *ttypath = NULL, *devlink = NULL;
@@ -543,8 +538,10 @@ static int tty_device_driver(int ttyfd, char **ret)
 			return attr_link_basename_at(ttyfd, link, ret);
 		}
 		/* "device/.." is the parent of the directory the link points to. */
-		if (asprintf(&up, "%s/..", device) < 0)
+		if (asprintf(&up, "%s/..", device) < 0) {
+			up = NULL;
 			return -ENOMEM;
+		}
 		free(device);
 		device = TAKE_PTR(up);
 	}
