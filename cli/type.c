@@ -168,7 +168,8 @@ static int type_add(struct cli *cli, int argc, char **argv)
 		if (load(cli, &list) == EXIT_DONE)
 			rule = find_rule(list, name, match);
 		if (rule)
-			printf("%s %s is already a rule (%s:%u); nothing to do.\n", name, match,
+			printf("%s %s is already a rule (%s:%u); nothing to do.\n", name,
+			       passthru_type_rule_get_match(rule),
 			       passthru_type_rule_get_file(rule),
 			       passthru_type_rule_get_line(rule));
 		else
