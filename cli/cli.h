@@ -32,6 +32,13 @@ struct verb {
 int verb_list(struct cli *cli, int argc, char **argv);
 int verb_show(struct cli *cli, int argc, char **argv);
 int verb_type(struct cli *cli, int argc, char **argv);
+int verb_check(struct cli *cli, int argc, char **argv);
+int verb_setup(struct cli *cli, int argc, char **argv);
+int verb_bind(struct cli *cli, int argc, char **argv);
+int verb_unbind(struct cli *cli, int argc, char **argv);
+int verb_reset(struct cli *cli, int argc, char **argv);
+int verb_apply(struct cli *cli, int argc, char **argv);
+int verb_repair(struct cli *cli, int argc, char **argv);
 
 /* "passthru: <message>" on stderr, one line. */
 void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));

@@ -10,7 +10,16 @@
 #include "cli.h"
 
 static const struct verb verbs[] = {
-	/* { "list", verb_list, "list PCI, USB and serial devices" }, */
+	{ "list", verb_list, "list PCI, USB and serial devices" },
+	{ "show", verb_show, "show everything known about one device" },
+	{ "type", verb_type, "manage custom PCI device types" },
+	{ "check", verb_check, "check that the host is ready for passthrough" },
+	{ "setup", verb_setup, "prepare the host: IOMMU kernel parameters, vfio modules" },
+	{ "bind", verb_bind, "hand devices (whole IOMMU groups) to vfio-pci" },
+	{ "unbind", verb_unbind, "give devices back to their host drivers" },
+	{ "reset", verb_reset, "reset a PCI function" },
+	{ "apply", verb_apply, "bring the host to the persisted bindings (boot time)" },
+	{ "repair", verb_repair, "finish or roll back an interrupted bind or unbind" },
 };
 
 void cli_error(const char *format, ...)
@@ -73,8 +82,8 @@ static void usage(FILE *f)
 	      f);
 }
 
-static void log_to_stderr(void *userdata, int priority, const char *file, int line,
-			  const char *fn, const char *format, va_list args)
+static void log_to_stderr(void *userdata, int priority, const char *file, int line, const char *fn,
+			  const char *format, va_list args)
 {
 	fprintf(stderr, "passthru: %s: ", fn);
 	vfprintf(stderr, format, args);
@@ -101,7 +110,8 @@ static int take_global_options(int *argc, char **argv, const char **sysroot, boo
 		}
 		if (strcmp(a, "--sysroot") == 0) {
 			if (i + 1 >= *argc)
-				return cli_usage_error(NULL, "option '--sysroot' needs a directory");
+				return cli_usage_error(NULL,
+						       "option '--sysroot' needs a directory");
 			*sysroot = argv[++i];
 		} else if (strncmp(a, "--sysroot=", 10) == 0) {
 			*sysroot = a + 10;
@@ -128,7 +138,7 @@ int main(int argc, char **argv)
 {
 	const char *sysroot = NULL;
 	bool verbose = false, help = false, version = false;
-	struct cli cli = { 0 };
+	struct cli cli = {0};
 	const struct verb *verb = NULL;
 	int r;
 
