@@ -45,6 +45,8 @@ def machine(root):
         ("CPU", "%s, nproc %d" % (model or "unknown", os.cpu_count())),
         ("Memory", mem),
         ("Kernel", os.uname().release),
+        ("Load average (1/5/15 min) when the report was written",
+         " ".join(open("/proc/loadavg").read().split()[:3])),
         ("Tree", "%s (%s, warm page cache)" % (root, fstype[0])),
         ("lspci", sh("lspci", "--version")),
         ("hyperfine", sh("hyperfine", "--version")),
@@ -68,7 +70,7 @@ def parse_strace(path):
 
 def strace_table(strace_dir, names):
     groups = [
-        ("open", ("openat", "open")),
+        ("open", ("openat", "openat2", "open")),
         ("read", ("read", "pread64")),
         ("readlink", ("readlinkat", "readlink")),
         ("close", ("close",)),
@@ -77,7 +79,7 @@ def strace_table(strace_dir, names):
     ]
     rows = []
     for name in names:
-        path = os.path.join(strace_dir, "strace-%s.txt" % name.split()[0])
+        path = os.path.join(strace_dir, "strace-%s.txt" % re.sub(r"\W+", "-", name).strip("-"))
         if not os.path.exists(path):
             continue
         calls, total = parse_strace(path)
@@ -260,8 +262,12 @@ def main():
             r["median"] * 1e3, r["min"] * 1e3, r["max"] * 1e3, len(r["times"]),
             r["mean"] / fastest))
     md.append("")
+    if "passthru --json" in mean:
+        mean["passthru"] = mean["passthru --json"]
     if "passthru" in mean:
         vs_lspci = mean["lspci -nnk"] / mean["passthru"]
+        md += ["The target is measured on `passthru --json`; `passthru (table)` shows the",
+               "default table output of the same columns, for the cost of the JSON.", ""]
         vs_floor = mean["passthru"] / mean["floor"]
         md += ["Targets: passthru at least %.0fx faster than `lspci -nnk`: **%.2fx** (%s); "
                "within %.1fx of the floor: **%.2fx** (%s)." % (
@@ -289,7 +295,8 @@ def main():
            "  modules makes lspci slower).",
            "- The tree is a regular filesystem, not kernfs: reads cost less than on a real",
            "  /sys, path walks through the deep symlinks about the same. Absolute numbers",
-           "  move with the machine's load; the ratios are the point.",
+           "  move with the machine's load (see the load average above; on a shared VM",
+           "  σ is large): compare medians and the ratios within one run.",
            ""]
     print("\n".join(md))
 

@@ -79,11 +79,12 @@ done
 lspci_cmd=(lspci -nnk -O "sysfs.path=$root/sys/bus/pci")
 floor_cmd=("$floor" "$root")
 passthru_cmd=("$passthru" --sysroot "$root" list pci --json)
+table_cmd=("$passthru" --sysroot "$root" list pci)
 names=("lspci -nnk" floor)
 cmds=("${lspci_cmd[*]}" "${floor_cmd[*]}")
 if [ -n "$passthru" ]; then
-	names=(passthru "${names[@]}")
-	cmds=("${passthru_cmd[*]}" "${cmds[@]}")
+	names=("passthru --json" "passthru (table)" "${names[@]}")
+	cmds=("${passthru_cmd[*]}" "${table_cmd[*]}" "${cmds[@]}")
 fi
 
 # Timing, all tools in one hyperfine run (-N: no shell, hyperfine splits the words).
@@ -96,11 +97,12 @@ hyperfine -N "${runs[@]}" --export-json "$cache/hyperfine.json" "${args[@]}" >&2
 # Syscalls per tool, and the outputs the report checks.
 "${lspci_cmd[@]}" >"$cache/lspci.out" 2>/dev/null
 "${floor_cmd[@]}" >"$cache/floor.out"
-strace -c -f -o "$cache/strace-lspci.txt" "${lspci_cmd[@]}" >/dev/null 2>&1
+strace -c -f -o "$cache/strace-lspci-nnk.txt" "${lspci_cmd[@]}" >/dev/null 2>&1
 strace -c -f -o "$cache/strace-floor.txt" "${floor_cmd[@]}" >/dev/null 2>&1
-rm -f "$cache/strace-passthru.txt"
+rm -f "$cache"/strace-passthru-*.txt
 if [ -n "$passthru" ]; then
-	strace -c -f -o "$cache/strace-passthru.txt" "${passthru_cmd[@]}" >/dev/null 2>&1
+	strace -c -f -o "$cache/strace-passthru-json.txt" "${passthru_cmd[@]}" >/dev/null 2>&1
+	strace -c -f -o "$cache/strace-passthru-table.txt" "${table_cmd[@]}" >/dev/null 2>&1
 fi
 
 report=$cache/BENCHMARKS.md
