@@ -235,8 +235,9 @@ def main():
     with open(args.hyperfine) as f:
         results = json.load(f)["results"]
     names = [r["command"] for r in results]
-    mean = {r["command"]: r["mean"] for r in results}
-    fastest = min(mean.values())
+    # Ratios use medians: on a shared machine a few slow runs drag the mean.
+    median = {r["command"]: r["median"] for r in results}
+    fastest = min(r["mean"] for r in results)
     truth = load_floor(args.floor_out)
 
     md = ["# Benchmarks", ""]
@@ -262,22 +263,23 @@ def main():
             r["median"] * 1e3, r["min"] * 1e3, r["max"] * 1e3, len(r["times"]),
             r["mean"] / fastest))
     md.append("")
-    if "passthru --json" in mean:
-        mean["passthru"] = mean["passthru --json"]
-    if "passthru" in mean:
-        vs_lspci = mean["lspci -nnk"] / mean["passthru"]
+    if "passthru --json" in median:
+        median["passthru"] = median["passthru --json"]
+    if "passthru" in median:
+        vs_lspci = median["lspci -nnk"] / median["passthru"]
         md += ["The target is measured on `passthru --json`; `passthru (table)` shows the",
                "default table output of the same columns, for the cost of the JSON.", ""]
-        vs_floor = mean["passthru"] / mean["floor"]
-        md += ["Targets: passthru at least %.0fx faster than `lspci -nnk`: **%.2fx** (%s); "
-               "within %.1fx of the floor: **%.2fx** (%s)." % (
+        vs_floor = median["passthru"] / median["floor"]
+        md += ["Targets (ratios of medians): passthru at least %.0fx faster than "
+               "`lspci -nnk`: **%.2fx** (%s); within %.1fx of the floor: **%.2fx** (%s)." % (
                    TARGET_VS_LSPCI, vs_lspci, "met" if vs_lspci >= TARGET_VS_LSPCI else
                    "not met", TARGET_VS_FLOOR, vs_floor,
                    "met" if vs_floor <= TARGET_VS_FLOOR else "not met"), ""]
     else:
         md += ["passthru was not measured: no working `passthru ... list pci --json` "
                "was available when this was generated.", ""]
-    md += ["`lspci -nnk` vs the floor: %.2fx." % (mean["lspci -nnk"] / mean["floor"]), ""]
+    md += ["`lspci -nnk` vs the floor (medians): %.2fx." % (
+        median["lspci -nnk"] / median["floor"]), ""]
     md += ["## Syscalls", "", "`strace -c -f`, one run each:", ""]
     md += strace_table(args.strace_dir, names)
     md += ["", "## Output checks", ""]
