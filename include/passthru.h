@@ -405,6 +405,131 @@ const char *passthru_guard_kind_to_string(enum passthru_guard_kind kind);
  *   the host at the time of the call.
  */
 
+/* ------------------------------------------------------------------------------------------ */
+/* Host readiness                                                                             */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * What the product chapter asks of a host before any device can be passed through (IOMMU in the
+ * firmware and the kernel, kernel parameters, vfio modules, huge pages) and what each candidate
+ * device needs (a viable IOMMU group, ACS, a reset, no host driver fighting vfio-pci).
+ * passthru_check_*() only reads; passthru_setup_*() works out and applies the changes.
+ */
+
+enum passthru_check_status {
+	PASSTHRU_CHECK_OK,
+	PASSTHRU_CHECK_WARN,
+	PASSTHRU_CHECK_FAIL,
+};
+
+/* "ok", "warn", "fail"; NULL for anything else. */
+const char *passthru_check_status_to_string(enum passthru_check_status status);
+
+struct passthru_check_report;
+
+/*
+ * Runs every readiness check (passthru-check(1) lists them). devices holds PCI addresses in any
+ * form passthru_pci_address_parse() accepts; NULL or empty means every passthrough candidate:
+ * functions bound to vfio-pci and display controllers other than the boot VGA. Returns -EINVAL
+ * for a malformed address and -ENODEV for a device the host does not have. Host state that cannot
+ * be read makes a check warn or fail; it never fails the call.
+ */
+int passthru_check_run(struct passthru_ctx *ctx, const char *const *devices,
+		       struct passthru_check_report **ret);
+struct passthru_check_report *passthru_check_report_ref(struct passthru_check_report *report);
+struct passthru_check_report *passthru_check_report_unref(struct passthru_check_report *report);
+size_t passthru_check_report_count(const struct passthru_check_report *report);
+/* The worst status of all checks. */
+enum passthru_check_status
+passthru_check_report_get_overall(const struct passthru_check_report *report);
+/* A stable identifier ("cpu-vendor", "kernel-cmdline", "device-group"). Owned by the report. */
+const char *passthru_check_report_get_id(const struct passthru_check_report *report, size_t index);
+/* A short human title ("Kernel command line"). Owned by the report. */
+const char *passthru_check_report_get_title(const struct passthru_check_report *report,
+					    size_t index);
+/* The PCI address a device check is about; NULL for host checks. Owned by the report. */
+const char *passthru_check_report_get_device(const struct passthru_check_report *report,
+					     size_t index);
+enum passthru_check_status
+passthru_check_report_get_status(const struct passthru_check_report *report, size_t index);
+/* What was seen, one line. Owned by the report. */
+const char *passthru_check_report_get_seen(const struct passthru_check_report *report,
+					   size_t index);
+/*
+ * For a failure or a warning, the exact command or setting that fixes it ("enable VT-d in the
+ * firmware setup", "passthru setup --apply, then reboot"); NULL when there is none. Owned by the
+ * report.
+ */
+const char *passthru_check_report_get_fix(const struct passthru_check_report *report,
+					  size_t index);
+/* Further evidence, one line each (kernel log lines, group members). Owned by the report. */
+const char *const *passthru_check_report_get_details(const struct passthru_check_report *report,
+						     size_t index);
+
+struct passthru_setup;
+
+/*
+ * A host preparation (passthru-setup(1)): the vendor's IOMMU parameters in GRUB_CMDLINE_LINUX,
+ * the vfio modules for boot, and optionally huge pages and driver blacklists. Nothing is read
+ * before passthru_setup_plan() and nothing is written before passthru_setup_apply().
+ */
+int passthru_setup_new(struct passthru_ctx *ctx, struct passthru_setup **ret);
+struct passthru_setup *passthru_setup_ref(struct passthru_setup *setup);
+struct passthru_setup *passthru_setup_unref(struct passthru_setup *setup);
+/*
+ * Also reserves count huge pages of size ("1G", "2M", "1048576K") at boot, as the default size.
+ * -EINVAL for a malformed size or a zero count.
+ */
+int passthru_setup_set_hugepages(struct passthru_setup *setup, const char *size,
+				 unsigned long count);
+/*
+ * Also keeps a host driver ("nouveau") off the devices: a modprobe.d blacklist,
+ * rd.driver.blacklist=DRIVER, and DRIVER.modeset=0 for display drivers. -EINVAL for a name that
+ * is not a module name.
+ */
+int passthru_setup_add_blacklist(struct passthru_setup *setup, const char *driver);
+/*
+ * Works out every change the host needs. Nothing is written. Returns 0, or a negative errno with
+ * passthru_setup_get_error() naming the file (and line) that stopped it: -EBADMSG for a file that
+ * cannot be edited safely, -ENOENT for a missing /etc/default/grub, -EOPNOTSUPP when the huge
+ * page size or the boot loader layout is not supported, -ENXIO when neither the firmware nor the
+ * CPU tells which IOMMU parameters apply, -ERANGE for huge pages that exceed the memory.
+ */
+int passthru_setup_plan(struct passthru_setup *setup);
+/*
+ * Applies the plan: each changed file is first copied to FILE.passthru-YYYYmmdd-HHMMSS beside it,
+ * then replaced atomically; then the commands run (chrooted into the sysroot when it is not "/").
+ * Returns 0, or a negative errno with passthru_setup_get_error(); files already replaced stay
+ * replaced (their backups say what they were).
+ */
+int passthru_setup_apply(struct passthru_setup *setup);
+/* Why plan or apply failed, one line naming the file or command. NULL after success. */
+const char *passthru_setup_get_error(const struct passthru_setup *setup);
+
+size_t passthru_setup_get_change_count(const struct passthru_setup *setup);
+/* The host path of a changed file. Owned by the setup. */
+const char *passthru_setup_get_change_path(const struct passthru_setup *setup, size_t index);
+/* The change as a unified diff ("--- a/etc/default/grub", "+++ b/etc/default/grub"). */
+const char *passthru_setup_get_change_diff(const struct passthru_setup *setup, size_t index);
+/* The file's new content. */
+const char *passthru_setup_get_change_content(const struct passthru_setup *setup, size_t index);
+/* After apply, the backup's host path; NULL for a file that did not exist or was not written. */
+const char *passthru_setup_get_change_backup(const struct passthru_setup *setup, size_t index);
+
+size_t passthru_setup_get_command_count(const struct passthru_setup *setup);
+/* The argv of a command to run ("grub2-mkconfig", "-o", "/boot/grub2/grub.cfg"). */
+const char *const *passthru_setup_get_command_argv(const struct passthru_setup *setup,
+						   size_t index);
+/* After apply: what the command printed (stdout and stderr); NULL when it did not run. */
+const char *passthru_setup_get_command_output(const struct passthru_setup *setup, size_t index);
+/* After apply: its exit status; -ENODATA when it did not run. */
+int passthru_setup_get_command_status(const struct passthru_setup *setup, size_t index, int *ret);
+
+/* Whether the host must reboot for the configuration to take effect, and why. */
+bool passthru_setup_get_reboot_needed(const struct passthru_setup *setup);
+const char *const *passthru_setup_get_reboot_reasons(const struct passthru_setup *setup);
+/* Remarks worth reading (the isolation cost of allow_unsafe_interrupts, a kept file). */
+const char *const *passthru_setup_get_notes(const struct passthru_setup *setup);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,1007 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Host preparation (the product chapter's steps 2 to 6): the IOMMU parameters in
+ * GRUB_CMDLINE_LINUX, the grub.cfg regeneration, /etc/modules-load.d/vfio.conf, optional huge
+ * pages and driver blacklists. A plan is worked out first and shown as diffs and commands;
+ * applying it backs every file up, replaces it atomically and runs the commands. Everything is
+ * computed from the files as they are, so a second run finds nothing to change.
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "diff.h"
+#include "grub.h"
+#include "host.h"
+
+struct change {
+	char *path;
+	char *old; /* NULL for a new file */
+	char *new;
+	char *diff;
+	char *backup;
+};
+
+struct command {
+	char **argv;
+	char *output;
+	int status;
+	bool ran;
+};
+
+struct passthru_setup {
+	unsigned refcount;
+	struct passthru_ctx *ctx;
+
+	char *hp_size;
+	unsigned long hp_count;
+	char **blacklist;
+
+	bool planned;
+	struct change *changes;
+	size_t n_changes;
+	struct command *commands;
+	size_t n_commands;
+	char **reboot_reasons;
+	char **notes;
+	char *error;
+};
+
+static void clear_plan(struct passthru_setup *s)
+{
+	for (size_t i = 0; i < s->n_changes; i++) {
+		free(s->changes[i].path);
+		free(s->changes[i].old);
+		free(s->changes[i].new);
+		free(s->changes[i].diff);
+		free(s->changes[i].backup);
+	}
+	free(s->changes);
+	s->changes = NULL;
+	s->n_changes = 0;
+	for (size_t i = 0; i < s->n_commands; i++) {
+		strv_free(s->commands[i].argv);
+		free(s->commands[i].output);
+	}
+	free(s->commands);
+	s->commands = NULL;
+	s->n_commands = 0;
+	strv_free(s->reboot_reasons);
+	s->reboot_reasons = NULL;
+	strv_free(s->notes);
+	s->notes = NULL;
+	free(s->error);
+	s->error = NULL;
+	s->planned = false;
+}
+
+_public_ int passthru_setup_new(struct passthru_ctx *ctx, struct passthru_setup **ret)
+{
+	struct passthru_setup *s;
+
+	if (!ctx || !ret)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->refcount = 1;
+	s->ctx = passthru_ctx_ref(ctx);
+	*ret = s;
+	return 0;
+}
+
+_public_ struct passthru_setup *passthru_setup_ref(struct passthru_setup *setup)
+{
+	if (setup)
+		setup->refcount++;
+	return setup;
+}
+
+_public_ struct passthru_setup *passthru_setup_unref(struct passthru_setup *setup)
+{
+	if (!setup || --setup->refcount > 0)
+		return NULL;
+	clear_plan(setup);
+	free(setup->hp_size);
+	strv_free(setup->blacklist);
+	passthru_ctx_unref(setup->ctx);
+	free(setup);
+	return NULL;
+}
+
+_public_ int passthru_setup_set_hugepages(struct passthru_setup *setup, const char *size,
+					  unsigned long count)
+{
+	unsigned long long kib;
+	char *canon;
+	int r;
+
+	if (!setup || !size || count == 0)
+		return -EINVAL;
+	r = cmdline_parse_size(size, &kib);
+	if (r < 0)
+		return r;
+	r = cmdline_format_size(kib, &canon);
+	if (r < 0)
+		return r;
+	free(setup->hp_size);
+	setup->hp_size = canon;
+	setup->hp_count = count;
+	return 0;
+}
+
+/* Module names: what modprobe accepts and what is safe on a kernel command line. */
+static bool valid_module_name(const char *s)
+{
+	if (!s || !*s || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+_public_ int passthru_setup_add_blacklist(struct passthru_setup *setup, const char *driver)
+{
+	_cleanup_free_ char *n = NULL;
+
+	if (!setup || !valid_module_name(driver))
+		return -EINVAL;
+	n = strdup(driver);
+	if (!n)
+		return -ENOMEM;
+	for (char *p = n; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	if (strv_contains(setup->blacklist, n))
+		return 0;
+	return strv_consume(&setup->blacklist, TAKE_PTR(n));
+}
+
+static int fail(struct passthru_setup *s, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(struct passthru_setup *s, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(s->error);
+	va_start(ap, fmt);
+	if (vasprintf(&s->error, fmt, ap) < 0)
+		s->error = NULL;
+	va_end(ap);
+	return r;
+}
+
+static int add_line(char ***v, const char *fmt, ...) _printf_(2, 3);
+static int add_line(char ***v, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	return strv_consume(v, s);
+}
+
+/* Records the change from old to new (nothing when they are equal). Takes new. */
+static int add_change(struct passthru_setup *s, const char *path, const char *old, char *new)
+{
+	_cleanup_free_ char *a = NULL, *b = NULL, *diff = NULL, *n = new;
+	struct change *v;
+	int r;
+
+	if (old && strcmp(old, new) == 0)
+		return 0;
+	if (asprintf(&a, "a%s", path) < 0 || asprintf(&b, "b%s", path) < 0)
+		return -ENOMEM;
+	r = diff_unified(old, n, a, b, &diff);
+	if (r < 0)
+		return r;
+	v = realloc(s->changes, (s->n_changes + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->changes = v;
+	v = &s->changes[s->n_changes];
+	*v = (struct change){.path = strdup(path), .old = old ? strdup(old) : NULL};
+	if (!v->path || (old && !v->old)) {
+		free(v->path);
+		free(v->old);
+		return -ENOMEM;
+	}
+	v->new = TAKE_PTR(n);
+	v->diff = TAKE_PTR(diff);
+	s->n_changes++;
+	return 1;
+}
+
+static int add_command(struct passthru_setup *s, char *const *argv)
+{
+	struct command *v;
+	char **copy = NULL;
+	int r = 0;
+
+	for (size_t i = 0; argv[i] && r >= 0; i++)
+		r = strv_push(&copy, argv[i]);
+	if (r < 0) {
+		strv_free(copy);
+		return r;
+	}
+	v = realloc(s->commands, (s->n_commands + 1) * sizeof(*v));
+	if (!v) {
+		strv_free(copy);
+		return -ENOMEM;
+	}
+	s->commands = v;
+	s->commands[s->n_commands++] = (struct command){.argv = copy, .status = -1};
+	return 0;
+}
+
+/* Reads a host file; -ENOENT leaves *ret NULL and returns 0. */
+static int read_optional(struct passthru_ctx *ctx, const char *path, char **ret, size_t *ret_len)
+{
+	int r = root_read_file(ctx, path, ret, ret_len);
+
+	if (r == -ENOENT) {
+		*ret = NULL;
+		if (ret_len)
+			*ret_len = 0;
+		return 0;
+	}
+	return r;
+}
+
+/* nvidia's display part is nvidia-drm; the others take modeset themselves. */
+static const char *modeset_module(const char *driver)
+{
+	if (strcmp(driver, "nvidia") == 0 || strcmp(driver, "nvidia_drm") == 0)
+		return "nvidia-drm";
+	return driver;
+}
+
+/* Every kernel parameter requirement of this setup. The strings live in *storage. */
+static int build_reqs(struct passthru_setup *s, const struct param_req *iommu, size_t n_iommu,
+		      struct param_req **ret, size_t *ret_n, char ***storage)
+{
+	_cleanup_free_ struct param_req *v = NULL;
+	size_t n = 0, max = n_iommu + 2 + 2 * strv_length(s->blacklist);
+
+	v = calloc(max, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_iommu; i++)
+		v[n++] = iommu[i];
+	if (s->hp_size) {
+		v[n++] = (struct param_req){PARAM_REQ_SET, "default_hugepagesz", s->hp_size, 0};
+		v[n++] =
+		    (struct param_req){PARAM_REQ_HUGEPAGES, "hugepagesz", s->hp_size, s->hp_count};
+	}
+	STRV_FOREACH (d, s->blacklist) {
+		v[n++] = (struct param_req){PARAM_REQ_MEMBER, "rd.driver.blacklist", *d, 0};
+		if (driver_is_display(*d)) {
+			char *key;
+			int r;
+
+			if (asprintf(&key, "%s.modeset", modeset_module(*d)) < 0)
+				return -ENOMEM;
+			r = strv_consume(storage, key);
+			if (r < 0)
+				return r;
+			v[n++] = (struct param_req){PARAM_REQ_SET, key, "0", 0};
+		}
+	}
+	*ret = TAKE_PTR(v);
+	*ret_n = n;
+	return 0;
+}
+
+static int plan_hugepages(struct passthru_setup *s)
+{
+	_cleanup_free_ struct hugepage_pool *pools = NULL;
+	unsigned long long kib, mem = 0;
+	size_t n = 0;
+	bool found = false;
+	int r;
+
+	if (!s->hp_size)
+		return 0;
+	r = cmdline_parse_size(s->hp_size, &kib);
+	if (r < 0)
+		return fail(s, r, "invalid huge page size %s", s->hp_size);
+	r = host_hugepage_pools(s->ctx, &pools, &n);
+	if (r == -ENOENT)
+		return fail(s, -EOPNOTSUPP,
+			    "/sys/kernel/mm/hugepages: this kernel has no huge page support");
+	if (r < 0)
+		return fail(s, r, "/sys/kernel/mm/hugepages: %s", strerror(-r));
+	for (size_t i = 0; i < n; i++)
+		if (pools[i].kib == kib) {
+			found = true;
+			if (pools[i].nr < s->hp_count) {
+				r = add_line(&s->reboot_reasons,
+					     "%lu of %lu %s huge pages reserved", pools[i].nr,
+					     s->hp_count, s->hp_size);
+				if (r < 0)
+					return r;
+			}
+		}
+	if (!found)
+		return fail(s, -EOPNOTSUPP,
+			    "this host has no %s huge pages (no /sys/kernel/mm/hugepages/"
+			    "hugepages-%llukB)",
+			    s->hp_size, kib);
+	if (host_meminfo(s->ctx, "MemTotal", &mem) >= 0 && mem > 0 && kib * s->hp_count >= mem)
+		return fail(s, -ERANGE, "%lu %s huge pages need %llu MiB, the host has %llu MiB",
+			    s->hp_count, s->hp_size, kib * s->hp_count / 1024, mem / 1024);
+	return 0;
+}
+
+static int plan_grub(struct passthru_setup *s, const struct param_req *reqs, size_t n,
+		     bool *ret_changed)
+{
+	_cleanup_free_ char *text = NULL, *out = NULL, *snippet_error = NULL;
+	struct grub_error err = {0};
+	size_t len;
+	int r;
+
+	*ret_changed = false;
+	r = root_read_file(s->ctx, HOST_GRUB_DEFAULT, &text, &len);
+	if (r == -ENOENT)
+		return fail(s, r, HOST_GRUB_DEFAULT ": not found; passthru configures GRUB only");
+	if (r < 0)
+		return fail(s, r, HOST_GRUB_DEFAULT ": %s", strerror(-r));
+	r = grub_default_edit(text, len, reqs, n, &out, &err);
+	if (r == -EBADMSG || r == -EDOM) {
+		_cleanup_free_ char *msg = NULL;
+
+		if (grub_error_format(&err, HOST_GRUB_DEFAULT, &msg) < 0)
+			return -ENOMEM;
+		return fail(s, -EBADMSG, "%s; the file was left untouched", msg);
+	}
+	if (r < 0)
+		return fail(s, r, HOST_GRUB_DEFAULT ": %s", strerror(-r));
+	r = host_grub_snippets_check(s->ctx, reqs, n, &snippet_error);
+	if (r == -EBADMSG)
+		return fail(s, r, "%s; edit it by hand", snippet_error);
+	if (r < 0)
+		return fail(s, r, HOST_GRUB_DEFAULT ".d: %s", strerror(-r));
+	r = add_change(s, HOST_GRUB_DEFAULT, text, TAKE_PTR(out));
+	if (r < 0)
+		return r;
+	*ret_changed = r > 0;
+	return 0;
+}
+
+/* vfio.conf: the needed modules in order; other lines kept; vfio_virqfd dropped when gone. */
+static int plan_modules_load(struct passthru_setup *s, char *const *need)
+{
+	_cleanup_free_ char *old = NULL, *new = NULL;
+	_cleanup_strv_free_ char **have = NULL;
+	size_t len = 0, cap;
+	int r;
+
+	r = read_optional(s->ctx, HOST_VFIO_MODULES_LOAD, &old, NULL);
+	if (r < 0)
+		return fail(s, r, HOST_VFIO_MODULES_LOAD ": %s", strerror(-r));
+	cap = (old ? strlen(old) : 0) + 256;
+	new = malloc(cap);
+	if (!new)
+		return -ENOMEM;
+	new[0] = '\0';
+	if (!old)
+		len = (size_t)sprintf(new, "# The vfio modules PCI passthrough needs, loaded at "
+					   "boot.\n# Written by passthru setup.\n");
+	for (const char *line = old; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		_cleanup_strv_free_ char **names = NULL;
+		_cleanup_free_ char *copy = strndup(line, n);
+
+		if (!copy)
+			return -ENOMEM;
+		line += n;
+		r = modules_load_parse(copy, &names);
+		if (r < 0)
+			return r;
+		/* A module this kernel does not have makes systemd-modules-load fail. */
+		if (names[0] && strcmp(names[0], "vfio_virqfd") == 0 &&
+		    !strv_contains(need, "vfio_virqfd"))
+			continue;
+		if (names[0]) {
+			r = strv_push(&have, names[0]);
+			if (r < 0)
+				return r;
+		}
+		memcpy(new + len, copy, n);
+		len += n;
+		if (n > 0 && copy[n - 1] != '\n')
+			new[len++] = '\n';
+		new[len] = '\0';
+	}
+	for (size_t i = 0; need[i]; i++)
+		if (!strv_contains(have, need[i]))
+			len += (size_t)sprintf(new + len, "%s\n", need[i]);
+	r = add_change(s, HOST_VFIO_MODULES_LOAD, old, TAKE_PTR(new));
+	return r < 0 ? r : 0;
+}
+
+/* The modprobe.d blacklist: existing lines kept, missing "blacklist X" lines added. */
+static int plan_blacklist(struct passthru_setup *s, bool *ret_changed)
+{
+	_cleanup_free_ char *old = NULL, *new = NULL;
+	size_t len, cap;
+	int r;
+
+	*ret_changed = false;
+	if (!s->blacklist)
+		return 0;
+	r = read_optional(s->ctx, HOST_BLACKLIST_CONF, &old, NULL);
+	if (r < 0)
+		return fail(s, r, HOST_BLACKLIST_CONF ": %s", strerror(-r));
+	cap = (old ? strlen(old) : 0) + 128 + 80 * strv_length(s->blacklist);
+	new = malloc(cap);
+	if (!new)
+		return -ENOMEM;
+	if (old)
+		len = (size_t)sprintf(new, "%s%s", old,
+				      *old && old[strlen(old) - 1] != '\n' ? "\n" : "");
+	else
+		len = (size_t)sprintf(new, "# Host drivers kept off passthrough devices.\n"
+					   "# Written by passthru setup.\n");
+	STRV_FOREACH (d, s->blacklist) {
+		bool listed = false;
+
+		for (const char *line = old; line && *line;) {
+			const char *nl = strchr(line, '\n');
+			_cleanup_free_ char *copy =
+			    strndup(line, nl ? (size_t)(nl - line) : strlen(line));
+			char *w, *save = NULL;
+
+			line = nl ? nl + 1 : NULL;
+			if (!copy)
+				return -ENOMEM;
+			w = strtok_r(copy, " \t", &save);
+			if (w && strcmp(w, "blacklist") == 0) {
+				w = strtok_r(NULL, " \t", &save);
+				if (w && cmdline_key_equal(w, *d))
+					listed = true;
+			}
+		}
+		if (!listed)
+			len += (size_t)sprintf(new + len, "blacklist %s\n", *d);
+	}
+	r = add_change(s, HOST_BLACKLIST_CONF, old, TAKE_PTR(new));
+	if (r < 0)
+		return r;
+	*ret_changed = r > 0;
+	return 0;
+}
+
+/* Whether grub.cfg (or the BLS entries) already carry every requirement. */
+static int boot_config_current(struct passthru_setup *s, const struct boot_info *b,
+			       const struct param_req *reqs, size_t n)
+{
+	_cleanup_strv_free_ char **lines = NULL;
+	int r = host_boot_cmdlines(s->ctx, b, &lines);
+
+	if (r < 0)
+		return r;
+	STRV_FOREACH (l, lines) {
+		_cleanup_cmdline_ struct cmdline *c = NULL;
+		bool ok = true;
+
+		r = cmdline_parse(*l, &c);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n; i++)
+			ok = ok && param_req_satisfied(&c, 1, &reqs[i]);
+		if (ok)
+			return 1;
+	}
+	return 0;
+}
+
+/* Appends word to a space-separated list. */
+static int append_word(char **list, const char *word)
+{
+	size_t len = *list ? strlen(*list) : 0;
+	char *grown = realloc(*list, len + strlen(word) + 2);
+
+	if (!grown)
+		return -ENOMEM;
+	sprintf(grown + len, "%s%s", len ? " " : "", word);
+	*list = grown;
+	return 0;
+}
+
+static int plan_reboot(struct passthru_setup *s, const struct param_req *reqs, size_t n,
+		       char *const *need)
+{
+	_cleanup_free_ char *text = NULL, *lacking = NULL, *unloaded = NULL, *loaded = NULL;
+	_cleanup_cmdline_ struct cmdline *c = NULL;
+	int r;
+
+	if (root_read_file(s->ctx, "/proc/cmdline", &text, NULL) >= 0) {
+		r = cmdline_parse(text, &c);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *want = NULL;
+
+		if (c && param_req_satisfied(&c, 1, &reqs[i]))
+			continue;
+		r = param_req_format(&reqs[i], &want);
+		if (r >= 0)
+			r = append_word(&lacking, want);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; need[i]; i++) {
+		enum module_state st = host_module_state(s->ctx, need[i]);
+
+		if (st != MODULE_LOADED && st != MODULE_BUILTIN &&
+		    (r = append_word(&unloaded, need[i])) < 0)
+			return r;
+	}
+	STRV_FOREACH (d, s->blacklist)
+		if (host_module_state(s->ctx, *d) == MODULE_LOADED &&
+		    (r = append_word(&loaded, *d)) < 0)
+			return r;
+	if (lacking && (r = add_line(&s->reboot_reasons,
+				     "the running kernel lacks %s "
+				     "(/proc/cmdline)",
+				     lacking)) < 0)
+		return r;
+	if (unloaded && (r = add_line(&s->reboot_reasons, "not loaded: %s", unloaded)) < 0)
+		return r;
+	if (loaded && (r = add_line(&s->reboot_reasons, "loaded, to be kept off: %s", loaded)) < 0)
+		return r;
+	return 0;
+}
+
+_public_ int passthru_setup_plan(struct passthru_setup *s)
+{
+	_cleanup_free_ struct param_req *reqs = NULL;
+	_cleanup_strv_free_ char **storage = NULL, **need = NULL, **kmsg = NULL;
+	struct boot_info boot = {0};
+	enum cpu_vendor cpu = CPU_VENDOR_UNKNOWN;
+	_cleanup_free_ char *cpu_id = NULL;
+	const struct param_req *iommu;
+	enum iommu_kind kind;
+	size_t n_iommu = 0, n_reqs = 0;
+	bool grub_changed = false, blacklist_changed = false;
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	clear_plan(s);
+
+	r = host_cpu_vendor(s->ctx, &cpu, &cpu_id);
+	if (r == -ENOMEM)
+		return r;
+	kind = host_iommu_for_params(host_firmware_iommu(s->ctx), cpu);
+	iommu = host_iommu_params(kind, &n_iommu);
+	if (kind == IOMMU_KIND_NONE)
+		return fail(s, -ENXIO,
+			    "cannot tell which IOMMU parameters apply: no DMAR or IVRS table and "
+			    "CPU vendor %s (/proc/cpuinfo)",
+			    cpu_id ? cpu_id : "unknown");
+	r = host_vfio_modules(s->ctx, &need);
+	if (r == -EINVAL)
+		return fail(s, r, "/proc/sys/kernel/osrelease: cannot read the kernel release");
+	if (r < 0)
+		return r;
+	r = build_reqs(s, iommu, n_iommu, &reqs, &n_reqs, &storage);
+	if (r >= 0)
+		r = plan_hugepages(s);
+	if (r >= 0)
+		r = plan_grub(s, reqs, n_reqs, &grub_changed);
+	if (r >= 0)
+		r = plan_modules_load(s, need);
+	if (r >= 0)
+		r = plan_blacklist(s, &blacklist_changed);
+	if (r >= 0) {
+		r = host_boot_info(s->ctx, &boot);
+		if (r < 0 && r != -ENOMEM)
+			r = fail(s, r, "cannot work out the boot configuration: %s", strerror(-r));
+	}
+	if (r >= 0 && !grub_changed) {
+		/* Nothing to edit, but a regeneration may have been missed (or failed) before. */
+		r = boot_config_current(s, &boot, reqs, n_reqs);
+		if (r >= 0)
+			grub_changed = r == 0;
+	}
+	if (r >= 0 && grub_changed) {
+		if (!boot.regen_argv)
+			r = fail(s, -EOPNOTSUPP, "cannot regenerate grub.cfg: %s", boot.problem);
+		else
+			r = add_command(s, boot.regen_argv);
+	}
+	if (r >= 0 && blacklist_changed && boot.initrd_argv)
+		r = add_command(s, boot.initrd_argv);
+	if (r >= 0)
+		r = plan_reboot(s, reqs, n_reqs, need);
+	if (r >= 0 && host_read_kmsg(s->ctx, &kmsg) == -ENOMEM)
+		r = -ENOMEM;
+	if (r >= 0 && host_interrupt_remapping(s->ctx, kmsg))
+		r = add_line(
+		    &s->notes,
+		    "vfio_iommu_type1.allow_unsafe_interrupts=1 weakens the isolation of "
+		    "guests; this host has interrupt remapping, which makes it unnecessary");
+	boot_info_done(&boot);
+	if (r < 0) {
+		char *error = TAKE_PTR(s->error);
+
+		clear_plan(s);
+		s->error = error ? error : strdup(strerror(-r));
+		return r;
+	}
+	s->planned = true;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Applying                                                                                   */
+
+/* Opens the directory of a host path and gives its last component. */
+static int open_dir_of(struct passthru_ctx *ctx, const char *path, const char **ret_base)
+{
+	_cleanup_free_ char *dir = NULL;
+	const char *slash = strrchr(path, '/');
+
+	if (!slash || !slash[1])
+		return -EINVAL;
+	dir = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+	if (!dir)
+		return -ENOMEM;
+	*ret_base = slash + 1;
+	return root_open_dir(ctx, dir);
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Copies content to "<path>.passthru-YYYYmmdd-HHMMSS" beside the file (with "-N" appended when
+ * that name is taken), with the original's mode, and syncs it before anything else happens.
+ */
+static int backup(struct passthru_ctx *ctx, const char *path, const char *content, char **ret)
+{
+	_cleanup_close_ int dirfd = -1;
+	const char *base;
+	struct stat st;
+	struct tm tm;
+	time_t now = time(NULL);
+	char stamp[32];
+
+	dirfd = open_dir_of(ctx, path, &base);
+	if (dirfd < 0)
+		return dirfd;
+	if (fstatat(dirfd, base, &st, 0) < 0)
+		return -errno;
+	if (!localtime_r(&now, &tm) || strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm) == 0)
+		return -EINVAL;
+	for (unsigned k = 0; k < 100; k++) {
+		_cleanup_free_ char *name = NULL;
+		_cleanup_close_ int fd = -1;
+		int r;
+
+		if ((k == 0 ? asprintf(&name, "%s.passthru-%s", base, stamp)
+			    : asprintf(&name, "%s.passthru-%s-%u", base, stamp, k)) < 0)
+			return -ENOMEM;
+		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			    st.st_mode & 07777);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return -errno;
+		r = write_all(fd, content, strlen(content));
+		if (r >= 0 && fsync(fd) < 0)
+			r = -errno;
+		if (r < 0) {
+			unlinkat(dirfd, name, 0);
+			return r;
+		}
+		(void)fsync(dirfd);
+		if (asprintf(ret, "%.*s%s", (int)(base - path), path, name) < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	return -EEXIST;
+}
+
+/* The program's path inside the root, from the usual system directories. */
+static int find_program(struct passthru_ctx *ctx, const char *name, char **ret)
+{
+	static const char *const dirs[] = {"/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"};
+
+	if (strchr(name, '/'))
+		return -EINVAL;
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		char *p;
+
+		if (asprintf(&p, "%s%s", dirs[i], name) < 0)
+			return -ENOMEM;
+		if (root_exists(ctx, p)) {
+			*ret = p;
+			return 0;
+		}
+		free(p);
+	}
+	return -ENOENT;
+}
+
+/*
+ * Runs a command of the plan with its output captured. Below a sysroot other than "/" it runs
+ * chrooted there: the distribution's own tool, seeing the files just written. The environment
+ * is a fixed, minimal one.
+ */
+static int run_command(struct passthru_ctx *ctx, struct command *c, char **ret_error)
+{
+	static char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+	const char *root = passthru_ctx_get_sysroot(ctx);
+	_cleanup_free_ char *prog = NULL, *out = NULL;
+	_cleanup_close_ int devnull = -1;
+	size_t len = 0, cap = 0;
+	int pipefd[2], status, r;
+	pid_t pid;
+
+	r = find_program(ctx, c->argv[0], &prog);
+	if (r < 0) {
+		if (asprintf(ret_error, "%s: not installed%s%s", c->argv[0],
+			     strcmp(root, "/") ? " below " : "", strcmp(root, "/") ? root : "") < 0)
+			*ret_error = NULL;
+		return r;
+	}
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (devnull < 0)
+		return -errno;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		/* Only async-signal-safe calls from here on. */
+		if (dup2(devnull, 0) < 0 || dup2(pipefd[1], 1) < 0 || dup2(pipefd[1], 2) < 0)
+			_exit(126);
+		if (strcmp(root, "/") != 0 && (chroot(root) < 0 || chdir("/") < 0)) {
+			static const char msg[] = "passthru: cannot chroot into the sysroot\n";
+
+			(void)!write(2, msg, sizeof(msg) - 1);
+			_exit(126);
+		}
+		execve(prog, c->argv, env);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 4096) {
+			char *grown;
+
+			if (cap >= 4 * 1024 * 1024) {
+				/* Enough: keep draining so that the child does not block. */
+				char sink[4096];
+
+				n = read(pipefd[0], sink, sizeof(sink));
+				if (n > 0 || (n < 0 && errno == EINTR))
+					continue;
+				break;
+			}
+			grown = realloc(out, cap + 65536);
+			if (!grown) {
+				close(pipefd[0]);
+				(void)waitpid(pid, NULL, 0);
+				return -ENOMEM;
+			}
+			out = grown;
+			cap += 65536;
+		}
+		n = read(pipefd[0], out + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!out) {
+		out = strdup("");
+		if (!out)
+			return -ENOMEM;
+	}
+	out[len] = '\0';
+	c->output = TAKE_PTR(out);
+	c->ran = true;
+	c->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (c->status != 0) {
+		_cleanup_free_ char *line = argv_join(c->argv);
+		const char *last = c->output;
+		size_t n = strlen(c->output);
+
+		/* The last line of its output says the most. */
+		while (n > 0 && c->output[n - 1] == '\n')
+			n--;
+		for (size_t i = 0; i < n; i++)
+			if (c->output[i] == '\n')
+				last = c->output + i + 1;
+		if (asprintf(ret_error, "%s failed with status %d%s%.*s", line ? line : c->argv[0],
+			     c->status, n ? ": " : "", (int)(c->output + n - last), last) < 0)
+			*ret_error = NULL;
+		return -EIO;
+	}
+	return 0;
+}
+
+_public_ int passthru_setup_apply(struct passthru_setup *s)
+{
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	if (!s->planned)
+		return fail(s, -EINVAL, "no plan: call passthru_setup_plan() first");
+	free(s->error);
+	s->error = NULL;
+
+	for (size_t i = 0; i < s->n_changes; i++) {
+		struct change *c = &s->changes[i];
+		_cleanup_free_ char *now = NULL;
+
+		/* The file must still be what the plan was made from. */
+		r = read_optional(s->ctx, c->path, &now, NULL);
+		if (r < 0)
+			return fail(s, r, "%s: %s", c->path, strerror(-r));
+		if ((now == NULL) != (c->old == NULL) || (now && strcmp(now, c->old) != 0))
+			return fail(s, -ESTALE, "%s: changed since the plan was made; run again",
+				    c->path);
+		if (c->old) {
+			r = backup(s->ctx, c->path, c->old, &c->backup);
+			if (r < 0)
+				return fail(s, r, "%s: cannot make a backup: %s", c->path,
+					    strerror(-r));
+		}
+		r = root_write_file_atomic(s->ctx, c->path, c->new, strlen(c->new), 0644);
+		if (r < 0)
+			return fail(s, r, "%s: %s", c->path, strerror(-r));
+	}
+	for (size_t i = 0; i < s->n_commands; i++) {
+		_cleanup_free_ char *error = NULL;
+
+		r = run_command(s->ctx, &s->commands[i], &error);
+		if (r < 0) {
+			if (error)
+				return fail(s, r, "%s", error);
+			return fail(s, r, "%s: %s", s->commands[i].argv[0], strerror(-r));
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Getters                                                                                    */
+
+_public_ const char *passthru_setup_get_error(const struct passthru_setup *setup)
+{
+	return setup ? setup->error : NULL;
+}
+
+_public_ size_t passthru_setup_get_change_count(const struct passthru_setup *setup)
+{
+	return setup ? setup->n_changes : 0;
+}
+
+static const struct change *change_at(const struct passthru_setup *s, size_t i)
+{
+	return s && i < s->n_changes ? &s->changes[i] : NULL;
+}
+
+_public_ const char *passthru_setup_get_change_path(const struct passthru_setup *setup,
+						    size_t index)
+{
+	const struct change *c = change_at(setup, index);
+
+	return c ? c->path : NULL;
+}
+
+_public_ const char *passthru_setup_get_change_diff(const struct passthru_setup *setup,
+						    size_t index)
+{
+	const struct change *c = change_at(setup, index);
+
+	return c ? c->diff : NULL;
+}
+
+_public_ const char *passthru_setup_get_change_content(const struct passthru_setup *setup,
+						       size_t index)
+{
+	const struct change *c = change_at(setup, index);
+
+	return c ? c->new : NULL;
+}
+
+_public_ const char *passthru_setup_get_change_backup(const struct passthru_setup *setup,
+						      size_t index)
+{
+	const struct change *c = change_at(setup, index);
+
+	return c ? c->backup : NULL;
+}
+
+_public_ size_t passthru_setup_get_command_count(const struct passthru_setup *setup)
+{
+	return setup ? setup->n_commands : 0;
+}
+
+_public_ const char *const *passthru_setup_get_command_argv(const struct passthru_setup *setup,
+							    size_t index)
+{
+	if (!setup || index >= setup->n_commands)
+		return strv_empty;
+	return (const char *const *)setup->commands[index].argv;
+}
+
+_public_ const char *passthru_setup_get_command_output(const struct passthru_setup *setup,
+						       size_t index)
+{
+	if (!setup || index >= setup->n_commands)
+		return NULL;
+	return setup->commands[index].output;
+}
+
+_public_ int passthru_setup_get_command_status(const struct passthru_setup *setup, size_t index,
+					       int *ret)
+{
+	if (!setup || index >= setup->n_commands || !ret)
+		return -EINVAL;
+	if (!setup->commands[index].ran)
+		return -ENODATA;
+	*ret = setup->commands[index].status;
+	return 0;
+}
+
+_public_ bool passthru_setup_get_reboot_needed(const struct passthru_setup *setup)
+{
+	return setup && setup->reboot_reasons && setup->reboot_reasons[0];
+}
+
+_public_ const char *const *passthru_setup_get_reboot_reasons(const struct passthru_setup *setup)
+{
+	if (!setup || !setup->reboot_reasons)
+		return strv_empty;
+	return (const char *const *)setup->reboot_reasons;
+}
+
+_public_ const char *const *passthru_setup_get_notes(const struct passthru_setup *setup)
+{
+	if (!setup || !setup->notes)
+		return strv_empty;
+	return (const char *const *)setup->notes;
+}
