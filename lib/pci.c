@@ -39,10 +39,10 @@
 
 enum {
 	LOADED_SUBSYSTEM = 1 << 0,
-	LOADED_SRIOV = 1 << 1,
+	/* SR-IOV counts, reset methods, link attributes: read together, with one open of the
+	 * device directory, as whoever asks for one of them usually asks for all. */
+	LOADED_DETAILS = 1 << 1,
 	LOADED_VFS = 1 << 2,
-	LOADED_RESET = 1 << 3,
-	LOADED_LINK = 1 << 4,
 	LOADED_MEMBERS = 1 << 5,
 	LOADED_MODULES = 1 << 6,
 	LOADED_TYPE = 1 << 7,
@@ -977,17 +977,16 @@ _public_ bool passthru_pci_device_is_bridge(struct passthru_pci_device *dev)
 	       (dev->class_code >> 8 == 0x0604 || dev->class_code >> 8 == 0x0607);
 }
 
-static void load_sriov(struct passthru_pci_device *dev)
+static void read_sriov(struct passthru_pci_device *dev, int dfd)
 {
-	_cleanup_close_ int dfd = -1;
 	long l;
 
-	if (dev->loaded & LOADED_SRIOV)
-		return;
-	dev->loaded |= LOADED_SRIOV;
-	dev->totalvfs_r = dev->numvfs_r = -ENODATA;
-	dfd = device_open_dir(dev);
-	if (dfd < 0)
+	dev->totalvfs_r = dev->numvfs_r = -ENOENT;
+	/*
+	 * Only a PF has the SR-IOV attributes, and neither a VF nor a bridge can be one (the
+	 * SR-IOV capability is for type 0 functions, and VFs do not nest).
+	 */
+	if (dev->physfn || dev->header_type > 0)
 		return;
 	dev->totalvfs_r = read_long(dev, dfd, "sriov_totalvfs", 0, VF_MAX, &l);
 	if (dev->totalvfs_r == 0)
@@ -997,9 +996,68 @@ static void load_sriov(struct passthru_pci_device *dev)
 		dev->numvfs = (unsigned)l;
 }
 
+static void read_reset_methods(struct passthru_pci_device *dev, int dfd)
+{
+	_cleanup_free_ char *s = NULL;
+	char *save = NULL;
+	int r;
+
+	/* Absent on kernels before 5.15, and on devices without any reset method. */
+	r = read_attr(dfd, "reset_method", &s);
+	if (r < 0) {
+		if (r != -ENOENT)
+			problem_read(dev, "reset_method", r);
+		return;
+	}
+	for (char *tok = strtok_r(s, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (!is_token(tok)) {
+			problem_invalid(dev, "reset_method", tok);
+			continue;
+		}
+		if (strv_push(&dev->reset_methods, tok) < 0)
+			return;
+	}
+}
+
+static void read_links(struct passthru_pci_device *dev, int dfd)
+{
+	/* Only PCI Express functions have the link attributes. */
+	for (size_t i = 0; i < _LINK_MAX; i++) {
+		_cleanup_free_ char *s = NULL;
+		int r = read_attr(dfd, link_attrs[i], &s);
+
+		if (r < 0) {
+			if (r != -ENOENT)
+				problem_read(dev, link_attrs[i], r);
+			continue;
+		}
+		if (!is_printable(s)) {
+			problem_invalid(dev, link_attrs[i], s);
+			continue;
+		}
+		dev->link[i] = TAKE_PTR(s);
+	}
+}
+
+static void load_details(struct passthru_pci_device *dev)
+{
+	_cleanup_close_ int dfd = -1;
+
+	if (dev->loaded & LOADED_DETAILS)
+		return;
+	dev->loaded |= LOADED_DETAILS;
+	dev->totalvfs_r = dev->numvfs_r = -ENODATA;
+	dfd = device_open_dir(dev);
+	if (dfd < 0)
+		return;
+	read_sriov(dev, dfd);
+	read_reset_methods(dev, dfd);
+	read_links(dev, dfd);
+}
+
 _public_ int passthru_pci_device_get_sriov_totalvfs(struct passthru_pci_device *dev, unsigned *ret)
 {
-	load_sriov(dev);
+	load_details(dev);
 	if (dev->totalvfs_r < 0)
 		return dev->totalvfs_r;
 	*ret = dev->totalvfs;
@@ -1008,7 +1066,7 @@ _public_ int passthru_pci_device_get_sriov_totalvfs(struct passthru_pci_device *
 
 _public_ int passthru_pci_device_get_sriov_numvfs(struct passthru_pci_device *dev, unsigned *ret)
 {
-	load_sriov(dev);
+	load_details(dev);
 	if (dev->numvfs_r < 0)
 		return dev->numvfs_r;
 	*ret = dev->numvfs;
@@ -1102,66 +1160,15 @@ _public_ const char *const *passthru_pci_device_get_vfs(struct passthru_pci_devi
 	return dev->vfs ? (const char *const *)dev->vfs : strv_empty;
 }
 
-static void load_reset_methods(struct passthru_pci_device *dev)
-{
-	_cleanup_close_ int dfd = -1;
-	_cleanup_free_ char *s = NULL;
-	char *save = NULL;
-	int r;
-
-	dfd = device_open_dir(dev);
-	if (dfd < 0)
-		return;
-	/* Absent on kernels before 5.15, and on devices without any reset method. */
-	r = read_attr(dfd, "reset_method", &s);
-	if (r < 0) {
-		if (r != -ENOENT)
-			problem_read(dev, "reset_method", r);
-		return;
-	}
-	for (char *tok = strtok_r(s, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		if (!is_token(tok)) {
-			problem_invalid(dev, "reset_method", tok);
-			continue;
-		}
-		if (strv_push(&dev->reset_methods, tok) < 0)
-			return;
-	}
-}
-
 _public_ const char *const *passthru_pci_device_get_reset_methods(struct passthru_pci_device *dev)
 {
-	if (!(dev->loaded & LOADED_RESET)) {
-		dev->loaded |= LOADED_RESET;
-		load_reset_methods(dev);
-	}
+	load_details(dev);
 	return dev->reset_methods ? (const char *const *)dev->reset_methods : strv_empty;
 }
 
 static const char *get_link(struct passthru_pci_device *dev, unsigned which)
 {
-	if (!(dev->loaded & LOADED_LINK)) {
-		_cleanup_close_ int dfd = -1;
-
-		dev->loaded |= LOADED_LINK;
-		dfd = device_open_dir(dev);
-		/* Only PCI Express functions have the link attributes. */
-		for (size_t i = 0; dfd >= 0 && i < _LINK_MAX; i++) {
-			_cleanup_free_ char *s = NULL;
-			int r = read_attr(dfd, link_attrs[i], &s);
-
-			if (r < 0) {
-				if (r != -ENOENT)
-					problem_read(dev, link_attrs[i], r);
-				continue;
-			}
-			if (!is_printable(s)) {
-				problem_invalid(dev, link_attrs[i], s);
-				continue;
-			}
-			dev->link[i] = TAKE_PTR(s);
-		}
-	}
+	load_details(dev);
 	return dev->link[which];
 }
 
