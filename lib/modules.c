@@ -2,24 +2,102 @@
 /*
  * Modalias lookups in the host's module index through libkmod, like modprobe and lspci -k.
  * One kmod context per passthru context, made on first use, with its indexes loaded once:
- * a listing looks up every device.
+ * a listing looks up every device. A lookup costs tens of microseconds (aliases are glob
+ * patterns) while a host has few distinct modaliases (all VFs of a PF share one), so answers
+ * are cached per modalias.
  */
 #include <libkmod.h>
 #include <stdarg.h>
 
 #include "modules.h"
 
+struct answer {
+	char *modalias;
+	char **names;
+};
+
 struct modules {
 	/* NULL when the host has no module directory: every lookup is empty. */
 	struct kmod_ctx *kmod;
+	/* Open addressing, linear probing; size a power of two, at most half full. */
+	struct answer *answers;
+	size_t size, count;
 };
 
 static void modules_free(void *p)
 {
 	struct modules *m = p;
 
+	for (size_t i = 0; i < m->size; i++) {
+		free(m->answers[i].modalias);
+		strv_free(m->answers[i].names);
+	}
+	free(m->answers);
 	kmod_unref(m->kmod);
 	free(m);
+}
+
+static size_t string_hash(const char *s)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(0x100000001b3);
+	return (size_t)(h ^ (h >> 32));
+}
+
+static struct answer *answer_slot(struct answer *answers, size_t size, const char *modalias)
+{
+	size_t i = string_hash(modalias) & (size - 1);
+
+	while (answers[i].modalias && strcmp(answers[i].modalias, modalias) != 0)
+		i = (i + 1) & (size - 1);
+	return &answers[i];
+}
+
+/* Takes names; on failure the answer is simply not cached. */
+static void answer_add(struct modules *m, const char *modalias, char **names)
+{
+	struct answer *a;
+
+	if ((m->count + 1) * 2 > m->size) {
+		size_t nsize = m->size ? m->size * 2 : 64;
+		struct answer *n = calloc(nsize, sizeof(*n));
+
+		if (!n) {
+			strv_free(names);
+			return;
+		}
+		for (size_t i = 0; i < m->size; i++)
+			if (m->answers[i].modalias)
+				*answer_slot(n, nsize, m->answers[i].modalias) = m->answers[i];
+		free(m->answers);
+		m->answers = n;
+		m->size = nsize;
+	}
+	a = answer_slot(m->answers, m->size, modalias);
+	a->modalias = strdup(modalias);
+	if (!a->modalias) {
+		strv_free(names);
+		return;
+	}
+	a->names = names;
+	m->count++;
+}
+
+static int strv_copy(char *const *v, char ***ret)
+{
+	_cleanup_strv_free_ char **copy = calloc(strv_length(v) + 1, sizeof(char *));
+
+	if (!copy)
+		return -ENOMEM;
+	for (size_t i = 0; v && v[i]; i++) {
+		copy[i] = strdup(v[i]);
+		if (!copy[i])
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(copy);
+	return 0;
 }
 
 /* libkmod's messages become ours, at debug level: the library never logs above it. */
@@ -109,18 +187,12 @@ static struct modules *modules_get(struct passthru_ctx *ctx)
 	return m;
 }
 
-int modules_for_modalias(struct passthru_ctx *ctx, const char *modalias, char ***ret)
+/* The lookup itself; *ret is never NULL on success. */
+static int lookup(struct passthru_ctx *ctx, struct modules *m, const char *modalias, char ***ret)
 {
-	struct modules *m;
 	struct kmod_list *list = NULL, *entry;
 	_cleanup_strv_free_ char **names = NULL;
 	int r;
-
-	if (!modalias || !ret)
-		return -EINVAL;
-	m = modules_get(ctx);
-	if (!m)
-		return -ENOMEM;
 
 	if (m->kmod) {
 		r = kmod_module_new_from_lookup(m->kmod, modalias, &list);
@@ -145,7 +217,6 @@ int modules_for_modalias(struct passthru_ctx *ctx, const char *modalias, char **
 		}
 		kmod_module_unref_list(list);
 	}
-
 	if (!names) {
 		names = calloc(1, sizeof(char *));
 		if (!names)
@@ -153,4 +224,29 @@ int modules_for_modalias(struct passthru_ctx *ctx, const char *modalias, char **
 	}
 	*ret = TAKE_PTR(names);
 	return 0;
+}
+
+int modules_for_modalias(struct passthru_ctx *ctx, const char *modalias, char ***ret)
+{
+	struct modules *m;
+	char **names = NULL;
+	int r;
+
+	if (!modalias || !ret)
+		return -EINVAL;
+	m = modules_get(ctx);
+	if (!m)
+		return -ENOMEM;
+	if (m->size > 0) {
+		struct answer *a = answer_slot(m->answers, m->size, modalias);
+
+		if (a->modalias)
+			return strv_copy(a->names, ret);
+	}
+	r = lookup(ctx, m, modalias, &names);
+	if (r < 0)
+		return r;
+	r = strv_copy(names, ret);
+	answer_add(m, modalias, names);
+	return r;
 }
