@@ -710,6 +710,9 @@ _public_ const char *passthru_pci_device_get_subsystem_name(struct passthru_pci_
 	load_subsystem(dev);
 	if (dev->vendor_r < 0 || dev->device_r < 0 || dev->subsystem_r < 0)
 		return NULL;
+	/* 0000:0000 is no subsystem at all (bridges without the capability). */
+	if (dev->subvendor == 0 && dev->subdevice == 0)
+		return NULL;
 	return names_pci_subsystem(dev->ctx, dev->vendor, dev->device, dev->subvendor,
 				   dev->subdevice);
 }

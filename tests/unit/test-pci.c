@@ -163,6 +163,8 @@ static void test_bridges(struct passthru_pci_list *list)
 	CHECK(passthru_pci_device_is_bridge(port));
 	CHECK_STR(passthru_pci_device_get_class_name(port), "PCI bridge (fixture)");
 	CHECK_STR(passthru_pci_device_get_prog_if_name(port), "Normal decode (fixture)");
+	/* 0000:0000 is no subsystem: no name, even where a database would offer one. */
+	CHECK_STR(passthru_pci_device_get_subsystem_name(port), NULL);
 	CHECK_STR(passthru_pci_device_get_driver(port), "pcieport");
 	CHECK_STR(joined(passthru_pci_device_get_modules(port)), "");
 	CHECK_STR(passthru_pci_device_get_type(port), "PCI");
