@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Parity with lspci: over the same fixture roots, `lspci -D -vmm -k -O sysfs.path=...` and our
- * scan must agree on every function, its ids, class, revision, prog-if, driver, NUMA node,
- * IOMMU group and (with the same pci.ids) names.
+ * Parity with lspci: over the same roots (our fixtures and trees captured from real kernels),
+ * `lspci -D -vmm -k -O sysfs.path=...` and our scan must agree on every function, its ids, class,
+ * revision, prog-if, driver, NUMA node, IOMMU group and (with the same pci.ids) names.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -148,16 +148,15 @@ static void compare_names(struct passthru_pci_device *dev, const struct record *
 		compare_name(passthru_pci_device_get_subsystem_name(dev), r->sdevice, "Device ");
 }
 
-static void parity(const char *spec, bool own_ids)
+static void parity(const char *root, bool own_ids)
 {
-	char *root = fixture_root(fixtures_dir(), spec);
 	struct passthru_ctx *ctx = fixture_ctx(root);
 	struct passthru_pci_list *list = NULL;
 	static struct record records[64];
 	char options[4200];
 	size_t n;
 
-	fprintf(stderr, "== %s\n", spec);
+	fprintf(stderr, "== %s\n", root);
 	CHECK_INT(passthru_pci_scan(ctx, &list), 0);
 	n = run_lspci(root, "-n", records, 64);
 	CHECK(n > 0);
@@ -186,12 +185,30 @@ static void parity(const char *spec, bool own_ids)
 	}
 	passthru_pci_list_unref(list);
 	passthru_ctx_unref(ctx);
-	free(root);
 }
 
 int main(void)
 {
-	parity("host.json", true);
-	parity("noiommu.json", false);
+	static const char *const captured[] = {
+	    "qemu-q35-intel-6.1",
+	    "qemu-q35-intel-6.12",
+	    "dev-vm-noiommu",
+	};
+	char *root;
+
+	root = fixture_root(fixtures_dir(), "host.json");
+	parity(root, true);
+	free(root);
+	root = fixture_root(fixtures_dir(), "noiommu.json");
+	parity(root, false);
+	free(root);
+
+	/* Trees captured from real kernels (tests/vm): no pci.ids of their own. */
+	for (size_t i = 0; i < sizeof(captured) / sizeof(captured[0]); i++) {
+		if (asprintf(&root, "%s/../vm/captured/%s", getenv("FIXTURES"), captured[i]) < 0)
+			return 1;
+		parity(root, false);
+		free(root);
+	}
 	TEST_DONE();
 }
