@@ -22,7 +22,8 @@
 
 int value_set_string(struct value *v, const char *s)
 {
-	if (!s)
+	/* An empty string says nothing: it is unknown too (the JSON format promises it). */
+	if (!s || !*s)
 		return 0;
 	v->string = strdup(s);
 	if (!v->string)
@@ -190,7 +191,7 @@ static size_t utf8_sequence_length(const unsigned char *s)
 	return n;
 }
 
-static json_object *json_string_utf8(const char *s)
+json_object *json_string_utf8(const char *s)
 {
 	_cleanup_free_ char *fixed = NULL;
 	const unsigned char *p = (const unsigned char *)s;

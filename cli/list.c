@@ -487,10 +487,11 @@ int verb_list(struct cli *cli, int argc, char **argv)
 	if (r != 0)
 		return r < 0 ? EXIT_DONE : r;
 
+	/* JSON always has the stable keys; only -o or --output-all add the table-only ones. */
 	for (size_t c = 0; c < _DEVICE_CLASS_MAX; c++) {
 		if (o.output_all)
 			column_set_all(device_class_columns(c), &sets[c]);
-		else
+		else if (o.format != FORMAT_JSON)
 			column_set_defaults(device_class_columns(c), &sets[c]);
 	}
 	if (o.output) {

@@ -263,6 +263,7 @@ static void show_serial(struct passthru_serial_port *port)
 {
 	const char *s;
 	unsigned u;
+	int r;
 
 	line("Path:", passthru_serial_port_get_path(port));
 	line("Name:", passthru_serial_port_get_name(port));
@@ -272,10 +273,11 @@ static void show_serial(struct passthru_serial_port *port)
 	else
 		printf(" none\n");
 	key("IRQ:");
-	if (passthru_serial_port_get_irq(port, &u) >= 0)
+	r = passthru_serial_port_get_irq(port, &u);
+	if (r >= 0)
 		printf(" %u\n", u);
 	else
-		printf(" unknown\n");
+		printf(" %s\n", r == -ENOENT ? "none" : "unknown");
 	if (passthru_serial_port_get_uart_type(port, &u) >= 0) {
 		key("UART type:");
 		printf(" %u%s\n", u, u == 4 ? " (16550A)" : "");

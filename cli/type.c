@@ -263,18 +263,17 @@ static int list_json(const struct passthru_type_list *list)
 			goto finish;
 		}
 		if (json_object_object_add(
-			o, "name", json_object_new_string(passthru_type_rule_get_name(rule))) < 0 ||
+			o, "name", json_string_utf8(passthru_type_rule_get_name(rule))) < 0 ||
 		    json_object_object_add(
-			o, "match", json_object_new_string(passthru_type_rule_get_match(rule))) <
-			0 ||
+			o, "match", json_string_utf8(passthru_type_rule_get_match(rule))) < 0 ||
 		    json_object_object_add(
-			o, "file", json_object_new_string(passthru_type_rule_get_file(rule))) < 0 ||
+			o, "file", json_string_utf8(passthru_type_rule_get_file(rule))) < 0 ||
 		    json_object_object_add(
 			o, "line", json_object_new_int64(passthru_type_rule_get_line(rule))) < 0)
 			goto finish;
 	}
 	for (const char *const *p = passthru_type_list_get_problems(list); *p; p++)
-		if (json_object_array_add(problems, json_object_new_string(*p)) < 0)
+		if (json_object_array_add(problems, json_string_utf8(*p)) < 0)
 			goto finish;
 	if (json_object_object_add(doc, "types", types) < 0)
 		goto finish;

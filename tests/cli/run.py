@@ -14,6 +14,7 @@ The case format is described in tests/cli/README.md. Python 3 standard library o
 import argparse
 import copy
 import difflib
+import hashlib
 import json
 import os
 import re
@@ -149,6 +150,8 @@ def check_device(cls, obj, where, show=False):
         for v in values:
             if not isinstance(v, str):
                 problems.append("%s.%s: array element %r is not a string" % (where, key, v))
+            elif not v:
+                problems.append("%s.%s: empty string (unknown values are null)" % (where, key))
             elif pattern and not re.fullmatch(pattern, v):
                 problems.append("%s.%s: %r does not match %s" % (where, key, v, pattern))
     for key in obj:
@@ -232,6 +235,47 @@ def fixture_spec(case):
     return spec
 
 
+# Verbs (and "type list") that never write below the root: their cases may share one cached
+# root per fixture instead of building it again (mksysfs writes over a thousand files).
+READ_ONLY_VERBS = {"list", "show"}
+
+
+def read_only(commands):
+    for args in commands:
+        if not args:
+            continue
+        if args[0] in READ_ONLY_VERBS or args[:2] == ["type", "list"]:
+            continue
+        return False
+    return True
+
+
+def cached_root(case):
+    """A root built once per fixture content and mksysfs version, shared read-only."""
+    spec = fixture_spec(case)
+    key = hashlib.sha256()
+    key.update(json.dumps(spec, sort_keys=True).encode())
+    key.update(json.dumps([case.get("remove", []), case.get("write", {})], sort_keys=True).encode())
+    with open(mksysfs.__file__, "rb") as f:
+        key.update(f.read())
+    cache = os.path.join(tempfile.gettempdir(), "passthru-cli-cache-%d" % os.getuid())
+    root = os.path.join(cache, key.hexdigest()[:32])
+    if os.path.isdir(root):
+        return root
+    os.makedirs(cache, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="building-", dir=cache)
+    build_root(case, os.path.join(tmp, "root"))
+    try:
+        # Atomic: a concurrent test either sees no root or a complete one.
+        os.rename(os.path.join(tmp, "root"), root)
+    except OSError:
+        if not os.path.isdir(root):
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return root
+
+
 def build_root(case, root):
     mksysfs.build(fixture_spec(case), root)
     for rel in case.get("remove", []):
@@ -271,8 +315,11 @@ def run_case(exe, case_path):
 
     tmp = tempfile.mkdtemp(prefix="passthru-cli-")
     try:
-        root = os.path.join(tmp, "root")
-        build_root(case, root)
+        if read_only(commands):
+            root = cached_root(case)
+        else:
+            root = os.path.join(tmp, "root")
+            build_root(case, root)
         env = dict(os.environ)
         env.pop("PASSTHRU_SYSROOT", None)
         env.pop("COLUMNS", None)
