@@ -1205,17 +1205,15 @@ _public_ const char *const *passthru_pci_device_get_problems(struct passthru_pci
 
 static void scan_state_done(struct scan_state *s)
 {
-	for (size_t i = 0; i < s->n_drivers; i++)
-		free(s->drivers[i]);
-	free(s->drivers);
+	strv_free(s->drivers);
 	free(s->groups);
 }
 
-/* The entries of a directory; dot files left out. */
+/* The entries of a directory, dot files left out, as a NULL-terminated vector. */
 static int dir_entries(struct passthru_ctx *ctx, const char *path, char ***ret, size_t *ret_n)
 {
 	_cleanup_closedir_ DIR *d = NULL;
-	char **v = NULL;
+	_cleanup_strv_free_ char **v = NULL;
 	size_t n = 0, allocated = 0;
 	struct dirent *de;
 	int r;
@@ -1223,44 +1221,39 @@ static int dir_entries(struct passthru_ctx *ctx, const char *path, char ***ret, 
 	r = root_opendir(ctx, path, &d);
 	if (r < 0)
 		return r;
+	v = calloc(1, sizeof(char *));
+	if (!v)
+		return -ENOMEM;
 	errno = 0;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (n == allocated) {
+		/* strv_push() would be quadratic over thousands of entries. */
+		if (n + 1 >= allocated) {
 			size_t na = allocated ? allocated * 2 : 64;
 			char **nv = realloc(v, na * sizeof(char *));
 
 			if (!nv)
-				goto oom;
+				return -ENOMEM;
 			v = nv;
 			allocated = na;
 		}
 		v[n] = strdup(de->d_name);
 		if (!v[n])
-			goto oom;
-		n++;
+			return -ENOMEM;
+		v[++n] = NULL;
 		errno = 0;
 	}
-	if (errno) {
-		r = -errno;
-		goto fail;
-	}
-	*ret = v;
+	if (errno)
+		return -errno;
+	*ret = TAKE_PTR(v);
 	*ret_n = n;
 	return 0;
-oom:
-	r = -ENOMEM;
-fail:
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-	return r;
 }
 
 static void scan_state_init(struct passthru_ctx *ctx, struct scan_state *s)
 {
-	char **names = NULL;
+	_cleanup_strv_free_ char **names = NULL;
 	size_t n = 0;
 	int r;
 
@@ -1296,9 +1289,6 @@ static void scan_state_init(struct passthru_ctx *ctx, struct scan_state *s)
 		qsort(s->groups, s->n_groups, sizeof(int), cmp_int);
 		s->groups_known = true;
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 }
 
 struct entry {
@@ -1333,10 +1323,9 @@ static void list_freep(struct passthru_pci_list **list)
 _public_ int passthru_pci_scan(struct passthru_ctx *ctx, struct passthru_pci_list **ret)
 {
 	_cleanup_(list_freep) struct passthru_pci_list *list = NULL;
-	_cleanup_close_ int devices_fd = -1;
-	struct scan_state scan = {};
-	struct entry *entries = NULL;
-	char **names = NULL;
+	_cleanup_(scan_state_done) struct scan_state scan = {};
+	_cleanup_strv_free_ char **names = NULL;
+	_cleanup_free_ struct entry *entries = NULL;
 	size_t n_names = 0, n_entries = 0;
 	int r;
 
@@ -1348,23 +1337,17 @@ _public_ int passthru_pci_scan(struct passthru_ctx *ctx, struct passthru_pci_lis
 	list->refcount = 1;
 	list->ctx = passthru_ctx_ref(ctx);
 
-	devices_fd = root_open_dir(ctx, PCI_DEVICES_DIR);
-	if (devices_fd == -ENOENT) {
+	r = dir_entries(ctx, PCI_DEVICES_DIR, &names, &n_names);
+	if (r == -ENOENT) {
 		log_debug(ctx, "%s does not exist: no PCI bus", PCI_DEVICES_DIR);
 		*ret = TAKE_PTR(list);
 		return 0;
 	}
-	if (devices_fd < 0)
-		return devices_fd;
-
-	r = dir_entries(ctx, PCI_DEVICES_DIR, &names, &n_names);
 	if (r < 0)
 		return r;
 	entries = calloc(n_names + 1, sizeof(*entries));
-	if (!entries) {
-		r = -ENOMEM;
-		goto finish;
-	}
+	if (!entries)
+		return -ENOMEM;
 	for (size_t i = 0; i < n_names; i++) {
 		if (passthru_pci_address_parse(names[i], entries[n_entries].address) < 0) {
 			log_debug(ctx, "%s: ignoring %s", PCI_DEVICES_DIR, names[i]);
@@ -1375,46 +1358,35 @@ _public_ int passthru_pci_scan(struct passthru_ctx *ctx, struct passthru_pci_lis
 	qsort(entries, n_entries, sizeof(*entries), cmp_entry);
 
 	list->devices = calloc(n_entries + 1, sizeof(*list->devices));
-	if (!list->devices) {
-		r = -ENOMEM;
-		goto finish;
-	}
+	if (!list->devices)
+		return -ENOMEM;
 	scan_state_init(ctx, &scan);
 	for (size_t i = 0; i < n_entries; i++) {
+		char path[sizeof(PCI_DEVICES_DIR "/") + NAME_MAX];
 		_cleanup_close_ int dfd = -1;
 		struct passthru_pci_device *dev;
 
-		dfd = openat(devices_fd, entries[i].name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0) {
-			r = -errno;
-			/*
-			 * The device went away between listing and opening it (hot unplug, VFs
-			 * being disabled). Nothing can prevent that race: the device is simply
-			 * no longer part of the host.
-			 */
-			if (errno_is_vanished(r)) {
-				log_debug(ctx, "%s vanished during the scan, skipped",
-					  entries[i].address);
-				continue;
-			}
-			dfd = r;
+		/* Through the rooted layer: below a captured tree even an absolute link stays in
+		 * it. */
+		snprintf(path, sizeof(path), PCI_DEVICES_DIR "/%s", entries[i].name);
+		dfd = root_open_dir(ctx, path);
+		/*
+		 * The device went away between listing and opening it (hot unplug, VFs being
+		 * disabled). Nothing can prevent that race: the device is simply no longer part
+		 * of the host. Any other failure keeps the device, with the problem.
+		 */
+		if (errno_is_vanished(dfd)) {
+			log_debug(ctx, "%s vanished during the scan, skipped", entries[i].address);
+			continue;
 		}
 		r = device_read(ctx, dfd, entries[i].address, &scan, &dev);
 		if (r < 0)
-			goto finish;
+			return r;
 		dev->list = list;
 		list->devices[list->count++] = dev;
 	}
-	r = 0;
 	*ret = TAKE_PTR(list);
-
-finish:
-	scan_state_done(&scan);
-	for (size_t i = 0; i < n_names; i++)
-		free(names[i]);
-	free(names);
-	free(entries);
-	return r;
+	return 0;
 }
 
 _public_ struct passthru_pci_list *passthru_pci_list_ref(struct passthru_pci_list *list)
