@@ -406,6 +406,205 @@ const char *passthru_guard_kind_to_string(enum passthru_guard_kind kind);
  */
 
 /* ------------------------------------------------------------------------------------------ */
+/* Takeover: binding devices to vfio-pci and giving them back                                 */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * A takeover is a plan and its transaction. Make one for an operation, add the devices the
+ * user named, plan it (IOMMU groups, guards, processes holding the devices), look at the plan,
+ * execute it:
+ *
+ *     passthru_takeover_new(ctx, PASSTHRU_TAKEOVER_BIND, PASSTHRU_TAKEOVER_GROUP, &t);
+ *     passthru_takeover_add_device(t, "0000:01:00.0");
+ *     if (passthru_takeover_plan(t) == -EPERM) ... passthru_takeover_get_refusal_*()
+ *     if (passthru_takeover_execute(t) < 0) ... passthru_takeover_get_error()
+ *
+ * Binding writes vfio-pci to driver_override, unbinds the current driver and asks the kernel
+ * to probe (never new_id, which claims every device with the same ids). Before the first
+ * device is touched, the original driver and driver_override of every device the
+ * transaction touches are recorded and fsync'd under /run/passthru; a failure rolls every
+ * touched device back, and a transaction cut short (the process killed, the machine losing
+ * power before /run is gone) is finished or rolled back by the next execution of any takeover
+ * or by PASSTHRU_TAKEOVER_REPAIR: every device ends either where the transaction wanted it or
+ * on the driver it started with. Writes that can block in the kernel (unbind, probe, reset)
+ * are made by a helper process and abandoned after the timeout, never waited for forever.
+ *
+ * Environment: PASSTHRU_FAULT="PHASE:STEP:N[:fail]" is a test hook that kills the process
+ * (or, with ":fail", fails the step) when the transaction reaches STEP for its N-th device
+ * (from 1). PHASE is bind, unbind, rollback or repair; STEP is after-journal, after-override,
+ * after-unbind, after-probe or before-commit.
+ */
+
+struct passthru_takeover;
+
+enum passthru_takeover_op {
+	PASSTHRU_TAKEOVER_BIND,   /* to vfio-pci */
+	PASSTHRU_TAKEOVER_UNBIND, /* from vfio-pci back to a host driver */
+	PASSTHRU_TAKEOVER_RESET,  /* a function reset through sysfs */
+	PASSTHRU_TAKEOVER_REPAIR, /* finish or roll back an interrupted transaction; no devices */
+};
+
+/* Flags of passthru_takeover_new(). */
+#define PASSTHRU_TAKEOVER_GROUP (1u << 0) /* also the other endpoints of each IOMMU group */
+#define PASSTHRU_TAKEOVER_FORCE (1u << 1) /* go ahead despite guards or a VM holding it (logged) */
+
+enum passthru_takeover_action {
+	PASSTHRU_ACTION_NONE,        /* nothing to do (already there, or left alone: see notes) */
+	PASSTHRU_ACTION_BIND,        /* moves to vfio-pci */
+	PASSTHRU_ACTION_UNBIND,      /* leaves vfio-pci for a host driver */
+	PASSTHRU_ACTION_KEEP_BRIDGE, /* a bridge in the group: keeps its driver, as VFIO allows */
+	PASSTHRU_ACTION_RESET,       /* gets reset */
+};
+
+enum passthru_refusal_kind {
+	PASSTHRU_REFUSAL_NO_IOMMU,  /* the device is in no IOMMU group */
+	PASSTHRU_REFUSAL_BRIDGE,    /* a bridge: vfio-pci does not drive bridges */
+	PASSTHRU_REFUSAL_GROUP,     /* other endpoints of its IOMMU group stay on host drivers */
+	PASSTHRU_REFUSAL_GUARD,     /* the host uses it (passthru_guard_check_pci()) */
+	PASSTHRU_REFUSAL_IN_USE,    /* a process (a VM) holds the group's VFIO files open */
+	PASSTHRU_REFUSAL_VFS_BOUND, /* a PF whose VFs are on vfio-pci: they would go with it */
+	PASSTHRU_REFUSAL_NO_RESET,  /* no reset attribute, or not the requested method */
+};
+
+enum passthru_repair_outcome {
+	PASSTHRU_REPAIR_NOTHING,     /* no interrupted transaction */
+	PASSTHRU_REPAIR_COMPLETED,   /* every device had reached its target: recorded as done */
+	PASSTHRU_REPAIR_ROLLED_BACK, /* every device is back on its original driver */
+};
+
+int passthru_takeover_new(struct passthru_ctx *ctx, enum passthru_takeover_op op, unsigned flags,
+			  struct passthru_takeover **ret);
+struct passthru_takeover *passthru_takeover_ref(struct passthru_takeover *t);
+struct passthru_takeover *passthru_takeover_unref(struct passthru_takeover *t);
+
+/* Adds a device the user named. -EINVAL for a malformed address, -ENODEV when absent. */
+int passthru_takeover_add_device(struct passthru_takeover *t, const char *address);
+/* The limit for each write that can block (unbind, probe, reset); 10000 ms by default. */
+void passthru_takeover_set_timeout(struct passthru_takeover *t, unsigned msec);
+/* For PASSTHRU_TAKEOVER_RESET: the reset_method to use ("flr", "bus", ...). */
+int passthru_takeover_set_reset_method(struct passthru_takeover *t, const char *method);
+
+/*
+ * Reads the devices, their groups and drivers, and decides what happens to each. Returns 0 when
+ * the plan can be executed, -EPERM when something refuses it (see the refusals), another
+ * negative errno when the host cannot be read. May be called again; execution plans again
+ * when the host changed in between.
+ */
+int passthru_takeover_plan(struct passthru_takeover *t);
+
+/* The devices of the plan, sorted by address: those named, and their group when it matters. */
+size_t passthru_takeover_get_count(const struct passthru_takeover *t);
+const char *passthru_takeover_get_address(const struct passthru_takeover *t, size_t index);
+/* True for devices the user named, false for those the plan added (group members). */
+bool passthru_takeover_is_requested(const struct passthru_takeover *t, size_t index);
+/* -ENOENT when the device is in no IOMMU group. */
+int passthru_takeover_get_iommu_group(const struct passthru_takeover *t, size_t index, int *ret);
+/* The driver at planning time; NULL for none. */
+const char *passthru_takeover_get_driver(const struct passthru_takeover *t, size_t index);
+/*
+ * The driver the device is to end on: "vfio-pci" for a bind; for an unbind the original
+ * driver, NULL when unknown (the kernel's best match will do). For a repair, the driver the
+ * interrupted transaction wanted.
+ */
+const char *passthru_takeover_get_target(const struct passthru_takeover *t, size_t index);
+/*
+ * The host driver the device had before passthru took it, when known: the current driver for
+ * a bind, the recorded one for devices already on vfio-pci and for unbinds. NULL when unknown.
+ */
+const char *passthru_takeover_get_original(const struct passthru_takeover *t, size_t index);
+enum passthru_takeover_action passthru_takeover_get_action(const struct passthru_takeover *t,
+							   size_t index);
+/* What the guards found on a device to be bound; NULL for other actions. Borrowed. */
+struct passthru_guard_list *passthru_takeover_get_guards(const struct passthru_takeover *t,
+							 size_t index);
+/*
+ * Remarks on the device, one line each: "already on vfio-pci", "no function-level reset
+ * (reset methods: pm bus)", "forced past a guard: ...", "ixgbe took it, not the original ...".
+ */
+const char *const *passthru_takeover_get_notes(const struct passthru_takeover *t, size_t index);
+/* After execution: the driver the device ended on; NULL for none. */
+const char *passthru_takeover_get_result(const struct passthru_takeover *t, size_t index);
+
+/* Why the plan is refused: one entry per device and reason. */
+size_t passthru_takeover_get_refusal_count(const struct passthru_takeover *t);
+enum passthru_refusal_kind passthru_takeover_get_refusal_kind(const struct passthru_takeover *t,
+							      size_t index);
+const char *passthru_takeover_get_refusal_address(const struct passthru_takeover *t,
+						  size_t index);
+/*
+ * "IOMMU group 3 also holds 0000:01:00.1 (snd_hda_intel)", "/dev/vfio/2 is open by pid 812
+ * (qemu-system-x86)", the guard's reason, ...
+ */
+const char *passthru_takeover_get_refusal_reason(const struct passthru_takeover *t,
+						 size_t index);
+
+/*
+ * Runs the plan (planning first when needed) under /run/passthru/lock, after repairing any
+ * interrupted transaction. Returns 0 when every device is where the plan wanted it, -EPERM when
+ * refused, -EBUSY when another passthru holds the lock, another negative errno when a step
+ * failed (every touched device was then rolled back, unless the details say otherwise).
+ */
+int passthru_takeover_execute(struct passthru_takeover *t);
+/* After a failed execution: one line naming the device and the cause; NULL after success. */
+const char *passthru_takeover_get_error(const struct passthru_takeover *t);
+/*
+ * More lines about the failure: the device's state, the kernel's last messages about it, what
+ * the rollback did.
+ */
+const char *const *passthru_takeover_get_error_details(const struct passthru_takeover *t);
+/*
+ * What execution found and did about an interrupted transaction (every op repairs first).
+ * The devices of a PASSTHRU_TAKEOVER_REPAIR are those of the interrupted transaction.
+ */
+enum passthru_repair_outcome passthru_takeover_get_repair_outcome(const struct passthru_takeover *t);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Persisted bindings: /etc/passthru/bindings.conf                                           */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * The devices to bind to vfio-pci at boot (`passthru apply`), one a line:
+ *     ADDRESS VENDOR:DEVICE SUBVENDOR:SUBDEVICE [host=DRIVER] [force]
+ * keyed by address and identity: when the address later holds another device, the wish does
+ * not apply to it. Saving rewrites the file atomically (comments are not kept).
+ */
+
+struct passthru_persist;
+
+/* Reads the store; a missing file is an empty store. -EBADMSG for a malformed file (logged). */
+int passthru_persist_load(struct passthru_ctx *ctx, struct passthru_persist **ret);
+struct passthru_persist *passthru_persist_ref(struct passthru_persist *p);
+struct passthru_persist *passthru_persist_unref(struct passthru_persist *p);
+size_t passthru_persist_get_count(const struct passthru_persist *p);
+/* "0000:01:00.0". */
+const char *passthru_persist_get_address(const struct passthru_persist *p, size_t index);
+/* "10de:1b80:1458:3702": vendor, device, subsystem vendor, subsystem device. */
+const char *passthru_persist_get_identity(const struct passthru_persist *p, size_t index);
+/* The driver the device had before it was bound; NULL when unknown. */
+const char *passthru_persist_get_host_driver(const struct passthru_persist *p, size_t index);
+/* True when the wish was made past a guard (--force). */
+bool passthru_persist_get_force(const struct passthru_persist *p, size_t index);
+/* The index of an address's entry; -ENOENT when none, -EINVAL for a malformed address. */
+int passthru_persist_find(const struct passthru_persist *p, const char *address);
+/*
+ * Compares an entry with the host: 0 when its device is at its address, -ENODEV when nothing
+ * is there, -ESTALE when another device is (passthru_pci_device_new() tells which).
+ */
+int passthru_persist_check(struct passthru_persist *p, size_t index);
+/* Adds or replaces the entry of dev's address (in memory; see passthru_persist_save()). */
+int passthru_persist_add(struct passthru_persist *p, struct passthru_pci_device *dev,
+			 const char *host_driver, bool force);
+/* Removes an address's entry; -ENOENT when none. */
+int passthru_persist_remove(struct passthru_persist *p, const char *address);
+int passthru_persist_save(struct passthru_persist *p);
+/*
+ * Makes /etc/modprobe.d/passthru-vfio.conf match the store: for persisted GPUs (and the other
+ * persisted functions of their IOMMU groups) "softdep MODULE pre: vfio-pci" for each module
+ * that can drive them and "options vfio-pci ids=VENDOR:DEVICE,...", leaving out ids that a
+ * device the host keeps also has. Removes the file when there is nothing to claim. Returns 1
+ * when the file changed, 0 when it was already right.
+ */
+int passthru_persist_write_modprobe(struct passthru_persist *p);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Host readiness                                                                             */
 /* ------------------------------------------------------------------------------------------ */
 /*

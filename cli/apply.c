@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * passthru apply [--dry-run] [--timeout SEC]: bring the host to the persisted bindings of
+ * /etc/passthru/bindings.conf. What passthru-apply.service runs at boot, before VMs start.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "takeover-cli.h"
+
+static void help(void)
+{
+	printf("Usage: passthru apply [OPTIONS]\n"
+	       "\n"
+	       "Bind the devices saved with 'passthru bind --persist' to vfio-pci, one IOMMU\n"
+	       "group at a time. A device that is no longer the one that was saved at its\n"
+	       "address is refused.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -n, --dry-run      print the plans, change nothing\n"
+	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10)\n"
+	       "  -h, --help         show this help\n"
+	       "\n"
+	       "See passthru-bind(1).\n");
+}
+
+/* "10de:1b80 (subsystem 1458:3702)" from "10de:1b80:1458:3702". */
+static void describe_identity(const char *id, char *buf, size_t size)
+{
+	if (strlen(id) == 19)
+		snprintf(buf, size, "%.9s (subsystem %.9s)", id, id + 10);
+	else
+		snprintf(buf, size, "%s", id);
+}
+
+/* Says why entry i does not apply to the host; EXIT_DONE when it does. */
+static int check_entry(struct cli *cli, struct passthru_persist *p, size_t i)
+{
+	const char *address = passthru_persist_get_address(p, i);
+	char wanted[64], now[64] = "something unreadable";
+	int r = passthru_persist_check(p, i);
+
+	describe_identity(passthru_persist_get_identity(p, i), wanted, sizeof(wanted));
+	if (r == -ENODEV) {
+		cli_error("%s: saved for %s, but there is no device at this address now", address,
+			  wanted);
+	} else if (r == -ESTALE) {
+		struct passthru_pci_device *dev = NULL;
+		uint16_t v, d, sv = 0, sd = 0;
+
+		if (passthru_pci_device_new(cli->ctx, address, &dev) >= 0 &&
+		    passthru_pci_device_get_vendor_id(dev, &v) >= 0 &&
+		    passthru_pci_device_get_device_id(dev, &d) >= 0) {
+			(void)passthru_pci_device_get_subsystem_vendor_id(dev, &sv);
+			(void)passthru_pci_device_get_subsystem_device_id(dev, &sd);
+			snprintf(now, sizeof(now), "%04x:%04x (subsystem %04x:%04x)", v, d, sv, sd);
+		}
+		passthru_pci_device_unref(dev);
+		cli_error("%s: saved for %s, but the address now holds %s: not binding it", address,
+			  wanted, now);
+	} else if (r < 0) {
+		cli_error("%s: cannot read it: %s", address, strerror(-r));
+		return EXIT_REFUSED;
+	} else {
+		return EXIT_DONE;
+	}
+	cli_hint("'passthru unbind --persist %s' forgets the old device; 'passthru bind --persist "
+		 "%s' saves the one there now",
+		 address, address);
+	return EXIT_REFUSED;
+}
+
+struct bucket {
+	int group;
+	bool force;
+	char **addresses;
+};
+
+static int apply_bucket(struct cli *cli, const struct bucket *b, bool dry_run, unsigned timeout)
+{
+	struct passthru_takeover *t = NULL;
+	int r, ret;
+
+	r = passthru_takeover_new(cli->ctx, PASSTHRU_TAKEOVER_BIND,
+				  b->force ? PASSTHRU_TAKEOVER_FORCE : 0, &t);
+	if (r < 0) {
+		cli_error("cannot start: %s", strerror(-r));
+		return EXIT_REFUSED;
+	}
+	passthru_takeover_set_timeout(t, timeout);
+	ret = takeover_cli_add_devices("apply", t, (int)strv_length(b->addresses), b->addresses);
+	if (ret != EXIT_DONE)
+		goto out;
+	r = passthru_takeover_plan(t);
+	if (r < 0 && r != -EPERM) {
+		cli_error("%s: cannot plan: %s", b->addresses[0], strerror(-r));
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (dry_run) {
+		ret = takeover_cli_print_plan(t) < 0 ? EXIT_REFUSED : EXIT_DONE;
+		if (r == -EPERM)
+			ret = takeover_cli_report_refusals(t, "bind");
+		goto out;
+	}
+	if (r == -EPERM) {
+		ret = takeover_cli_report_refusals(t, "bind");
+		goto out;
+	}
+	r = passthru_takeover_execute(t);
+	takeover_cli_report_repair(t);
+	if (r == -EPERM)
+		ret = takeover_cli_report_refusals(t, "bind");
+	else if (r < 0)
+		ret = takeover_cli_report_failure(t, "apply");
+	else {
+		takeover_cli_print_results(t);
+		takeover_cli_print_notes(t, "apply");
+		ret = EXIT_DONE;
+	}
+out:
+	passthru_takeover_unref(t);
+	return ret;
+}
+
+int verb_apply(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	struct passthru_persist *p = NULL;
+	struct bucket *buckets = NULL;
+	size_t n_buckets = 0;
+	unsigned timeout = 0;
+	bool dry_run = false;
+	int c, r, ret = EXIT_DONE;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":nt:h", options, NULL)) >= 0) {
+		switch (c) {
+		case 'n':
+			dry_run = true;
+			break;
+		case 't':
+			ret = takeover_cli_parse_timeout("apply", optarg, &timeout);
+			if (ret != EXIT_DONE)
+				return ret;
+			break;
+		case 'h':
+			help();
+			return EXIT_DONE;
+		case ':':
+			return cli_usage_error("apply", "option '%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("apply", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("apply", "unexpected argument '%s'", argv[optind]);
+
+	r = passthru_persist_load(cli->ctx, &p);
+	if (r < 0) {
+		cli_error("cannot read /etc/passthru/bindings.conf: %s", strerror(-r));
+		cli_hint("fix the line named above, or remove the file and persist again");
+		return EXIT_REFUSED;
+	}
+
+	/* One transaction per IOMMU group: a bad device does not keep the others from VMs. */
+	for (size_t i = 0; i < passthru_persist_get_count(p); i++) {
+		struct passthru_pci_device *dev = NULL;
+		const char *address = passthru_persist_get_address(p, i);
+		struct bucket *b = NULL;
+		int group = -1;
+
+		if (check_entry(cli, p, i) != EXIT_DONE) {
+			ret = EXIT_REFUSED;
+			continue;
+		}
+		if (passthru_pci_device_new(cli->ctx, address, &dev) >= 0 &&
+		    passthru_pci_device_get_iommu_group(dev, &group) < 0)
+			group = -1;
+		passthru_pci_device_unref(dev);
+		for (size_t k = 0; group >= 0 && k < n_buckets; k++)
+			if (buckets[k].group == group)
+				b = &buckets[k];
+		if (!b) {
+			struct bucket *nb = realloc(buckets, (n_buckets + 1) * sizeof(*nb));
+
+			if (!nb) {
+				ret = EXIT_REFUSED;
+				break;
+			}
+			buckets = nb;
+			b = &buckets[n_buckets++];
+			*b = (struct bucket){.group = group};
+		}
+		b->force |= passthru_persist_get_force(p, i);
+		if (strv_push(&b->addresses, address) < 0) {
+			ret = EXIT_REFUSED;
+			break;
+		}
+	}
+	for (size_t k = 0; k < n_buckets; k++)
+		if (apply_bucket(cli, &buckets[k], dry_run, timeout) != EXIT_DONE)
+			ret = EXIT_REFUSED;
+	if (!dry_run && takeover_cli_write_modprobe(p) != EXIT_DONE)
+		ret = EXIT_REFUSED;
+	if (passthru_persist_get_count(p) == 0)
+		printf("Nothing is persisted.\n");
+
+	for (size_t k = 0; k < n_buckets; k++)
+		strv_free(buckets[k].addresses);
+	free(buckets);
+	passthru_persist_unref(p);
+	return ret;
+}

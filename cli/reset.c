@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* passthru reset DEVICE [--method M] [--timeout SEC]: reset a PCI function through sysfs. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "takeover-cli.h"
+
+static void help(void)
+{
+	printf("Usage: passthru reset [OPTIONS] DEVICE\n"
+	       "\n"
+	       "Reset a PCI function through the kernel (its sysfs reset attribute). A device\n"
+	       "a VM holds is refused.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -m, --method M     use reset method M only (flr, af_flr, pm, bus, cxl_bus;\n"
+	       "                     'passthru show DEVICE' lists the device's)\n"
+	       "  -t, --timeout SEC  give up after SEC seconds (default 10)\n"
+	       "  -h, --help         show this help\n"
+	       "\n"
+	       "See passthru-bind(1).\n");
+}
+
+int verb_reset(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"method", required_argument, NULL, 'm'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	struct passthru_takeover *t = NULL;
+	const char *method = NULL;
+	unsigned timeout = 0;
+	int c, r, ret = EXIT_DONE;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:t:h", options, NULL)) >= 0) {
+		switch (c) {
+		case 'm':
+			method = optarg;
+			break;
+		case 't':
+			ret = takeover_cli_parse_timeout("reset", optarg, &timeout);
+			if (ret != EXIT_DONE)
+				return ret;
+			break;
+		case 'h':
+			help();
+			return EXIT_DONE;
+		case ':':
+			return cli_usage_error("reset", "option '%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("reset", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("reset", "name exactly one device");
+
+	r = passthru_takeover_new(cli->ctx, PASSTHRU_TAKEOVER_RESET, 0, &t);
+	if (r < 0) {
+		cli_error("cannot start: %s", strerror(-r));
+		return EXIT_REFUSED;
+	}
+	passthru_takeover_set_timeout(t, timeout);
+	if (method && passthru_takeover_set_reset_method(t, method) < 0) {
+		passthru_takeover_unref(t);
+		return cli_usage_error("reset", "invalid reset method '%s'", method);
+	}
+	ret = takeover_cli_add_devices("reset", t, 1, argv + optind);
+	if (ret != EXIT_DONE)
+		goto out;
+	r = passthru_takeover_plan(t);
+	if (r == -EPERM) {
+		ret = takeover_cli_report_refusals(t, "reset");
+		goto out;
+	}
+	if (r < 0) {
+		cli_error("cannot plan: %s", strerror(-r));
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	r = passthru_takeover_execute(t);
+	takeover_cli_report_repair(t);
+	if (r == -EPERM) {
+		ret = takeover_cli_report_refusals(t, "reset");
+		goto out;
+	}
+	if (r < 0) {
+		ret = takeover_cli_report_failure(t, "reset");
+		goto out;
+	}
+	takeover_cli_print_results(t);
+out:
+	passthru_takeover_unref(t);
+	return ret;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What bind, unbind, repair, reset and apply share: options, plan tables, messages. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "cli.h"
+
+/* "--timeout SEC" (decimal seconds, > 0); EXIT_USAGE after a message when malformed. */
+int takeover_cli_parse_timeout(const char *verb, const char *arg, unsigned *ret_ms);
+
+/*
+ * Adds the named devices; on a malformed address (EXIT_USAGE) or an absent device
+ * (EXIT_REFUSED) says so and returns the exit code.
+ */
+int takeover_cli_add_devices(const char *verb, struct passthru_takeover *t, int argc, char **argv);
+
+/* Prints the plan as a table (--dry-run): device, group, driver, action, guards; then notes. */
+int takeover_cli_print_plan(struct passthru_takeover *t);
+
+/* One line per refusal and a hint per kind of refusal; returns EXIT_REFUSED. */
+int takeover_cli_report_refusals(struct passthru_takeover *t, const char *verb);
+
+/* The failure of an execution: the error, its details, a hint. Returns EXIT_REFUSED. */
+int takeover_cli_report_failure(struct passthru_takeover *t, const char *verb);
+
+/* Tells what execution did about an interrupted earlier transaction, if anything. */
+void takeover_cli_report_repair(struct passthru_takeover *t);
+
+/* After a successful execution: one line per device of the plan that was named or moved. */
+void takeover_cli_print_results(struct passthru_takeover *t);
+
+/* Warnings and forced guards of the plan, on stderr (forced guards also to syslog). */
+void takeover_cli_print_notes(struct passthru_takeover *t, const char *verb);
+
+/*
+ * Rewrites /etc/modprobe.d/passthru-vfio.conf from the store and tells when it changed.
+ * Returns EXIT_DONE or EXIT_REFUSED.
+ */
+int takeover_cli_write_modprobe(struct passthru_persist *p);

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * passthru unbind DEVICE... [--group] [--persist] [--dry-run] [--timeout SEC]: give devices
+ * back from vfio-pci to their host drivers (see passthru-bind(1)).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "takeover-cli.h"
+
+static void help(void)
+{
+	printf("Usage: passthru unbind [OPTIONS] DEVICE...\n"
+	       "\n"
+	       "Give PCI devices back from vfio-pci to the host: the driver they had before\n"
+	       "passthru bound them, else the best matching one. A device a VM holds is refused.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -g, --group        also give back the other devices of each IOMMU group\n"
+	       "  -p, --persist      no longer bind them at boot\n"
+	       "  -f, --force        even from a VM that holds them: ask it to let go and\n"
+	       "                     wait for it up to the timeout (logged)\n"
+	       "  -n, --dry-run      print the plan, change nothing\n"
+	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10)\n"
+	       "  -h, --help         show this help\n"
+	       "\n"
+	       "See passthru-bind(1).\n");
+}
+
+/* Forgets the persisted wish of every device named (and, with --group, given back). */
+static int forget(struct cli *cli, struct passthru_takeover *t)
+{
+	struct passthru_persist *p = NULL;
+	bool changed = false;
+	int r, ret = EXIT_DONE;
+
+	r = passthru_persist_load(cli->ctx, &p);
+	if (r < 0) {
+		cli_error("cannot read /etc/passthru/bindings.conf: %s", strerror(-r));
+		cli_hint("fix or remove the file, then: passthru unbind --persist ...");
+		return EXIT_REFUSED;
+	}
+	for (size_t i = 0; i < passthru_takeover_get_count(t); i++) {
+		const char *address = passthru_takeover_get_address(t, i);
+
+		if (!passthru_takeover_is_requested(t, i) &&
+		    passthru_takeover_get_action(t, i) != PASSTHRU_ACTION_UNBIND)
+			continue;
+		if (passthru_persist_remove(p, address) >= 0) {
+			printf("%s: no longer bound at boot\n", address);
+			changed = true;
+		}
+	}
+	if (changed) {
+		r = passthru_persist_save(p);
+		if (r < 0) {
+			cli_error("cannot write /etc/passthru/bindings.conf: %s", strerror(-r));
+			ret = EXIT_REFUSED;
+		} else if (takeover_cli_write_modprobe(p) != EXIT_DONE) {
+			ret = EXIT_REFUSED;
+		}
+	}
+	passthru_persist_unref(p);
+	return ret;
+}
+
+int verb_unbind(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"group", no_argument, NULL, 'g'},
+	    {"persist", no_argument, NULL, 'p'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	struct passthru_takeover *t = NULL;
+	unsigned flags = 0, timeout = 0;
+	bool persist = false, dry_run = false;
+	int c, r, ret;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":gpfnt:h", options, NULL)) >= 0) {
+		switch (c) {
+		case 'g':
+			flags |= PASSTHRU_TAKEOVER_GROUP;
+			break;
+		case 'p':
+			persist = true;
+			break;
+		case 'f':
+			flags |= PASSTHRU_TAKEOVER_FORCE;
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 't':
+			ret = takeover_cli_parse_timeout("unbind", optarg, &timeout);
+			if (ret != EXIT_DONE)
+				return ret;
+			break;
+		case 'h':
+			help();
+			return EXIT_DONE;
+		case ':':
+			return cli_usage_error("unbind", "option '%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("unbind", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("unbind", "name at least one device");
+
+	r = passthru_takeover_new(cli->ctx, PASSTHRU_TAKEOVER_UNBIND, flags, &t);
+	if (r < 0) {
+		cli_error("cannot start: %s", strerror(-r));
+		return EXIT_REFUSED;
+	}
+	passthru_takeover_set_timeout(t, timeout);
+	ret = takeover_cli_add_devices("unbind", t, argc - optind, argv + optind);
+	if (ret != EXIT_DONE)
+		goto out;
+
+	r = passthru_takeover_plan(t);
+	if (r < 0 && r != -EPERM) {
+		cli_error("cannot plan: %s", strerror(-r));
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (dry_run) {
+		if (takeover_cli_print_plan(t) < 0) {
+			cli_error("cannot print the plan");
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		ret = r == -EPERM ? takeover_cli_report_refusals(t, "unbind") : EXIT_DONE;
+		goto out;
+	}
+	if (r == -EPERM) {
+		ret = takeover_cli_report_refusals(t, "unbind");
+		goto out;
+	}
+	r = passthru_takeover_execute(t);
+	takeover_cli_report_repair(t);
+	if (r == -EPERM) {
+		ret = takeover_cli_report_refusals(t, "unbind");
+		goto out;
+	}
+	if (r < 0) {
+		ret = takeover_cli_report_failure(t, "unbind");
+		goto out;
+	}
+	takeover_cli_print_results(t);
+	takeover_cli_print_notes(t, "unbind");
+	ret = persist ? forget(cli, t) : EXIT_DONE;
+out:
+	passthru_takeover_unref(t);
+	return ret;
+}

@@ -1,0 +1,2242 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The takeover: moving PCI functions to vfio-pci and back, as a plan and a transaction.
+ *
+ * Per device, binding is the kernel's documented sequence: write "vfio-pci" to driver_override
+ * (so that only vfio-pci matches the device, whatever ids other drivers claim), unbind the
+ * current driver, write the address to drivers_probe. new_id is never used: it matches every
+ * device with the same vendor:device, host ones included, and fails with "File exists" when
+ * the id is already there.
+ *
+ * VFIO can only hand a device to a VM when every endpoint of its IOMMU group is on a VFIO
+ * driver or on none (bridges excepted), so the plan works on groups.
+ *
+ * Unbinding can block in the kernel for as long as a driver wants (vfio-pci's remove waits for
+ * the VM to release the device; a GPU driver may wait for its clients) and a write() stuck
+ * there cannot be interrupted. Such writes are made by a helper process over a socket; when
+ * the helper does not answer in time it is abandoned, still stuck, and the caller gets
+ * -ETIMEDOUT, the device's state and the kernel's last words instead of a hang. The helper is
+ * a grandchild, so nobody has to reap it.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "takeover.h"
+
+#define DEFAULT_TIMEOUT_MS 10000
+#define LOCK_TIMEOUT_MS	   30000
+
+/* ------------------------------------------------------------------------------------------ */
+/* Device state                                                                               */
+
+void device_state_done(struct device_state *s)
+{
+	free(s->driver);
+	free(s->override);
+	s->driver = s->override = NULL;
+	s->present = false;
+}
+
+static int device_dir_open(struct passthru_ctx *ctx, const char *address)
+{
+	_cleanup_free_ char *path = NULL;
+	int fd;
+
+	if (asprintf(&path, "/sys/bus/pci/devices/%s", address) < 0)
+		return -ENOMEM;
+	fd = root_open_dir(ctx, path);
+	return fd == -ENOENT ? -ENODEV : fd;
+}
+
+int device_state_read(struct passthru_ctx *ctx, struct timed_writer *w, unsigned timeout_ms,
+		      const char *address, struct device_state *ret)
+{
+	_cleanup_close_ int fd = device_dir_open(ctx, address);
+	_cleanup_free_ char *driver = NULL, *override = NULL;
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = attr_link_basename_at(fd, "driver", &driver);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	/*
+	 * Showing driver_override takes the device lock, which a stuck unbind or probe holds:
+	 * with a helper, the read is abandoned after the timeout like a write.
+	 */
+	if (w) {
+		_cleanup_free_ char *path = NULL;
+
+		if (asprintf(&path, "/sys/bus/pci/devices/%s/driver_override", address) < 0)
+			return -ENOMEM;
+		r = timed_read(w, path, timeout_ms, &override);
+	} else {
+		r = attr_read_at(fd, "driver_override", &override);
+	}
+	if (r < 0 && r != -ENOENT)
+		return r;
+	/* The kernel shows an unset override as "(null)". */
+	if (override && (!*override || strcmp(override, "(null)") == 0)) {
+		free(override);
+		override = NULL;
+	}
+	ret->present = true;
+	ret->driver = TAKE_PTR(driver);
+	ret->override = TAKE_PTR(override);
+	return 0;
+}
+
+static bool streq_null(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Writes under a timeout                                                                     */
+
+struct timed_writer {
+	struct passthru_ctx *ctx;
+	int close_fd;
+	pid_t pid;
+	int sock;
+	pid_t stuck_pid;
+};
+
+/* Largest request or answer: sysfs attributes are at most a page. */
+#define HELPER_MSG_MAX 8192
+
+/*
+ * The helper: a request is 'w' PATH NUL VALUE (write VALUE) or 'r' PATH (read it); the answer
+ * is an int errno followed, for a read, by what was read. It uses the rooted access of its
+ * copy of the context and exits when the socket closes.
+ */
+static void helper_serve(struct passthru_ctx *ctx, const char *req, size_t n, char *reply,
+			 size_t *reply_len)
+{
+	const char *path = req + 1;
+	size_t plen = strnlen(path, n - 1);
+	int err = 0, fd;
+
+	*reply_len = sizeof(int);
+	/* A write's path ends at a NUL before the value; a read's path is the rest. */
+	if (n < 2 || (req[0] == 'w' && plen + 1 > n - 1) || (req[0] != 'w' && req[0] != 'r')) {
+		err = EINVAL;
+	} else if (req[0] == 'w') {
+		size_t vlen = n - 1 - plen - 1;
+
+		fd = root_open(ctx, path, O_WRONLY | O_TRUNC | O_NOCTTY, 0);
+		if (fd < 0) {
+			err = -fd;
+		} else {
+			ssize_t k;
+
+			do
+				k = write(fd, path + plen + 1, vlen);
+			while (k < 0 && errno == EINTR);
+			err = k < 0 ? errno : (size_t)k != vlen ? EIO : 0;
+			close(fd);
+		}
+	} else {
+		fd = root_open(ctx, path, O_RDONLY | O_NOCTTY, 0);
+		if (fd < 0) {
+			err = -fd;
+		} else {
+			size_t len = 0;
+
+			while (len < HELPER_MSG_MAX - sizeof(int)) {
+				ssize_t k = read(fd, reply + sizeof(int) + len,
+						 HELPER_MSG_MAX - sizeof(int) - len);
+
+				if (k < 0 && errno == EINTR)
+					continue;
+				if (k < 0)
+					err = errno;
+				if (k <= 0)
+					break;
+				len += (size_t)k;
+			}
+			close(fd);
+			if (!err)
+				*reply_len += len;
+		}
+	}
+	memcpy(reply, &err, sizeof(err));
+}
+
+_Noreturn static void helper_main(struct passthru_ctx *ctx, int sock)
+{
+	char *req = malloc(HELPER_MSG_MAX + 1), *reply = malloc(HELPER_MSG_MAX);
+
+	if (!req || !reply)
+		_exit(1);
+	for (;;) {
+		ssize_t n = recv(sock, req, HELPER_MSG_MAX, 0);
+		size_t reply_len;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0);
+		req[n] = '\0';
+		helper_serve(ctx, req, (size_t)n, reply, &reply_len);
+		if (send(sock, reply, reply_len, MSG_NOSIGNAL) < 0)
+			_exit(0);
+	}
+}
+
+static int writer_spawn(struct timed_writer *w)
+{
+	int sv[2];
+	pid_t pid, helper = 0;
+	int status;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	if (pid == 0) {
+		pid_t h;
+
+		close(sv[0]);
+		/* A helper stuck in the kernel must not keep the transaction lock. */
+		if (w->close_fd >= 0)
+			close(w->close_fd);
+		signal(SIGPIPE, SIG_IGN);
+		h = fork();
+		if (h < 0)
+			_exit(1);
+		if (h > 0) {
+			(void)!send(sv[1], &h, sizeof(h), MSG_NOSIGNAL);
+			_exit(0);
+		}
+		helper_main(w->ctx, sv[1]);
+	}
+	close(sv[1]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (recv(sv[0], &helper, sizeof(helper), 0) != sizeof(helper)) {
+		close(sv[0]);
+		return -ECHILD;
+	}
+	w->pid = helper;
+	w->sock = sv[0];
+	return 0;
+}
+
+int timed_writer_new(struct passthru_ctx *ctx, int close_fd, struct timed_writer **ret)
+{
+	struct timed_writer *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->ctx = ctx;
+	w->close_fd = close_fd;
+	w->sock = -1;
+	*ret = w;
+	return 0;
+}
+
+static void writer_drop(struct timed_writer *w)
+{
+	if (w->sock >= 0)
+		close(w->sock);
+	w->sock = -1;
+	w->pid = 0;
+}
+
+void timed_writer_free(struct timed_writer *w)
+{
+	if (!w)
+		return;
+	writer_drop(w);
+	free(w);
+}
+
+void timed_writer_set_close_fd(struct timed_writer *w, int fd)
+{
+	w->close_fd = fd;
+}
+
+pid_t timed_writer_stuck_pid(const struct timed_writer *w)
+{
+	return w ? w->stuck_pid : 0;
+}
+
+/* Sends one request and waits for its answer; reply holds HELPER_MSG_MAX bytes. */
+static int helper_request(struct timed_writer *w, char op, const char *path, const char *value,
+			  unsigned timeout_ms, char *reply, size_t *ret_len)
+{
+	_cleanup_free_ char *msg = NULL;
+	size_t plen = strlen(path), vlen = value ? strlen(value) : 0;
+	size_t len = 1 + plen + (value ? 1 + vlen : 0);
+	struct pollfd pfd;
+	ssize_t n;
+	int err, r;
+
+	if (len > HELPER_MSG_MAX)
+		return -E2BIG;
+	msg = malloc(len);
+	if (!msg)
+		return -ENOMEM;
+	msg[0] = op;
+	memcpy(msg + 1, path, plen);
+	if (value) {
+		msg[1 + plen] = '\0';
+		memcpy(msg + 2 + plen, value, vlen);
+	}
+
+	for (int attempt = 0;; attempt++) {
+		if (w->sock < 0) {
+			r = writer_spawn(w);
+			if (r < 0)
+				return r;
+		}
+		if (send(w->sock, msg, len, MSG_NOSIGNAL) >= 0)
+			break;
+		/* The helper died (killed from outside): one fresh one, then give up. */
+		writer_drop(w);
+		if (attempt > 0)
+			return -ECHILD;
+	}
+
+	pfd = (struct pollfd){.fd = w->sock, .events = POLLIN};
+	do
+		r = poll(&pfd, 1, (int)timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0) {
+		/* Still in the kernel: leave it there, the next request gets a new helper. */
+		w->stuck_pid = w->pid;
+		writer_drop(w);
+		return -ETIMEDOUT;
+	}
+	n = recv(w->sock, reply, HELPER_MSG_MAX, 0);
+	if (n < (ssize_t)sizeof(int)) {
+		writer_drop(w);
+		return -ECHILD;
+	}
+	memcpy(&err, reply, sizeof(err));
+	if (err)
+		return -err;
+	*ret_len = (size_t)n - sizeof(int);
+	return 0;
+}
+
+int timed_write(struct timed_writer *w, const char *path, const char *value, unsigned timeout_ms)
+{
+	char reply[HELPER_MSG_MAX];
+	size_t len;
+
+	return helper_request(w, 'w', path, value, timeout_ms, reply, &len);
+}
+
+int timed_read(struct timed_writer *w, const char *path, unsigned timeout_ms, char **ret)
+{
+	char reply[HELPER_MSG_MAX];
+	size_t len;
+	char *s;
+	int r;
+
+	r = helper_request(w, 'r', path, NULL, timeout_ms, reply, &len);
+	if (r < 0)
+		return r;
+	if (memchr(reply + sizeof(int), '\0', len))
+		return -EBADMSG;
+	s = strndup(reply + sizeof(int), len);
+	if (!s)
+		return -ENOMEM;
+	while (len > 0 && s[len - 1] == '\n')
+		s[--len] = '\0';
+	*ret = s;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* What to tell about a device that failed                                                   */
+
+int kmsg_record_parse(const char *record, size_t len, char **ret)
+{
+	const char *p = record, *end = record + len, *semi, *nl;
+	unsigned long long fields[3];
+	_cleanup_free_ char *msg = NULL;
+
+	/* "PRIO,SEQ,TIMESTAMP_US,FLAGS[,...];MESSAGE\n[ KEY=VALUE\n...]" */
+	semi = memchr(record, ';', len);
+	if (!semi)
+		return -EBADMSG;
+	for (int i = 0; i < 3; i++) {
+		unsigned long long v = 0;
+		const char *start = p;
+
+		while (p < semi && *p >= '0' && *p <= '9') {
+			if (v > (~0ULL - 9) / 10)
+				return -EBADMSG;
+			v = v * 10 + (unsigned long long)(*p++ - '0');
+		}
+		if (p == start || p >= semi || *p != ',')
+			return -EBADMSG;
+		p++;
+		fields[i] = v;
+	}
+	nl = memchr(semi + 1, '\n', (size_t)(end - semi - 1));
+	msg = strndup(semi + 1, nl ? (size_t)(nl - semi - 1) : (size_t)(end - semi - 1));
+	if (!msg)
+		return -ENOMEM;
+	if (strlen(msg) != (size_t)((nl ? nl : end) - semi - 1))
+		return -EBADMSG;
+	{
+		_cleanup_free_ char *clean = escape_for_message(msg, 400);
+
+		if (!clean)
+			return -ENOMEM;
+		if (asprintf(ret, "[%5llu.%06llu] %s", fields[2] / 1000000, fields[2] % 1000000,
+			     clean) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Keeps the last n lines of a stream in a ring. */
+struct ring {
+	char *lines[8];
+	size_t n, next, max;
+};
+
+static void ring_put(struct ring *r, char *line)
+{
+	free(r->lines[r->next]);
+	r->lines[r->next] = line;
+	r->next = (r->next + 1) % r->max;
+	if (r->n < r->max)
+		r->n++;
+}
+
+static int ring_take(struct ring *r, char ***v)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		size_t k = (r->next + r->max - r->n + i) % r->max;
+		int q = strv_consume(v, TAKE_PTR(r->lines[k]));
+
+		if (q < 0)
+			return q;
+	}
+	return 0;
+}
+
+static void ring_clear(struct ring *r)
+{
+	for (size_t i = 0; i < ELEMENTSOF(r->lines); i++)
+		free(r->lines[i]);
+}
+
+static void kmsg_take(struct ring *about, struct ring *any, const char *address, const char *rec,
+		      size_t len)
+{
+	char *line = NULL;
+
+	if (kmsg_record_parse(rec, len, &line) < 0)
+		return;
+	if (strstr(line, address))
+		ring_put(about, strdup(line));
+	ring_put(any, line);
+}
+
+/*
+ * The kernel's last messages about address (any last messages when none is about it).
+ * /dev/kmsg hands out one record per read(); a fixture root has a plain file instead.
+ */
+static int kmsg_tail(struct passthru_ctx *ctx, const char *address, char ***v)
+{
+	_cleanup_close_ int fd = root_open(ctx, "/dev/kmsg", O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	struct ring about = {.max = 8}, any = {.max = 5};
+	char buf[8192];
+	struct stat st;
+	size_t have = 0;
+	int r;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	for (unsigned reads = 0; reads < 100000; reads++) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+
+		if (n < 0 && errno == EPIPE)
+			continue; /* records were overwritten while we read: go on */
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (!S_ISREG(st.st_mode)) {
+			kmsg_take(&about, &any, address, buf, (size_t)n);
+			continue;
+		}
+		have += (size_t)n;
+		for (;;) {
+			char *nl = memchr(buf, '\n', have);
+			size_t l;
+
+			if (!nl)
+				break;
+			l = (size_t)(nl - buf) + 1;
+			kmsg_take(&about, &any, address, buf, l);
+			memmove(buf, buf + l, have - l);
+			have -= l;
+		}
+		if (have == sizeof(buf) - 1)
+			have = 0; /* a line longer than any record: drop it */
+	}
+	r = ring_take(about.n ? &about : &any, v);
+	ring_clear(&about);
+	ring_clear(&any);
+	return r;
+}
+
+int device_describe(struct passthru_ctx *ctx, struct timed_writer *w, const char *address,
+		    char ***ret)
+{
+	_cleanup_strv_free_ char **v = NULL;
+	struct device_state s = {0};
+	_cleanup_free_ char *line = NULL, *power = NULL, *enable = NULL;
+	int r;
+
+	r = device_state_read(ctx, w, 1000, address, &s);
+	if (r == -ETIMEDOUT) {
+		if (asprintf(&line,
+			     "%s: state unreadable: the device is locked (by the stuck write)",
+			     address) < 0)
+			return -ENOMEM;
+	} else if (r < 0) {
+		if (asprintf(&line, "%s: state unreadable: %s", address, strerror(-r)) < 0)
+			return -ENOMEM;
+	} else {
+		_cleanup_close_ int fd = device_dir_open(ctx, address);
+
+		if (fd >= 0) {
+			(void)attr_read_at(fd, "power_state", &power);
+			(void)attr_read_at(fd, "enable", &enable);
+		}
+		r = asprintf(&line, "%s: driver %s, driver_override %s%s%s%s%s", address,
+			     s.driver ?: "(none)", s.override ?: "(none)",
+			     power ? ", power state " : "", power ?: "", enable ? ", enable " : "",
+			     enable ?: "");
+		device_state_done(&s);
+		if (r < 0)
+			return -ENOMEM;
+	}
+	r = strv_consume(&v, TAKE_PTR(line));
+	if (r < 0)
+		return r;
+	{
+		_cleanup_strv_free_ char **k = NULL;
+
+		if (kmsg_tail(ctx, address, &k) >= 0)
+			STRV_FOREACH (m, k) {
+				char *l = NULL;
+
+				if (asprintf(&l, "kernel: %s", *m) < 0)
+					return -ENOMEM;
+				r = strv_consume(&v, l);
+				if (r < 0)
+					return r;
+			}
+	}
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Who holds a group                                                                          */
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+int vfio_group_users(struct passthru_ctx *ctx, int group, const char *address, char ***ret)
+{
+	_cleanup_closedir_ DIR *proc = NULL;
+	_cleanup_strv_free_ char **users = NULL, **paths = NULL;
+	_cleanup_free_ char *group_path = NULL;
+	struct dirent *de;
+	int r;
+
+	if (asprintf(&group_path, "/dev/vfio/%d", group) < 0)
+		return -ENOMEM;
+	r = strv_push(&paths, group_path);
+	if (r < 0)
+		return r;
+	/* With iommufd (6.2+) a VM opens the device's own cdev, listed under vfio-dev/. */
+	if (address) {
+		_cleanup_free_ char *dir = NULL;
+		_cleanup_closedir_ DIR *d = NULL;
+
+		if (asprintf(&dir, "/sys/bus/pci/devices/%s/vfio-dev", address) < 0)
+			return -ENOMEM;
+		if (root_opendir(ctx, dir, &d) >= 0)
+			while ((de = readdir(d))) {
+				char *p;
+
+				if (strncmp(de->d_name, "vfio", 4) != 0 ||
+				    !all_digits(de->d_name + 4))
+					continue;
+				if (asprintf(&p, "/dev/vfio/devices/%s", de->d_name) < 0)
+					return -ENOMEM;
+				r = strv_consume(&paths, p);
+				if (r < 0)
+					return r;
+			}
+	}
+
+	r = root_opendir(ctx, "/proc", &proc);
+	if (r < 0)
+		return r;
+	while ((de = readdir(proc))) {
+		_cleanup_free_ char *fddir = NULL;
+		_cleanup_closedir_ DIR *fds = NULL;
+		struct dirent *fe;
+		const char *hit = NULL;
+
+		if (!all_digits(de->d_name))
+			continue;
+		if (asprintf(&fddir, "/proc/%s/fd", de->d_name) < 0)
+			return -ENOMEM;
+		/* Processes come and go while we look: a vanished one holds nothing. */
+		if (root_opendir(ctx, fddir, &fds) < 0)
+			continue;
+		while (!hit && (fe = readdir(fds))) {
+			_cleanup_free_ char *target = NULL;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			if (attr_readlink_at(dirfd(fds), fe->d_name, &target) < 0)
+				continue;
+			STRV_FOREACH (p, paths)
+				if (strcmp(target, *p) == 0)
+					hit = *p;
+		}
+		if (hit) {
+			_cleanup_free_ char *commpath = NULL, *comm = NULL, *clean = NULL;
+			char *line;
+
+			if (asprintf(&commpath, "/proc/%s/comm", de->d_name) < 0)
+				return -ENOMEM;
+			if (root_read_file(ctx, commpath, &comm, NULL) >= 0) {
+				strip_trailing(comm);
+				clean = escape_for_message(comm, 64);
+			}
+			if (asprintf(&line, "%s is open by pid %s (%s)", hit, de->d_name,
+				     clean ?: "?") < 0)
+				return -ENOMEM;
+			r = strv_consume(&users, line);
+			if (r < 0)
+				return r;
+		}
+	}
+	*ret = TAKE_PTR(users);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Fault injection (tests)                                                                    */
+
+static const char *const fault_steps[] = {
+    "after-journal", "after-override", "after-unbind", "after-probe", "before-commit",
+};
+
+int fault_parse(const char *spec, struct fault *ret)
+{
+	_cleanup_free_ char *copy = NULL;
+	char *parts[5];
+	size_t n = 0;
+	char *save = NULL;
+	long index;
+	bool step_ok = false;
+
+	if (!spec || strlen(spec) > 128)
+		return -EINVAL;
+	copy = strdup(spec);
+	if (!copy)
+		return -ENOMEM;
+	for (char *t = strtok_r(copy, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+		if (n == ELEMENTSOF(parts))
+			return -EINVAL;
+		parts[n++] = t;
+	}
+	if (n < 3 || n > 4)
+		return -EINVAL;
+	if (strcmp(parts[0], "bind") != 0 && strcmp(parts[0], "unbind") != 0 &&
+	    strcmp(parts[0], "rollback") != 0 && strcmp(parts[0], "repair") != 0)
+		return -EINVAL;
+	for (size_t i = 0; i < ELEMENTSOF(fault_steps); i++)
+		if (strcmp(parts[1], fault_steps[i]) == 0)
+			step_ok = true;
+	if (!step_ok || parse_long(parts[2], 1, 100000, &index) < 0 || !all_digits(parts[2]))
+		return -EINVAL;
+	if (n == 4 && strcmp(parts[3], "fail") != 0)
+		return -EINVAL;
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->phase, sizeof(ret->phase), "%s", parts[0]);
+	snprintf(ret->step, sizeof(ret->step), "%s", parts[1]);
+	ret->index = (unsigned)index;
+	ret->fail = n == 4;
+	ret->set = true;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The object                                                                                 */
+
+struct item {
+	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	struct passthru_pci_device *dev;
+	bool requested;
+	bool bridge;
+	int group; /* -1: none */
+	char *driver;
+	char *override;
+	char *original;
+	char *original_override;
+	/* original is known (NULL then means "no driver"), not just absent. */
+	bool original_known;
+	char *target;
+	bool target_any;
+	char *target_override;
+	char id[20];
+	enum passthru_takeover_action action;
+	struct passthru_guard_list *guards;
+	char **notes;
+	char *result;
+};
+
+struct refusal {
+	enum passthru_refusal_kind kind;
+	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	char *reason;
+};
+
+struct passthru_takeover {
+	unsigned refcount;
+	struct passthru_ctx *ctx;
+	enum passthru_takeover_op op;
+	unsigned flags;
+	unsigned timeout_ms;
+	char *reset_method;
+	struct fault fault;
+
+	char **requested;
+	struct item *items;
+	size_t n_items;
+	struct refusal *refusals;
+	size_t n_refusals;
+	bool planned;
+
+	char *error;
+	char **details;
+	enum passthru_repair_outcome repair;
+
+	/* While executing. */
+	int lock_fd;
+	struct timed_writer *writer;
+};
+
+static void item_done(struct item *it)
+{
+	passthru_pci_device_unref(it->dev);
+	passthru_guard_list_unref(it->guards);
+	free(it->driver);
+	free(it->override);
+	free(it->original);
+	free(it->original_override);
+	free(it->target);
+	free(it->target_override);
+	free(it->result);
+	strv_free(it->notes);
+	memset(it, 0, sizeof(*it));
+}
+
+static void plan_clear(struct passthru_takeover *t)
+{
+	for (size_t i = 0; i < t->n_items; i++)
+		item_done(&t->items[i]);
+	free(t->items);
+	t->items = NULL;
+	t->n_items = 0;
+	for (size_t i = 0; i < t->n_refusals; i++)
+		free(t->refusals[i].reason);
+	free(t->refusals);
+	t->refusals = NULL;
+	t->n_refusals = 0;
+	t->planned = false;
+}
+
+static void error_clear(struct passthru_takeover *t)
+{
+	free(t->error);
+	t->error = NULL;
+	strv_free(t->details);
+	t->details = NULL;
+}
+
+_public_ int passthru_takeover_new(struct passthru_ctx *ctx, enum passthru_takeover_op op,
+				   unsigned flags, struct passthru_takeover **ret)
+{
+	struct passthru_takeover *t;
+	const char *fault;
+
+	if (!ctx || !ret || op > PASSTHRU_TAKEOVER_REPAIR ||
+	    (flags & ~(PASSTHRU_TAKEOVER_GROUP | PASSTHRU_TAKEOVER_FORCE)))
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->refcount = 1;
+	t->ctx = passthru_ctx_ref(ctx);
+	t->op = op;
+	t->flags = flags;
+	t->timeout_ms = DEFAULT_TIMEOUT_MS;
+	t->lock_fd = -1;
+	fault = getenv("PASSTHRU_FAULT");
+	if (fault && *fault && fault_parse(fault, &t->fault) < 0)
+		log_debug(ctx, "ignoring malformed PASSTHRU_FAULT");
+	*ret = t;
+	return 0;
+}
+
+_public_ struct passthru_takeover *passthru_takeover_ref(struct passthru_takeover *t)
+{
+	if (t)
+		t->refcount++;
+	return t;
+}
+
+_public_ struct passthru_takeover *passthru_takeover_unref(struct passthru_takeover *t)
+{
+	if (!t || --t->refcount > 0)
+		return NULL;
+	plan_clear(t);
+	error_clear(t);
+	strv_free(t->requested);
+	free(t->reset_method);
+	timed_writer_free(t->writer);
+	if (t->lock_fd >= 0)
+		close(t->lock_fd);
+	passthru_ctx_unref(t->ctx);
+	free(t);
+	return NULL;
+}
+
+_public_ int passthru_takeover_add_device(struct passthru_takeover *t, const char *address)
+{
+	char canonical[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	_cleanup_close_ int fd = -1;
+
+	if (!t || !address)
+		return -EINVAL;
+	if (passthru_pci_address_parse(address, canonical) < 0)
+		return -EINVAL;
+	fd = device_dir_open(t->ctx, canonical);
+	if (fd < 0)
+		return fd;
+	if (strv_contains(t->requested, canonical))
+		return 0;
+	t->planned = false;
+	return strv_push(&t->requested, canonical);
+}
+
+_public_ void passthru_takeover_set_timeout(struct passthru_takeover *t, unsigned msec)
+{
+	if (t)
+		t->timeout_ms = msec ? msec : DEFAULT_TIMEOUT_MS;
+}
+
+_public_ int passthru_takeover_set_reset_method(struct passthru_takeover *t, const char *method)
+{
+	char *m = NULL;
+
+	if (!t)
+		return -EINVAL;
+	if (method) {
+		/* One word of the kernel's list, never something that reaches another file. */
+		if (!*method || strlen(method) > 32 || strpbrk(method, " /\n\t"))
+			return -EINVAL;
+		m = strdup(method);
+		if (!m)
+			return -ENOMEM;
+	}
+	free(t->reset_method);
+	t->reset_method = m;
+	t->planned = false;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Planning                                                                                   */
+
+/* The helper for reads and writes that may block; NULL (direct reads) when out of memory. */
+static struct timed_writer *writer(struct passthru_takeover *t)
+{
+	if (!t->writer && timed_writer_new(t->ctx, t->lock_fd, &t->writer) < 0)
+		t->writer = NULL;
+	return t->writer;
+}
+
+static struct item *item_find(struct passthru_takeover *t, const char *address)
+{
+	for (size_t i = 0; i < t->n_items; i++)
+		if (strcmp(t->items[i].address, address) == 0)
+			return &t->items[i];
+	return NULL;
+}
+
+static int dup_or_null(const char *s, char **ret)
+{
+	*ret = NULL;
+	if (!s)
+		return 0;
+	*ret = strdup(s);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* Adds the function at address (once); fills what every op needs. */
+static int item_add(struct passthru_takeover *t, const char *address, bool requested,
+		    struct item **ret)
+{
+	struct item *it = item_find(t, address), *n;
+	struct passthru_pci_device *dev = NULL;
+	struct device_state s = {0};
+	int r;
+
+	if (it) {
+		it->requested |= requested;
+		if (ret)
+			*ret = it;
+		return 0;
+	}
+	r = passthru_pci_device_new(t->ctx, address, &dev);
+	if (r < 0)
+		return r;
+	r = device_state_read(t->ctx, writer(t), t->timeout_ms, address, &s);
+	if (r < 0) {
+		passthru_pci_device_unref(dev);
+		return r;
+	}
+	n = realloc(t->items, (t->n_items + 1) * sizeof(*t->items));
+	if (!n) {
+		passthru_pci_device_unref(dev);
+		device_state_done(&s);
+		return -ENOMEM;
+	}
+	t->items = n;
+	it = &t->items[t->n_items++];
+	memset(it, 0, sizeof(*it));
+	memcpy(it->address, passthru_pci_device_get_address(dev), PASSTHRU_PCI_ADDRESS_LEN + 1);
+	it->dev = dev;
+	it->requested = requested;
+	it->bridge = passthru_pci_device_is_bridge(dev);
+	if (passthru_pci_device_get_iommu_group(dev, &it->group) < 0)
+		it->group = -1;
+	it->driver = TAKE_PTR(s.driver);
+	it->override = TAKE_PTR(s.override);
+	if (pci_identity(dev, it->id) < 0)
+		it->id[0] = '\0';
+	if (ret)
+		*ret = it;
+	return 0;
+}
+
+static int refuse(struct passthru_takeover *t, enum passthru_refusal_kind kind, const char *address,
+		  const char *format, ...) _printf_(4, 5);
+static int refuse(struct passthru_takeover *t, enum passthru_refusal_kind kind, const char *address,
+		  const char *format, ...)
+{
+	struct refusal *n;
+	char *reason;
+	va_list ap;
+	int k;
+
+	va_start(ap, format);
+	k = vasprintf(&reason, format, ap);
+	va_end(ap);
+	if (k < 0)
+		return -ENOMEM;
+	n = realloc(t->refusals, (t->n_refusals + 1) * sizeof(*n));
+	if (!n) {
+		free(reason);
+		return -ENOMEM;
+	}
+	t->refusals = n;
+	n = &t->refusals[t->n_refusals++];
+	n->kind = kind;
+	snprintf(n->address, sizeof(n->address), "%s", address);
+	n->reason = reason;
+	return 0;
+}
+
+static int note(struct item *it, const char *format, ...) _printf_(2, 3);
+static int note(struct item *it, const char *format, ...)
+{
+	char *s;
+	va_list ap;
+	int k;
+
+	va_start(ap, format);
+	k = vasprintf(&s, format, ap);
+	va_end(ap);
+	if (k < 0)
+		return -ENOMEM;
+	return strv_consume(&it->notes, s);
+}
+
+static bool is_vfio(const char *driver)
+{
+	return driver && strcmp(driver, "vfio-pci") == 0;
+}
+
+/*
+ * The host driver a device on vfio-pci came from: this boot's record first, then the persisted
+ * wish, each only when it was made for the device that is at the address now.
+ */
+static int find_original(struct passthru_takeover *t, struct item *it, struct journal *held,
+			 struct passthru_persist *persist)
+{
+	struct journal_entry *e = held ? journal_find(held, it->address) : NULL;
+	int k;
+
+	if (e && (!e->id || streq_null(e->id, it->id))) {
+		if (dup_or_null(e->driver, &it->original) < 0 ||
+		    dup_or_null(e->override, &it->original_override) < 0)
+			return -ENOMEM;
+		it->original_known = true;
+		return 0;
+	}
+	k = persist ? passthru_persist_find(persist, it->address) : -ENOENT;
+	if (k >= 0 && strcmp(passthru_persist_get_identity(persist, (size_t)k), it->id) == 0 &&
+	    passthru_persist_get_host_driver(persist, (size_t)k)) {
+		it->original_known = true;
+		return dup_or_null(passthru_persist_get_host_driver(persist, (size_t)k),
+				   &it->original);
+	}
+	return 0;
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+	return strcmp(((const struct item *)a)->address, ((const struct item *)b)->address);
+}
+
+static int plan_guards(struct passthru_takeover *t, struct item *it)
+{
+	bool vfs_guarded = false;
+	int r;
+
+	r = passthru_guard_check_pci(t->ctx, it->address, &it->guards);
+	if (r < 0) {
+		/* Not knowing what the host uses is no licence to take it. */
+		if (t->flags & PASSTHRU_TAKEOVER_FORCE)
+			return note(it, "forced without guard checks (%s)", strerror(-r));
+		return refuse(t, PASSTHRU_REFUSAL_GUARD, it->address,
+			      "cannot check what the host uses on it: %s", strerror(-r));
+	}
+	for (size_t g = 0; g < passthru_guard_list_count(it->guards); g++) {
+		const char *reason = passthru_guard_list_get_reason(it->guards, g);
+
+		if (passthru_guard_list_get_kind(it->guards, g) == PASSTHRU_GUARD_VFS_IN_USE)
+			vfs_guarded = true;
+		if (t->flags & PASSTHRU_TAKEOVER_FORCE)
+			r = note(it, "forced past a guard: %s", reason ?: "(no reason given)");
+		else
+			r = refuse(t, PASSTHRU_REFUSAL_GUARD, it->address, "%s",
+				   reason ?: "the host uses it");
+		if (r < 0)
+			return r;
+	}
+	if (vfs_guarded)
+		return 0;
+	return 1;
+}
+
+/* A PF whose VFs are on vfio-pci: taking its driver away takes the VFs from under their VMs. */
+static int plan_vfs(struct passthru_takeover *t, struct item *it)
+{
+	_cleanup_strv_free_ char **bound = NULL;
+	_cleanup_free_ char *list = NULL;
+	size_t len = 0;
+
+	STRV_FOREACH (vf, (char **)passthru_pci_device_get_vfs(it->dev)) {
+		struct device_state s = {0};
+
+		if (device_state_read(t->ctx, writer(t), t->timeout_ms, *vf, &s) < 0)
+			continue;
+		if (is_vfio(s.driver) && strv_push(&bound, *vf) < 0) {
+			device_state_done(&s);
+			return -ENOMEM;
+		}
+		device_state_done(&s);
+	}
+	if (!bound)
+		return 0;
+	STRV_FOREACH (b, bound)
+		len += strlen(*b) + 2;
+	list = calloc(1, len + 1);
+	if (!list)
+		return -ENOMEM;
+	STRV_FOREACH (b, bound) {
+		if (b != bound)
+			strcat(list, ", ");
+		strcat(list, *b);
+	}
+	if (t->flags & PASSTHRU_TAKEOVER_FORCE)
+		return note(it, "forced although its VFs %s are on vfio-pci", list);
+	return refuse(t, PASSTHRU_REFUSAL_VFS_BOUND, it->address,
+		      "its VFs %s are on vfio-pci and would go with it", list);
+}
+
+static int note_reset(struct item *it)
+{
+	const char *const *methods = passthru_pci_device_get_reset_methods(it->dev);
+	_cleanup_free_ char *list = NULL;
+	size_t len = 1;
+
+	for (size_t i = 0; methods[i]; i++) {
+		if (strcmp(methods[i], "flr") == 0)
+			return 0;
+		len += strlen(methods[i]) + 1;
+	}
+	if (!methods[0])
+		return note(it, "no reset method at all: a VM may find it as the last one left it");
+	list = calloc(1, len);
+	if (!list)
+		return -ENOMEM;
+	for (size_t i = 0; methods[i]; i++) {
+		if (i)
+			strcat(list, " ");
+		strcat(list, methods[i]);
+	}
+	return note(it, "no function-level reset (reset methods: %s)", list);
+}
+
+static int plan_bind(struct passthru_takeover *t)
+{
+	int r;
+
+	STRV_FOREACH (a, t->requested) {
+		struct item *it;
+
+		r = item_add(t, *a, true, &it);
+		if (r < 0)
+			return r;
+		if (it->bridge) {
+			r = refuse(t, PASSTHRU_REFUSAL_BRIDGE, it->address,
+				   "it is a bridge; vfio-pci only drives endpoints");
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (it->group < 0) {
+			r = refuse(t, PASSTHRU_REFUSAL_NO_IOMMU, it->address,
+				   "it is in no IOMMU group: the IOMMU is off or absent");
+			if (r < 0)
+				return r;
+			continue;
+		}
+		STRV_FOREACH (m, (char **)passthru_pci_device_get_iommu_group_members(it->dev)) {
+			r = item_add(t, *m, false, NULL);
+			if (r < 0 && !errno_is_vanished(r))
+				return r;
+		}
+	}
+	qsort(t->items, t->n_items, sizeof(*t->items), cmp_item);
+
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+
+		if (it->bridge && !it->requested) {
+			it->action = PASSTHRU_ACTION_KEEP_BRIDGE;
+		} else if (is_vfio(it->driver)) {
+			it->action = PASSTHRU_ACTION_NONE;
+			r = note(it, "already on vfio-pci");
+			if (r < 0)
+				return r;
+		} else if (it->requested || (t->flags & PASSTHRU_TAKEOVER_GROUP)) {
+			if (it->bridge || it->group < 0)
+				continue; /* refused above */
+			it->action = PASSTHRU_ACTION_BIND;
+			if (dup_or_null(it->driver, &it->original) < 0 ||
+			    dup_or_null(it->override, &it->original_override) < 0 ||
+			    dup_or_null("vfio-pci", &it->target) < 0 ||
+			    dup_or_null("vfio-pci", &it->target_override) < 0)
+				return -ENOMEM;
+		} else if (!it->driver || strcmp(it->driver, "pci-stub") == 0) {
+			/* VFIO accepts a group with driverless (or pci-stub) members. */
+			it->action = PASSTHRU_ACTION_NONE;
+			r = note(it,
+				 "left %s; a host driver loaded later could take it "
+				 "(--group binds it too)",
+				 it->driver ? "on pci-stub" : "without a driver");
+			if (r < 0)
+				return r;
+		} else {
+			it->action = PASSTHRU_ACTION_NONE;
+		}
+	}
+
+	/* Siblings on host drivers, told on each requested device of their group. */
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *req = &t->items[i];
+		_cleanup_free_ char *list = NULL;
+
+		if (!req->requested || req->group < 0 || req->bridge)
+			continue;
+		for (size_t k = 0; k < t->n_items; k++) {
+			struct item *sib = &t->items[k];
+			char *n;
+
+			if (sib->group != req->group || sib->requested || sib->bridge ||
+			    sib->action != PASSTHRU_ACTION_NONE || !sib->driver ||
+			    is_vfio(sib->driver) || strcmp(sib->driver, "pci-stub") == 0)
+				continue;
+			if (asprintf(&n, "%s%s%s (%s)", list ?: "", list ? ", " : "", sib->address,
+				     sib->driver) < 0)
+				return -ENOMEM;
+			free(list);
+			list = n;
+		}
+		if (list) {
+			r = refuse(t, PASSTHRU_REFUSAL_GROUP, req->address,
+				   "IOMMU group %d also holds %s, on host drivers", req->group,
+				   list);
+			if (r < 0)
+				return r;
+		}
+	}
+
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+
+		if (it->action == PASSTHRU_ACTION_BIND) {
+			r = plan_guards(t, it);
+			if (r < 0)
+				return r;
+			if (r > 0) {
+				r = plan_vfs(t, it);
+				if (r < 0)
+					return r;
+			}
+			r = note_reset(it);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int plan_in_use(struct passthru_takeover *t, enum passthru_takeover_action action)
+{
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+		_cleanup_strv_free_ char **users = NULL;
+		int r;
+
+		if (it->action != action || it->group < 0)
+			continue;
+		r = vfio_group_users(t->ctx, it->group, it->address, &users);
+		if (r < 0) {
+			log_debug(t->ctx, "cannot look for users of group %d: %s", it->group,
+				  strerror(-r));
+			continue;
+		}
+		STRV_FOREACH (u, users) {
+			/*
+			 * Forced, the unbind asks the VM to let go (vfio-pci relays the request to
+			 * its QEMU, which unplugs the device if the guest agrees) and waits for it,
+			 * up to the timeout.
+			 */
+			if (t->flags & PASSTHRU_TAKEOVER_FORCE)
+				r = note(it, "forced although %s", *u);
+			else
+				r = refuse(t, PASSTHRU_REFUSAL_IN_USE, it->address, "%s", *u);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int plan_unbind(struct passthru_takeover *t)
+{
+	_cleanup_journal_ struct journal *held = NULL;
+	struct passthru_persist *persist = NULL;
+	int r;
+
+	STRV_FOREACH (a, t->requested) {
+		struct item *it;
+
+		r = item_add(t, *a, true, &it);
+		if (r < 0)
+			return r;
+		if (!(t->flags & PASSTHRU_TAKEOVER_GROUP) || it->group < 0)
+			continue;
+		STRV_FOREACH (m, (char **)passthru_pci_device_get_iommu_group_members(it->dev)) {
+			r = item_add(t, *m, false, NULL);
+			if (r < 0 && !errno_is_vanished(r))
+				return r;
+		}
+	}
+	qsort(t->items, t->n_items, sizeof(*t->items), cmp_item);
+
+	r = journal_load(t->ctx, HELD_PATH, JOURNAL_KIND_HELD, &held);
+	if (r < 0 && r != -ENOENT)
+		log_debug(t->ctx, "ignoring unreadable %s: %s", HELD_PATH, strerror(-r));
+	if (passthru_persist_load(t->ctx, &persist) < 0)
+		persist = NULL;
+
+	for (size_t i = 0; i < t->n_items && r != -ENOMEM; i++) {
+		struct item *it = &t->items[i];
+
+		r = 0;
+		if (it->bridge && !it->requested) {
+			it->action = PASSTHRU_ACTION_KEEP_BRIDGE;
+		} else if (!is_vfio(it->driver)) {
+			it->action = PASSTHRU_ACTION_NONE;
+			if (it->driver)
+				r = note(it, "not on vfio-pci (driver %s)", it->driver);
+			else
+				r = note(it, "not on vfio-pci (no driver)");
+		} else {
+			it->action = PASSTHRU_ACTION_UNBIND;
+			r = find_original(t, it, held, persist);
+			if (r >= 0)
+				r = dup_or_null(it->original, &it->target);
+			if (r >= 0)
+				r = dup_or_null(it->original_override, &it->target_override);
+			/*
+			 * An original override of vfio-pci would put the device straight back:
+			 * giving it back means clearing it.
+			 */
+			if (r >= 0 && is_vfio(it->target_override)) {
+				free(it->target_override);
+				it->target_override = NULL;
+			}
+			it->target_any = !it->original_known;
+			if (r >= 0 && is_vfio(it->target)) {
+				free(it->target);
+				it->target = NULL;
+				it->target_any = true;
+			}
+			if (r >= 0 && passthru_pci_device_get_vfs(it->dev)[0])
+				r = plan_vfs(t, it);
+		}
+	}
+	passthru_persist_unref(persist);
+	if (r < 0)
+		return r;
+	return plan_in_use(t, PASSTHRU_ACTION_UNBIND);
+}
+
+static int plan_reset(struct passthru_takeover *t)
+{
+	int r;
+
+	STRV_FOREACH (a, t->requested) {
+		const char *const *methods;
+		struct item *it;
+		bool offered = false;
+
+		r = item_add(t, *a, true, &it);
+		if (r < 0)
+			return r;
+		it->action = PASSTHRU_ACTION_RESET;
+		methods = passthru_pci_device_get_reset_methods(it->dev);
+		for (size_t m = 0; methods[m]; m++)
+			if (t->reset_method && strcmp(methods[m], t->reset_method) == 0)
+				offered = true;
+		if (!methods[0])
+			r = refuse(t, PASSTHRU_REFUSAL_NO_RESET, it->address,
+				   "the kernel offers no reset method for it");
+		else if (t->reset_method && !offered)
+			r = refuse(t, PASSTHRU_REFUSAL_NO_RESET, it->address,
+				   "the kernel offers no reset method '%s' for it",
+				   t->reset_method);
+		if (r < 0)
+			return r;
+	}
+	qsort(t->items, t->n_items, sizeof(*t->items), cmp_item);
+	return plan_in_use(t, PASSTHRU_ACTION_RESET);
+}
+
+_public_ int passthru_takeover_plan(struct passthru_takeover *t)
+{
+	int r = 0;
+
+	if (!t)
+		return -EINVAL;
+	plan_clear(t);
+	switch (t->op) {
+	case PASSTHRU_TAKEOVER_BIND:
+		r = plan_bind(t);
+		break;
+	case PASSTHRU_TAKEOVER_UNBIND:
+		r = plan_unbind(t);
+		break;
+	case PASSTHRU_TAKEOVER_RESET:
+		r = plan_reset(t);
+		break;
+	case PASSTHRU_TAKEOVER_REPAIR:
+		break;
+	}
+	if (r < 0) {
+		plan_clear(t);
+		return r;
+	}
+	t->planned = true;
+	return t->n_refusals > 0 ? -EPERM : 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Execution                                                                                  */
+
+static int set_error(struct passthru_takeover *t, const char *format, ...) _printf_(2, 3);
+static int set_error(struct passthru_takeover *t, const char *format, ...)
+{
+	va_list ap;
+	char *s;
+	int k;
+
+	va_start(ap, format);
+	k = vasprintf(&s, format, ap);
+	va_end(ap);
+	if (k < 0)
+		return -ENOMEM;
+	free(t->error);
+	t->error = s;
+	return 0;
+}
+
+static void add_detail(struct passthru_takeover *t, const char *format, ...) _printf_(2, 3);
+static void add_detail(struct passthru_takeover *t, const char *format, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, format);
+	if (vasprintf(&s, format, ap) >= 0)
+		(void)strv_consume(&t->details, s);
+	va_end(ap);
+}
+
+static void add_device_details(struct passthru_takeover *t, const char *address)
+{
+	_cleanup_strv_free_ char **lines = NULL;
+
+	if (device_describe(t->ctx, writer(t), address, &lines) < 0)
+		return;
+	STRV_FOREACH (l, lines)
+		add_detail(t, "%s", *l);
+}
+
+/* Returns -EIO for an injected failure; kills the process for an injected crash. */
+static int fault_point(struct passthru_takeover *t, const char *phase, const char *step,
+		       unsigned index)
+{
+	if (!t->fault.set || strcmp(t->fault.phase, phase) != 0 ||
+	    strcmp(t->fault.step, step) != 0 || t->fault.index != index)
+		return 0;
+	if (t->fault.fail) {
+		log_debug(t->ctx, "injected failure at %s:%s:%u", phase, step, index);
+		return -EIO;
+	}
+	log_debug(t->ctx, "injected crash at %s:%s:%u", phase, step, index);
+	raise(SIGKILL);
+	return -EIO;
+}
+
+static const char *ms_text(unsigned ms, char buf[32])
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, 32, "%u s", ms / 1000);
+	else
+		snprintf(buf, 32, "%u ms", ms);
+	return buf;
+}
+
+/* A write of the transaction, with the step named in the error when it fails. */
+static int step_write(struct passthru_takeover *t, const char *address, const char *what,
+		      const char *path, const char *value)
+{
+	char buf[32];
+	int r;
+
+	if (!writer(t))
+		return -ENOMEM;
+	r = timed_write(t->writer, path, value, t->timeout_ms);
+	if (r == -ETIMEDOUT) {
+		set_error(t, "%s: %s timed out after %s", address, what,
+			  ms_text(t->timeout_ms, buf));
+		add_device_details(t, address);
+		if (timed_writer_stuck_pid(t->writer))
+			add_detail(t, "the write is still pending in the kernel (process %d)",
+				   (int)timed_writer_stuck_pid(t->writer));
+	} else if (r < 0) {
+		set_error(t, "%s: cannot %s: %s", address, what, strerror(-r));
+	}
+	return r;
+}
+
+static int write_override(struct passthru_takeover *t, const char *address, const char *value)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (asprintf(&path, "/sys/bus/pci/devices/%s/driver_override", address) < 0)
+		return -ENOMEM;
+	/* A lone newline clears the override. */
+	return step_write(t, address, "write driver_override", path, value ?: "\n");
+}
+
+static int write_unbind(struct passthru_takeover *t, const char *address, const char *driver)
+{
+	_cleanup_free_ char *path = NULL, *what = NULL;
+
+	/* Through the device's own link: the driver it is on now, whatever its name. */
+	if (asprintf(&path, "/sys/bus/pci/devices/%s/driver/unbind", address) < 0 ||
+	    asprintf(&what, "unbind from %s", driver ?: "its driver") < 0)
+		return -ENOMEM;
+	return step_write(t, address, what, path, address);
+}
+
+static int write_probe(struct passthru_takeover *t, const char *address)
+{
+	return step_write(t, address, "probe drivers", "/sys/bus/pci/drivers_probe", address);
+}
+
+static int write_bind(struct passthru_takeover *t, const char *address, const char *driver)
+{
+	_cleanup_free_ char *path = NULL, *what = NULL;
+
+	if (asprintf(&path, "/sys/bus/pci/drivers/%s/bind", driver) < 0 ||
+	    asprintf(&what, "bind to %s", driver) < 0)
+		return -ENOMEM;
+	return step_write(t, address, what, path, address);
+}
+
+static int read_state(struct passthru_takeover *t, const char *address, struct device_state *s)
+{
+	int r = device_state_read(t->ctx, writer(t), t->timeout_ms, address, s);
+
+	if (r < 0)
+		set_error(t, "%s: cannot read its state: %s", address,
+			  r == -ENODEV ? "the device is gone" : strerror(-r));
+	return r;
+}
+
+/*
+ * Moves one device forward: to vfio-pci for a bind, to its host driver for an unbind. index
+ * counts from 1 for the fault hook. Fills it->result.
+ */
+static int forward(struct passthru_takeover *t, const struct journal_entry *e, struct item *it,
+		   unsigned index)
+{
+	const char *phase = t->op == PASSTHRU_TAKEOVER_BIND ? "bind" : "unbind";
+	struct device_state s = {0};
+	int r;
+
+	r = read_state(t, e->address, &s);
+	if (r < 0)
+		return r;
+	if (!streq_null(s.override, e->target_override))
+		r = write_override(t, e->address, e->target_override);
+	if (r >= 0)
+		r = fault_point(t, phase, "after-override", index);
+	if (r >= 0 && s.driver && !(t->op == PASSTHRU_TAKEOVER_BIND && is_vfio(s.driver)))
+		r = write_unbind(t, e->address, s.driver);
+	if (r >= 0)
+		r = fault_point(t, phase, "after-unbind", index);
+	device_state_done(&s);
+	if (r < 0)
+		goto fail;
+
+	/*
+	 * With the override set, drivers_probe can only pick vfio-pci; without, the best match.
+	 * A device that had no driver before it was bound gets none back.
+	 */
+	if (t->op == PASSTHRU_TAKEOVER_BIND || e->target || e->target_any)
+		r = write_probe(t, e->address);
+	if (r >= 0)
+		r = fault_point(t, phase, "after-probe", index);
+	if (r < 0)
+		goto fail;
+	r = read_state(t, e->address, &s);
+	if (r < 0)
+		return r;
+
+	if (t->op == PASSTHRU_TAKEOVER_UNBIND && !s.driver && e->target) {
+		/* Nothing matched by itself; the original driver may still take it by name. */
+		_cleanup_free_ char *dir = NULL;
+
+		if (asprintf(&dir, "/sys/bus/pci/drivers/%s", e->target) < 0) {
+			device_state_done(&s);
+			return -ENOMEM;
+		}
+		if (root_exists(t->ctx, dir) && write_bind(t, e->address, e->target) >= 0) {
+			device_state_done(&s);
+			r = read_state(t, e->address, &s);
+			if (r < 0)
+				return r;
+		}
+	}
+
+	if (t->op == PASSTHRU_TAKEOVER_BIND && !is_vfio(s.driver)) {
+		set_error(t, "%s: vfio-pci did not take it (driver now: %s)", e->address,
+			  s.driver ?: "none");
+		add_device_details(t, e->address);
+		r = -EIO;
+	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && is_vfio(s.driver)) {
+		set_error(t, "%s: still on vfio-pci after unbinding", e->address);
+		add_device_details(t, e->address);
+		r = -EIO;
+	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target && !s.driver) {
+		set_error(t, "%s: no driver took it back, not even %s (its original)", e->address,
+			  e->target);
+		add_device_details(t, e->address);
+		r = -ENODEV;
+	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target &&
+		   !streq_null(s.driver, e->target)) {
+		r = note(it, "%s took it, not the original %s", s.driver, e->target);
+	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target_any && !s.driver) {
+		r = note(it, "no host driver took it: it is left without a driver");
+	}
+	if (r >= 0) {
+		free(it->result);
+		it->result = TAKE_PTR(s.driver);
+	}
+	device_state_done(&s);
+	return r;
+fail:
+	if (r == -EIO && !t->error)
+		set_error(t, "%s: injected failure (PASSTHRU_FAULT)", e->address);
+	return r;
+}
+
+/*
+ * Puts a device back where the entry says it was: its original driver_override and driver.
+ * phase is "rollback" or "repair", for the fault hook.
+ */
+static int restore(struct passthru_takeover *t, const struct journal_entry *e, const char *phase,
+		   unsigned index)
+{
+	struct device_state s = {0};
+	int r;
+
+	r = read_state(t, e->address, &s);
+	if (r == -ENODEV) {
+		/* Gone (hot-unplugged, VFs removed): there is nothing left to put back. */
+		free(t->error);
+		t->error = NULL;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (journal_entry_at_origin(e, &s)) {
+		device_state_done(&s);
+		return 0;
+	}
+	if (!streq_null(s.override, e->override))
+		r = write_override(t, e->address, e->override);
+	if (r >= 0)
+		r = fault_point(t, phase, "after-override", index);
+	if (r >= 0 && s.driver && !streq_null(s.driver, e->driver))
+		r = write_unbind(t, e->address, s.driver);
+	if (r >= 0)
+		r = fault_point(t, phase, "after-unbind", index);
+	if (r >= 0 && e->driver && !streq_null(s.driver, e->driver)) {
+		_cleanup_free_ char *dir = NULL;
+
+		if (asprintf(&dir, "/sys/bus/pci/drivers/%s", e->driver) < 0)
+			r = -ENOMEM;
+		else if (root_exists(t->ctx, dir))
+			r = write_bind(t, e->address, e->driver);
+		else
+			r = write_probe(t, e->address);
+	}
+	if (r >= 0)
+		r = fault_point(t, phase, "after-probe", index);
+	device_state_done(&s);
+	if (r < 0)
+		return r;
+
+	r = read_state(t, e->address, &s);
+	if (r < 0)
+		return r;
+	if (!journal_entry_at_origin(e, &s)) {
+		set_error(t, "%s: could not go back to %s (driver now: %s)", e->address,
+			  e->driver ?: "no driver", s.driver ?: "none");
+		add_device_details(t, e->address);
+		r = -EIO;
+	}
+	device_state_done(&s);
+	return r;
+}
+
+/* Rolls back every entry (in reverse); 0 when every device is back. */
+static int rollback(struct passthru_takeover *t, const struct journal *j, const char *phase)
+{
+	int result = 0;
+
+	for (size_t i = j->n_entries; i-- > 0;) {
+		_cleanup_free_ char *saved = TAKE_PTR(t->error);
+		int r = restore(t, &j->entries[i], phase, (unsigned)(j->n_entries - i));
+
+		if (r < 0) {
+			add_detail(t, "rollback: %s", t->error ?: strerror(-r));
+			result = r;
+		}
+		free(t->error);
+		t->error = TAKE_PTR(saved);
+	}
+	return result;
+}
+
+/* Records the outcome in the held record: who is on vfio-pci through us, coming from where. */
+static int commit_held(struct passthru_takeover *t, const struct journal *j)
+{
+	_cleanup_journal_ struct journal *held = NULL;
+	int r;
+
+	r = journal_load(t->ctx, HELD_PATH, JOURNAL_KIND_HELD, &held);
+	if (r == -ENOENT || r == -EBADMSG)
+		r = journal_new(JOURNAL_OP_BIND, &held);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < j->n_entries; i++) {
+		const struct journal_entry *e = &j->entries[i];
+
+		if (j->op == JOURNAL_OP_BIND) {
+			struct journal_entry h = {0};
+
+			r = journal_entry_set(&h, e->address, e->driver, e->override, NULL, false,
+					      NULL, e->id);
+			if (r >= 0)
+				r = journal_put(held, &h);
+			free(h.driver);
+			free(h.override);
+			free(h.id);
+			if (r < 0)
+				return r;
+		} else {
+			(void)journal_remove(held, e->address);
+		}
+	}
+	if (held->n_entries == 0) {
+		r = root_unlink(t->ctx, HELD_PATH);
+		return r == -ENOENT ? 0 : r;
+	}
+	return journal_save(t->ctx, HELD_PATH, JOURNAL_KIND_HELD, held);
+}
+
+static int journal_finish(struct passthru_takeover *t)
+{
+	int r = root_unlink(t->ctx, JOURNAL_PATH);
+
+	return r == -ENOENT ? 0 : r;
+}
+
+static const char *entry_names(const struct journal *j, char **buf)
+{
+	size_t len = 1;
+
+	for (size_t i = 0; i < j->n_entries; i++)
+		len += PASSTHRU_PCI_ADDRESS_LEN + 1;
+	*buf = calloc(1, len);
+	if (!*buf)
+		return "";
+	for (size_t i = 0; i < j->n_entries; i++) {
+		if (i)
+			strcat(*buf, " ");
+		strcat(*buf, j->entries[i].address);
+	}
+	return *buf;
+}
+
+/* Finishes or rolls back an interrupted transaction. Called with the lock held. */
+static int repair_locked(struct passthru_takeover *t)
+{
+	_cleanup_journal_ struct journal *j = NULL;
+	_cleanup_free_ struct device_state *states = NULL;
+	_cleanup_free_ char *names = NULL;
+	enum repair_decision decision;
+	unsigned line = 0;
+	int r;
+
+	t->repair = PASSTHRU_REPAIR_NOTHING;
+	{
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+
+		r = root_read_file(t->ctx, JOURNAL_PATH, &text, &len);
+		if (r == -ENOENT)
+			return 0;
+		if (r >= 0)
+			r = journal_parse(text, len, JOURNAL_KIND_TRANSACTION, &j, &line);
+	}
+	if (r == -EBADMSG) {
+		set_error(t,
+			  "%s is damaged (line %u): cannot tell what an interrupted transaction "
+			  "did",
+			  JOURNAL_PATH, line);
+		return r;
+	}
+	if (r < 0) {
+		set_error(t, "cannot read %s: %s", JOURNAL_PATH, strerror(-r));
+		return r;
+	}
+
+	states = calloc(j->n_entries + 1, sizeof(*states));
+	if (!states)
+		return -ENOMEM;
+	for (size_t i = 0; i < j->n_entries; i++) {
+		r = device_state_read(t->ctx, writer(t), t->timeout_ms, j->entries[i].address,
+				      &states[i]);
+		if (r < 0 && r != -ENODEV) {
+			for (size_t k = 0; k < i; k++)
+				device_state_done(&states[k]);
+			set_error(t, "%s: cannot read its state: %s", j->entries[i].address,
+				  strerror(-r));
+			return r;
+		}
+	}
+	decision = journal_decide(j, states);
+
+	/* The devices of the interrupted transaction become the plan, for whoever reports it. */
+	if (t->op == PASSTHRU_TAKEOVER_REPAIR) {
+		plan_clear(t);
+		for (size_t i = 0; i < j->n_entries; i++) {
+			const struct journal_entry *e = &j->entries[i];
+			struct item *it;
+
+			if (!states[i].present)
+				continue;
+			r = item_add(t, e->address, true, &it);
+			if (r < 0 && errno_is_vanished(r))
+				continue;
+			if (r < 0)
+				break;
+			it->action = j->op == JOURNAL_OP_BIND ? PASSTHRU_ACTION_BIND
+							      : PASSTHRU_ACTION_UNBIND;
+			if (dup_or_null(e->driver, &it->original) < 0 ||
+			    dup_or_null(e->target, &it->target) < 0) {
+				r = -ENOMEM;
+				break;
+			}
+			it->target_any = e->target_any;
+		}
+		t->planned = true;
+	}
+	for (size_t i = 0; i < j->n_entries; i++)
+		device_state_done(&states[i]);
+	if (r < 0)
+		return r;
+
+	if (decision == REPAIR_COMMIT) {
+		r = commit_held(t, j);
+		if (r >= 0)
+			r = journal_finish(t);
+		if (r < 0) {
+			set_error(t, "cannot record the completed %s: %s",
+				  j->op == JOURNAL_OP_BIND ? "bind" : "unbind", strerror(-r));
+			return r;
+		}
+		t->repair = PASSTHRU_REPAIR_COMPLETED;
+		journal_log_line(t->ctx, "repair: interrupted %s of %s had completed",
+				 j->op == JOURNAL_OP_BIND ? "bind" : "unbind",
+				 entry_names(j, &names));
+	} else {
+		r = rollback(t, j, "repair");
+		if (r < 0) {
+			set_error(t, "cannot roll back the interrupted %s of %s",
+				  j->op == JOURNAL_OP_BIND ? "bind" : "unbind",
+				  entry_names(j, &names));
+			return r;
+		}
+		r = journal_finish(t);
+		if (r < 0) {
+			set_error(t, "cannot remove %s: %s", JOURNAL_PATH, strerror(-r));
+			return r;
+		}
+		t->repair = PASSTHRU_REPAIR_ROLLED_BACK;
+		journal_log_line(t->ctx, "repair: interrupted %s of %s rolled back",
+				 j->op == JOURNAL_OP_BIND ? "bind" : "unbind",
+				 entry_names(j, &names));
+	}
+	if (t->op == PASSTHRU_TAKEOVER_REPAIR)
+		for (size_t i = 0; i < t->n_items; i++) {
+			struct device_state s = {0};
+
+			if (device_state_read(t->ctx, writer(t), t->timeout_ms, t->items[i].address,
+					      &s) >= 0) {
+				free(t->items[i].result);
+				t->items[i].result = TAKE_PTR(s.driver);
+				device_state_done(&s);
+			}
+		}
+	return 1;
+}
+
+/* True when the devices still look as they did when the plan was made. */
+static bool plan_still_valid(struct passthru_takeover *t)
+{
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct device_state s = {0};
+		bool same;
+
+		if (device_state_read(t->ctx, writer(t), t->timeout_ms, t->items[i].address, &s) <
+		    0)
+			return false;
+		same = streq_null(s.driver, t->items[i].driver) &&
+		       streq_null(s.override, t->items[i].override);
+		device_state_done(&s);
+		if (!same)
+			return false;
+	}
+	return true;
+}
+
+static int run_transaction(struct passthru_takeover *t)
+{
+	_cleanup_journal_ struct journal *j = NULL;
+	enum passthru_takeover_action action =
+	    t->op == PASSTHRU_TAKEOVER_BIND ? PASSTHRU_ACTION_BIND : PASSTHRU_ACTION_UNBIND;
+	const char *phase = t->op == PASSTHRU_TAKEOVER_BIND ? "bind" : "unbind";
+	unsigned index = 0;
+	int r;
+
+	r = journal_new(t->op == PASSTHRU_TAKEOVER_BIND ? JOURNAL_OP_BIND : JOURNAL_OP_UNBIND, &j);
+	if (r < 0)
+		return r;
+	j->pid = getpid();
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+		struct journal_entry e = {0};
+
+		if (it->action != action)
+			continue;
+		r = journal_entry_set(&e, it->address, it->driver, it->override, it->target,
+				      it->target_any, it->target_override,
+				      it->id[0] ? it->id : NULL);
+		if (r >= 0)
+			r = journal_put(j, &e);
+		free(e.driver);
+		free(e.override);
+		free(e.target);
+		free(e.target_override);
+		free(e.id);
+		if (r < 0)
+			return r;
+	}
+	if (j->n_entries == 0)
+		return 0;
+
+	if (t->op == PASSTHRU_TAKEOVER_BIND) {
+		r = vfio_modules_ensure(t->ctx);
+		if (r < 0) {
+			set_error(t, "%s: vfio-pci is not available: %s", j->entries[0].address,
+				  r == -ENOPKG ? "the modules are not loaded (and cannot be loaded "
+						 "below a sysroot)"
+					       : strerror(-r));
+			return r;
+		}
+	}
+
+	/* Nothing is touched before the record of how things were is on disk. */
+	r = journal_save(t->ctx, JOURNAL_PATH, JOURNAL_KIND_TRANSACTION, j);
+	if (r < 0) {
+		set_error(t, "cannot write %s: %s", JOURNAL_PATH, strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < t->n_items; i++)
+		STRV_FOREACH (n, t->items[i].notes)
+			if (strncmp(*n, "forced", 6) == 0)
+				journal_log_line(t->ctx, "%s %s: %s", phase, t->items[i].address,
+						 *n);
+	r = fault_point(t, phase, "after-journal", 1);
+	if (r < 0) {
+		set_error(t, "injected failure (PASSTHRU_FAULT) after the journal");
+		(void)journal_finish(t);
+		return r;
+	}
+
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+
+		if (it->action != action)
+			continue;
+		r = forward(t, journal_find(j, it->address), it, ++index);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0) {
+		r = fault_point(t, phase, "before-commit", 1);
+		if (r < 0)
+			set_error(t, "injected failure (PASSTHRU_FAULT) before the commit");
+	}
+	if (r < 0) {
+		int q = rollback(t, j, "rollback");
+
+		if (q < 0) {
+			add_detail(t, "the journal is kept: 'passthru repair' tries again");
+		} else {
+			add_detail(t,
+				   "rolled back: every touched device is on its original driver");
+			(void)journal_finish(t);
+		}
+		return r;
+	}
+
+	r = commit_held(t, j);
+	if (r >= 0)
+		r = journal_finish(t);
+	if (r < 0) {
+		set_error(t, "cannot record the %s in %s: %s", phase, HELD_PATH, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static int run_resets(struct passthru_takeover *t)
+{
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+		char buf[32];
+		int r;
+
+		if (it->action != PASSTHRU_ACTION_RESET)
+			continue;
+		r = writer(t) ? pci_reset_run(t->ctx, t->writer, it->address, t->reset_method,
+					      t->timeout_ms)
+			      : -ENOMEM;
+		if (r == -ETIMEDOUT) {
+			set_error(t, "%s: reset timed out after %s", it->address,
+				  ms_text(t->timeout_ms, buf));
+			add_device_details(t, it->address);
+			if (timed_writer_stuck_pid(t->writer))
+				add_detail(t,
+					   "the write is still pending in the kernel (process %d)",
+					   (int)timed_writer_stuck_pid(t->writer));
+		} else if (r < 0) {
+			set_error(t, "%s: reset failed: %s", it->address, strerror(-r));
+			add_device_details(t, it->address);
+		}
+		if (r < 0)
+			return r;
+		it->result = it->driver ? strdup(it->driver) : NULL;
+	}
+	return 0;
+}
+
+_public_ int passthru_takeover_execute(struct passthru_takeover *t)
+{
+	int r;
+
+	if (!t)
+		return -EINVAL;
+	error_clear(t);
+	t->repair = PASSTHRU_REPAIR_NOTHING;
+
+	t->lock_fd = journal_lock(t->ctx, LOCK_TIMEOUT_MS);
+	if (t->lock_fd < 0) {
+		r = t->lock_fd;
+		t->lock_fd = -1;
+		if (r == -EBUSY)
+			set_error(t, "another passthru is changing devices (%s is locked)",
+				  LOCK_PATH);
+		else
+			set_error(t, "cannot lock %s: %s", LOCK_PATH, strerror(-r));
+		return r;
+	}
+	/* Helpers spawned from now on must not inherit the lock: a stuck one would keep it. */
+	if (writer(t))
+		timed_writer_set_close_fd(t->writer, t->lock_fd);
+
+	r = repair_locked(t);
+	if (r < 0 || t->op == PASSTHRU_TAKEOVER_REPAIR)
+		goto out;
+
+	if (!t->planned || r > 0 || !plan_still_valid(t)) {
+		r = passthru_takeover_plan(t);
+		if (r < 0)
+			goto out;
+	} else if (t->n_refusals > 0) {
+		r = -EPERM;
+		goto out;
+	}
+	if (t->op == PASSTHRU_TAKEOVER_RESET)
+		r = run_resets(t);
+	else
+		r = run_transaction(t);
+	if (r >= 0)
+		for (size_t i = 0; i < t->n_items; i++) {
+			struct item *it = &t->items[i];
+			struct device_state s = {0};
+
+			if (it->result || it->action == PASSTHRU_ACTION_RESET)
+				continue;
+			if (device_state_read(t->ctx, writer(t), t->timeout_ms, it->address, &s) >=
+			    0) {
+				it->result = TAKE_PTR(s.driver);
+				device_state_done(&s);
+			}
+		}
+out:
+	if (r < 0 && !t->error && r != -EPERM)
+		set_error(t, "%s", strerror(-r));
+	if (t->writer)
+		timed_writer_set_close_fd(t->writer, -1);
+	close(t->lock_fd);
+	t->lock_fd = -1;
+	return r < 0 ? r : 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Getters                                                                                    */
+
+static const struct item *item_at(const struct passthru_takeover *t, size_t i)
+{
+	return t && i < t->n_items ? &t->items[i] : NULL;
+}
+
+_public_ size_t passthru_takeover_get_count(const struct passthru_takeover *t)
+{
+	return t ? t->n_items : 0;
+}
+
+_public_ const char *passthru_takeover_get_address(const struct passthru_takeover *t, size_t i)
+{
+	const struct item *it = item_at(t, i);
+
+	return it ? it->address : NULL;
+}
+
+_public_ bool passthru_takeover_is_requested(const struct passthru_takeover *t, size_t i)
+{
+	const struct item *it = item_at(t, i);
+
+	return it && it->requested;
+}
+
+_public_ int passthru_takeover_get_iommu_group(const struct passthru_takeover *t, size_t i,
+					       int *ret)
+{
+	const struct item *it = item_at(t, i);
+
+	if (!it)
+		return -EINVAL;
+	if (it->group < 0)
+		return -ENOENT;
+	*ret = it->group;
+	return 0;
+}
+
+_public_ const char *passthru_takeover_get_driver(const struct passthru_takeover *t, size_t i)
+{
+	const struct item *it = item_at(t, i);
+
+	return it ? it->driver : NULL;
+}
+
+_public_ const char *passthru_takeover_get_target(const struct passthru_takeover *t, size_t i)
+{
+	const struct item *it = item_at(t, i);
+
+	return it ? it->target : NULL;
+}
+
+_public_ const char *passthru_takeover_get_original(const struct passthru_takeover *t, size_t i)
+{
+	const struct item *it = item_at(t, i);
+
+	return it ? it->original : NULL;
+}
+
+_public_ enum passthru_takeover_action
+passthru_takeover_get_action(const struct passthru_takeover *t, size_t i)
+{
+	const struct item *it = item_at(t, i);
+
+	return it ? it->action : PASSTHRU_ACTION_NONE;
+}
+
+_public_ struct passthru_guard_list *passthru_takeover_get_guards(const struct passthru_takeover *t,
+								  size_t i)
+{
+	const struct item *it = item_at(t, i);
+
+	return it ? it->guards : NULL;
+}
+
+_public_ const char *const *passthru_takeover_get_notes(const struct passthru_takeover *t, size_t i)
+{
+	const struct item *it = item_at(t, i);
+
+	return it && it->notes ? (const char *const *)it->notes : strv_empty;
+}
+
+_public_ const char *passthru_takeover_get_result(const struct passthru_takeover *t, size_t i)
+{
+	const struct item *it = item_at(t, i);
+
+	return it ? it->result : NULL;
+}
+
+_public_ size_t passthru_takeover_get_refusal_count(const struct passthru_takeover *t)
+{
+	return t ? t->n_refusals : 0;
+}
+
+_public_ enum passthru_refusal_kind
+passthru_takeover_get_refusal_kind(const struct passthru_takeover *t, size_t i)
+{
+	return t && i < t->n_refusals ? t->refusals[i].kind : (enum passthru_refusal_kind) - EINVAL;
+}
+
+_public_ const char *passthru_takeover_get_refusal_address(const struct passthru_takeover *t,
+							   size_t i)
+{
+	return t && i < t->n_refusals ? t->refusals[i].address : NULL;
+}
+
+_public_ const char *passthru_takeover_get_refusal_reason(const struct passthru_takeover *t,
+							  size_t i)
+{
+	return t && i < t->n_refusals ? t->refusals[i].reason : NULL;
+}
+
+_public_ const char *passthru_takeover_get_error(const struct passthru_takeover *t)
+{
+	return t ? t->error : NULL;
+}
+
+_public_ const char *const *passthru_takeover_get_error_details(const struct passthru_takeover *t)
+{
+	return t && t->details ? (const char *const *)t->details : strv_empty;
+}
+
+_public_ enum passthru_repair_outcome
+passthru_takeover_get_repair_outcome(const struct passthru_takeover *t)
+{
+	return t ? t->repair : PASSTHRU_REPAIR_NOTHING;
+}
