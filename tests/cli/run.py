@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
 FIXTURES = os.path.join(HERE, "fixtures")
 EXPECTED = os.path.join(SOURCE, "tests", "expected")
+CAPTURED = os.path.join(SOURCE, "tests", "vm", "captured")
 sys.path.insert(0, os.path.join(SOURCE, "tests", "fixtures"))
 
 import mksysfs  # noqa: E402
@@ -258,6 +259,8 @@ def cached_root(case):
     key.update(json.dumps([case.get("remove", []), case.get("write", {})], sort_keys=True).encode())
     with open(mksysfs.__file__, "rb") as f:
         key.update(f.read())
+    if spec.get("captured"):
+        tree_digest(os.path.join(CAPTURED, spec["captured"]), key)
     cache = os.path.join(tempfile.gettempdir(), "passthru-cli-cache-%d" % os.getuid())
     root = os.path.join(cache, key.hexdigest()[:32])
     if os.path.isdir(root):
@@ -276,8 +279,37 @@ def cached_root(case):
     return root
 
 
+def tree_digest(top, key):
+    """Feeds a directory tree (names, link targets, contents) into a hash."""
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames.sort()
+        for name in sorted(dirnames + filenames):
+            path = os.path.join(dirpath, name)
+            key.update(os.path.relpath(path, top).encode() + b"\0")
+            if os.path.islink(path):
+                key.update(b"L" + os.readlink(path).encode() + b"\0")
+            elif os.path.isfile(path):
+                with open(path, "rb") as f:
+                    key.update(b"F" + f.read() + b"\0")
+
+
 def build_root(case, root):
-    mksysfs.build(fixture_spec(case), root)
+    spec = fixture_spec(case)
+    captured = spec.pop("captured", None)
+    if captured:
+        # A tree captured from a real kernel, copied as it is (relative links and all),
+        # plus the files the fixture adds (its own pci.ids).
+        shutil.copytree(os.path.join(CAPTURED, captured), root, symlinks=True)
+        for rel, content in spec.pop("files", {}).items():
+            path = os.path.join(root, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(content)
+        if spec:
+            raise ValueError("a captured fixture takes only files and files_from, not %s"
+                             % ", ".join(sorted(spec)))
+    else:
+        mksysfs.build(spec, root)
     for rel in case.get("remove", []):
         path = os.path.join(root, rel)
         if os.path.isdir(path) and not os.path.islink(path):
