@@ -70,6 +70,8 @@ def parse_lspci(text):
                 "modules": [],
             }
             devices[m["addr"]] = cur
+        elif cur is not None and line.startswith("\tSubsystem: "):
+            cur["subsystem"] = line.split(": ", 1)[1]
         elif cur is not None and line.startswith("\tKernel driver in use: "):
             cur["driver"] = line.split(": ", 1)[1]
         elif cur is not None and line.startswith("\tKernel modules: "):
@@ -77,21 +79,26 @@ def parse_lspci(text):
     return devices
 
 
-def load_json(c, results, verb):
-    """The parsed output of `passthru list VERB --json`, or None after a failure."""
-    out, rc, err = (read(results, f"{verb}.{x}") for x in ("out", "rc", "err"))
+def load_json(c, results, name, key=""):
+    """The parsed output saved as NAME.out: its KEY array (NAME by default),
+    the whole document with key=None, or None after a failure."""
+    key = name if key == "" else key
+    what = f"passthru list {name}" if key else "passthru list"
+    out, rc, err = (read(results, f"{name}.{x}") for x in ("out", "rc", "err"))
     if rc is None or rc.strip() != "0":
-        c.fail(f"passthru list {verb}", f"exit code {rc and rc.strip()}; stderr: {(err or '').strip()}")
+        c.fail(what, f"exit code {rc and rc.strip()}; stderr: {(err or '').strip()}")
         return None
     try:
         doc = json.loads(out)
     except ValueError as e:
-        c.fail(f"passthru list {verb}", f"output is not JSON ({e}): {out[:200]!r}")
+        c.fail(what, f"output is not JSON ({e}): {out[:200]!r}")
         return None
-    if not isinstance(doc, dict) or not isinstance(doc.get(verb), list):
-        c.fail(f"passthru list {verb}", f'output is not {{"{verb}": [...]}}: {out[:200]!r}')
+    if key is None:
+        return doc
+    if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
+        c.fail(what, f'output is not {{"{key}": [...]}}: {out[:200]!r}')
         return None
-    return doc[verb]
+    return doc[key]
 
 
 def by_key(c, verb, items, key):
@@ -170,6 +177,47 @@ def check_device_mix(c, facts, iommu):
         c.fail("device mix serial", "the USB serial adapter has no ttyUSB0")
 
 
+# The JSON keys of each class, in the order passthru-list(1) documents them.
+PCI_KEYS = (
+    "address vendor_id device_id subsystem_vendor_id subsystem_device_id revision vendor_name "
+    "device_name subsystem_name class class_name prog_if_name type driver modules iommu_group "
+    "group_members numa_node boot_vga bridge physfn vfs sriov_totalvfs sriov_numvfs reset_methods "
+    "link_speed link_width max_link_speed max_link_width problems"
+).split()
+USB_KEYS = (
+    "port busnum devnum vendor_id product_id vendor_name product_name class speed manufacturer "
+    "product serial drivers hub root_hub problems"
+).split()
+SERIAL_KEYS = "path name port irq uart_type console usb driver".split()
+
+
+def check_keys(c, what, got, keys):
+    """Every documented key, in the documented order; keys may be added."""
+    missing = [k for k in keys if k not in got]
+    if missing:
+        c.fail(what, f"no {', '.join(missing)} key (passthru-list(1) documents them)")
+    elif [k for k in got if k in keys] != keys:
+        c.fail(what, f"keys are in the order {list(got)}, not passthru-list(1)'s")
+
+
+def pci_type(k):
+    """The built-in passthrough type of passthru-list(1) (the guest has no custom types)."""
+    cls, vendor = k["class"][2:].lower(), k["vendor"][2:].lower()
+    if cls.startswith("0300"):
+        return "GPU-VGA"
+    if cls.startswith("0302") or (cls.startswith("0380") and vendor in ("10de", "1002")):
+        return "GPU-HPC"
+    if cls.startswith("02"):
+        return "NIC"
+    if cls == "010802":
+        return "NVME"
+    return "PCI"
+
+
+def opt_int(v):
+    return int(v) if v is not None else None
+
+
 def check_pci(c, facts, lspci, items):
     sysfs = facts["pci"]
     listed = by_key(c, "pci", items, "address")
@@ -179,61 +227,111 @@ def check_pci(c, facts, lspci, items):
         c.fail(a, "listed by passthru but not in sysfs")
     for a in sorted(set(lspci) ^ set(sysfs)):
         c.fail(a, "lspci and sysfs disagree on this device: the dump is incomplete")
+    members = {}
+    for a, k in sysfs.items():
+        if "iommu_group" in k:
+            members.setdefault(k["iommu_group"], []).append(a)
 
     for a in sorted(set(listed) & set(sysfs)):
         got, k, ls = listed[a], sysfs[a], lspci.get(a, {})
+        check_keys(c, a, got, PCI_KEYS)
         for key, attr in (
             ("vendor_id", "vendor"),
             ("device_id", "device"),
             ("subsystem_vendor_id", "subsystem_vendor"),
             ("subsystem_device_id", "subsystem_device"),
+            ("revision", "revision"),
+            ("class", "class"),
         ):
             c.equal(a, key, got.get(key), k[attr][2:].lower())
-        c.equal(a, "class", got.get("class"), k["class"][2:].lower())
+        c.equal(a, "type", got.get("type"), pci_type(k))
         c.equal(a, "driver", got.get("driver"), k.get("driver"))
         c.equal(a, "driver (lspci)", got.get("driver"), ls.get("driver"))
         # lspci prints libkmod's lookup order; the set is what must agree.
         mods = got.get("modules")
         if not isinstance(mods, list) or sorted(mods) != sorted(ls.get("modules", [])):
             c.fail(a, f"modules are {mods!r}, lspci -k says {ls.get('modules', [])!r}")
-        group = int(k["iommu_group"]) if "iommu_group" in k else None
         # check_device_mix() has asserted which devices the profile groups.
-        c.equal(a, "iommu_group", got.get("iommu_group"), group)
-        if "numa_node" in k:
-            c.equal(a, "numa_node", got.get("numa_node"), int(k["numa_node"]))
+        group = k.get("iommu_group")
+        c.equal(a, "iommu_group", got.get("iommu_group"), opt_int(group))
+        c.equal(a, "group_members", got.get("group_members"), sorted(members.get(group, [])))
+        c.equal(a, "numa_node", got.get("numa_node"), opt_int(k.get("numa_node")))
         c.equal(a, "boot_vga", got.get("boot_vga"), k.get("boot_vga") == "1")
+        c.equal(a, "bridge", got.get("bridge"), k["class"][2:6] in ("0604", "0609"))
         c.equal(a, "physfn", got.get("physfn"), k.get("physfn"))
         want_vfs = [k[f"virtfn{i}"] for i in range(int(k.get("sriov_numvfs") or 0))]
         c.equal(a, "vfs", got.get("vfs"), want_vfs)
+        c.equal(a, "sriov_totalvfs", got.get("sriov_totalvfs"), opt_int(k.get("sriov_totalvfs")))
+        c.equal(a, "sriov_numvfs", got.get("sriov_numvfs"), opt_int(k.get("sriov_numvfs")))
+        c.equal(a, "reset_methods", got.get("reset_methods"), k.get("reset_method", "").split())
+        # A function with a link: as the kernel prints it. Without one (the
+        # kernel says "Unknown", width 0, max width 255) the man page fixes
+        # no value, so only a link is compared.
+        if k.get("current_link_speed", "Unknown") != "Unknown":
+            for key, attr, conv in (
+                ("link_speed", "current_link_speed", str),
+                ("link_width", "current_link_width", int),
+                ("max_link_speed", "max_link_speed", str),
+                ("max_link_width", "max_link_width", int),
+            ):
+                c.equal(a, key, got.get(key), conv(k[attr]))
+        c.equal(a, "problems", got.get("problems"), [])
         # Names: what lspci printed from the same pci.ids/hwdb.
         if got.get("class_name") is not None:
             c.equal(a, "class_name", got.get("class_name"), ls.get("class_name"))
         if got.get("vendor_name") is not None and got.get("device_name") is not None:
             c.equal(a, "vendor_name device_name", f"{got['vendor_name']} {got['device_name']}", ls.get("names"))
-        for key in ("vendor_name", "device_name", "class_name", "type"):
-            if key not in got:
-                c.fail(a, f"no {key!r} key")
+        sub = got.get("subsystem_name")
+        if sub is not None and not ls.get("subsystem", "").endswith(
+            f"{sub} [{k['subsystem_vendor'][2:]}:{k['subsystem_device'][2:]}]"
+        ):
+            c.fail(a, f"subsystem_name is {sub!r}, lspci says {ls.get('subsystem')!r}")
     return listed
 
 
-def check_usb(c, facts, items):
+LSUSB_LINE = re.compile(r"^Bus (\d+) Device (\d+): ID [0-9a-f]{4}:[0-9a-f]{4} ?(.*)$")
+
+
+def check_usb(c, facts, lsusb, items):
     sysfs = facts["usb"]
+    names = {}
+    for line in lsusb.splitlines():
+        m = LSUSB_LINE.match(line)
+        if m:
+            names[(int(m[1]), int(m[2]))] = m[3]
+    drivers = {}
+    for iface, k in facts.get("usbif", {}).items():
+        if "driver" in k:
+            # 1-3.1:1.0 belongs to 1-3.1; 1-0:1.0 to the root hub usb1.
+            dev = iface.split(":")[0]
+            dev = f"usb{dev[:-2]}" if dev.endswith("-0") else dev
+            drivers.setdefault(dev, set()).add(k["driver"])
     listed = by_key(c, "usb", items, "port")
-    # Root hubs (usbN) are part of the kernel's device list but not ports;
-    # passthru may leave them out. Every other device must be there.
     for p in sorted(set(sysfs) - set(listed)):
-        if not p.startswith("usb"):
-            c.fail(f"USB {p}", "in sysfs but not listed by passthru")
+        c.fail(f"USB {p}", "in sysfs but not listed by passthru")
     for p in sorted(set(listed) - set(sysfs)):
         c.fail(f"USB {p}", "listed by passthru but not in sysfs")
     for p in sorted(set(listed) & set(sysfs)):
         got, k = listed[p], sysfs[p]
         what = f"USB {p}"
+        check_keys(c, what, got, USB_KEYS)
         c.equal(what, "busnum", got.get("busnum"), int(k["busnum"]))
         c.equal(what, "devnum", got.get("devnum"), int(k["devnum"]))
         c.equal(what, "vendor_id", got.get("vendor_id"), k["idVendor"].lower())
         c.equal(what, "product_id", got.get("product_id"), k["idProduct"].lower())
+        c.equal(what, "class", got.get("class"), k["bDeviceClass"].lower())
+        c.equal(what, "speed", got.get("speed"), k.get("speed"))
+        for key in ("manufacturer", "product", "serial"):
+            c.equal(what, key, got.get(key), k.get(key))
+        d = got.get("drivers")
+        if not isinstance(d, list) or len(set(d)) != len(d) or set(d) != drivers.get(p, set()):
+            c.fail(what, f"drivers are {d!r}, its interfaces have {sorted(drivers.get(p, set()))}")
         c.equal(what, "hub", got.get("hub"), k.get("bDeviceClass") == "09")
+        c.equal(what, "root_hub", got.get("root_hub"), p.startswith("usb"))
+        c.equal(what, "problems", got.get("problems"), [])
+        ls = names.get((int(k["busnum"]), int(k["devnum"])))
+        if got.get("vendor_name") is not None and got.get("product_name") is not None:
+            c.equal(what, "vendor_name product_name", f"{got['vendor_name']} {got['product_name']}", ls)
 
 
 def usb_port_of(devpath):
@@ -259,10 +357,15 @@ def check_serial(c, facts, items):
         c.fail(t, "a phantom port (type 0) listed by passthru" if phantom else "listed but not in sysfs")
     for t in sorted(set(listed) & set(want)):
         got, k = listed[t], want[t]
+        check_keys(c, t, got, SERIAL_KEYS)
+        c.equal(t, "name", got.get("name"), t[5:])
         c.equal(t, "console", got.get("console"), t[5:] in console_ttys)
         port = int(k["port"], 16) if k.get("port") else 0
         c.equal(t, "port", got.get("port"), f"0x{port:x}" if port else None)
+        c.equal(t, "irq", got.get("irq"), opt_int(k.get("irq")))
+        c.equal(t, "uart_type", got.get("uart_type"), opt_int(k.get("type")))
         c.equal(t, "usb", got.get("usb"), usb_port_of(k.get("devpath")))
+        c.equal(t, "driver", got.get("driver"), k.get("driver"))
     if listed.get("/dev/ttyS0", {}).get("console") is not True:
         c.fail("/dev/ttyS0", "the console is not marked console=true")
     if listed.get("/dev/ttyS1", {}).get("port") != "0x2f8":
@@ -293,10 +396,17 @@ def main():
         if verb == "pci":
             check_pci(c, facts, lspci, items)
         elif verb == "usb":
-            check_usb(c, facts, items)
+            check_usb(c, facts, read(results, "lsusb.out") or "", items)
         else:
             check_serial(c, facts, items)
         counts.append(f"{len(items)} {verb}")
+
+    # All classes at once is the three documents in one.
+    each = {v: json.loads(read(results, f"{v}.out") or "null") for v in ("pci", "usb", "serial")}
+    if all(isinstance(d, dict) for d in each.values()):
+        combined = {v: d[v] for v, d in each.items()}
+        if load_json(c, results, "all", key=None) != combined:
+            c.fail("passthru list --json", "differs from list pci, list usb and list serial together")
 
     where = f"kernel {profile.get('release')}, iommu {iommu}"
     if c.failures:

@@ -17,10 +17,12 @@ if command -v passthru >/dev/null; then
 	run pci passthru list pci --json
 	run usb passthru list usb --json
 	run serial passthru list serial --json
+	run all passthru list --json
 else
 	echo "passthru is not in the image" >"$out/pci.err"
 fi
 run lspci lspci -nnk -D
+run lsusb lsusb
 
 # Facts, one per line: kind <TAB> name <TAB> attribute <TAB> value. A missing
 # attribute is absent; a link's value is its target's basename. Reads use the
@@ -38,7 +40,8 @@ attrs() {
 		a=${d##*/}
 		fact pci "$a" present 1
 		attrs pci "$a" "$d" vendor device subsystem_vendor subsystem_device class revision \
-			numa_node boot_vga sriov_totalvfs sriov_numvfs reset_method
+			numa_node boot_vga sriov_totalvfs sriov_numvfs reset_method current_link_speed \
+			current_link_width max_link_speed max_link_width
 		for l in "$d/driver" "$d/iommu_group" "$d/physfn" "$d"/virtfn*; do
 			[ -L "$l" ] || continue
 			t=$(readlink "$l")
@@ -63,7 +66,13 @@ attrs() {
 		attrs tty "$t" "$d" type port iomem_base irq
 		# The resolved path names the PCI function or USB port behind the tty.
 		[ -L "$d/device" ] && fact tty "$t" devpath "$(readlink -f "$d/device")"
-		[ -L "$d/device/driver" ] && fact tty "$t" driver "$(basename "$(readlink "$d/device/driver")")"
+		# Since 6.5 a UART's tty hangs below serial-base port and controller
+		# devices (driver "port"): the driver that counts is the UART's own.
+		dev=$(readlink -f "$d/device")
+		while [ -L "$dev/subsystem" ] && [ "$(basename "$(readlink "$dev/subsystem")")" = serial-base ]; do
+			dev=${dev%/*}
+		done
+		[ -L "$dev/driver" ] && fact tty "$t" driver "$(basename "$(readlink "$dev/driver")")"
 	done
 	fact proc cmdline value "$(cat /proc/cmdline)"
 	fact proc osrelease value "$(cat /proc/sys/kernel/osrelease)"
