@@ -502,22 +502,24 @@ static int check_holders(struct storage_check *s, const struct blockdev *origin,
 		if (r < 0)
 			return r;
 
-		if (depth == 0) {
-			label = blockdev_label(&holder);
-			if (!label)
-				return -ENOMEM;
-			hint = holder_hint(&holder);
-			r = guard_list_add(s->list, PASSTHRU_GUARD_HOLDER, origin->name, hint,
-					   "%s is held by %s", origin->name, label);
+		/* What sits on the holder first: the hints then read in the order to run them
+		 * (umount, swapoff, then vgchange). */
+		if (depth + 1 < HOLDER_DEPTH_MAX) {
+			r = check_blockdev(s, origin, &holder, depth + 1);
 			if (r < 0)
 				return r;
-		}
-		if (depth + 1 >= HOLDER_DEPTH_MAX) {
+		} else {
 			log_debug(s->ctx, "%s: holders nest deeper than %d; not followed", *h,
 				  HOLDER_DEPTH_MAX);
-			continue;
 		}
-		r = check_blockdev(s, origin, &holder, depth + 1);
+		if (depth > 0)
+			continue;
+		label = blockdev_label(&holder);
+		if (!label)
+			return -ENOMEM;
+		hint = holder_hint(&holder);
+		r = guard_list_add(s->list, PASSTHRU_GUARD_HOLDER, origin->name, hint,
+				   "%s is held by %s", origin->name, label);
 		if (r < 0)
 			return r;
 	}
@@ -723,13 +725,15 @@ int guard_check_storage(struct passthru_ctx *ctx, const char *devpath,
 	_cleanup_(blockdevs_done) struct blockdevs devs = {0};
 	int r;
 
-	r = sysfs_class_list(ctx, "/sys/block", &disks);
+	r = sysfs_class_list(ctx, "/sys/block", NULL, &disks);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < disks.n; i++) {
 		bool mine = path_is_below(disks.v[i].path, devpath);
 
-		if (!mine) {
+		/* The kernel puts class devices without a parent below virtual/<class>. */
+		if (!mine &&
+		    path_is_below(disks.v[i].path, "/sys/devices/virtual/nvme-subsystem")) {
 			r = disk_via_nvme_subsystem(ctx, disks.v[i].path, devpath, &mine);
 			if (r < 0)
 				return r;

@@ -254,7 +254,8 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const struct sysfs_entry *)a)->name, ((const struct sysfs_entry *)b)->name);
 }
 
-int sysfs_class_list(struct passthru_ctx *ctx, const char *dir, struct sysfs_list *ret)
+int sysfs_class_list(struct passthru_ctx *ctx, const char *dir, bool (*skip)(const char *name),
+		     struct sysfs_list *ret)
 {
 	_cleanup_(sysfs_list_done) struct sysfs_list l = {0};
 	_cleanup_closedir_ DIR *d = NULL;
@@ -273,7 +274,7 @@ int sysfs_class_list(struct passthru_ctx *ctx, const char *dir, struct sysfs_lis
 		_cleanup_free_ char *target = NULL, *path = NULL, *name = NULL;
 		struct sysfs_entry *nv;
 
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || (skip && skip(de->d_name)))
 			continue;
 		r = attr_readlink_at(dirfd(d), de->d_name, &target);
 		if (r == -EINVAL) {
@@ -658,13 +659,13 @@ static int guard_check_boot_vga(struct passthru_ctx *ctx, int devfd, const char 
 	if (!device_is_boot_vga(ctx, devfd))
 		return 0;
 
-	r = sysfs_class_list(ctx, "/sys/class/graphics", &gfx);
+	r = sysfs_class_list(ctx, "/sys/class/graphics", NULL, &gfx);
 	if (r < 0)
 		return r;
 	r = framebuffers_read(ctx, &gfx, devpath, &fbs);
 	if (r < 0)
 		return r;
-	r = sysfs_class_list(ctx, "/sys/class/vtconsole", &vt);
+	r = sysfs_class_list(ctx, "/sys/class/vtconsole", NULL, &vt);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < vt.n; i++) {
@@ -703,6 +704,18 @@ static int guard_add_serial_console(struct passthru_guard_list *list,
 			      name);
 }
 
+/*
+ * The tty core makes virtual terminals (tty, tty0, tty1...), console, ptmx and ttyprintk
+ * without a parent device: they are below /sys/devices/virtual, never a device's. They are
+ * most of /sys/class/tty (64 VTs), so they are known by name rather than by their links.
+ */
+static bool tty_is_virtual(const char *name)
+{
+	return strcmp(name, "tty") == 0 || name_is_numbered(name, "tty") ||
+	       strcmp(name, "console") == 0 || strcmp(name, "ptmx") == 0 ||
+	       strcmp(name, "ttyprintk") == 0;
+}
+
 /* Serial ports below the device (a PCI UART card, a USB serial adapter behind xHCI). */
 static int guard_check_ttys(struct passthru_ctx *ctx, const char *devpath,
 			    struct passthru_guard_list *list)
@@ -710,7 +723,7 @@ static int guard_check_ttys(struct passthru_ctx *ctx, const char *devpath,
 	_cleanup_(sysfs_list_done) struct sysfs_list ttys = {0};
 	int r;
 
-	r = sysfs_class_list(ctx, "/sys/class/tty", &ttys);
+	r = sysfs_class_list(ctx, "/sys/class/tty", tty_is_virtual, &ttys);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ttys.n; i++) {

@@ -62,9 +62,11 @@ void sysfs_list_done(struct sysfs_list *l);
 
 /*
  * Lists a class directory: every entry with its real path, sorted by name. An entry that
- * vanishes while we look is left out. A missing directory is an empty list.
+ * vanishes while we look is left out, and so is one that skip (when not NULL) names: reading
+ * a link costs more than anything else here. A missing directory is an empty list.
  */
-int sysfs_class_list(struct passthru_ctx *ctx, const char *dir, struct sysfs_list *ret);
+int sysfs_class_list(struct passthru_ctx *ctx, const char *dir, bool (*skip)(const char *name),
+		     struct sysfs_list *ret);
 
 /* The entries of a directory whose names are prefix and a number, sorted by the number. */
 int dir_numbered_entries(int dirfd, const char *prefix, char ***ret);

@@ -162,31 +162,31 @@ static void test_storage(struct passthru_ctx *ctx)
 	CHECK_GUARDS(ctx, "0000:00:03.0",
 		     "mount|nvme0n1p1|/ is mounted from nvme0n1p1|umount /\n"
 		     "swap|nvme0n1p1|swap file /swapfile is active on nvme0n1p1|swapoff /swapfile\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
 		     "mount|nvme0n1p2|/srv/my data is mounted from vg0-data (dm-0) on "
 		     "nvme0n1p2|umount '/srv/my data'\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n"
+		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
 		     "swap|nvme0n1p2|swap is active on vg0-swap (dm-1) on nvme0n1p2|swapoff "
 		     "/dev/dm-1\n"
+		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n"
 		     "swap|nvme0n1p3|swap is active on nvme0n1p3|swapoff /dev/nvme0n1p3\n");
 	/* The short address form works the same. */
 	CHECK_GUARDS(ctx, "00:03.0",
 		     "mount|nvme0n1p1|/ is mounted from nvme0n1p1|umount /\n"
 		     "swap|nvme0n1p1|swap file /swapfile is active on nvme0n1p1|swapoff /swapfile\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
 		     "mount|nvme0n1p2|/srv/my data is mounted from vg0-data (dm-0) on "
 		     "nvme0n1p2|umount '/srv/my data'\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n"
+		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
 		     "swap|nvme0n1p2|swap is active on vg0-swap (dm-1) on nvme0n1p2|swapoff "
 		     "/dev/dm-1\n"
+		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n"
 		     "swap|nvme0n1p3|swap is active on nvme0n1p3|swapoff /dev/nvme0n1p3\n");
 	/* NVMe multipath: the disk is below the subsystem; btrfs has an anonymous number. */
 	CHECK_GUARDS(ctx, "0000:00:04.0",
 		     "mount|nvme1n1|/srv/btrfs is mounted from nvme1n1|umount /srv/btrfs\n");
 	/* SATA: a member of an MD array that is mounted. */
 	CHECK_GUARDS(ctx, "0000:00:1f.2",
-		     "holder|sda1|sda1 is held by md0 (MD RAID)|mdadm --stop /dev/md0\n"
-		     "mount|sda1|/data is mounted from md0 on sda1|umount /data\n");
+		     "mount|sda1|/data is mounted from md0 on sda1|umount /data\n"
+		     "holder|sda1|sda1 is held by md0 (MD RAID)|mdadm --stop /dev/md0\n");
 	/* An idle NVMe. */
 	CHECK_GUARDS(ctx, "0000:00:05.0", "");
 }
@@ -385,9 +385,9 @@ static void test_garbage(const char *root)
 	ctx = ctx_new(root);
 	CHECK_GUARDS(ctx, "0000:00:03.0",
 		     "mount|nvme0n1p1|/ is mounted from nvme0n1p1|umount /\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
 		     "mount|nvme0n1p2|/srv/my data is mounted from vg0-data (dm-0) on "
 		     "nvme0n1p2|umount '/srv/my data'\n"
+		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
 		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n");
 	passthru_ctx_unref(ctx);
 	put_str(root, "proc/swaps", saved);

@@ -25,9 +25,10 @@ EXPECTED = {
     "nvme-unmounted": [],
     "nvme-swap": ["swap|nvme0n1|swap is active on nvme0n1|swapoff /dev/nvme0n1"],
     "nvme-dm": ["holder|nvme0n1|nvme0n1 is held by dm-0 (guardtest)|dmsetup remove guardtest"],
+    # What sits on a holder comes before the holder: the hints in the order to run them.
     "nvme-dm-mounted": [
-        "holder|nvme0n1|nvme0n1 is held by dm-0 (guardtest)|dmsetup remove guardtest",
         "mount|nvme0n1|/mnt/data is mounted from guardtest (dm-0) on nvme0n1|umount /mnt/data",
+        "holder|nvme0n1|nvme0n1 is held by dm-0 (guardtest)|dmsetup remove guardtest",
     ],
     "nvme-released": [],
     "nic-down": [],
