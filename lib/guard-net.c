@@ -677,7 +677,7 @@ int guard_check_network(struct passthru_ctx *ctx, const char *devpath,
 	bool loaded = false;
 	int r;
 
-	r = sysfs_class_list(ctx, "/sys/class/net", &ifs);
+	r = sysfs_class_list(ctx, "/sys/class/net", NULL, &ifs);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ifs.n; i++) {
