@@ -239,9 +239,13 @@ static int check_firmware(struct passthru_check_report *rep, struct host_state *
 	return r;
 }
 
-/* "intel_iommu=on iommu=pt": the requirements that p does not meet, as written in a fix. */
+/*
+ * The requirements that p (NULL: an empty line) does not meet, space-separated, as written in a
+ * fix: what to add ("intel_iommu=on iommu=pt"), or with nots the forbidden values it holds
+ * ("amd_iommu=off"). NULL when there are none.
+ */
 static int unmet(struct cmdline *p, const struct param_req *reqs, size_t n, bool skip_unsafe,
-		 char **ret)
+		 bool nots, char **ret)
 {
 	_cleanup_free_ char *out = NULL;
 	size_t len = 0;
@@ -250,12 +254,15 @@ static int unmet(struct cmdline *p, const struct param_req *reqs, size_t n, bool
 		_cleanup_free_ char *one = NULL;
 		char *grown;
 
-		if (p && param_req_satisfied(&p, 1, &reqs[i]))
+		if ((reqs[i].kind == PARAM_REQ_NOT) != nots)
+			continue;
+		if (p ? param_req_satisfied(&p, 1, &reqs[i]) : nots)
 			continue;
 		if (skip_unsafe &&
 		    cmdline_key_equal(reqs[i].key, "vfio_iommu_type1.allow_unsafe_interrupts"))
 			continue;
-		if (param_req_format(&reqs[i], &one) < 0)
+		if (nots ? asprintf(&one, "%s=%s", reqs[i].key, reqs[i].value) < 0
+			 : param_req_format(&reqs[i], &one) < 0)
 			return -ENOMEM;
 		grown = realloc(out, len + strlen(one) + 2);
 		if (!grown)
@@ -267,10 +274,23 @@ static int unmet(struct cmdline *p, const struct param_req *reqs, size_t n, bool
 	return 0;
 }
 
+/* 'add "X" to GRUB_CMDLINE_LINUX', 'remove "Y" from', or both, for a fix. */
+static char *grub_edit_text(const char *add, const char *remove)
+{
+	char *s;
+
+	if (asprintf(&s, "%s%s%s%s%s%s%s", add ? "add \"" : "", add ? add : "",
+		     add ? "\" to GRUB_CMDLINE_LINUX" : "", add && remove ? " and " : "",
+		     remove ? "remove \"" : "", remove ? remove : "",
+		     remove ? "\" from the kernel command line" : "") < 0)
+		return NULL;
+	return s;
+}
+
 static int check_kernel_iommu(struct passthru_check_report *rep, struct host_state *s)
 {
 	struct check_item *it = add_item(rep, "kernel-iommu", "Kernel IOMMU", NULL);
-	_cleanup_free_ char *units = NULL, *missing = NULL;
+	_cleanup_free_ char *units = NULL, *missing = NULL, *bad = NULL;
 
 	if (!it)
 		return -ENOMEM;
@@ -289,17 +309,22 @@ static int check_kernel_iommu(struct passthru_check_report *rep, struct host_sta
 		return set_seen(it, PASSTHRU_CHECK_FAIL, "%s present but no IOMMU groups", units);
 
 	/* The firmware has one and the kernel did not turn it on: the command line's business. */
-	if (unmet(s->proc_cmdline, s->reqs, s->n_reqs, true, &missing) < 0)
+	if (unmet(s->proc_cmdline, s->reqs, s->n_reqs, true, false, &missing) < 0 ||
+	    unmet(s->proc_cmdline, s->reqs, s->n_reqs, true, true, &bad) < 0)
 		return -ENOMEM;
 	if (set_seen(it, PASSTHRU_CHECK_FAIL,
 		     "the firmware describes %s, but the kernel did not enable it",
 		     iommu_kind_name(s->firmware)) < 0)
 		return -ENOMEM;
-	if (missing)
-		return set_fix(it,
-			       "add \"%s\" to GRUB_CMDLINE_LINUX in " HOST_GRUB_DEFAULT
-			       " (passthru setup --apply does it), run %s, reboot",
-			       missing, s->regen);
+	if (missing || bad) {
+		_cleanup_free_ char *edit = grub_edit_text(missing, bad);
+
+		return edit ? set_fix(it,
+				      "%s in " HOST_GRUB_DEFAULT
+				      " (passthru setup --apply does it), run %s, reboot",
+				      edit, s->regen)
+			    : -ENOMEM;
+	}
 	return set_fix(it,
 		       "the kernel command line has the parameters: look for %s errors in "
 		       "the kernel log (dmesg)",
@@ -356,7 +381,7 @@ static int grub_default_state(struct passthru_ctx *ctx, const struct param_req *
 	_cleanup_free_ char *text = NULL;
 	struct grub_error err = {0};
 	size_t len;
-	int r;
+	int r, k;
 
 	r = root_read_file(ctx, HOST_GRUB_DEFAULT, &text, &len);
 	if (r < 0) {
@@ -366,26 +391,52 @@ static int grub_default_state(struct passthru_ctx *ctx, const struct param_req *
 	}
 	r = grub_default_check(text, len, reqs, n, NULL, &err);
 	if (r == -EBADMSG) {
-		int k = grub_error_format(&err, HOST_GRUB_DEFAULT, ret_error);
-
+		k = grub_error_format(&err, HOST_GRUB_DEFAULT, ret_error);
 		return k < 0 ? k : r;
 	}
 	if (r < 0)
 		return r;
-	if (r > 0) {
-		r = host_grub_snippets_check(ctx, reqs, n, ret_error);
-		if (r < 0)
-			return r;
-		return 1;
+	/* A grub.d snippet can undo the file either way. */
+	k = host_grub_snippets_check(ctx, reqs, n, ret_error);
+	return k < 0 ? k : r;
+}
+
+/* How many of the boot entries (grub.cfg linux lines, BLS options) carry every requirement. */
+static int boot_entries_state(struct passthru_ctx *ctx, struct host_state *s, size_t *ret_good,
+			      size_t *ret_n)
+{
+	_cleanup_strv_free_ char **lines = NULL;
+	size_t good = 0, n = 0;
+	int r;
+
+	*ret_good = *ret_n = 0;
+	if (s->boot_r < 0 || !s->boot.grub_cfg)
+		return 0;
+	r = host_boot_cmdlines(ctx, &s->boot, &lines);
+	if (r < 0)
+		return r;
+	STRV_FOREACH (l, lines) {
+		_cleanup_cmdline_ struct cmdline *c = NULL;
+		bool ok = true;
+
+		if (cmdline_parse(*l, &c) < 0)
+			return -ENOMEM;
+		for (size_t i = 0; i < s->n_reqs; i++)
+			ok = ok && param_req_satisfied(&c, 1, &s->reqs[i]);
+		good += ok;
+		n++;
 	}
+	*ret_good = good;
+	*ret_n = n;
 	return 0;
 }
 
 static int check_cmdline(struct passthru_check_report *rep, struct host_state *s)
 {
 	struct check_item *it = add_item(rep, "kernel-cmdline", "Kernel command line", NULL);
-	_cleanup_free_ char *missing = NULL, *all = NULL, *grub_error = NULL;
-	bool intel_default_on;
+	_cleanup_free_ char *missing = NULL, *bad = NULL, *all = NULL, *grub_error = NULL,
+			    *problem = NULL, *edit = NULL;
+	enum passthru_check_status status = PASSTHRU_CHECK_FAIL;
 	int grub, r;
 
 	if (!it)
@@ -397,48 +448,60 @@ static int check_cmdline(struct passthru_check_report *rep, struct host_state *s
 	if (!s->proc_cmdline)
 		return set_seen(it, PASSTHRU_CHECK_FAIL, "cannot read /proc/cmdline");
 	/* allow_unsafe_interrupts is only needed without interrupt remapping. */
-	if (unmet(s->proc_cmdline, s->reqs, s->n_reqs, s->remapping, &missing) < 0 ||
-	    unmet(NULL, s->reqs, s->n_reqs, false, &all) < 0)
+	if (unmet(s->proc_cmdline, s->reqs, s->n_reqs, s->remapping, false, &missing) < 0 ||
+	    unmet(s->proc_cmdline, s->reqs, s->n_reqs, false, true, &bad) < 0 ||
+	    unmet(NULL, s->reqs, s->n_reqs, false, false, &all) < 0)
 		return -ENOMEM;
-	if (!missing)
+	if (!missing && !bad)
 		return set_seen(it, PASSTHRU_CHECK_OK, "has %s", all);
 
 	/* Some kernels turn VT-d on by default (CONFIG_INTEL_IOMMU_DEFAULT_ON). */
-	intel_default_on = s->params_kind == IOMMU_KIND_INTEL && s->units && s->groups > 0 &&
-			   !cmdline_get(s->proc_cmdline, "intel_iommu", NULL) &&
-			   strcmp(missing, "intel_iommu=on") == 0;
+	if (s->params_kind == IOMMU_KIND_INTEL && s->units && s->groups > 0 && !bad &&
+	    !cmdline_get(s->proc_cmdline, "intel_iommu", NULL) && missing &&
+	    strcmp(missing, "intel_iommu=on") == 0)
+		status = PASSTHRU_CHECK_WARN;
+	if (asprintf(&problem, "%s%s%s%s%s", missing ? "lacks " : "", missing ? missing : "",
+		     missing && bad ? "; " : "", bad ? "has " : "", bad ? bad : "") < 0)
+		return -ENOMEM;
 
 	grub = grub_default_state(rep->ctx, s->reqs, s->n_reqs, &grub_error);
 	if (grub == -ENOMEM)
 		return grub;
 	if (grub > 0) {
-		r = set_seen(it, intel_default_on ? PASSTHRU_CHECK_WARN : PASSTHRU_CHECK_FAIL,
-			     "lacks %s; " HOST_GRUB_DEFAULT
-			     " has it: the host was not rebooted since",
-			     missing);
-		return r < 0 ? r : set_fix(it, "reboot (after %s, if not done yet)", s->regen);
+		size_t good = 0, n = 0;
+
+		r = set_seen(it, status,
+			     "%s; " HOST_GRUB_DEFAULT " is right: the host was not rebooted since",
+			     problem);
+		if (r >= 0)
+			r = boot_entries_state(rep->ctx, s, &good, &n);
+		if (r < 0)
+			return r;
+		/* grub.cfg must carry them too, or the reboot changes nothing. */
+		if (n > 0 && good == 0)
+			return set_fix(it, "%s, then reboot", s->regen);
+		return set_fix(it, "reboot");
 	}
-	r = set_seen(it, intel_default_on ? PASSTHRU_CHECK_WARN : PASSTHRU_CHECK_FAIL,
-		     intel_default_on ? "lacks %s (the kernel enabled VT-d by default)"
-				      : "lacks %s",
-		     missing);
-	if (r < 0)
-		return r;
-	if (grub_error)
+	r = set_seen(it, status,
+		     status == PASSTHRU_CHECK_WARN ? "%s (the kernel enabled VT-d by default)"
+						   : "%s",
+		     problem);
+	if (r >= 0 && grub_error)
 		r = add_detail(it, "%s", grub_error);
 	if (r < 0)
 		return r;
-	return set_fix(it,
-		       "add \"%s\" to GRUB_CMDLINE_LINUX in " HOST_GRUB_DEFAULT
-		       " (passthru setup --apply does it), run %s, reboot",
-		       missing, s->regen);
+	edit = grub_edit_text(missing, bad);
+	if (!edit)
+		return -ENOMEM;
+	return set_fix(
+	    it, "%s in " HOST_GRUB_DEFAULT " (passthru setup --apply does it), run %s, reboot",
+	    edit, s->regen);
 }
 
 static int check_grub(struct passthru_check_report *rep, struct host_state *s)
 {
 	struct check_item *it = add_item(rep, "grub-config", "Boot loader configuration", NULL);
 	_cleanup_free_ char *all = NULL, *error = NULL;
-	_cleanup_strv_free_ char **lines = NULL;
 	size_t good = 0, n = 0;
 	int grub, r;
 
@@ -446,7 +509,7 @@ static int check_grub(struct passthru_check_report *rep, struct host_state *s)
 		return -ENOMEM;
 	if (s->params_kind == IOMMU_KIND_NONE)
 		return set_seen(it, PASSTHRU_CHECK_WARN, "cannot tell which parameters apply");
-	if (unmet(NULL, s->reqs, s->n_reqs, false, &all) < 0)
+	if (unmet(NULL, s->reqs, s->n_reqs, false, false, &all) < 0)
 		return -ENOMEM;
 	grub = grub_default_state(rep->ctx, s->reqs, s->n_reqs, &error);
 	if (grub == -ENOENT) {
@@ -478,20 +541,9 @@ static int check_grub(struct passthru_check_report *rep, struct host_state *s)
 		return set_seen(it, PASSTHRU_CHECK_WARN,
 				HOST_GRUB_DEFAULT " has %s; cannot check grub.cfg: %s", all,
 				s->boot.problem ? s->boot.problem : "unknown location");
-	r = host_boot_cmdlines(rep->ctx, &s->boot, &lines);
+	r = boot_entries_state(rep->ctx, s, &good, &n);
 	if (r < 0)
 		return r;
-	STRV_FOREACH (l, lines) {
-		_cleanup_cmdline_ struct cmdline *c = NULL;
-		bool ok = true;
-
-		if (cmdline_parse(*l, &c) < 0)
-			return -ENOMEM;
-		for (size_t i = 0; i < s->n_reqs; i++)
-			ok = ok && param_req_satisfied(&c, 1, &s->reqs[i]);
-		good += ok;
-		n++;
-	}
 	if (n == 0) {
 		r = set_seen(it, PASSTHRU_CHECK_WARN,
 			     HOST_GRUB_DEFAULT " has %s; no kernel entry found in %s%s", all,
