@@ -394,6 +394,45 @@ static void test_garbage(const char *root)
 	free(saved);
 }
 
+/*
+ * Trees captured from the test guests (tests/vm/captured, after guest-sriov.sh): every
+ * function checks cleanly; the NVMe PF, whose first VF is on vfio-pci, is the only one guarded
+ * (the captures hold no /proc/self/mountinfo, no network and no vtconsoles).
+ */
+static void test_captured(const char *name)
+{
+	char root[4096], devices[4200];
+	struct passthru_ctx *ctx;
+	DIR *d;
+	struct dirent *de;
+	int functions = 0;
+
+	snprintf(root, sizeof(root), "%s/../vm/captured/%s", env("FIXTURES"), name);
+	snprintf(devices, sizeof(devices), "%s/sys/bus/pci/devices", root);
+	ctx = ctx_new(root);
+	d = opendir(devices);
+	CHECK(d != NULL);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		functions++;
+		if (strcmp(de->d_name, "0000:00:03.0") == 0)
+			CHECK_GUARDS(
+			    ctx, de->d_name,
+			    "vfs-in-use|0000:00:03.1|VF 0000:00:03.1 is bound to vfio-pci; "
+			    "taking the PF would remove it|echo 0 > "
+			    "/sys/bus/pci/devices/0000:00:03.0/sriov_numvfs, once nothing "
+			    "uses its VFs\n");
+		else
+			CHECK_GUARDS(ctx, de->d_name, "");
+	}
+	if (d)
+		closedir(d);
+	/* q35's functions, the test devices and four VFs. */
+	CHECK(functions >= 16);
+	passthru_ctx_unref(ctx);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Parsers and helpers                                                                        */
 
@@ -704,5 +743,8 @@ int main(void)
 	test_garbage(root);
 	test_console_variants(root);
 	free(root);
+
+	test_captured("qemu-q35-intel-6.1");
+	test_captured("qemu-q35-intel-6.12");
 	TEST_DONE();
 }
