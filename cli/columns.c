@@ -164,7 +164,7 @@ char *value_to_text(const struct value *v, enum value_kind kind)
  * from hardware (USB descriptors) and may be anything: replace each byte that does not start
  * a well-formed UTF-8 sequence with U+FFFD.
  */
-static size_t utf8_sequence_length(const unsigned char *s)
+size_t utf8_char_length(const unsigned char *s)
 {
 	size_t n;
 	unsigned cp;
@@ -198,7 +198,7 @@ json_object *json_string_utf8(const char *s)
 	size_t out = 0;
 
 	for (size_t n; *p; p += n) {
-		n = utf8_sequence_length(p);
+		n = utf8_char_length(p);
 		if (n == 0)
 			break;
 	}
@@ -210,7 +210,7 @@ json_object *json_string_utf8(const char *s)
 	if (!fixed)
 		return NULL;
 	for (p = (const unsigned char *)s; *p;) {
-		size_t n = utf8_sequence_length(p);
+		size_t n = utf8_char_length(p);
 
 		if (n == 0) {
 			memcpy(fixed + out, "\xef\xbf\xbd", 3);

@@ -48,6 +48,33 @@ static int class_of(const char *name, enum device_class *ret)
 	return 0;
 }
 
+/*
+ * Prints a string from the host (names, device strings, messages) so that it cannot drive the
+ * terminal or break the line format: bytes that are not UTF-8, C0 and C1 control characters
+ * and DEL become \xHH, as libsmartcols does in tables.
+ */
+static void put(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_char_length(p);
+
+		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
+		    (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+			/* A C1 control is escaped byte by byte too. */
+			size_t bad = n == 2 ? 2 : 1;
+
+			for (size_t i = 0; i < bad; i++)
+				printf("\\x%02x", p[i]);
+			p += bad;
+			continue;
+		}
+		fwrite(p, 1, n, stdout);
+		p += n;
+	}
+}
+
 /* "Key:" padded so that the values line up. */
 static void key(const char *k)
 {
@@ -57,7 +84,9 @@ static void key(const char *k)
 static void line(const char *k, const char *value)
 {
 	key(k);
-	printf(" %s\n", value);
+	putchar(' ');
+	put(value);
+	putchar('\n');
 }
 
 static void line_strv(const char *k, const char *const *v, const char *none)
@@ -67,8 +96,10 @@ static void line_strv(const char *k, const char *const *v, const char *none)
 		printf(" %s\n", none);
 		return;
 	}
-	for (const char *const *p = v; *p; p++)
-		printf("%s%s", p == v ? " " : ", ", *p);
+	for (const char *const *p = v; *p; p++) {
+		fputs(p == v ? " " : ", ", stdout);
+		put(*p);
+	}
 	putchar('\n');
 }
 
@@ -76,12 +107,14 @@ static void line_strv(const char *k, const char *const *v, const char *none)
 static void line_named_id(const char *k, const char *name, int r, uint16_t id)
 {
 	key(k);
-	if (r < 0)
-		printf(" %s\n", name ? name : "unknown");
-	else if (name)
-		printf(" %s [%04x]\n", name, id);
-	else
-		printf(" [%04x]\n", id);
+	putchar(' ');
+	if (name)
+		put(name);
+	if (r >= 0)
+		printf("%s[%04x]", name ? " " : "", id);
+	else if (!name)
+		fputs("unknown", stdout);
+	putchar('\n');
 }
 
 static void show_problems(const char *const *problems)
@@ -100,18 +133,23 @@ static void show_group_members(struct cli *cli, struct passthru_pci_device *dev)
 		struct passthru_pci_device *other = NULL;
 		const char *driver;
 
-		printf("%s%s", m == members ? " " : ", ", *m);
+		fputs(m == members ? " " : ", ", stdout);
+		put(*m);
 		if (strcmp(*m, self) == 0) {
 			driver = passthru_pci_device_get_driver(dev);
-			printf(" (this device, %s)", driver ? driver : "no driver");
+			fputs(" (this device, ", stdout);
+			put(driver ? driver : "no driver");
+			putchar(')');
 			continue;
 		}
 		if (passthru_pci_device_new(cli->ctx, *m, &other) < 0) {
-			printf(" (unreadable)");
+			fputs(" (unreadable)", stdout);
 			continue;
 		}
 		driver = passthru_pci_device_get_driver(other);
-		printf(" (%s)", driver ? driver : "no driver");
+		fputs(" (", stdout);
+		put(driver ? driver : "no driver");
+		putchar(')');
 		passthru_pci_device_unref(other);
 	}
 	putchar('\n');
@@ -127,8 +165,15 @@ static void show_link(struct passthru_pci_device *dev)
 	if (!speed && !width && !max_speed && !max_width)
 		return;
 	key("Link:");
-	printf(" %s x%s (max %s x%s)\n", speed ? speed : "unknown", width ? width : "?",
-	       max_speed ? max_speed : "unknown", max_width ? max_width : "?");
+	putchar(' ');
+	put(speed ? speed : "unknown");
+	fputs(" x", stdout);
+	put(width ? width : "?");
+	fputs(" (max ", stdout);
+	put(max_speed ? max_speed : "unknown");
+	fputs(" x", stdout);
+	put(max_width ? max_width : "?");
+	fputs(")\n", stdout);
 }
 
 static void show_pci(struct cli *cli, struct passthru_pci_device *dev)
@@ -153,20 +198,28 @@ static void show_pci(struct cli *cli, struct passthru_pci_device *dev)
 	line_named_id("Device:", passthru_pci_device_get_device_name(dev), r, id);
 
 	key("Subsystem:");
+	putchar(' ');
+	if (sub)
+		put(sub);
 	if (passthru_pci_device_get_subsystem_vendor_id(dev, &sv) >= 0 &&
 	    passthru_pci_device_get_subsystem_device_id(dev, &sd) >= 0)
-		printf(" %s%s[%04x:%04x]\n", sub ? sub : "", sub ? " " : "", sv, sd);
-	else
-		printf(" %s\n", sub ? sub : "unknown");
+		printf("%s[%04x:%04x]", sub ? " " : "", sv, sd);
+	else if (!sub)
+		fputs("unknown", stdout);
+	putchar('\n');
 
 	key("Class:");
+	putchar(' ');
+	if (class_name)
+		put(class_name);
 	if (passthru_pci_device_get_class(dev, &class) >= 0)
-		printf(" %s%s[%06x]", class_name ? class_name : "", class_name ? " " : "",
-		       class & 0xffffff);
-	else
-		printf(" %s", class_name ? class_name : "unknown");
-	if (prog_if)
-		printf(", programming interface %s", prog_if);
+		printf("%s[%06x]", class_name ? " " : "", class & 0xffffff);
+	else if (!class_name)
+		fputs("unknown", stdout);
+	if (prog_if) {
+		fputs(", programming interface ", stdout);
+		put(prog_if);
+	}
 	putchar('\n');
 
 	if (passthru_pci_device_get_revision(dev, &rev) >= 0) {
@@ -248,10 +301,9 @@ static void show_usb(struct passthru_usb_device *dev)
 		printf(" unknown\n");
 	key("Speed:");
 	s = passthru_usb_device_get_speed(dev);
-	if (s)
-		printf(" %s Mbit/s\n", s);
-	else
-		printf(" unknown\n");
+	putchar(' ');
+	put(s ? s : "unknown");
+	fputs(s ? " Mbit/s\n" : "\n", stdout);
 	line("Hub:", passthru_usb_device_is_root_hub(dev) ? "yes, a root hub"
 		     : passthru_usb_device_is_hub(dev)	  ? "yes"
 							  : "no");

@@ -362,11 +362,18 @@ def run_case(exe, case_path):
             argv, extra_env = command_line(exe, root, args, case.get("sysroot", "before"))
             p = subprocess.run(argv, env=dict(env, **extra_env), cwd=tmp,
                                stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
-            out = p.stdout.decode("utf-8", "backslashreplace")
-            err = p.stderr.decode("utf-8", "backslashreplace")
+            # Golden files hold the exact bytes: surrogateescape carries bytes that are not
+            # UTF-8 through str and back.
+            out = p.stdout.decode("utf-8", "surrogateescape")
+            err = p.stderr.decode("utf-8", "surrogateescape")
             if case.get("schema") and p.returncode == 0:
-                problems += ["%s: %s" % (" ".join(args), m)
-                             for m in check_schema(case["schema"], out)]
+                try:
+                    text = p.stdout.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    problems.append("%s: stdout is not UTF-8: %s" % (" ".join(args), e))
+                else:
+                    problems += ["%s: %s" % (" ".join(args), m)
+                                 for m in check_schema(case["schema"], text)]
             if several:
                 header = "$ passthru %s\n" % " ".join(args)
                 out, err = header + out, (header + err if err else "")
@@ -376,7 +383,7 @@ def run_case(exe, case_path):
         for rel in case.get("dump", []):
             path = os.path.join(root, rel)
             if os.path.isfile(path):
-                with open(path, encoding="utf-8", errors="backslashreplace") as f:
+                with open(path, encoding="utf-8", errors="surrogateescape") as f:
                     outs.append("--- %s ---\n%s" % (rel, f.read()))
             else:
                 outs.append("--- %s: absent ---\n" % rel)
@@ -390,7 +397,7 @@ def run_case(exe, case_path):
 
 def read_expected(path):
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
             return f.read()
     except FileNotFoundError:
         return None
@@ -399,8 +406,10 @@ def read_expected(path):
 def diff(name, expected, actual):
     if expected is None:
         return "%s: missing (run with --update to create it)\n" % name
-    return "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
+    text = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
                                         "expected/" + name, "actual/" + name))
+    # Show bytes that are not UTF-8 as \xHH.
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def check_registered(directory, names):
@@ -453,7 +462,8 @@ def main():
         files = {".out": out, ".err": err, ".rc": rc}
         if opts.update:
             for ext, text in files.items():
-                with open(os.path.join(EXPECTED, name + ext), "w", encoding="utf-8") as f:
+                with open(os.path.join(EXPECTED, name + ext), "w", encoding="utf-8",
+                          errors="surrogateescape") as f:
                     f.write(text)
             print("updated %s" % name)
         else:
