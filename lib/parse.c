@@ -77,15 +77,16 @@ char *strip_trailing(char *s)
 
 char *escape_for_message(const char *s, size_t max_len)
 {
+	/* Each input byte becomes at most 4 output bytes ("\\xNN"), plus "..." and the NUL. */
 	size_t n = 0, cap = max_len * 4 + 4;
-	char *out = malloc(cap + 1);
+	char *out = malloc(cap);
 
 	if (!out)
 		return NULL;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (size_t i = 0; s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
 
-		if (n >= max_len * 4) {
+		if (i == max_len) {
 			memcpy(out + n, "...", 3);
 			n += 3;
 			break;
@@ -93,7 +94,7 @@ char *escape_for_message(const char *s, size_t max_len)
 		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"')
 			out[n++] = (char)c;
 		else
-			n += (size_t)snprintf(out + n, cap + 1 - n, "\\x%02x", c);
+			n += (size_t)snprintf(out + n, cap - n, "\\x%02x", c);
 	}
 	out[n] = '\0';
 	return out;

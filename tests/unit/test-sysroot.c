@@ -52,6 +52,27 @@ static void test_parsers(void)
 	CHECK_INT(parse_long("9223372036854775808", LONG_MIN, LONG_MAX, &l), -ERANGE);
 }
 
+static void test_escape(void)
+{
+	char long_input[200];
+	char *e;
+
+	e = escape_for_message("ok\n\x01\"", 16);
+	CHECK_STR(e, "ok\\x0a\\x01\\x22");
+	free(e);
+
+	/* Long and all non-printable: the worst case of the output's size. */
+	memset(long_input, 0xff, sizeof(long_input) - 1);
+	long_input[sizeof(long_input) - 1] = '\0';
+	e = escape_for_message(long_input, 8);
+	CHECK_STR(e, "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff...");
+	free(e);
+
+	e = escape_for_message("exactly8", 8);
+	CHECK_STR(e, "exactly8");
+	free(e);
+}
+
 static void test_rooted(void)
 {
 	struct passthru_ctx *ctx = NULL;
@@ -128,6 +149,7 @@ static void test_rooted(void)
 int main(void)
 {
 	test_parsers();
+	test_escape();
 	test_rooted();
 	{
 		char cmd[4200];
