@@ -141,7 +141,7 @@ const char *const *passthru_pci_device_get_iommu_group_members(struct passthru_p
 /* The kernel's value; -1 means no NUMA affinity. -ENODATA when unreadable. */
 int passthru_pci_device_get_numa_node(struct passthru_pci_device *dev, int *ret);
 bool passthru_pci_device_is_boot_vga(struct passthru_pci_device *dev);
-/* True for PCI-to-PCI and other bridges (header type 1 or 2, or class 06xx other than host). */
+/* True for PCI-to-PCI and CardBus bridges: header type 1 or 2, or class 0604 or 0607. */
 bool passthru_pci_device_is_bridge(struct passthru_pci_device *dev);
 
 /* SR-IOV. The counts return -ENOENT for a device that is not a PF. */
@@ -163,7 +163,8 @@ const char *passthru_pci_device_get_max_link_width(struct passthru_pci_device *d
 
 /*
  * Problems met while reading the device, one line each ("numa_node: invalid value \"zzz\""),
- * for attributes that were unreadable or held garbage.
+ * for attributes that were unreadable or held garbage. Attributes read lazily add their
+ * problems when their getter is first called.
  */
 const char *const *passthru_pci_device_get_problems(struct passthru_pci_device *dev);
 
