@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "columns.h"
+#include "utf8.h"
 #include "internal.h"
 
 int value_set_string(struct value *v, const char *s)
@@ -159,71 +160,14 @@ char *value_to_text(const struct value *v, enum value_kind kind)
 	return NULL;
 }
 
-/*
- * JSON text must be UTF-8, and json-c copies bytes through as they are. Device strings come
- * from hardware (USB descriptors) and may be anything: replace each byte that does not start
- * a well-formed UTF-8 sequence with U+FFFD.
- */
-size_t utf8_char_length(const unsigned char *s)
-{
-	size_t n;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and code points past U+10FFFF are not UTF-8. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 json_object *json_string_utf8(const char *s)
 {
-	_cleanup_free_ char *fixed = NULL;
-	const unsigned char *p = (const unsigned char *)s;
-	size_t out = 0;
+	_cleanup_free_ char *valid = utf8_make_valid(s);
 
-	for (size_t n; *p; p += n) {
-		n = utf8_char_length(p);
-		if (n == 0)
-			break;
-	}
-	if (!*p)
-		return json_object_new_string(s);
-
-	/* Each bad byte becomes 3 bytes of U+FFFD. */
-	fixed = malloc(strlen(s) * 3 + 1);
-	if (!fixed)
+	/* JSON text must be UTF-8, and json-c copies bytes through as they are. */
+	if (!valid)
 		return NULL;
-	for (p = (const unsigned char *)s; *p;) {
-		size_t n = utf8_char_length(p);
-
-		if (n == 0) {
-			memcpy(fixed + out, "\xef\xbf\xbd", 3);
-			out += 3;
-			p++;
-			continue;
-		}
-		memcpy(fixed + out, p, n);
-		out += n;
-		p += n;
-	}
-	fixed[out] = '\0';
-	return json_object_new_string(fixed);
+	return json_object_new_string(valid);
 }
 
 json_object *value_to_json(const struct value *v, enum value_kind kind)

@@ -112,8 +112,6 @@ void column_json_key(const struct column_info *info, char key[64]);
 
 /* Cell text for a table, NULL for an unknown value; the caller owns it. */
 char *value_to_text(const struct value *v, enum value_kind kind);
-/* Length of the well-formed UTF-8 character s starts with, 0 when it starts none. */
-size_t utf8_char_length(const unsigned char *s);
 /* A JSON string of s, with bytes that are not UTF-8 replaced by U+FFFD; NULL when out of memory. */
 json_object *json_string_utf8(const char *s);
 /* JSON value, NULL (JSON null) for an unknown value; NULL also when out of memory. */

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "columns.h"
 #include "internal.h"
+#include "utf8.h"
 
 #define ACCEPTED_FORMS                                                                             \
 	"a PCI address (0000:42:00.0 or 42:00.0), a USB port path (1-2.3, usb1) or a serial "      \
@@ -48,31 +49,12 @@ static int class_of(const char *name, enum device_class *ret)
 	return 0;
 }
 
-/*
- * Prints a string from the host (names, device strings, messages) so that it cannot drive the
- * terminal or break the line format: bytes that are not UTF-8, C0 and C1 control characters
- * and DEL become \xHH, as libsmartcols does in tables.
- */
+/* Every string from the host goes to the terminal through here. */
 static void put(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	_cleanup_free_ char *escaped = utf8_escape_controls(s);
 
-	while (*p) {
-		size_t n = utf8_char_length(p);
-
-		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
-		    (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
-			/* A C1 control is escaped byte by byte too. */
-			size_t bad = n == 2 ? 2 : 1;
-
-			for (size_t i = 0; i < bad; i++)
-				printf("\\x%02x", p[i]);
-			p += bad;
-			continue;
-		}
-		fwrite(p, 1, n, stdout);
-		p += n;
-	}
+	fputs(escaped ? escaped : "?", stdout);
 }
 
 /* "Key:" padded so that the values line up. */
