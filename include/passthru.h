@@ -730,6 +730,212 @@ const char *const *passthru_setup_get_reboot_reasons(const struct passthru_setup
 /* Remarks worth reading (the isolation cost of allow_unsafe_interrupts, a kept file). */
 const char *const *passthru_setup_get_notes(const struct passthru_setup *setup);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Virtual machines: QEMU arguments, QMP hot-plug, libvirt XML                                */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * A passthru_vm_devices is the set of host devices to give one VM and what they become in it:
+ *
+ *     passthru_vm_devices_new(ctx, &vd);
+ *     passthru_vm_devices_add(vd, "0000:01:00.0");    (PCI address, USB port path or tty)
+ *     if (passthru_vm_devices_plan(vd) == -EPERM) ... passthru_vm_devices_get_refusal_*()
+ *     argv = passthru_vm_devices_get_qemu_argv(vd);   or _attach(), _get_libvirt_xml()
+ *
+ * - A PCI function brings every endpoint of its IOMMU group (bridges stay on the host): they
+ *   become the functions of one guest slot, in address order, keeping their host function
+ *   numbers when they all sit in one host slot with its function 0, else numbered from 0.
+ *   Every endpoint of the group must be on vfio-pci (`passthru bind ADDRESS --group`).
+ * - A USB device becomes a usb-host device, by bus and port path (stable while it stays in the
+ *   same port) or by vendor and product id. Hubs cannot be passed.
+ * - A serial port becomes a "serial" chardev on its tty and an isa-serial or pci-serial device
+ *   on it. Host consoles are refused (passthru_guard_check_serial()).
+ * Device ids are made from the host device ("pt-0000-01-00.0", "pt-usb-1-2", "pt-ttyS1"), so
+ * that devices given by the command line or by attach can be detached by name.
+ */
+
+struct passthru_vm_devices;
+
+enum passthru_vm_device_kind {
+	PASSTHRU_VM_DEVICE_PCI,
+	PASSTHRU_VM_DEVICE_USB,
+	PASSTHRU_VM_DEVICE_SERIAL,
+};
+
+enum passthru_vm_machine {
+	PASSTHRU_VM_MACHINE_Q35, /* PCI Express; each guest slot on a pcie-root-port of its own */
+	PASSTHRU_VM_MACHINE_PC,  /* i440FX; conventional PCI slots on pci.0 */
+};
+
+enum passthru_vm_serial_model {
+	PASSTHRU_VM_SERIAL_ISA, /* isa-serial: a COM port; cannot be hot-plugged */
+	PASSTHRU_VM_SERIAL_PCI, /* pci-serial */
+};
+
+/*
+ * What kind of device a name is, from its syntax: a PCI address (passthru_pci_address_parse()),
+ * a USB port path ("1-2.3", "usb1"), else a tty ("/dev/ttyS1", "ttyS1"). -EINVAL for none.
+ */
+int passthru_vm_device_kind_of(const char *name, enum passthru_vm_device_kind *ret);
+
+int passthru_vm_devices_new(struct passthru_ctx *ctx, struct passthru_vm_devices **ret);
+struct passthru_vm_devices *passthru_vm_devices_ref(struct passthru_vm_devices *vd);
+struct passthru_vm_devices *passthru_vm_devices_unref(struct passthru_vm_devices *vd);
+
+/*
+ * Adds a host device the user named. -EINVAL when the name is no device name, -ENODEV when the
+ * host has no such device (or the tty is a phantom port). A name given twice counts once.
+ */
+int passthru_vm_devices_add(struct passthru_vm_devices *vd, const char *name);
+
+/* Settings; each undoes a plan made before it. */
+/* "q35" (the default) or "pc", or a versioned machine type ("pc-q35-7.2", "pc-i440fx-7.2"). */
+int passthru_vm_devices_set_machine(struct passthru_vm_devices *vd, const char *machine);
+/*
+ * With vga, a display controller becomes the VM's display (x-vga=on: the legacy VGA ranges go
+ * to it): the one at address, or with address NULL the only VGA controller among the devices.
+ */
+int passthru_vm_devices_set_vga(struct passthru_vm_devices *vd, bool vga, const char *address);
+/* A ROM image for a PCI function (romfile=): address NULL means the first PCI device named. */
+int passthru_vm_devices_set_romfile(struct passthru_vm_devices *vd, const char *address,
+				    const char *file);
+/*
+ * USB devices by vendorid/productid instead of hostbus/hostport (QEMU), by vendor/product
+ * instead of bus/device number (libvirt).
+ */
+void passthru_vm_devices_set_usb_by_id(struct passthru_vm_devices *vd, bool by_id);
+/*
+ * An existing USB bus of the VM ("xhci.0") for usb-host devices; then no controller is added.
+ * NULL (the default): the command line adds "-device qemu-xhci,id=pt-xhci" and hot-plug lets
+ * QEMU choose. -EINVAL for a name QEMU would not accept.
+ */
+int passthru_vm_devices_set_usb_bus(struct passthru_vm_devices *vd, const char *bus);
+void passthru_vm_devices_set_serial_model(struct passthru_vm_devices *vd,
+					  enum passthru_vm_serial_model model);
+
+/*
+ * Reads the named devices and their groups and decides the guest devices. Returns 0 when all
+ * are ready, -EPERM when something is refused (see the refusals), another negative errno when
+ * the host cannot be read.
+ */
+int passthru_vm_devices_plan(struct passthru_vm_devices *vd);
+size_t passthru_vm_devices_get_refusal_count(const struct passthru_vm_devices *vd);
+/* The device (or the option, "--vga") a refusal is about. Owned by vd. */
+const char *passthru_vm_devices_get_refusal_device(const struct passthru_vm_devices *vd,
+						   size_t index);
+/* "is on e1000e, not vfio-pci", "IOMMU group 8 is not viable: 0000:01:00.1 is on ...". */
+const char *passthru_vm_devices_get_refusal_reason(const struct passthru_vm_devices *vd,
+						   size_t index);
+/* The command that fixes it ("passthru bind 0000:01:00.0 --group"); NULL when none. */
+const char *passthru_vm_devices_get_refusal_fix(const struct passthru_vm_devices *vd, size_t index);
+/* Remarks on the plan, one line each (two USB devices with the same ids, ...). */
+const char *const *passthru_vm_devices_get_notes(const struct passthru_vm_devices *vd);
+
+/*
+ * The guest devices of the plan: PCI functions by guest slot, then USB, then serial ports
+ * (not the root ports and controllers made for them). Empty before a successful plan.
+ */
+size_t passthru_vm_devices_get_count(const struct passthru_vm_devices *vd);
+enum passthru_vm_device_kind passthru_vm_devices_get_kind(const struct passthru_vm_devices *vd,
+							  size_t index);
+/* The host device: "0000:01:00.1", "1-2", "/dev/ttyS1". Owned by vd. */
+const char *passthru_vm_devices_get_host(const struct passthru_vm_devices *vd, size_t index);
+/* QEMU's id of it. Owned by vd. */
+const char *passthru_vm_devices_get_id(const struct passthru_vm_devices *vd, size_t index);
+/* True when named, false for another endpoint of a named device's IOMMU group. */
+bool passthru_vm_devices_is_requested(const struct passthru_vm_devices *vd, size_t index);
+/*
+ * Where the device goes: the bus and the "slot.function" (hexadecimal) on it, after a plan
+ * (command line) or an attach. NULL when QEMU chooses. Owned by vd.
+ */
+const char *passthru_vm_devices_get_bus(const struct passthru_vm_devices *vd, size_t index);
+const char *passthru_vm_devices_get_addr(const struct passthru_vm_devices *vd, size_t index);
+
+/*
+ * QEMU's options for the plan, as argv words: "-device", "pcie-root-port,id=...", "-device",
+ * "vfio-pci,host=0000:01:00.0,id=pt-0000-01-00.0,...", "-chardev", "serial,...". Option values
+ * are escaped as QemuOpts requires (a comma doubled); the words are not quoted for any shell.
+ * On q35 each guest slot gets "-device pcie-root-port,id=pt-rp-DDDD-BB-DD,bus=pcie.0,
+ * chassis=C,slot=S" (C = 112 + the low 7 bits of the PCI domain, S = host bus * 32 + host
+ * device of the slot's first function: unique for different host slots, so the options of
+ * several runs can be combined). On pc, multi-function slots get addresses 0x10, 0x11... on
+ * pci.0 and come first. Empty before a successful plan.
+ */
+const char *const *passthru_vm_devices_get_qemu_argv(const struct passthru_vm_devices *vd);
+
+/*
+ * libvirt <hostdev> and <serial> elements for the plan, one after another, each valid inside a
+ * domain's <devices> (and each alone a valid `virsh attach-device` document): PCI functions
+ * with managed='no' (passthru does the binding), USB by vendor/product (or bus/device number
+ * without usb_by_id), serial ports as <serial type='dev'> with target ports from 1 (0 is left
+ * for the guest's own console). -EPERM before a successful plan, -EINVAL for a relative ROM
+ * file (libvirt wants an absolute path). The caller frees *ret.
+ */
+int passthru_vm_devices_get_libvirt_xml(struct passthru_vm_devices *vd, char **ret);
+
+/*
+ * A client of QEMU's QMP monitor (a "-qmp unix:PATH,server=on,wait=off" socket). Every read,
+ * write and connect is bounded by the timeout: a VM that does not answer gives -ETIMEDOUT,
+ * never a hang. A late answer to a command that timed out is recognised by its id and dropped;
+ * after a protocol error or a write cut short the connection is unusable (-ENOTCONN).
+ */
+struct passthru_qmp;
+
+/*
+ * Connects, reads QEMU's greeting and negotiates capabilities. path is a host path (below the
+ * context's root) when absolute, else relative to the working directory; a path too long for
+ * a socket address is reached through an O_PATH descriptor. timeout_ms applies to each step
+ * (0: 10 s). -ENOENT no such socket, -ECONNREFUSED nothing listening, -ETIMEDOUT no greeting
+ * (QEMU serves one QMP client per socket at a time), -EPROTO the peer does not speak QMP.
+ */
+int passthru_qmp_connect(struct passthru_ctx *ctx, const char *path, unsigned timeout_ms,
+			 struct passthru_qmp **ret);
+struct passthru_qmp *passthru_qmp_ref(struct passthru_qmp *qmp);
+struct passthru_qmp *passthru_qmp_unref(struct passthru_qmp *qmp);
+void passthru_qmp_set_timeout(struct passthru_qmp *qmp, unsigned timeout_ms);
+/* QEMU's version from the greeting ("7.2.0"); NULL when it did not say. Owned by qmp. */
+const char *passthru_qmp_get_qemu_version(const struct passthru_qmp *qmp);
+/*
+ * Runs one command. arguments is a JSON object as text, or NULL. On success *ret (when not
+ * NULL) gets the "return" value as JSON text, freed by the caller. -EREMOTEIO when QEMU
+ * answered with an error: passthru_qmp_get_error() is then its "desc", as QEMU wrote it.
+ * -EINVAL for arguments that are not a JSON object. Events that arrive meanwhile are kept for
+ * the waits of passthru_vm_devices_detach().
+ */
+int passthru_qmp_execute(struct passthru_qmp *qmp, const char *command, const char *arguments,
+			 char **ret);
+/* The last error: QEMU's "desc", or what went wrong locally. NULL when none. Owned by qmp. */
+const char *passthru_qmp_get_error(const struct passthru_qmp *qmp);
+
+/*
+ * Hot-plugs the plan (planning first when needed) into a running VM: device_add with the
+ * options of the command line; a multi-function slot's other functions first and function 0
+ * (multifunction=on) last, so that the guest sees the slot complete. Placement: bus NULL
+ * takes the first free pcie-root-port (any bridge with an id and nothing behind it, in
+ * query-pci order), one per slot; on a pc machine (no PCIe root bus) the lowest free slots of
+ * pci.0. A bus named by the caller is used for every slot: a free port gets the slot at 0,
+ * pci.0/pcie.0 or another bridge its lowest free slot, an unknown bus name goes to QEMU as
+ * is. Serial ports are hot-plugged as chardev-add + pci-serial. Stops at the first failure:
+ * what was attached before stays, the functions of the failing slot are removed again.
+ * Returns -EPERM when the plan is refused, -EREMOTEIO when QEMU refused a command, -ENOSPC
+ * when the VM has no free place, -EOPNOTSUPP for isa-serial; passthru_vm_devices_get_error()
+ * says which device and why.
+ */
+int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
+			       const char *bus);
+/*
+ * Unplugs the named devices (no plan needed): device_del for each (for a PCI function, its
+ * guest slot's function 0, which takes the whole slot), then waits until QEMU reports
+ * DEVICE_DELETED for every device of those slots, at most timeout_ms (0: 10 s) for all of
+ * them together; then removes the chardevs of serial ports. A PCI unplug completes only when
+ * the guest OS acknowledges it: a paused VM or one without a running OS gives -ETIMEDOUT.
+ * -ENODEV when a device is not in the VM (under passthru's id), -EREMOTEIO when QEMU refused
+ * or the guest reported an unplug error.
+ */
+int passthru_vm_devices_detach(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
+			       unsigned timeout_ms);
+/* After a failed attach or detach: one line naming the device and the cause. Owned by vd. */
+const char *passthru_vm_devices_get_error(const struct passthru_vm_devices *vd);
+
 #ifdef __cplusplus
 }
 #endif
