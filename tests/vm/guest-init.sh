@@ -15,7 +15,9 @@ mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o nosuid,noexec,gid=5,mode=620,ptmxmode=000 devpts /dev/pts
 mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /run
-mount -t tmpfs -o nosuid,nodev tmpfs /tmp
+# /tmp stays on the initramfs: binaries built under the host's /tmp (a clean
+# clone's build dir) are copied to the same path and must stay visible.
+chmod 1777 /tmp
 ln -sf /proc/self/fd /dev/fd
 ln -sf /proc/self/fd/0 /dev/stdin
 ln -sf /proc/self/fd/1 /dev/stdout
