@@ -141,6 +141,8 @@ static int name(struct value *v, struct passthru_pci_device *dev)
 	return 0;
 }
 
+_Static_assert(ELEMENTSOF(infos) <= COLUMNS_MAX, "a column set holds every column");
+
 static int get(void *device, size_t column, struct value *v)
 {
 	struct passthru_pci_device *dev = device;

@@ -36,6 +36,8 @@ static const size_t defaults[] = {
     COL_PATH, COL_PORT, COL_IRQ, COL_CONSOLE, COL_USB, COL_DRIVER,
 };
 
+_Static_assert(ELEMENTSOF(infos) <= COLUMNS_MAX, "a column set holds every column");
+
 static int get(void *device, size_t column, struct value *v)
 {
 	struct passthru_serial_port *port = device;

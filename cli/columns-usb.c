@@ -88,6 +88,8 @@ static int name(struct value *v, struct passthru_usb_device *dev)
 	return value_set_string(v, vendor ? vendor : product);
 }
 
+_Static_assert(ELEMENTSOF(infos) <= COLUMNS_MAX, "a column set holds every column");
+
 static int get(void *device, size_t column, struct value *v)
 {
 	struct passthru_usb_device *dev = device;

@@ -93,9 +93,12 @@ int print_oom(void);
 /* The column with this name (case-insensitive), or -1. */
 int column_lookup(const struct column_class *cls, const char *name);
 
-/* An ordered set of columns of one class. */
+/* Most columns a class may have. */
+#define COLUMNS_MAX 64
+
+/* An ordered set of columns of one class, each at most once. */
 struct column_set {
-	size_t ids[64];
+	size_t ids[COLUMNS_MAX];
 	size_t n;
 };
 
