@@ -1572,11 +1572,23 @@ static int forward(struct passthru_takeover *t, const struct journal_entry *e, s
 		goto fail;
 
 	/*
-	 * With the override set, drivers_probe can only pick vfio-pci; without, the best match.
-	 * A device that had no driver before it was bound gets none back.
+	 * With the override set, drivers_probe can only pick vfio-pci. Giving back, the original
+	 * driver is asked by name: left to drivers_probe, the first driver that matches wins,
+	 * and that may be vfio-pci itself when its ids= option claims the device. Without a known
+	 * original, the kernel's best match; a device that had no driver gets none back.
 	 */
-	if (t->op == PASSTHRU_TAKEOVER_BIND || e->target || e->target_any)
+	if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target) {
+		_cleanup_free_ char *dir = NULL;
+
+		if (asprintf(&dir, "/sys/bus/pci/drivers/%s", e->target) < 0)
+			return -ENOMEM;
+		if (root_exists(t->ctx, dir))
+			r = write_bind(t, e->address, e->target);
+		else
+			r = write_probe(t, e->address);
+	} else if (t->op == PASSTHRU_TAKEOVER_BIND || e->target_any) {
 		r = write_probe(t, e->address);
+	}
 	if (r >= 0)
 		r = fault_point(t, phase, "after-probe", index);
 	if (r < 0)
@@ -1585,29 +1597,14 @@ static int forward(struct passthru_takeover *t, const struct journal_entry *e, s
 	if (r < 0)
 		return r;
 
-	if (t->op == PASSTHRU_TAKEOVER_UNBIND && !s.driver && e->target) {
-		/* Nothing matched by itself; the original driver may still take it by name. */
-		_cleanup_free_ char *dir = NULL;
-
-		if (asprintf(&dir, "/sys/bus/pci/drivers/%s", e->target) < 0) {
-			device_state_done(&s);
-			return -ENOMEM;
-		}
-		if (root_exists(t->ctx, dir) && write_bind(t, e->address, e->target) >= 0) {
-			device_state_done(&s);
-			r = read_state(t, e->address, &s);
-			if (r < 0)
-				return r;
-		}
-	}
-
 	if (t->op == PASSTHRU_TAKEOVER_BIND && !is_vfio(s.driver)) {
 		set_error(t, "%s: vfio-pci did not take it (driver now: %s)", e->address,
 			  s.driver ?: "none");
 		add_device_details(t, e->address);
 		r = -EIO;
 	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && is_vfio(s.driver)) {
-		set_error(t, "%s: still on vfio-pci after unbinding", e->address);
+		set_error(t, "%s: vfio-pci took it again (does its ids= option claim it?)",
+			  e->address);
 		add_device_details(t, e->address);
 		r = -EIO;
 	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target && !s.driver) {

@@ -1,0 +1,40 @@
+# Guest job: NVMe SR-IOV. The VFs go to vfio-pci; the PF cannot be taken from nvme while they
+# are there; the VFs come back to no driver, as they started; resets.
+. /testbed/lib.sh
+pf=0000:00:03.0
+echo 0 >/sys/bus/pci/devices/$pf/sriov_drivers_autoprobe
+echo 4 >/sys/bus/pci/devices/$pf/sriov_numvfs
+vfs="0000:00:03.1 0000:00:03.2 0000:00:03.3 0000:00:03.4"
+for v in $vfs; do expect_driver $v none "setup"; done
+
+run vfs passthru bind 00:03.1 00:03.2 00:03.3 00:03.4
+expect_rc 0 "bind the VFs"
+for v in $vfs; do expect_driver $v vfio-pci "bind the VFs"; done
+
+run pf passthru bind 00:03.0
+expect_rc 1 "take the PF while its VFs are on vfio-pci"
+expect_in "0000:00:03.1" "$err" "names a bound VF"
+expect_driver $pf nvme "refused PF"
+for v in $vfs; do expect_driver $v vfio-pci "refused PF keeps the VFs"; done
+
+run reset passthru reset 00:03.1
+expect_rc 0 "reset a VF"
+before=$(cat /sys/bus/pci/devices/0000:00:03.2/reset_method)
+run reset-flr passthru reset --method flr 00:03.2
+expect_rc 0 "reset --method flr"
+after=$(cat /sys/bus/pci/devices/0000:00:03.2/reset_method)
+[ "$before" = "$after" ] && pass "reset_method restored ($after)" ||
+	fail "reset_method was '$before', now '$after'"
+run reset-bus passthru reset --method bus 00:03.2
+expect_rc 1 "reset with a method the VF lacks"
+expect_in "no reset method 'bus'" "$err" "reset --method bus"
+
+run back passthru unbind 00:03.1 00:03.2 00:03.3 00:03.4
+expect_rc 0 "give the VFs back"
+expect_not_in "left without a driver" "$err" "VFs had no driver to begin with"
+for v in $vfs; do
+	expect_driver $v none "VFs given back"
+	expect_override $v "(null)" "VFs given back"
+done
+expect_driver $pf nvme "PF untouched"
+finish
