@@ -39,6 +39,10 @@ int verb_unbind(struct cli *cli, int argc, char **argv);
 int verb_reset(struct cli *cli, int argc, char **argv);
 int verb_apply(struct cli *cli, int argc, char **argv);
 int verb_repair(struct cli *cli, int argc, char **argv);
+int verb_qemu_args(struct cli *cli, int argc, char **argv);
+int verb_attach(struct cli *cli, int argc, char **argv);
+int verb_detach(struct cli *cli, int argc, char **argv);
+int verb_libvirt_xml(struct cli *cli, int argc, char **argv);
 
 /* "passthru: <message>" on stderr, one line. */
 void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));

@@ -20,6 +20,10 @@ static const struct verb verbs[] = {
 	{ "reset", verb_reset, "reset a PCI function" },
 	{ "apply", verb_apply, "bring the host to the persisted bindings (boot time)" },
 	{ "repair", verb_repair, "finish or roll back an interrupted bind or unbind" },
+	{ "qemu-args", verb_qemu_args, "print QEMU options that give devices to a VM" },
+	{ "attach", verb_attach, "hot-plug devices into a running QEMU VM (QMP)" },
+	{ "detach", verb_detach, "hot-unplug devices from a running QEMU VM (QMP)" },
+	{ "libvirt-xml", verb_libvirt_xml, "print libvirt <hostdev> and <serial> XML" },
 };
 
 void cli_error(const char *format, ...)

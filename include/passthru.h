@@ -849,6 +849,8 @@ bool passthru_vm_devices_is_requested(const struct passthru_vm_devices *vd, size
  */
 const char *passthru_vm_devices_get_bus(const struct passthru_vm_devices *vd, size_t index);
 const char *passthru_vm_devices_get_addr(const struct passthru_vm_devices *vd, size_t index);
+/* True once attach put the device into the VM (also when a later device failed). */
+bool passthru_vm_devices_is_attached(const struct passthru_vm_devices *vd, size_t index);
 
 /*
  * QEMU's options for the plan, as argv words: "-device", "pcie-root-port,id=...", "-device",

@@ -934,7 +934,7 @@ static int notes_add(struct passthru_vm_devices *vd, const char *format, ...)
 	return strv_consume(&vd->notes, s);
 }
 
-/* QEMU's usb-host by ids takes the first device it finds with them. */
+/* By ids, QEMU's usb-host takes the first device it finds with them (libvirt refuses). */
 static int note_usb_id_twins(struct passthru_vm_devices *vd)
 {
 	struct passthru_usb_list *list = NULL;
@@ -962,8 +962,8 @@ static int note_usb_id_twins(struct passthru_vm_devices *vd)
 			    p != d->product)
 				continue;
 			r = notes_add(vd,
-				      "%s: %s has the same ids %04x:%04x; QEMU takes the first it "
-				      "finds: name USB devices by port to be sure",
+				      "%s: %s has the same ids %04x:%04x: by ids, the VM may get "
+				      "either; name USB devices by port (or by address) to be sure",
 				      d->host, passthru_usb_device_get_port(o), v, p);
 		}
 	}
@@ -1366,6 +1366,13 @@ _public_ const char *passthru_vm_devices_get_addr(const struct passthru_vm_devic
 	return d ? d->addr : NULL;
 }
 
+_public_ bool passthru_vm_devices_is_attached(const struct passthru_vm_devices *vd, size_t index)
+{
+	const struct guest_device *d = device_at(vd, index);
+
+	return d && d->attached;
+}
+
 _public_ const char *const *passthru_vm_devices_get_qemu_argv(const struct passthru_vm_devices *vd)
 {
 	return vd && vd->planned && vd->argv ? (const char *const *)vd->argv : strv_empty;
@@ -1424,7 +1431,7 @@ static struct json_object *props_to_json(char *const *props)
 }
 
 static int device_add(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
-		      const struct guest_device *d)
+		      struct guest_device *d)
 {
 	_cleanup_strv_free_ char **props = NULL;
 	struct json_object *args;
@@ -1441,6 +1448,7 @@ static int device_add(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 	if (r < 0)
 		return set_error(vd, r, "%s: QEMU refused device_add: %s", d->host,
 				 qmp_reason(qmp, r));
+	d->attached = true;
 	return 0;
 }
 
@@ -1635,8 +1643,10 @@ static int attach_slot(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 			r = device_add(vd, qmp, d);
 		if (r < 0) {
 			/* Take back the functions of this slot that went in. */
-			for (size_t j = 1; j <= added; j++)
+			for (size_t j = 1; j <= added; j++) {
 				device_del_quietly(qmp, vd->devices[slot->first + j].id);
+				vd->devices[slot->first + j].attached = false;
+			}
 			return r;
 		}
 		added++;
@@ -1666,6 +1676,7 @@ _public_ int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct p
 	for (size_t i = 0; i < vd->n_devices; i++) {
 		struct guest_device *d = &vd->devices[i];
 
+		d->attached = false;
 		if (d->kind == PASSTHRU_VM_DEVICE_SERIAL &&
 		    vd->serial_model == PASSTHRU_VM_SERIAL_ISA)
 			return set_error(vd, -EOPNOTSUPP,

@@ -83,6 +83,8 @@ struct guest_device {
 	/* Placement: the bus and "slot.function" the device went on; NULL when QEMU chooses. */
 	char *bus, *addr;
 	bool multifunction;
+	/* device_add succeeded (and was not taken back). */
+	bool attached;
 };
 
 /* The PCI endpoints of one IOMMU group, as consecutive functions of one guest slot. */

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * passthru qemu-args DEVICE... [--machine q35|pc] [--vga[=ADDRESS]] [--romfile FILE]
+ *     [--usb-by-id] [--usb-bus BUS] [--serial-device MODEL] [--format lines|shell]:
+ * the QEMU options that give host devices to a VM (see passthru-vm(1)). Also the helpers the
+ * other VM verbs share.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guard.h" /* shell_quote() */
+#include "vm-cli.h"
+
+int vm_cli_add_devices(const char *verb, struct passthru_vm_devices *vd, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		enum passthru_vm_device_kind kind;
+		int r;
+
+		if (passthru_vm_device_kind_of(argv[i], &kind) < 0)
+			return cli_usage_error(verb, "'%s' is not a device name: use %s", argv[i],
+					       VM_ACCEPTED_FORMS);
+		r = passthru_vm_devices_add(vd, argv[i]);
+		if (r == -EINVAL)
+			return cli_usage_error(verb, "'%s' is not a device name: use %s", argv[i],
+					       VM_ACCEPTED_FORMS);
+		if (r == -ENODEV) {
+			static const char *const what[] = {"PCI device", "USB device",
+							   "serial port"};
+			static const char *const list[] = {"pci", "usb", "serial"};
+
+			cli_error("%s: no such %s", argv[i], what[kind]);
+			cli_hint("'passthru list %s' shows the devices of this host", list[kind]);
+			return EXIT_REFUSED;
+		}
+		if (r < 0) {
+			cli_error("%s: cannot read it: %s", argv[i], strerror(-r));
+			return EXIT_REFUSED;
+		}
+	}
+	return EXIT_DONE;
+}
+
+int vm_cli_parse_serial_model(const char *verb, const char *arg, enum passthru_vm_serial_model *ret)
+{
+	if (strcmp(arg, "isa-serial") == 0)
+		*ret = PASSTHRU_VM_SERIAL_ISA;
+	else if (strcmp(arg, "pci-serial") == 0)
+		*ret = PASSTHRU_VM_SERIAL_PCI;
+	else
+		return cli_usage_error(verb, "invalid serial device '%s': isa-serial or pci-serial",
+				       arg);
+	return EXIT_DONE;
+}
+
+int vm_cli_plan(struct passthru_vm_devices *vd)
+{
+	size_t n;
+	int r;
+
+	r = passthru_vm_devices_plan(vd);
+	for (const char *const *note = passthru_vm_devices_get_notes(vd); *note; note++)
+		fprintf(stderr, "passthru: %s\n", *note);
+	if (r >= 0)
+		return EXIT_DONE;
+	if (r != -EPERM) {
+		cli_error("cannot read the devices: %s", strerror(-r));
+		return EXIT_REFUSED;
+	}
+	n = passthru_vm_devices_get_refusal_count(vd);
+	for (size_t i = 0; i < n; i++)
+		cli_error("%s: %s", passthru_vm_devices_get_refusal_device(vd, i),
+			  passthru_vm_devices_get_refusal_reason(vd, i));
+	for (size_t i = 0; i < n; i++) {
+		const char *fix = passthru_vm_devices_get_refusal_fix(vd, i);
+		bool said = false;
+
+		for (size_t k = 0; fix && k < i; k++) {
+			const char *other = passthru_vm_devices_get_refusal_fix(vd, k);
+
+			said = said || (other && strcmp(other, fix) == 0);
+		}
+		if (fix && !said)
+			cli_hint("%s", fix);
+	}
+	return EXIT_REFUSED;
+}
+
+int vm_cli_connect(struct cli *cli, const char *path, unsigned timeout_ms,
+		   struct passthru_qmp **ret)
+{
+	int r = passthru_qmp_connect(cli->ctx, path, timeout_ms, ret);
+
+	switch (r) {
+	case 0:
+		return EXIT_DONE;
+	case -ENOENT:
+		cli_error("%s: no such socket", path);
+		cli_hint("start QEMU with -qmp unix:%s,server=on,wait=off", path);
+		break;
+	case -ECONNREFUSED:
+		cli_error("%s: nothing listens there: is the VM running?", path);
+		break;
+	case -ETIMEDOUT:
+		cli_error("%s: no QMP greeting within %.1f s", path, timeout_ms / 1000.0);
+		cli_hint("QEMU serves one client per QMP socket: is another one connected?");
+		break;
+	case -EPROTO:
+		cli_error("%s: does not speak QMP", path);
+		break;
+	default:
+		cli_error("%s: cannot connect: %s", path, strerror(-r));
+	}
+	return EXIT_REFUSED;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static void help(void)
+{
+	printf(
+	    "Usage: passthru qemu-args [OPTIONS] DEVICE...\n"
+	    "\n"
+	    "Print the QEMU options that give host devices to a VM. DEVICE is " VM_ACCEPTED_FORMS
+	    ".\n"
+	    "A PCI function brings the other endpoints of its IOMMU group as functions of the\n"
+	    "same guest slot; every one must be on vfio-pci ('passthru bind DEVICE --group').\n"
+	    "\n"
+	    "Options:\n"
+	    "  -m, --machine q35|pc       the VM's machine type (default q35: each guest slot on\n"
+	    "                             a pcie-root-port of its own)\n"
+	    "      --vga[=ADDRESS]        the GPU is the VM's display (x-vga=on)\n"
+	    "      --romfile FILE         ROM image for the first PCI device named\n"
+	    "      --usb-by-id            USB devices by vendor and product id, not by port\n"
+	    "      --usb-bus BUS          USB devices on this bus of the VM; no qemu-xhci added\n"
+	    "      --serial-device MODEL  isa-serial (default) or pci-serial\n"
+	    "  -f, --format lines|shell   an option and its value per line (default), or one\n"
+	    "                             line quoted for a POSIX shell\n"
+	    "  -h, --help                 show this help\n"
+	    "\n"
+	    "See passthru-vm(1).\n");
+}
+
+static int print_lines(const char *const *argv)
+{
+	for (size_t i = 0; argv[i]; i += 2) {
+		const char *value = argv[i + 1] ? argv[i + 1] : "";
+
+		/* A line per option: a value with a newline would split it. */
+		if (strchr(value, '\n')) {
+			cli_error("a value holds a newline; use --format shell");
+			return EXIT_REFUSED;
+		}
+		printf("%s %s\n", argv[i], value);
+	}
+	return EXIT_DONE;
+}
+
+static int print_shell(const char *const *argv)
+{
+	for (size_t i = 0; argv[i]; i++) {
+		char *q = shell_quote(argv[i]);
+
+		if (!q) {
+			cli_error("out of memory");
+			return EXIT_REFUSED;
+		}
+		printf("%s%s", i ? " " : "", q);
+		free(q);
+	}
+	putchar('\n');
+	return EXIT_DONE;
+}
+
+int verb_qemu_args(struct cli *cli, int argc, char **argv)
+{
+	enum { OPT_VGA = 0x100, OPT_ROMFILE, OPT_USB_BY_ID, OPT_USB_BUS, OPT_SERIAL };
+	static const struct option options[] = {
+	    {"machine", required_argument, NULL, 'm'},
+	    {"vga", optional_argument, NULL, OPT_VGA},
+	    {"romfile", required_argument, NULL, OPT_ROMFILE},
+	    {"usb-by-id", no_argument, NULL, OPT_USB_BY_ID},
+	    {"usb-bus", required_argument, NULL, OPT_USB_BUS},
+	    {"serial-device", required_argument, NULL, OPT_SERIAL},
+	    {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	struct passthru_vm_devices *vd = NULL;
+	const char *machine = NULL, *vga_address = NULL, *romfile = NULL, *usb_bus = NULL;
+	enum passthru_vm_serial_model serial = PASSTHRU_VM_SERIAL_ISA;
+	bool vga = false, usb_by_id = false, shell = false;
+	int c, r, ret;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:f:h", options, NULL)) >= 0) {
+		switch (c) {
+		case 'm':
+			machine = optarg;
+			break;
+		case OPT_VGA:
+			vga = true;
+			vga_address = optarg;
+			break;
+		case OPT_ROMFILE:
+			romfile = optarg;
+			break;
+		case OPT_USB_BY_ID:
+			usb_by_id = true;
+			break;
+		case OPT_USB_BUS:
+			usb_bus = optarg;
+			break;
+		case OPT_SERIAL:
+			ret = vm_cli_parse_serial_model("qemu-args", optarg, &serial);
+			if (ret != EXIT_DONE)
+				return ret;
+			break;
+		case 'f':
+			if (strcmp(optarg, "shell") == 0)
+				shell = true;
+			else if (strcmp(optarg, "lines") != 0)
+				return cli_usage_error(
+				    "qemu-args", "invalid format '%s': lines or shell", optarg);
+			break;
+		case 'h':
+			help();
+			return EXIT_DONE;
+		case ':':
+			return cli_usage_error("qemu-args", "option '%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("qemu-args", "unknown option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("qemu-args", "name at least one device");
+
+	r = passthru_vm_devices_new(cli->ctx, &vd);
+	if (r < 0) {
+		cli_error("cannot start: %s", strerror(-r));
+		return EXIT_REFUSED;
+	}
+	ret = EXIT_USAGE;
+	if (machine && passthru_vm_devices_set_machine(vd, machine) < 0) {
+		cli_usage_error("qemu-args", "invalid machine '%s': q35 or pc", machine);
+		goto out;
+	}
+	if (passthru_vm_devices_set_vga(vd, vga, vga_address) < 0) {
+		cli_usage_error("qemu-args", "invalid PCI address '%s' for --vga", vga_address);
+		goto out;
+	}
+	if (romfile && passthru_vm_devices_set_romfile(vd, NULL, romfile) < 0) {
+		cli_usage_error("qemu-args", "invalid ROM file '%s'", romfile);
+		goto out;
+	}
+	if (usb_bus && passthru_vm_devices_set_usb_bus(vd, usb_bus) < 0) {
+		cli_usage_error("qemu-args", "invalid bus name '%s'", usb_bus);
+		goto out;
+	}
+	passthru_vm_devices_set_usb_by_id(vd, usb_by_id);
+	passthru_vm_devices_set_serial_model(vd, serial);
+	ret = vm_cli_add_devices("qemu-args", vd, argc - optind, argv + optind);
+	if (ret != EXIT_DONE)
+		goto out;
+	ret = vm_cli_plan(vd);
+	if (ret != EXIT_DONE)
+		goto out;
+	ret = shell ? print_shell(passthru_vm_devices_get_qemu_argv(vd))
+		    : print_lines(passthru_vm_devices_get_qemu_argv(vd));
+out:
+	passthru_vm_devices_unref(vd);
+	return ret;
+}
