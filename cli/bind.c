@@ -323,6 +323,12 @@ int takeover_cli_write_modprobe(struct passthru_persist *p)
 {
 	int r = passthru_persist_write_modprobe(p);
 
+	/* Early at boot / may still be read-only: the bindings matter, the file can wait. */
+	if (r == -EROFS) {
+		fprintf(stderr, "passthru: /etc is read-only: /etc/modprobe.d/passthru-vfio.conf "
+				"not updated\n");
+		return EXIT_DONE;
+	}
 	if (r < 0) {
 		cli_error("cannot update /etc/modprobe.d/passthru-vfio.conf: %s", strerror(-r));
 		cli_hint("the bindings are saved; 'passthru apply' tries again");
