@@ -1496,6 +1496,14 @@ out:
 	return r;
 }
 
+/*
+ * What the VM has for hot-plugged PCI devices. query-pci tells the machine (its host bridge),
+ * the bridges and what sits on bus 0; but a bridge's secondary bus number is 0 until the
+ * guest's firmware numbers the buses, and query-pci lists nothing behind such a bridge (a VM
+ * started with -S and not yet run). So what is on a bridge's bus is asked of QOM instead:
+ * /machine/peripheral/ID/ID is the bus of the bridge with id ID, with a link child[N] to each
+ * device on it.
+ */
 struct vm_pci {
 	struct qmp_pci_device *v;
 	size_t n;
@@ -1503,8 +1511,11 @@ struct vm_pci {
 	bool pcie_root;
 	/* Bridges already given to a slot of this attach. */
 	bool *taken;
-	/* Slots of buses already given out: bus * 32 + slot. */
-	bool used[256 * 32];
+	/* Slots of bus 0 in use or given out. */
+	bool used0[32];
+	/* The bus the caller named: its kind, and its slots in use or given out. */
+	enum { NAMED_NONE, NAMED_ROOT, NAMED_BRIDGE, NAMED_PORT, NAMED_UNKNOWN } named;
+	bool named_used[32];
 };
 
 static int vm_pci_read(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, struct vm_pci *p)
@@ -1524,12 +1535,15 @@ static int vm_pci_read(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 	if (!p->taken)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->n; i++) {
-		p->used[p->v[i].bus * 32 + p->v[i].slot] = true;
+		if (p->v[i].bus == 0)
+			p->used0[p->v[i].slot] = true;
 		/* The host bridge at 00:00.0 tells the machine: 8086:29c0 is q35's. */
 		if (p->v[i].bus == 0 && p->v[i].slot == 0 && p->v[i].function == 0 &&
 		    p->v[i].vendor == 0x8086 && p->v[i].device == 0x29c0)
 			p->pcie_root = true;
 	}
+	/* Slot 0 of bus 0 is the host bridge's, whatever query-pci says. */
+	p->used0[0] = true;
 	return 0;
 }
 
@@ -1547,57 +1561,181 @@ static bool is_pcie_port(const struct qmp_pci_device *d)
 	       (d->vendor == 0x104c && d->device == 0x8233);
 }
 
-/* The lowest free slot of a bus, from first up. */
-static int free_slot(struct vm_pci *p, unsigned bus, unsigned first, unsigned last)
+static struct json_object *path_args(const char *path, const char *property)
 {
-	for (unsigned s = first; s <= last; s++)
-		if (!p->used[bus * 32 + s]) {
-			p->used[bus * 32 + s] = true;
+	struct json_object *args = json_object_new_object();
+
+	if (!args)
+		return NULL;
+	if (json_object_object_add(args, "path", json_object_new_string(path)) < 0 ||
+	    (property &&
+	     json_object_object_add(args, "property", json_object_new_string(property)) < 0)) {
+		json_object_put(args);
+		return NULL;
+	}
+	return args;
+}
+
+/* qom-get of a property; *ret is QEMU's value. */
+static int qom_get(struct passthru_qmp *qmp, const char *path, const char *property,
+		   struct json_object **ret)
+{
+	struct json_object *args = path_args(path, property);
+	int r;
+
+	if (!args)
+		return -ENOMEM;
+	r = qmp_execute(qmp, "qom-get", args, ret);
+	json_object_put(args);
+	return r;
+}
+
+/*
+ * The devices on the bus of the bridge with id bridge: how many (*ret_count) and, when used is
+ * not NULL, the slots they take.
+ */
+static int qom_bus_devices(struct passthru_qmp *qmp, const char *bridge, size_t *ret_count,
+			   bool used[32])
+{
+	_cleanup_free_ char *path = vm_strf("/machine/peripheral/%s/%s", bridge, bridge);
+	struct json_object *args, *list = NULL;
+	size_t count = 0;
+	int r;
+
+	if (!path || !(args = path_args(path, NULL)))
+		return -ENOMEM;
+	r = qmp_execute(qmp, "qom-list", args, &list);
+	json_object_put(args);
+	if (r < 0)
+		return r;
+	if (!json_object_is_type(list, json_type_array)) {
+		json_object_put(list);
+		return -EBADMSG;
+	}
+	for (size_t i = 0; i < json_object_array_length(list) && r >= 0; i++) {
+		struct json_object *e = json_object_array_get_idx(list, i), *name, *dev = NULL,
+				   *addr = NULL;
+		const char *n;
+
+		if (!json_object_object_get_ex(e, "name", &name) ||
+		    !json_object_is_type(name, json_type_string))
+			continue;
+		n = json_object_get_string(name);
+		if (strncmp(n, "child[", 6) != 0)
+			continue;
+		count++;
+		if (!used)
+			continue;
+		/* The link's value is the device's path; its "addr" is the devfn. */
+		r = qom_get(qmp, path, n, &dev);
+		if (r >= 0 && json_object_is_type(dev, json_type_string))
+			r = qom_get(qmp, json_object_get_string(dev), "addr", &addr);
+		if (r >= 0 && json_object_is_type(addr, json_type_int)) {
+			int64_t devfn = json_object_get_int64(addr);
+
+			if (devfn >= 0 && devfn < 256)
+				used[devfn >> 3] = true;
+		}
+		json_object_put(dev);
+		json_object_put(addr);
+	}
+	json_object_put(list);
+	if (r < 0)
+		return r;
+	*ret_count = count;
+	return 0;
+}
+
+static const struct qmp_pci_device *find_bridge(const struct vm_pci *p, const char *id)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].qdev_id && strcmp(p->v[i].qdev_id, id) == 0 && p->v[i].secondary >= 0)
+			return &p->v[i];
+	return NULL;
+}
+
+/* What the bus the caller named is, and what is on it. */
+static int vm_pci_read_named(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
+			     struct vm_pci *p, const char *bus)
+{
+	const struct qmp_pci_device *bridge;
+	size_t count = 0;
+	int r;
+
+	if (strcmp(bus, "pci.0") == 0 || strcmp(bus, "pcie.0") == 0) {
+		p->named = NAMED_ROOT;
+		memcpy(p->named_used, p->used0, sizeof(p->used0));
+		return 0;
+	}
+	bridge = find_bridge(p, bus);
+	if (!bridge) {
+		/* Not a bus query-pci shows by name: QEMU decides. */
+		p->named = NAMED_UNKNOWN;
+		return 0;
+	}
+	p->named = is_pcie_port(bridge) ? NAMED_PORT : NAMED_BRIDGE;
+	r = qom_bus_devices(qmp, bus, &count, p->named_used);
+	if (r < 0)
+		return set_error(vd, r, "cannot see what is on bus %s (qom-list): %s", bus,
+				 qmp_reason(qmp, r));
+	if (p->named == NAMED_PORT) {
+		/* A PCI Express port has one slot. */
+		for (unsigned s = 1; s < 32; s++)
+			p->named_used[s] = true;
+		if (count > 0)
+			p->named_used[0] = true;
+	}
+	return 0;
+}
+
+static int take_slot(bool used[32], unsigned first)
+{
+	for (unsigned s = first; s < 32; s++)
+		if (!used[s]) {
+			used[s] = true;
 			return (int)s;
 		}
 	return -ENOSPC;
 }
 
-/*
- * Where a hot-plugged slot goes: *ret_bus (NULL: QEMU's default bus) and *ret_slot (-1: QEMU
- * chooses).
- */
-static int pick_place(struct passthru_vm_devices *vd, struct vm_pci *p, const char *bus,
-		      const char *host, char **ret_bus, int *ret_slot)
+/* A bridge with an id and nothing on its bus. */
+static int take_free_port(struct passthru_qmp *qmp, struct vm_pci *p, const char **ret)
 {
+	for (size_t i = 0; i < p->n; i++) {
+		size_t count = 0;
+
+		if (p->v[i].secondary < 0 || !p->v[i].qdev_id || p->taken[i])
+			continue;
+		if (qom_bus_devices(qmp, p->v[i].qdev_id, &count, NULL) < 0)
+			/* Without QOM, trust query-pci (right once the firmware ran). */
+			count = p->v[i].behind;
+		if (count > 0)
+			continue;
+		p->taken[i] = true;
+		*ret = p->v[i].qdev_id;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+/*
+ * Where a hot-plugged slot goes: *ret_bus (the bus's name) and *ret_slot (-1: QEMU chooses).
+ */
+static int pick_place(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, struct vm_pci *p,
+		      const char *bus, const char *host, char **ret_bus, int *ret_slot)
+{
+	const char *port = NULL;
 	char *b;
 	int s;
 
 	if (bus) {
-		const struct qmp_pci_device *bridge = NULL;
-		unsigned number;
-
-		for (size_t i = 0; i < p->n && !bridge; i++)
-			if (p->v[i].qdev_id && strcmp(p->v[i].qdev_id, bus) == 0 &&
-			    p->v[i].secondary >= 0)
-				bridge = &p->v[i];
-		if (bridge) {
-			number = (unsigned)bridge->secondary;
-			s = free_slot(p, number, 0, is_pcie_port(bridge) ? 0 : 31);
-		} else if (strcmp(bus, "pci.0") == 0 || strcmp(bus, "pcie.0") == 0) {
-			s = free_slot(p, 0, 1, 31);
-		} else {
-			/* Not a bus query-pci shows by name: QEMU decides. */
-			s = -1;
-		}
+		s = p->named == NAMED_UNKNOWN ? -1
+					      : take_slot(p->named_used, p->named == NAMED_ROOT);
 		if (s == -ENOSPC)
 			return set_error(vd, -ENOSPC, "%s: bus %s has no free slot", host, bus);
 		b = strdup(bus);
 	} else if (p->pcie_root) {
-		const struct qmp_pci_device *port = NULL;
-
-		for (size_t i = 0; i < p->n && !port; i++)
-			if (p->v[i].secondary >= 0 && p->v[i].behind == 0 && p->v[i].qdev_id &&
-			    !p->taken[i]) {
-				port = &p->v[i];
-				p->taken[i] = true;
-			}
-		if (!port)
+		if (take_free_port(qmp, p, &port) < 0)
 			return set_error(
 			    vd, -ENOSPC,
 			    "%s: the VM has no free pcie-root-port (a bridge with an "
@@ -1606,9 +1744,9 @@ static int pick_place(struct passthru_vm_devices *vd, struct vm_pci *p, const ch
 			    "bus",
 			    host);
 		s = 0;
-		b = strdup(port->qdev_id);
+		b = strdup(port);
 	} else {
-		s = free_slot(p, 0, 1, 31);
+		s = take_slot(p->used0, 1);
 		if (s < 0)
 			return set_error(vd, -ENOSPC, "%s: pci.0 has no free slot", host);
 		b = strdup("pci.0");
@@ -1627,7 +1765,7 @@ static int attach_slot(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 	size_t added = 0;
 	int s, r;
 
-	r = pick_place(vd, p, bus, vd->devices[slot->first].host, &b, &s);
+	r = pick_place(vd, qmp, p, bus, vd->devices[slot->first].host, &b, &s);
 	if (r < 0)
 		return r;
 	/* Function 0 last: QEMU tells the guest about the slot when function 0 arrives. */
@@ -1687,6 +1825,8 @@ _public_ int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct p
 	}
 	if (need_pci) {
 		r = vm_pci_read(vd, qmp, &p);
+		if (r >= 0 && bus)
+			r = vm_pci_read_named(vd, qmp, &p, bus);
 		if (r < 0)
 			goto out;
 	}
@@ -1713,7 +1853,7 @@ _public_ int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct p
 
 		if (d->kind != PASSTHRU_VM_DEVICE_SERIAL)
 			continue;
-		r = pick_place(vd, &p, bus, d->host, &b, &s);
+		r = pick_place(vd, qmp, &p, bus, d->host, &b, &s);
 		if (r < 0)
 			goto out;
 		if (s >= 0 && !(addr = vm_strf("%x.0", (unsigned)s))) {
@@ -1790,38 +1930,89 @@ static int device_del(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 	return 0;
 }
 
-/* device_del for a PCI function: the whole guest slot goes, so wait for all of it. */
-static int detach_pci(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
-		      const struct vm_pci *p, const char *address, struct pending **pending,
-		      size_t *n_pending)
+/* The ids of the devices the user made (-device ... ,id= or device_add with an id). */
+static int peripheral_ids(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, char ***ret)
 {
-	_cleanup_free_ char *id = qemu_id_pci(address);
-	const struct qmp_pci_device *dev = NULL, *fn0 = NULL;
+	_cleanup_strv_free_ char **ids = NULL;
+	struct json_object *args = path_args("/machine/peripheral", NULL), *list = NULL;
 	int r;
+
+	if (!args)
+		return -ENOMEM;
+	r = qmp_execute(qmp, "qom-list", args, &list);
+	json_object_put(args);
+	if (r < 0)
+		return set_error(vd, r, "cannot list the VM's devices (qom-list): %s",
+				 qmp_reason(qmp, r));
+	if (!json_object_is_type(list, json_type_array)) {
+		json_object_put(list);
+		return set_error(vd, -EBADMSG, "cannot make sense of QEMU's answer to qom-list");
+	}
+	for (size_t i = 0; i < json_object_array_length(list) && r >= 0; i++) {
+		struct json_object *e = json_object_array_get_idx(list, i), *name, *type;
+
+		/* Devices are child<TYPE> properties; "type" and the like are not. */
+		if (json_object_object_get_ex(e, "name", &name) &&
+		    json_object_object_get_ex(e, "type", &type) &&
+		    json_object_is_type(name, json_type_string) &&
+		    json_object_is_type(type, json_type_string) &&
+		    strncmp(json_object_get_string(type), "child<", 6) == 0)
+			r = strv_push(&ids, json_object_get_string(name));
+	}
+	json_object_put(list);
+	if (r < 0)
+		return r;
+	if (!ids && (r = strv_push(&ids, "")) < 0)
+		return r;
+	*ret = TAKE_PTR(ids);
+	return 0;
+}
+
+/*
+ * device_del for a PCI function. The other endpoints of its IOMMU group are the other
+ * functions of its guest slot (that is how qemu-args and attach put them), and deleting the
+ * slot's function 0, the first endpoint, takes the whole slot: wait for all of them.
+ */
+static int detach_pci(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, char **ids,
+		      const char *address, struct pending **pending, size_t *n_pending)
+{
+	_cleanup_free_ char *id = qemu_id_pci(address), *fn0 = NULL;
+	struct passthru_pci_device *dev = NULL;
+	struct endpoint *eps = NULL;
+	size_t n_eps = 0;
+	int group, r;
 
 	if (!id)
 		return -ENOMEM;
 	for (size_t i = 0; i < *n_pending; i++)
 		if (strcmp((*pending)[i].id, id) == 0)
 			return 0; /* in a slot already on its way out */
-	for (size_t i = 0; i < p->n && !dev; i++)
-		if (p->v[i].qdev_id && strcmp(p->v[i].qdev_id, id) == 0)
-			dev = &p->v[i];
-	if (!dev)
-		return set_error(vd, -ENODEV, "%s: not in the VM (no PCI device with id %s)",
-				 address, id);
-	for (size_t i = 0; i < p->n; i++) {
-		if (p->v[i].bus != dev->bus || p->v[i].slot != dev->slot)
-			continue;
-		if (p->v[i].function == 0)
-			fn0 = &p->v[i];
-		if (p->v[i].qdev_id) {
-			r = pending_add(pending, n_pending, p->v[i].qdev_id, address);
-			if (r < 0)
-				return r;
+	if (!strv_contains(ids, id))
+		return set_error(vd, -ENODEV, "%s: not in the VM (no device with id %s)", address,
+				 id);
+	r = passthru_pci_device_new(vd->ctx, address, &dev);
+	if (r >= 0 && passthru_pci_device_get_iommu_group(dev, &group) >= 0)
+		r = group_endpoints(vd, dev, &eps, &n_eps);
+	passthru_pci_device_unref(dev);
+	if (r < 0 && !errno_is_vanished(r))
+		return r;
+	for (size_t i = 0; i < n_eps && r >= 0; i++) {
+		_cleanup_free_ char *mate = qemu_id_pci(eps[i].address);
+
+		if (!mate)
+			r = -ENOMEM;
+		else if (strv_contains(ids, mate)) {
+			if (!fn0)
+				fn0 = strdup(mate);
+			r = fn0 ? pending_add(pending, n_pending, mate, address) : -ENOMEM;
 		}
 	}
-	return device_del(vd, qmp, address, fn0 && fn0->qdev_id ? fn0->qdev_id : id);
+	endpoints_free(eps, n_eps);
+	if (r >= 0)
+		r = pending_add(pending, n_pending, id, address);
+	if (r < 0)
+		return r;
+	return device_del(vd, qmp, address, fn0 ? fn0 : id);
 }
 
 static const char *event_device(struct json_object *event)
@@ -1898,10 +2089,10 @@ static int wait_deleted(struct passthru_vm_devices *vd, struct passthru_qmp *qmp
 _public_ int passthru_vm_devices_detach(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 					unsigned timeout_ms)
 {
+	_cleanup_strv_free_ char **ids = NULL;
 	struct pending *pending = NULL;
-	struct vm_pci p = {0};
 	size_t n_pending = 0;
-	int r = 0;
+	int r;
 
 	if (!vd || !qmp)
 		return -EINVAL;
@@ -1909,42 +2100,32 @@ _public_ int passthru_vm_devices_detach(struct passthru_vm_devices *vd, struct p
 	vd->error = NULL;
 	if (timeout_ms == 0)
 		timeout_ms = 10000;
-	for (size_t i = 0; i < vd->n_names; i++)
-		if (vd->kinds[i] == PASSTHRU_VM_DEVICE_PCI) {
-			r = vm_pci_read(vd, qmp, &p);
-			if (r < 0)
-				goto out;
-			break;
-		}
+	r = peripheral_ids(vd, qmp, &ids);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < vd->n_names && r >= 0; i++) {
 		const char *name = vd->names[i];
 		_cleanup_free_ char *id = NULL;
 		const char *tty = strrchr(name, '/');
 
-		switch (vd->kinds[i]) {
-		case PASSTHRU_VM_DEVICE_PCI:
-			r = detach_pci(vd, qmp, &p, name, &pending, &n_pending);
-			break;
-		case PASSTHRU_VM_DEVICE_USB:
-		case PASSTHRU_VM_DEVICE_SERIAL:
-			id = vd->kinds[i] == PASSTHRU_VM_DEVICE_USB
-				 ? qemu_id_usb(name)
-				 : qemu_id_serial(tty ? tty + 1 : name);
-			if (!id) {
-				r = -ENOMEM;
-				break;
-			}
-			r = pending_add(&pending, &n_pending, id, name);
-			if (r >= 0)
-				r = device_del(vd, qmp, name, id);
-			break;
+		if (vd->kinds[i] == PASSTHRU_VM_DEVICE_PCI) {
+			r = detach_pci(vd, qmp, ids, name, &pending, &n_pending);
+			continue;
 		}
+		id = vd->kinds[i] == PASSTHRU_VM_DEVICE_USB ? qemu_id_usb(name)
+							    : qemu_id_serial(tty ? tty + 1 : name);
+		if (!id)
+			r = -ENOMEM;
+		else if (!strv_contains(ids, id))
+			r = set_error(vd, -ENODEV, "%s: not in the VM (no device with id %s)", name,
+				      id);
+		else
+			r = pending_add(&pending, &n_pending, id, name);
+		if (r >= 0)
+			r = device_del(vd, qmp, name, id);
 	}
-	if (r < 0)
-		goto out;
-	r = wait_deleted(vd, qmp, pending, n_pending, timeout_ms);
-	if (r < 0)
-		goto out;
+	if (r >= 0)
+		r = wait_deleted(vd, qmp, pending, n_pending, timeout_ms);
 	for (size_t i = 0; i < vd->n_names && r >= 0; i++) {
 		struct guest_device d = {0};
 		const char *tty = strrchr(vd->names[i], '/');
@@ -1956,8 +2137,6 @@ _public_ int passthru_vm_devices_detach(struct passthru_vm_devices *vd, struct p
 		r = d.chardev_id ? chardev_command(vd, qmp, &d, false) : -ENOMEM;
 		free(d.chardev_id);
 	}
-out:
 	pending_free(pending, n_pending);
-	vm_pci_done(&p);
 	return r;
 }

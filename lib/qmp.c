@@ -520,7 +520,7 @@ int qmp_execute(struct passthru_qmp *qmp, const char *command, struct json_objec
 	json_object_put(msg);
 	if (!text)
 		return -ENOMEM;
-	log_debug(qmp->ctx, "qmp: -> %s", text);
+	log_debug(qmp->ctx, "qmp: -> %.*s", (int)strcspn(text, "\r"), text);
 	r = send_all(qmp, text, strlen(text), deadline);
 	if (r == -ETIMEDOUT)
 		return set_error(qmp, r, "QEMU did not take %s within %.1f s", command,
