@@ -239,36 +239,55 @@ static int check_firmware(struct passthru_check_report *rep, struct host_state *
 	return r;
 }
 
+/* Appends word to a space-separated list. */
+static int append_word(char **list, const char *word)
+{
+	size_t len = *list ? strlen(*list) : 0;
+	char *grown = realloc(*list, len + strlen(word) + 2);
+
+	if (!grown)
+		return -ENOMEM;
+	sprintf(grown + len, "%s%s", len ? " " : "", word);
+	*list = grown;
+	return 0;
+}
+
 /*
- * The requirements that p (NULL: an empty line) does not meet, space-separated, as written in a
- * fix: what to add ("intel_iommu=on iommu=pt"), or with nots the forbidden values it holds
- * ("amd_iommu=off"). NULL when there are none.
+ * What p (NULL: an empty line) does wrong, space-separated, as written in a fix: with bad false
+ * the parameters to add ("intel_iommu=on iommu=pt"), with bad true the values it holds that must
+ * go ("intel_iommu=off", "amd_iommu=off"). *ret is NULL when there are none.
  */
 static int unmet(struct cmdline *p, const struct param_req *reqs, size_t n, bool skip_unsafe,
-		 bool nots, char **ret)
+		 bool bad, char **ret)
 {
 	_cleanup_free_ char *out = NULL;
-	size_t len = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *one = NULL;
-		char *grown;
 
-		if ((reqs[i].kind == PARAM_REQ_NOT) != nots)
-			continue;
-		if (p ? param_req_satisfied(&p, 1, &reqs[i]) : nots)
-			continue;
 		if (skip_unsafe &&
 		    cmdline_key_equal(reqs[i].key, "vfio_iommu_type1.allow_unsafe_interrupts"))
 			continue;
-		if (nots ? asprintf(&one, "%s=%s", reqs[i].key, reqs[i].value) < 0
-			 : param_req_format(&reqs[i], &one) < 0)
+		if (bad) {
+			/* Every occurrence that is wrong: a conflicting value, a forbidden one. */
+			for (long k = p ? cmdline_find(p, reqs[i].key, 0) : -1; k >= 0;
+			     k = cmdline_find(p, reqs[i].key, (size_t)k + 1)) {
+				const struct cmdline_token *t = &p->tokens[k];
+				bool wrong = reqs[i].kind == PARAM_REQ_NOT
+						 ? cmdline_list_contains(t->value, reqs[i].value)
+						 : reqs[i].kind == PARAM_REQ_SET &&
+						       !param_value_acceptable(
+							   reqs[i].key, t->value, reqs[i].value);
+
+				if (wrong && append_word(&out, t->text) < 0)
+					return -ENOMEM;
+			}
+			continue;
+		}
+		if (reqs[i].kind == PARAM_REQ_NOT || (p && param_req_satisfied(&p, 1, &reqs[i])))
+			continue;
+		if (param_req_format(&reqs[i], &one) < 0 || append_word(&out, one) < 0)
 			return -ENOMEM;
-		grown = realloc(out, len + strlen(one) + 2);
-		if (!grown)
-			return -ENOMEM;
-		out = grown;
-		len += (size_t)sprintf(out + len, "%s%s", len ? " " : "", one);
 	}
 	*ret = TAKE_PTR(out);
 	return 0;
@@ -452,8 +471,19 @@ static int check_cmdline(struct passthru_check_report *rep, struct host_state *s
 	    unmet(s->proc_cmdline, s->reqs, s->n_reqs, false, true, &bad) < 0 ||
 	    unmet(NULL, s->reqs, s->n_reqs, false, false, &all) < 0)
 		return -ENOMEM;
-	if (!missing && !bad)
+	if (!missing && !bad) {
+		_cleanup_free_ char *with_unsafe = NULL, *without = NULL;
+
+		if (unmet(s->proc_cmdline, s->reqs, s->n_reqs, false, false, &with_unsafe) < 0 ||
+		    unmet(NULL, s->reqs, s->n_reqs, true, false, &without) < 0)
+			return -ENOMEM;
+		if (with_unsafe)
+			return set_seen(it, PASSTHRU_CHECK_OK,
+					"has %s; vfio_iommu_type1.allow_unsafe_interrupts=1 is not "
+					"needed: interrupt remapping is on",
+					without);
 		return set_seen(it, PASSTHRU_CHECK_OK, "has %s", all);
+	}
 
 	/* Some kernels turn VT-d on by default (CONFIG_INTEL_IOMMU_DEFAULT_ON). */
 	if (s->params_kind == IOMMU_KIND_INTEL && s->units && s->groups > 0 && !bad &&
