@@ -418,12 +418,94 @@ struct storage_check {
 	struct passthru_guard_list *list;
 	struct mount_table mounts;
 	struct swap_table swaps;
+	/* The block devices of each btrfs filesystem the kernel knows, by sysfs name. */
+	char ***btrfs;
+	size_t n_btrfs;
 };
 
 static void storage_check_done(struct storage_check *s)
 {
 	mount_table_done(&s->mounts);
 	swap_table_done(&s->swaps);
+	for (size_t i = 0; i < s->n_btrfs; i++)
+		strv_free(s->btrfs[i]);
+	free(s->btrfs);
+}
+
+/*
+ * A btrfs filesystem spans several devices, and mountinfo names one of them (with an
+ * anonymous device number). /sys/fs/btrfs/<uuid>/devices/ names them all.
+ */
+static int btrfs_load(struct storage_check *s)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int r;
+
+	r = root_opendir(s->ctx, "/sys/fs/btrfs", &d);
+	if (r == -ENOENT)
+		return 0; /* btrfs is not loaded */
+	if (r < 0)
+		return r;
+	while ((errno = 0, de = readdir(d))) {
+		_cleanup_closedir_ DIR *devs = NULL;
+		_cleanup_strv_free_ char **names = NULL;
+		_cleanup_free_ char *path = NULL;
+		struct dirent *dev;
+		char ***v;
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "features") == 0)
+			continue;
+		path = strf("/sys/fs/btrfs/%s/devices", de->d_name);
+		if (!path)
+			return -ENOMEM;
+		r = root_opendir(s->ctx, path, &devs);
+		if (errno_is_vanished(r) || r == -ENOTDIR)
+			continue; /* unmounted while we look, or no filesystem */
+		if (r < 0)
+			return r;
+		while ((errno = 0, dev = readdir(devs)))
+			if (dev->d_name[0] != '.' && strv_push(&names, dev->d_name) < 0)
+				return -ENOMEM;
+		if (errno != 0)
+			return -errno;
+		if (!names)
+			continue;
+		v = realloc(s->btrfs, (s->n_btrfs + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->btrfs = v;
+		s->btrfs[s->n_btrfs++] = TAKE_PTR(names);
+	}
+	return errno != 0 ? -errno : 0;
+}
+
+/* A btrfs mount whose source is another device of a filesystem that has b too. */
+static bool btrfs_mount_spans(const struct storage_check *s, const struct mount_entry *m,
+			      const struct blockdev *b)
+{
+	if (m->major != 0 || strcmp(m->fstype, "btrfs") != 0)
+		return false;
+	for (size_t i = 0; i < s->n_btrfs; i++) {
+		if (!strv_contains(s->btrfs[i], b->name))
+			continue;
+		STRV_FOREACH (name, s->btrfs[i]) {
+			struct blockdev other = {.name = *name};
+
+			if (dev_path_names(m->source, &other))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* 1: the mount is from b; 2: from a btrfs filesystem that spans b; 0: neither. */
+static int mount_uses(const struct storage_check *s, const struct mount_entry *m,
+		      const struct blockdev *b)
+{
+	if (mount_is_on(m, b))
+		return 1;
+	return btrfs_mount_spans(s, m, b) ? 2 : 0;
 }
 
 static int parse_mountinfo(const char *text, void *table, size_t *bad)
@@ -443,7 +525,10 @@ static int storage_check_load(struct storage_check *s)
 	r = guard_load_table(s->ctx, "/proc/self/mountinfo", parse_mountinfo, &s->mounts);
 	if (r < 0)
 		return r;
-	return guard_load_table(s->ctx, "/proc/swaps", parse_swaps, &s->swaps);
+	r = guard_load_table(s->ctx, "/proc/swaps", parse_swaps, &s->swaps);
+	if (r < 0)
+		return r;
+	return btrfs_load(s);
 }
 
 /* Names of the entries of <path>/holders, sorted. */
@@ -545,15 +630,21 @@ static int check_blockdev(struct storage_check *s, const struct blockdev *origin
 	for (size_t i = 0; i < s->mounts.n; i++) {
 		const struct mount_entry *m = &s->mounts.v[i];
 		_cleanup_free_ char *quoted = NULL, *hint = NULL;
+		int how = mount_uses(s, m, b);
 
-		if (!mount_is_on(m, b))
+		if (how == 0)
 			continue;
 		quoted = shell_quote(m->mount_point);
 		hint = quoted ? strf("umount %s", quoted) : NULL;
 		if (!hint)
 			return -ENOMEM;
-		r = guard_list_add(s->list, PASSTHRU_GUARD_MOUNT, origin->name, hint,
-				   "%s is mounted from %s", m->mount_point, desc);
+		if (how == 1)
+			r = guard_list_add(s->list, PASSTHRU_GUARD_MOUNT, origin->name, hint,
+					   "%s is mounted from %s", m->mount_point, desc);
+		else
+			r = guard_list_add(s->list, PASSTHRU_GUARD_MOUNT, origin->name, hint,
+					   "%s is mounted from a btrfs filesystem that spans %s",
+					   m->mount_point, desc);
 		if (r < 0)
 			return r;
 	}
@@ -566,7 +657,7 @@ static int check_blockdev(struct storage_check *s, const struct blockdev *origin
 		if (sw->is_file) {
 			/* A swap file keeps the filesystem it lives on busy. */
 			m = mount_of_path(&s->mounts, sw->path);
-			if (!m || !mount_is_on(m, b))
+			if (!m || mount_uses(s, m, b) == 0)
 				continue;
 		} else if (!dev_path_names(sw->path, b)) {
 			continue;

@@ -183,6 +183,10 @@ static void test_storage(struct passthru_ctx *ctx)
 	/* NVMe multipath: the disk is below the subsystem; btrfs has an anonymous number. */
 	CHECK_GUARDS(ctx, "0000:00:04.0",
 		     "mount|nvme1n1|/srv/btrfs is mounted from nvme1n1|umount /srv/btrfs\n");
+	/* The second device of a two-device btrfs whose mount names the first. */
+	CHECK_GUARDS(ctx, "0000:00:0e.0",
+		     "mount|nvme3n1|/srv/btrfs is mounted from a btrfs filesystem that spans "
+		     "nvme3n1|umount /srv/btrfs\n");
 	/* SATA: a member of an MD array that is mounted. */
 	CHECK_GUARDS(ctx, "0000:00:1f.2",
 		     "mount|sda1|/data is mounted from md0 on sda1|umount /data\n"
