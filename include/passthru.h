@@ -394,8 +394,12 @@ const char *passthru_guard_kind_to_string(enum passthru_guard_kind kind);
  *   subsystem shows under /sys/devices/virtual/nvme-subsystem when this function is one of
  *   the subsystem's controllers; SCSI/ATA disks), their partitions, and what is stacked on
  *   them (holders: device-mapper, LVM, MD), recursively. A mount is matched by device number
- *   and by source name (btrfs shows an anonymous device number), swap by the name in
- *   /proc/swaps; a swap file counts for the filesystem it lives on.
+ *   and by source name (btrfs shows an anonymous device number); every device of a mounted
+ *   multi-device btrfs counts. Swap is matched by the name in /proc/swaps; a swap file
+ *   counts for the filesystem it lives on. Not seen: ZFS pools and other exclusive openers
+ *   that register no holder in sysfs.
+ * - Network interfaces moved into another network namespace are not in the host's
+ *   /sys/class/net and are not seen; routes are those of the main table.
  * - Network: the function's interfaces and, recursively, the bond, bridge, team or VLAN
  *   devices above them. IPv6 link-local addresses are not counted: the kernel gives every
  *   interface that is up one of its own. IPv4 addresses come over rtnetlink when the context's
