@@ -42,7 +42,11 @@ enum {
 	COL_NAME,
 };
 
-/* Every column but the table conveniences ID and NAME is part of the stable JSON set. */
+/*
+ * Every column but the table conveniences ID and NAME, and the details below that cost extra
+ * reads per function (SR-IOV counts, reset methods, PCIe link), is part of the stable JSON set
+ * of `list --json`. The details come with -o or --output-all, and always in `show --json`.
+ */
 static const struct column_info infos[] = {
     [COL_ADDRESS] = {"ADDRESS", 12, 0, VALUE_STRING, true, "PCI address, DDDD:BB:DD.F"},
     [COL_VENDOR_ID] = {"VENDOR_ID", 4, 0, VALUE_STRING, true, "vendor ID, 4 hex digits"},
@@ -79,18 +83,18 @@ static const struct column_info infos[] = {
     [COL_BRIDGE] = {"BRIDGE", 3, 0, VALUE_BOOL, true, "a PCI bridge"},
     [COL_PHYSFN] = {"PHYSFN", 12, 0, VALUE_STRING, true, "physical function of an SR-IOV VF"},
     [COL_VFS] = {"VFS", 0.2, 0, VALUE_STRV, true, "current virtual functions of an SR-IOV PF"},
-    [COL_SRIOV_TOTALVFS] = {"SRIOV_TOTALVFS", 3, SCOLS_FL_RIGHT, VALUE_NUMBER, true,
+    [COL_SRIOV_TOTALVFS] = {"SRIOV_TOTALVFS", 3, SCOLS_FL_RIGHT, VALUE_NUMBER, false,
 			    "VFs an SR-IOV PF supports"},
-    [COL_SRIOV_NUMVFS] = {"SRIOV_NUMVFS", 3, SCOLS_FL_RIGHT, VALUE_NUMBER, true,
+    [COL_SRIOV_NUMVFS] = {"SRIOV_NUMVFS", 3, SCOLS_FL_RIGHT, VALUE_NUMBER, false,
 			  "VFs an SR-IOV PF has enabled"},
-    [COL_RESET_METHODS] = {"RESET_METHODS", 0.1, 0, VALUE_STRV, true,
+    [COL_RESET_METHODS] = {"RESET_METHODS", 0.1, 0, VALUE_STRV, false,
 			   "reset methods the kernel offers"},
-    [COL_LINK_SPEED] = {"LINK_SPEED", 0.1, 0, VALUE_STRING, true, "current PCIe link speed"},
-    [COL_LINK_WIDTH] = {"LINK_WIDTH", 2, SCOLS_FL_RIGHT, VALUE_NUMBER, true,
+    [COL_LINK_SPEED] = {"LINK_SPEED", 0.1, 0, VALUE_STRING, false, "current PCIe link speed"},
+    [COL_LINK_WIDTH] = {"LINK_WIDTH", 2, SCOLS_FL_RIGHT, VALUE_NUMBER, false,
 			"current PCIe link width (lanes)"},
-    [COL_MAX_LINK_SPEED] = {"MAX_LINK_SPEED", 0.1, 0, VALUE_STRING, true,
+    [COL_MAX_LINK_SPEED] = {"MAX_LINK_SPEED", 0.1, 0, VALUE_STRING, false,
 			    "maximum PCIe link speed"},
-    [COL_MAX_LINK_WIDTH] = {"MAX_LINK_WIDTH", 2, SCOLS_FL_RIGHT, VALUE_NUMBER, true,
+    [COL_MAX_LINK_WIDTH] = {"MAX_LINK_WIDTH", 2, SCOLS_FL_RIGHT, VALUE_NUMBER, false,
 			    "maximum PCIe link width (lanes)"},
     [COL_PROBLEMS] = {"PROBLEMS", 0.2, SCOLS_FL_TRUNC, VALUE_STRV, true,
 		      "attributes that could not be read"},

@@ -1264,7 +1264,9 @@ static void scan_state_init(struct passthru_ctx *ctx, struct scan_state *s)
 		r = 0;
 	}
 	if (r == 0) {
-		qsort(s->drivers, s->n_drivers, sizeof(char *), cmp_string);
+		/* qsort() with a NULL base is undefined even for 0 elements. */
+		if (s->n_drivers > 1)
+			qsort(s->drivers, s->n_drivers, sizeof(char *), cmp_string);
 		s->drivers_known = true;
 	} else
 		log_debug(ctx, "cannot list %s: %s", PCI_DRIVERS_DIR, strerror(-r));
@@ -1355,7 +1357,8 @@ _public_ int passthru_pci_scan(struct passthru_ctx *ctx, struct passthru_pci_lis
 		}
 		entries[n_entries++].name = names[i];
 	}
-	qsort(entries, n_entries, sizeof(*entries), cmp_entry);
+	if (n_entries > 1)
+		qsort(entries, n_entries, sizeof(*entries), cmp_entry);
 
 	list->devices = calloc(n_entries + 1, sizeof(*list->devices));
 	if (!list->devices)

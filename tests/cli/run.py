@@ -113,7 +113,11 @@ SERIAL_SCHEMA = {
 }
 
 SCHEMAS = {"pci": PCI_SCHEMA, "usb": USB_SCHEMA, "serial": SERIAL_SCHEMA}
-OPTIONAL_KEYS = {"pci": {"id", "name"}, "usb": {"id", "name"}, "serial": set()}
+# The PCI details that cost extra reads per function: in `list --json` only when asked for
+# with -o or --output-all, always in `show --json`.
+PCI_DETAIL_KEYS = {"sriov_totalvfs", "sriov_numvfs", "reset_methods", "link_speed", "link_width",
+                   "max_link_speed", "max_link_width"}
+OPTIONAL_KEYS = {"pci": {"id", "name"} | PCI_DETAIL_KEYS, "usb": {"id", "name"}, "serial": set()}
 
 
 def json_type(value):
