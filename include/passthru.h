@@ -942,6 +942,244 @@ int passthru_vm_devices_detach(struct passthru_vm_devices *vd, struct passthru_q
 /* After a failed attach or detach: one line naming the device and the cause. Owned by vd. */
 const char *passthru_vm_devices_get_error(const struct passthru_vm_devices *vd);
 
+/* ------------------------------------------------------------------------------------------ */
+/* SR-IOV: VF counts and VF link settings                                                     */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * A PF's VFs are made and removed by writing their count to its sriov_numvfs. The kernel
+ * refuses to change a count that is not 0 (EBUSY), so a change goes through 0: every current
+ * VF is removed, not only those above the new count, and with it whatever used it. A change
+ * is therefore a plan and its execution, like a takeover:
+ *
+ *     passthru_sriov_new(ctx, "0000:03:00.0", PASSTHRU_SRIOV_BIND_VFIO, &s);
+ *     passthru_sriov_set_numvfs(s, 8);                  (-ERANGE: above sriov_totalvfs)
+ *     if (passthru_sriov_plan(s) == -EPERM) ... passthru_sriov_get_refusal_*()
+ *     if (passthru_sriov_execute(s) < 0) ... passthru_sriov_get_error()
+ *
+ * A VF to be removed is refused when a VM holds it (its /dev/vfio group or device file is
+ * open; nothing overrides that), when it is on a driver other than vfio-pci and the one the
+ * kernel gives it by itself (a module its modalias matches), and when the host uses it (a
+ * guard, see passthru_guard_check_pci()); PASSTHRU_SRIOV_FORCE overrides the last two.
+ * A write to sriov_numvfs returns once every VF is made (and probed) or gone, which can take
+ * seconds; it is made by a helper process and abandoned after the timeout, like the
+ * takeover's writes. The same lock as the takeover's serialises the change.
+ */
+
+struct passthru_sriov;
+
+/* Flags of passthru_sriov_new(). */
+#define PASSTHRU_SRIOV_FORCE (1u << 0) /* remove VFs on other drivers or used by the host */
+/*
+ * The new VFs go to vfio-pci (through a takeover, see passthru_sriov_get_takeover()):
+ * sriov_drivers_autoprobe is set to 0 before they are made, so that no host driver takes them
+ * first, and left at 0. With a count that does not change, the current VFs are bound.
+ */
+#define PASSTHRU_SRIOV_BIND_VFIO (1u << 1)
+
+enum passthru_sriov_refusal_kind {
+	PASSTHRU_SRIOV_REFUSAL_IN_USE,    /* a VM holds a VF to be removed (never forced) */
+	PASSTHRU_SRIOV_REFUSAL_DRIVER,    /* a VF to be removed is on a driver not its default */
+	PASSTHRU_SRIOV_REFUSAL_GUARD,     /* the host uses a VF to be removed */
+	PASSTHRU_SRIOV_REFUSAL_NO_DRIVER, /* the PF has no driver: the kernel makes VFs through it */
+};
+
+/*
+ * Reads the PF at address. -EINVAL for a malformed address, -ENODEV when absent, -EOPNOTSUPP
+ * for a function that is not an SR-IOV PF (no sriov_totalvfs, or a VF).
+ */
+int passthru_sriov_new(struct passthru_ctx *ctx, const char *pf, unsigned flags,
+		       struct passthru_sriov **ret);
+struct passthru_sriov *passthru_sriov_ref(struct passthru_sriov *s);
+struct passthru_sriov *passthru_sriov_unref(struct passthru_sriov *s);
+
+/* "0000:03:00.0". */
+const char *passthru_sriov_get_pf(const struct passthru_sriov *s);
+int passthru_sriov_get_totalvfs(const struct passthru_sriov *s, unsigned *ret);
+/* The current count (as last read: by passthru_sriov_new(), plan or execute). */
+int passthru_sriov_get_numvfs(const struct passthru_sriov *s, unsigned *ret);
+/* sriov_drivers_autoprobe as last read: 1 or 0; -ENODATA when unreadable. */
+int passthru_sriov_get_autoprobe(const struct passthru_sriov *s, bool *ret);
+
+/* The count to end with; -ERANGE above sriov_totalvfs. Without it the count stays. */
+int passthru_sriov_set_numvfs(struct passthru_sriov *s, unsigned numvfs);
+/* sriov_drivers_autoprobe to set before VFs are made: 1, 0, or -1 to leave it (default). */
+int passthru_sriov_set_autoprobe(struct passthru_sriov *s, int autoprobe);
+/* The limit for each write to sriov_numvfs and for the binding; 60000 ms by default. */
+void passthru_sriov_set_timeout(struct passthru_sriov *s, unsigned msec);
+/*
+ * Called during execution while the kernel makes or removes VFs, about every 100 ms and once
+ * when each write to sriov_numvfs returns: current is the number of VFs the PF has at that
+ * moment, target the count being written (0 while going through 0).
+ */
+typedef void (*passthru_sriov_progress_fn)(void *userdata, unsigned current, unsigned target);
+void passthru_sriov_set_progress_fn(struct passthru_sriov *s, passthru_sriov_progress_fn fn,
+				    void *userdata);
+
+/*
+ * Reads the PF and its VFs and decides what happens. Returns 0 when the plan can be executed,
+ * -EPERM when something refuses it, -EINVAL for PASSTHRU_SRIOV_BIND_VFIO with autoprobe 1,
+ * another negative errno when the host cannot be read.
+ */
+int passthru_sriov_plan(struct passthru_sriov *s);
+/* The count the plan ends with. */
+int passthru_sriov_get_target(const struct passthru_sriov *s, unsigned *ret);
+/* The VFs the plan removes (every current one when the count changes), by VF index. */
+const char *const *passthru_sriov_get_removed(const struct passthru_sriov *s);
+/*
+ * What execution does, one line a step: "write 0 to
+ * /sys/bus/pci/devices/0000:03:00.0/sriov_numvfs (removes 4 VFs)", "bind the new VFs to
+ * vfio-pci". Empty when there is nothing to do.
+ */
+const char *const *passthru_sriov_get_steps(const struct passthru_sriov *s);
+/* Remarks: forced refusals, "already has 4 VFs", ... */
+const char *const *passthru_sriov_get_notes(const struct passthru_sriov *s);
+size_t passthru_sriov_get_refusal_count(const struct passthru_sriov *s);
+enum passthru_sriov_refusal_kind passthru_sriov_get_refusal_kind(const struct passthru_sriov *s,
+								 size_t index);
+/* The VF (or, for PASSTHRU_SRIOV_REFUSAL_NO_DRIVER, the PF) a refusal is about. */
+const char *passthru_sriov_get_refusal_address(const struct passthru_sriov *s, size_t index);
+/* "/dev/vfio/12 is open by pid 812 (qemu-system-x86)", "it is on ixgbevf", a guard's reason. */
+const char *passthru_sriov_get_refusal_reason(const struct passthru_sriov *s, size_t index);
+
+/*
+ * Runs the plan (planning first when not done or when the VF count changed since). Returns 0
+ * when the PF has the target count (and, with PASSTHRU_SRIOV_BIND_VFIO, its VFs are on
+ * vfio-pci), -EPERM when refused, -EBUSY when another passthru holds the lock, -ETIMEDOUT
+ * when a write did not return in time, another negative errno from the kernel. A failure after
+ * the VFs were removed leaves the PF with none; a failed binding leaves the new VFs made.
+ */
+int passthru_sriov_execute(struct passthru_sriov *s);
+/* After a failed execution: one line naming the PF and the cause; NULL after success. */
+const char *passthru_sriov_get_error(const struct passthru_sriov *s);
+/* After execution: the VFs the PF has, by VF index. */
+const char *const *passthru_sriov_get_vfs(const struct passthru_sriov *s);
+/*
+ * After execution with PASSTHRU_SRIOV_BIND_VFIO: the takeover that bound the VFs (its
+ * results, refusals and errors); NULL when none ran. Owned by s.
+ */
+struct passthru_takeover *passthru_sriov_get_takeover(const struct passthru_sriov *s);
+
+/*
+ * Persists the plan's count, the autoprobe setting when one was given and
+ * PASSTHRU_SRIOV_BIND_VFIO in /etc/passthru/vf.d/PF.conf, for passthru_sriov_apply_persisted().
+ * The entry is keyed by address and identity (vendor, device, subsystem ids), like
+ * bindings.conf. VF link settings persisted with passthru_vf_save() are kept.
+ */
+int passthru_sriov_save(struct passthru_sriov *s);
+
+/* Flags of passthru_sriov_apply_persisted(). */
+#define PASSTHRU_SRIOV_APPLY_DRY_RUN (1u << 0) /* plan and report; change nothing */
+
+/*
+ * Called by passthru_sriov_apply_persisted() once per thing done or refused: pf the PF's
+ * address, error 0 or a negative errno, message one line ("4 VFs made, on vfio-pci", "VF 0:
+ * mac 02:11:22:33:44:55 vlan 10", "saved for 8086:1572 (subsystem 8086:0000), but the address
+ * now holds 8086:10fb (subsystem 8086:000c): not applied").
+ */
+typedef void (*passthru_sriov_report_fn)(void *userdata, const char *pf, int error,
+					 const char *message);
+/*
+ * Brings every PF of /etc/passthru/vf.d/ to its persisted settings: the VF count (through 0
+ * when it differs, refused as passthru_sriov_plan() refuses), autoprobe, the VFs to vfio-pci,
+ * then each VF's link settings. Meant for boot (`passthru apply`), before bindings of VFs
+ * are applied: the VFs exist only afterwards. A PF that fails does not stop the others.
+ * Returns 0 when everything was applied, else the first negative errno; a malformed file is
+ * reported with its line and gives -EBADMSG.
+ */
+int passthru_sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags,
+				   passthru_sriov_report_fn report, void *userdata);
+
+/*
+ * VF link settings. A NIC PF's driver configures its VFs' MAC address, VLAN, spoof checking,
+ * trust and rate limit on the PF's network interface, over rtnetlink: the same RTM_NEWLINK
+ * request with IFLA_VFINFO_LIST that `ip link set DEV vf N ...` sends, byte for byte. This
+ * needs the running kernel: below a sysroot other than "/" sending and reading fail with
+ * -EOPNOTSUPP. The PF's interface is the first of /sys/bus/pci/devices/PF/net/ by name.
+ *
+ * Parsers of the settings as users write them; each returns -EINVAL for anything else:
+ */
+/* "02:11:22:33:44:55" (also with '-', any case); a multicast address is refused. */
+int passthru_vf_parse_mac(const char *text, uint8_t ret[6]);
+/* A VLAN id 0-4095 (0: no VLAN) or a priority (QoS) 0-7, decimal. -ERANGE when too large. */
+int passthru_vf_parse_vlan(const char *text, unsigned *ret);
+int passthru_vf_parse_qos(const char *text, unsigned *ret);
+/* "802.1Q" or "802.1ad" (any case) to 0x8100 or 0x88a8. */
+int passthru_vf_parse_vlan_proto(const char *text, uint16_t *ret);
+/*
+ * A rate in Mbit/s: "100", "100M", "100Mbit", "10G", "10Gbit" (G is 1000 M); 0 means no
+ * limit. -ERANGE above 2^32-1 Mbit/s.
+ */
+int passthru_vf_parse_rate(const char *text, unsigned *ret);
+
+struct passthru_vf;
+
+/*
+ * One VF of a NIC PF. -EINVAL for a malformed address, -ENODEV when the PF is absent,
+ * -EOPNOTSUPP for a function that is not an SR-IOV PF, -ENOENT when the PF has no VF of that
+ * index now, -ENOLINK when the PF has no network interface.
+ */
+int passthru_vf_new(struct passthru_ctx *ctx, const char *pf, unsigned index,
+		    struct passthru_vf **ret);
+struct passthru_vf *passthru_vf_ref(struct passthru_vf *vf);
+struct passthru_vf *passthru_vf_unref(struct passthru_vf *vf);
+const char *passthru_vf_get_pf(const struct passthru_vf *vf);
+unsigned passthru_vf_get_index(const struct passthru_vf *vf);
+/* The VF's own PCI address. */
+const char *passthru_vf_get_address(const struct passthru_vf *vf);
+/* The PF's network interface ("enp3s0f0"). */
+const char *passthru_vf_get_netdev(const struct passthru_vf *vf);
+
+/* Settings to change; those not set stay as they are. -EINVAL or -ERANGE for bad values. */
+int passthru_vf_set_mac(struct passthru_vf *vf, const uint8_t mac[6]);
+/* proto 0 means 802.1Q. */
+int passthru_vf_set_vlan(struct passthru_vf *vf, unsigned vlan, unsigned qos, uint16_t proto);
+void passthru_vf_set_spoofchk(struct passthru_vf *vf, bool on);
+void passthru_vf_set_trust(struct passthru_vf *vf, bool on);
+/* Mbit/s, 0 for no limit. The minimum rate is kept as the driver reports it. */
+void passthru_vf_set_max_tx_rate(struct passthru_vf *vf, unsigned mbps);
+/* The settings made, as "mac 02:11:22:33:44:55 vlan 10 qos 3 spoofchk on"; "" when none. */
+const char *passthru_vf_get_summary(struct passthru_vf *vf);
+
+/*
+ * Sends the settings in one request and waits for the kernel's answer. Returns 0, -EINVAL when
+ * nothing was set, or the kernel's negative errno; passthru_vf_get_error() then holds the
+ * kernel's extended acknowledgement message, when it sent one.
+ */
+int passthru_vf_apply(struct passthru_vf *vf);
+const char *passthru_vf_get_error(const struct passthru_vf *vf);
+/*
+ * Persists the settings made in /etc/passthru/vf.d/PF.conf (merged with those saved before
+ * for the same VF), for passthru_sriov_apply_persisted().
+ */
+int passthru_vf_save(struct passthru_vf *vf);
+
+/* What the PF's driver reports about its VFs (RTM_GETLINK with RTEXT_FILTER_VF). */
+struct passthru_vf_list;
+
+/*
+ * Reads the VF settings of a PF's network interface. -ENOLINK when the PF has no network
+ * interface, -EOPNOTSUPP below a sysroot other than "/", other errors as passthru_vf_new().
+ * A PF whose driver reports no VFs gives an empty list.
+ */
+int passthru_vf_list_read(struct passthru_ctx *ctx, const char *pf, struct passthru_vf_list **ret);
+struct passthru_vf_list *passthru_vf_list_ref(struct passthru_vf_list *list);
+struct passthru_vf_list *passthru_vf_list_unref(struct passthru_vf_list *list);
+size_t passthru_vf_list_count(const struct passthru_vf_list *list);
+/* For entry index of the list (not a VF number). Each getter returns -ENODATA when the driver
+ * did not report the value, -EINVAL for an index out of range. */
+int passthru_vf_list_get_vf(const struct passthru_vf_list *list, size_t index, unsigned *ret);
+/* "02:11:22:33:44:55"; NULL when not reported. Owned by the list. */
+const char *passthru_vf_list_get_mac(const struct passthru_vf_list *list, size_t index);
+int passthru_vf_list_get_vlan(const struct passthru_vf_list *list, size_t index,
+			      unsigned *ret_vlan, unsigned *ret_qos, uint16_t *ret_proto);
+int passthru_vf_list_get_spoofchk(const struct passthru_vf_list *list, size_t index, bool *ret);
+int passthru_vf_list_get_trust(const struct passthru_vf_list *list, size_t index, bool *ret);
+/* Mbit/s; 0 means no limit. */
+int passthru_vf_list_get_tx_rate(const struct passthru_vf_list *list, size_t index,
+				 unsigned *ret_min, unsigned *ret_max);
+/* "auto", "enable" or "disable"; NULL when not reported. Static. */
+const char *passthru_vf_list_get_link_state(const struct passthru_vf_list *list, size_t index);
+
 #ifdef __cplusplus
 }
 #endif

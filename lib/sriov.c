@@ -1,0 +1,884 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * VF counts: making and removing a PF's VFs through sriov_numvfs, as a plan and its execution.
+ *
+ * The kernel's rules (drivers/pci/iov.c, Documentation/ABI/testing/sysfs-bus-pci):
+ * - writing N to sriov_numvfs asks the PF's driver (its sriov_configure) to enable N VFs; a PF
+ *   without a driver, or whose driver cannot, refuses with ENOENT;
+ * - a count that is not 0 cannot be changed to another non-zero count (EBUSY): it goes through
+ *   0, which removes every VF and unbinds whatever driver each has (vfio-pci's release waits for
+ *   the VM that holds the device, possibly forever);
+ * - the write returns once every VF was added (and probed) or removed: seconds for many VFs;
+ * - sriov_drivers_autoprobe decides whether drivers probe the new VFs; a VF with
+ *   driver_override set is probed anyway. It matters only when VFs are made.
+ * The kernel makes the PF's virtfnN links (N from 0, without gaps) as it adds VFs: counting them
+ * is how progress is seen while a write is under way.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "sriov.h"
+#include "takeover.h"
+
+#define DEFAULT_TIMEOUT_MS 60000
+#define LOCK_TIMEOUT_MS	   30000
+#define PROGRESS_PERIOD_MS 100
+/* The kernel's own limit on a PF's VFs (the SR-IOV capability's TotalVFs is 16 bits). */
+#define VF_COUNT_MAX 65535
+
+/* ------------------------------------------------------------------------------------------ */
+/* PFs                                                                                        */
+
+int pf_open_dir(struct passthru_ctx *ctx, const char *pf,
+		char ret_address[PASSTHRU_PCI_ADDRESS_LEN + 1])
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+
+	if (passthru_pci_address_parse(pf, address) < 0)
+		return -EINVAL;
+	if (asprintf(&path, "/sys/bus/pci/devices/%s", address) < 0)
+		return -ENOMEM;
+	fd = root_open_dir(ctx, path);
+	if (fd < 0)
+		return errno_is_vanished(fd) ? -ENODEV : fd;
+	/* A VF has no SR-IOV capability of its own; sriov_totalvfs marks a PF. */
+	if (faccessat(fd, "physfn", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    faccessat(fd, "sriov_totalvfs", F_OK, 0) < 0)
+		return -EOPNOTSUPP;
+	memcpy(ret_address, address, sizeof(address));
+	return TAKE_FD(fd);
+}
+
+unsigned pf_count_vfs(int pf_dirfd)
+{
+	unsigned n = 0;
+
+	for (;; n++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "virtfn%u", n);
+		if (faccessat(pf_dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+			return n;
+	}
+}
+
+int pf_vf_address(int pf_dirfd, unsigned index, char ret[PASSTHRU_PCI_ADDRESS_LEN + 1])
+{
+	_cleanup_free_ char *base = NULL;
+	char name[32];
+	int r;
+
+	snprintf(name, sizeof(name), "virtfn%u", index);
+	r = attr_link_basename_at(pf_dirfd, name, &base);
+	if (r < 0)
+		return r;
+	return passthru_pci_address_parse(base, ret) < 0 ? -EBADMSG : 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The object                                                                                 */
+
+struct refusal {
+	enum passthru_sriov_refusal_kind kind;
+	char *address;
+	char *reason;
+};
+
+struct passthru_sriov {
+	unsigned refcount;
+	struct passthru_ctx *ctx;
+	char pf[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	unsigned flags;
+	unsigned timeout_ms;
+	passthru_sriov_progress_fn progress;
+	void *progress_userdata;
+
+	/* As last read. */
+	unsigned total, current;
+	int autoprobe_now; /* -ENODATA when unreadable */
+
+	/* Wishes. */
+	bool has_target;
+	unsigned target;
+	int autoprobe_want; /* -1: leave it */
+
+	/* The plan. */
+	bool planned;
+	unsigned plan_target;
+	bool write_zero, write_target;
+	int write_autoprobe; /* -1: no write */
+	bool bind;
+	char **removed;
+	char **steps;
+	char **notes;
+	struct refusal *refusals;
+	size_t n_refusals;
+
+	/* Execution. */
+	char *error;
+	char **vfs;
+	struct passthru_takeover *takeover;
+};
+
+static void plan_clear(struct passthru_sriov *s)
+{
+	strv_free(s->removed);
+	strv_free(s->steps);
+	strv_free(s->notes);
+	s->removed = s->steps = s->notes = NULL;
+	for (size_t i = 0; i < s->n_refusals; i++) {
+		free(s->refusals[i].address);
+		free(s->refusals[i].reason);
+	}
+	free(s->refusals);
+	s->refusals = NULL;
+	s->n_refusals = 0;
+	s->write_zero = s->write_target = s->bind = false;
+	s->write_autoprobe = -1;
+	s->planned = false;
+}
+
+/* Reads the PF's counts and autoprobe into s. */
+static int read_pf(struct passthru_sriov *s, int dfd)
+{
+	long total, autoprobe;
+	int r;
+
+	r = attr_read_long_at(dfd, "sriov_totalvfs", 0, VF_COUNT_MAX, &total);
+	if (r < 0)
+		return r;
+	s->total = (unsigned)total;
+	/* sriov_numvfs and the links say the same; the links are what progress counts. */
+	s->current = pf_count_vfs(dfd);
+	r = attr_read_long_at(dfd, "sriov_drivers_autoprobe", 0, 1, &autoprobe);
+	s->autoprobe_now = r < 0 ? -ENODATA : (int)autoprobe;
+	return 0;
+}
+
+_public_ int passthru_sriov_new(struct passthru_ctx *ctx, const char *pf, unsigned flags,
+				struct passthru_sriov **ret)
+{
+	_cleanup_close_ int dfd = -1;
+	struct passthru_sriov *s;
+	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	int r;
+
+	if (!ctx || !pf || !ret)
+		return -EINVAL;
+	dfd = pf_open_dir(ctx, pf, address);
+	if (dfd < 0)
+		return dfd;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->refcount = 1;
+	s->ctx = passthru_ctx_ref(ctx);
+	memcpy(s->pf, address, sizeof(s->pf));
+	s->flags = flags;
+	s->timeout_ms = DEFAULT_TIMEOUT_MS;
+	s->autoprobe_want = -1;
+	s->write_autoprobe = -1;
+	r = read_pf(s, dfd);
+	if (r < 0) {
+		log_debug(ctx, "%s: cannot read sriov_totalvfs: %s", address, strerror(-r));
+		passthru_sriov_unref(s);
+		return r == -EBADMSG || r == -ERANGE ? -EOPNOTSUPP : r;
+	}
+	*ret = s;
+	return 0;
+}
+
+_public_ struct passthru_sriov *passthru_sriov_ref(struct passthru_sriov *s)
+{
+	if (s)
+		s->refcount++;
+	return s;
+}
+
+_public_ struct passthru_sriov *passthru_sriov_unref(struct passthru_sriov *s)
+{
+	if (!s || --s->refcount > 0)
+		return NULL;
+	plan_clear(s);
+	free(s->error);
+	strv_free(s->vfs);
+	passthru_takeover_unref(s->takeover);
+	passthru_ctx_unref(s->ctx);
+	free(s);
+	return NULL;
+}
+
+_public_ const char *passthru_sriov_get_pf(const struct passthru_sriov *s)
+{
+	return s->pf;
+}
+
+_public_ int passthru_sriov_get_totalvfs(const struct passthru_sriov *s, unsigned *ret)
+{
+	*ret = s->total;
+	return 0;
+}
+
+_public_ int passthru_sriov_get_numvfs(const struct passthru_sriov *s, unsigned *ret)
+{
+	*ret = s->current;
+	return 0;
+}
+
+_public_ int passthru_sriov_get_autoprobe(const struct passthru_sriov *s, bool *ret)
+{
+	if (s->autoprobe_now < 0)
+		return s->autoprobe_now;
+	*ret = s->autoprobe_now == 1;
+	return 0;
+}
+
+_public_ int passthru_sriov_set_numvfs(struct passthru_sriov *s, unsigned numvfs)
+{
+	if (numvfs > s->total)
+		return -ERANGE;
+	s->target = numvfs;
+	s->has_target = true;
+	s->planned = false;
+	return 0;
+}
+
+_public_ int passthru_sriov_set_autoprobe(struct passthru_sriov *s, int autoprobe)
+{
+	if (autoprobe < -1 || autoprobe > 1)
+		return -EINVAL;
+	s->autoprobe_want = autoprobe;
+	s->planned = false;
+	return 0;
+}
+
+_public_ void passthru_sriov_set_timeout(struct passthru_sriov *s, unsigned msec)
+{
+	s->timeout_ms = msec ? msec : DEFAULT_TIMEOUT_MS;
+}
+
+_public_ void passthru_sriov_set_progress_fn(struct passthru_sriov *s,
+					     passthru_sriov_progress_fn fn, void *userdata)
+{
+	s->progress = fn;
+	s->progress_userdata = userdata;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Planning                                                                                   */
+
+static int add_line(char ***v, const char *format, ...) _printf_(2, 3);
+static int add_line(char ***v, const char *format, ...)
+{
+	va_list ap;
+	char *line;
+	int k;
+
+	va_start(ap, format);
+	k = vasprintf(&line, format, ap);
+	va_end(ap);
+	if (k < 0)
+		return -ENOMEM;
+	return strv_consume(v, line);
+}
+
+/* A refusal, or with PASSTHRU_SRIOV_FORCE for the kinds it overrides, a note and a log line. */
+static int refuse(struct passthru_sriov *s, enum passthru_sriov_refusal_kind kind,
+		  const char *address, const char *reason)
+{
+	struct refusal *nr;
+
+	if ((s->flags & PASSTHRU_SRIOV_FORCE) &&
+	    (kind == PASSTHRU_SRIOV_REFUSAL_DRIVER || kind == PASSTHRU_SRIOV_REFUSAL_GUARD)) {
+		journal_log_line(s->ctx, "%s: removing VF %s although %s (forced)", s->pf, address,
+				 reason);
+		return add_line(&s->notes, "forced: %s: %s", address, reason);
+	}
+	nr = realloc(s->refusals, (s->n_refusals + 1) * sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	s->refusals = nr;
+	nr = &s->refusals[s->n_refusals];
+	nr->kind = kind;
+	nr->address = strdup(address);
+	nr->reason = strdup(reason);
+	if (!nr->address || !nr->reason) {
+		free(nr->address);
+		free(nr->reason);
+		return -ENOMEM;
+	}
+	s->n_refusals++;
+	return 0;
+}
+
+/* Module names treat '-' and '_' alike; driver names keep what the author wrote. */
+static bool same_module(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !((*a == '-' || *a == '_') && (*b == '-' || *b == '_')))
+			return false;
+	return !*a && !*b;
+}
+
+/* A VF on vfio-pci: refused while a process (a VM) holds its group or device file. */
+static int check_vfio_vf(struct passthru_sriov *s, const char *vf)
+{
+	_cleanup_free_ char *path = NULL, *group_name = NULL;
+	_cleanup_strv_free_ char **users = NULL;
+	_cleanup_close_ int fd = -1;
+	long group;
+	int r;
+
+	if (asprintf(&path, "/sys/bus/pci/devices/%s", vf) < 0)
+		return -ENOMEM;
+	fd = root_open_dir(s->ctx, path);
+	if (fd < 0)
+		return errno_is_vanished(fd) ? 0 : fd;
+	r = attr_link_basename_at(fd, "iommu_group", &group_name);
+	if (r < 0 || parse_long(group_name, 0, INT32_MAX, &group) < 0)
+		group = -1;
+	/* Without a group no VM can have it through the group file; iommufd's cdev still counts. */
+	r = vfio_group_users(s->ctx, (int)group, vf, &users);
+	if (r < 0)
+		return r;
+	STRV_FOREACH (u, users) {
+		r = refuse(s, PASSTHRU_SRIOV_REFUSAL_IN_USE, vf, *u);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * A VF on a host driver: refused when the driver is not the one the kernel would give it (a
+ * module its modalias matches: what autoprobe binds), and when the host uses it.
+ */
+static int check_host_vf(struct passthru_sriov *s, const char *vf, const char *driver)
+{
+	struct passthru_pci_device *dev = NULL;
+	struct passthru_guard_list *guards = NULL;
+	bool is_default = false;
+	int r;
+
+	r = passthru_pci_device_new(s->ctx, vf, &dev);
+	if (r < 0)
+		return errno_is_vanished(r) ? 0 : r;
+	for (const char *const *m = passthru_pci_device_get_modules(dev); *m; m++)
+		if (same_module(*m, driver))
+			is_default = true;
+	passthru_pci_device_unref(dev);
+	if (!is_default) {
+		_cleanup_free_ char *reason = NULL;
+
+		if (asprintf(&reason, "it is on %s, not on its default driver or vfio-pci",
+			     driver) < 0)
+			return -ENOMEM;
+		r = refuse(s, PASSTHRU_SRIOV_REFUSAL_DRIVER, vf, reason);
+		if (r < 0)
+			return r;
+	}
+
+	r = passthru_guard_check_pci(s->ctx, vf, &guards);
+	if (r < 0)
+		return errno_is_vanished(r) ? 0 : r;
+	for (size_t i = 0; r >= 0 && i < passthru_guard_list_count(guards); i++)
+		r = refuse(s, PASSTHRU_SRIOV_REFUSAL_GUARD, vf,
+			   passthru_guard_list_get_reason(guards, i));
+	passthru_guard_list_unref(guards);
+	return r < 0 ? r : 0;
+}
+
+static int check_removed_vf(struct passthru_sriov *s, const char *vf)
+{
+	struct device_state state = {0};
+	int r;
+
+	r = device_state_read(s->ctx, NULL, 0, vf, &state);
+	if (r < 0)
+		return errno_is_vanished(r) ? 0 : r;
+	if (!state.driver)
+		r = 0;
+	else if (strcmp(state.driver, "vfio-pci") == 0)
+		r = check_vfio_vf(s, vf);
+	else
+		r = check_host_vf(s, vf, state.driver);
+	device_state_done(&state);
+	return r;
+}
+
+_public_ int passthru_sriov_plan(struct passthru_sriov *s)
+{
+	_cleanup_close_ int dfd = -1;
+	_cleanup_free_ char *pf_driver = NULL;
+	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	bool change;
+	int desired_autoprobe, r;
+
+	plan_clear(s);
+	if ((s->flags & PASSTHRU_SRIOV_BIND_VFIO) && s->autoprobe_want == 1)
+		return -EINVAL;
+	dfd = pf_open_dir(s->ctx, s->pf, address);
+	if (dfd < 0)
+		return dfd;
+	r = read_pf(s, dfd);
+	if (r < 0)
+		return r;
+	s->plan_target = s->has_target ? s->target : s->current;
+	if (s->plan_target > s->total)
+		return -ERANGE;
+	change = s->plan_target != s->current;
+
+	if (change && s->current > 0) {
+		for (unsigned i = 0; i < s->current; i++) {
+			char vf[PASSTHRU_PCI_ADDRESS_LEN + 1];
+
+			r = pf_vf_address(dfd, i, vf);
+			if (r == -ENOENT)
+				break; /* removed while we look */
+			if (r < 0)
+				return r;
+			r = strv_push(&s->removed, vf);
+			if (r < 0)
+				return r;
+		}
+		STRV_FOREACH (vf, s->removed) {
+			r = check_removed_vf(s, *vf);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (change) {
+		r = attr_link_basename_at(dfd, "driver", &pf_driver);
+		if (r == -ENOENT) {
+			r = refuse(s, PASSTHRU_SRIOV_REFUSAL_NO_DRIVER, s->pf,
+				   "it has no driver, and the kernel makes and removes VFs through "
+				   "the PF's driver");
+			if (r < 0)
+				return r;
+		} else if (r < 0) {
+			return r;
+		}
+	}
+
+	if (change && s->current > 0) {
+		s->write_zero = true;
+		r = add_line(&s->steps,
+			     "write 0 to /sys/bus/pci/devices/%s/sriov_numvfs (removes %u VF%s)",
+			     s->pf, s->current, s->current == 1 ? "" : "s");
+		if (r < 0)
+			return r;
+	}
+	/* The new VFs must not meet a host driver on their way to vfio-pci. */
+	desired_autoprobe = s->autoprobe_want;
+	if (desired_autoprobe < 0 && (s->flags & PASSTHRU_SRIOV_BIND_VFIO) && change &&
+	    s->plan_target > 0)
+		desired_autoprobe = 0;
+	if (desired_autoprobe >= 0 && desired_autoprobe != s->autoprobe_now) {
+		s->write_autoprobe = desired_autoprobe;
+		r = add_line(&s->steps,
+			     "write %d to /sys/bus/pci/devices/%s/sriov_drivers_autoprobe",
+			     desired_autoprobe, s->pf);
+		if (r < 0)
+			return r;
+	}
+	if (change && s->plan_target > 0) {
+		s->write_target = true;
+		r = add_line(&s->steps,
+			     "write %u to /sys/bus/pci/devices/%s/sriov_numvfs (makes %u VF%s)",
+			     s->plan_target, s->pf, s->plan_target, s->plan_target == 1 ? "" : "s");
+		if (r < 0)
+			return r;
+	}
+	if ((s->flags & PASSTHRU_SRIOV_BIND_VFIO) && s->plan_target > 0) {
+		s->bind = true;
+		r = add_line(&s->steps, "bind the %s VFs to vfio-pci", change ? "new" : "current");
+		if (r < 0)
+			return r;
+	}
+	if (!change) {
+		r = add_line(&s->notes, "it already has %u VF%s", s->current,
+			     s->current == 1 ? "" : "s");
+		if (r < 0)
+			return r;
+	}
+	s->planned = true;
+	return s->n_refusals > 0 ? -EPERM : 0;
+}
+
+_public_ int passthru_sriov_get_target(const struct passthru_sriov *s, unsigned *ret)
+{
+	if (!s->planned && !s->has_target)
+		return -ENODATA;
+	*ret = s->planned ? s->plan_target : s->target;
+	return 0;
+}
+
+_public_ const char *const *passthru_sriov_get_removed(const struct passthru_sriov *s)
+{
+	return s->removed ? (const char *const *)s->removed : strv_empty;
+}
+
+_public_ const char *const *passthru_sriov_get_steps(const struct passthru_sriov *s)
+{
+	return s->steps ? (const char *const *)s->steps : strv_empty;
+}
+
+_public_ const char *const *passthru_sriov_get_notes(const struct passthru_sriov *s)
+{
+	return s->notes ? (const char *const *)s->notes : strv_empty;
+}
+
+_public_ size_t passthru_sriov_get_refusal_count(const struct passthru_sriov *s)
+{
+	return s->n_refusals;
+}
+
+_public_ enum passthru_sriov_refusal_kind
+passthru_sriov_get_refusal_kind(const struct passthru_sriov *s, size_t index)
+{
+	if (index >= s->n_refusals)
+		return (enum passthru_sriov_refusal_kind) - EINVAL;
+	return s->refusals[index].kind;
+}
+
+_public_ const char *passthru_sriov_get_refusal_address(const struct passthru_sriov *s,
+							size_t index)
+{
+	return index < s->n_refusals ? s->refusals[index].address : NULL;
+}
+
+_public_ const char *passthru_sriov_get_refusal_reason(const struct passthru_sriov *s, size_t index)
+{
+	return index < s->n_refusals ? s->refusals[index].reason : NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Execution                                                                                  */
+
+static int set_error(struct passthru_sriov *s, int r, const char *format, ...) _printf_(3, 4);
+static int set_error(struct passthru_sriov *s, int r, const char *format, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int k;
+
+	va_start(ap, format);
+	k = vasprintf(&msg, format, ap);
+	va_end(ap);
+	free(s->error);
+	s->error = NULL;
+	if (k >= 0 && asprintf(&s->error, "%s: %s", s->pf, msg) < 0)
+		s->error = NULL;
+	return r;
+}
+
+/*
+ * A write to sriov_numvfs, made by the timed writer's helper from a thread while this one
+ * counts the VFs for the progress callback. The thread never outlives the call: the helper
+ * answers or is abandoned within the timeout.
+ */
+struct numvfs_job {
+	struct timed_writer *w;
+	const char *path;
+	const char *value;
+	unsigned timeout_ms;
+	int result;
+	bool done;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static void *numvfs_job_run(void *p)
+{
+	struct numvfs_job *job = p;
+	int r = timed_write(job->w, job->path, job->value, job->timeout_ms);
+
+	pthread_mutex_lock(&job->lock);
+	job->result = r;
+	job->done = true;
+	pthread_cond_signal(&job->cond);
+	pthread_mutex_unlock(&job->lock);
+	return NULL;
+}
+
+static int write_with_progress(struct passthru_sriov *s, int dfd, struct timed_writer *w,
+			       const char *path, const char *value, unsigned target)
+{
+	struct numvfs_job job = {.w = w, .path = path, .value = value, .timeout_ms = s->timeout_ms};
+	pthread_condattr_t attr;
+	pthread_t thread;
+	unsigned last = UINT32_MAX;
+	int r;
+
+	if (pthread_condattr_init(&attr) != 0)
+		return timed_write(w, path, value, s->timeout_ms);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_mutex_init(&job.lock, NULL);
+	pthread_cond_init(&job.cond, &attr);
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&thread, NULL, numvfs_job_run, &job) != 0) {
+		r = timed_write(w, path, value, s->timeout_ms);
+	} else {
+		pthread_mutex_lock(&job.lock);
+		while (!job.done) {
+			struct timespec deadline;
+
+			clock_gettime(CLOCK_MONOTONIC, &deadline);
+			deadline.tv_nsec += PROGRESS_PERIOD_MS * 1000000L;
+			if (deadline.tv_nsec >= 1000000000L) {
+				deadline.tv_sec++;
+				deadline.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&job.cond, &job.lock, &deadline);
+			if (!job.done) {
+				unsigned now;
+
+				pthread_mutex_unlock(&job.lock);
+				now = pf_count_vfs(dfd);
+				if (now != last)
+					s->progress(s->progress_userdata, now, target);
+				last = now;
+				pthread_mutex_lock(&job.lock);
+			}
+		}
+		pthread_mutex_unlock(&job.lock);
+		pthread_join(thread, NULL);
+		r = job.result;
+	}
+	pthread_cond_destroy(&job.cond);
+	pthread_mutex_destroy(&job.lock);
+	return r;
+}
+
+static int write_numvfs(struct passthru_sriov *s, int dfd, struct timed_writer *w, unsigned value)
+{
+	_cleanup_free_ char *path = NULL;
+	char text[16];
+	int r;
+
+	if (asprintf(&path, "/sys/bus/pci/devices/%s/sriov_numvfs", s->pf) < 0)
+		return -ENOMEM;
+	snprintf(text, sizeof(text), "%u", value);
+	log_debug(s->ctx, "%s: writing %s to sriov_numvfs", s->pf, text);
+	if (s->progress)
+		r = write_with_progress(s, dfd, w, path, text, value);
+	else
+		r = timed_write(w, path, text, s->timeout_ms);
+	if (s->progress)
+		s->progress(s->progress_userdata, pf_count_vfs(dfd), value);
+	return r;
+}
+
+static const char *ms_text(unsigned ms, char buf[32])
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, 32, "%u s", ms / 1000);
+	else
+		snprintf(buf, 32, "%u ms", ms);
+	return buf;
+}
+
+/* The message for a failed write of value to sriov_numvfs. */
+static int numvfs_error(struct passthru_sriov *s, struct timed_writer *w, int r, unsigned value,
+			unsigned now)
+{
+	char t[32];
+
+	if (r == -ETIMEDOUT)
+		return set_error(s, r,
+				 "writing %u to sriov_numvfs did not return within %s (pid %d is "
+				 "still waiting in the kernel); the PF has %u VFs now",
+				 value, ms_text(s->timeout_ms, t), (int)timed_writer_stuck_pid(w),
+				 now);
+	if (r == -EBUSY && value > 0)
+		return set_error(s, r,
+				 "cannot write %u to sriov_numvfs: %s (the PF already has VFs)",
+				 value, strerror(-r));
+	if (r == -ENOENT)
+		return set_error(s, r,
+				 "cannot write %u to sriov_numvfs: its driver does not make VFs "
+				 "through sysfs (or it has none)",
+				 value);
+	return set_error(s, r, "cannot write %u to sriov_numvfs: %s; the PF has %u VFs now", value,
+			 strerror(-r), now);
+}
+
+static int read_vfs(struct passthru_sriov *s, int dfd)
+{
+	_cleanup_strv_free_ char **vfs = NULL;
+	unsigned n = pf_count_vfs(dfd);
+
+	for (unsigned i = 0; i < n; i++) {
+		char vf[PASSTHRU_PCI_ADDRESS_LEN + 1];
+		int r = pf_vf_address(dfd, i, vf);
+
+		if (r < 0)
+			continue;
+		r = strv_push(&vfs, vf);
+		if (r < 0)
+			return r;
+	}
+	strv_free(s->vfs);
+	s->vfs = TAKE_PTR(vfs);
+	s->current = n;
+	return 0;
+}
+
+static int bind_vfs(struct passthru_sriov *s)
+{
+	struct passthru_takeover *t = NULL;
+	int r;
+
+	r = passthru_takeover_new(s->ctx, PASSTHRU_TAKEOVER_BIND,
+				  (s->flags & PASSTHRU_SRIOV_FORCE) ? PASSTHRU_TAKEOVER_FORCE : 0,
+				  &t);
+	if (r < 0)
+		return set_error(s, r, "cannot bind the VFs: %s", strerror(-r));
+	passthru_takeover_unref(s->takeover);
+	s->takeover = t;
+	passthru_takeover_set_timeout(t, s->timeout_ms);
+	STRV_FOREACH (vf, s->vfs) {
+		r = passthru_takeover_add_device(t, *vf);
+		if (r < 0)
+			return set_error(s, r, "cannot bind VF %s: %s", *vf, strerror(-r));
+	}
+	r = passthru_takeover_plan(t);
+	if (r == -EPERM)
+		return set_error(s, r, "the VFs were made, but cannot go to vfio-pci: %s: %s",
+				 passthru_takeover_get_refusal_address(t, 0),
+				 passthru_takeover_get_refusal_reason(t, 0));
+	if (r < 0)
+		return set_error(s, r, "the VFs were made, but binding them cannot be planned: %s",
+				 strerror(-r));
+	r = passthru_takeover_execute(t);
+	if (r == -EPERM)
+		return set_error(s, r, "the VFs were made, but cannot go to vfio-pci: %s: %s",
+				 passthru_takeover_get_refusal_address(t, 0),
+				 passthru_takeover_get_refusal_reason(t, 0));
+	if (r < 0)
+		return set_error(s, r, "the VFs were made, but binding them failed: %s",
+				 passthru_takeover_get_error(t) ?: strerror(-r));
+	return 0;
+}
+
+_public_ int passthru_sriov_execute(struct passthru_sriov *s)
+{
+	_cleanup_close_ int lock = -1, dfd = -1;
+	struct timed_writer *w = NULL;
+	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	int r;
+
+	free(s->error);
+	s->error = NULL;
+	lock = journal_lock(s->ctx, LOCK_TIMEOUT_MS);
+	if (lock < 0)
+		return set_error(s, lock, "cannot take %s: %s", LOCK_PATH,
+				 lock == -EBUSY ? "another passthru holds it" : strerror(-lock));
+	dfd = pf_open_dir(s->ctx, s->pf, address);
+	if (dfd < 0)
+		return set_error(s, dfd, "cannot open it: %s", strerror(-dfd));
+	/* Under the lock, the plan must still describe the PF. */
+	if (!s->planned || pf_count_vfs(dfd) != s->current) {
+		r = passthru_sriov_plan(s);
+		if (r == -EPERM)
+			return set_error(s, r, "refused: %s: %s", s->refusals[0].address,
+					 s->refusals[0].reason);
+		if (r < 0)
+			return set_error(s, r, "cannot plan: %s", strerror(-r));
+	}
+	if (s->n_refusals > 0)
+		return set_error(s, -EPERM, "refused: %s: %s", s->refusals[0].address,
+				 s->refusals[0].reason);
+
+	r = timed_writer_new(s->ctx, lock, &w);
+	if (r < 0)
+		return set_error(s, r, "cannot start: %s", strerror(-r));
+
+	if (s->write_zero) {
+		r = write_numvfs(s, dfd, w, 0);
+		if (r < 0) {
+			numvfs_error(s, w, r, 0, pf_count_vfs(dfd));
+			goto out;
+		}
+		journal_log_line(s->ctx, "%s: removed its %u VFs", s->pf, s->current);
+	}
+	if (s->write_autoprobe >= 0) {
+		_cleanup_free_ char *path = NULL;
+
+		if (asprintf(&path, "/sys/bus/pci/devices/%s/sriov_drivers_autoprobe", s->pf) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+		r = timed_write(w, path, s->write_autoprobe ? "1" : "0", s->timeout_ms);
+		if (r < 0) {
+			set_error(s, r, "cannot write %d to sriov_drivers_autoprobe: %s",
+				  s->write_autoprobe, strerror(-r));
+			goto out;
+		}
+		s->autoprobe_now = s->write_autoprobe;
+	}
+	if (s->write_target) {
+		r = write_numvfs(s, dfd, w, s->plan_target);
+		if (r < 0) {
+			numvfs_error(s, w, r, s->plan_target, pf_count_vfs(dfd));
+			goto out;
+		}
+		journal_log_line(s->ctx, "%s: made %u VFs", s->pf, s->plan_target);
+	}
+	r = read_vfs(s, dfd);
+	if (r < 0)
+		goto out;
+	/* The takeover takes the lock itself. */
+	timed_writer_free(w);
+	w = NULL;
+	close(TAKE_FD(lock));
+	if (s->bind && s->vfs)
+		r = bind_vfs(s);
+	s->planned = false;
+out:
+	timed_writer_free(w);
+	if (r < 0 && !s->error)
+		set_error(s, r, "%s", strerror(-r));
+	return r;
+}
+
+_public_ const char *passthru_sriov_get_error(const struct passthru_sriov *s)
+{
+	return s->error;
+}
+
+_public_ const char *const *passthru_sriov_get_vfs(const struct passthru_sriov *s)
+{
+	return s->vfs ? (const char *const *)s->vfs : strv_empty;
+}
+
+_public_ struct passthru_takeover *passthru_sriov_get_takeover(const struct passthru_sriov *s)
+{
+	return s->takeover;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Persistence                                                                                */
+
+_public_ int passthru_sriov_save(struct passthru_sriov *s)
+{
+	_cleanup_vf_config_ struct vf_config *c = NULL;
+	struct passthru_pci_device *dev = NULL;
+	int r;
+
+	r = passthru_pci_device_new(s->ctx, s->pf, &dev);
+	if (r < 0)
+		return r;
+	r = vf_config_for_device(s->ctx, dev, &c);
+	passthru_pci_device_unref(dev);
+	if (r < 0)
+		return r;
+	c->has_numvfs = true;
+	c->numvfs = s->planned ? s->plan_target : s->has_target ? s->target : s->current;
+	c->autoprobe = s->autoprobe_want;
+	c->bind_vfio = s->flags & PASSTHRU_SRIOV_BIND_VFIO;
+	return vf_config_save(s->ctx, c);
+}
