@@ -65,13 +65,11 @@ package_for() {
 	fi
 }
 
-# The closure of guest-modules.txt, as paths relative to the modules dir.
+# The files of guest-modules.txt's closure.
 module_closure() {
-	root=$1 rel=$2
-	grep -v '^#' "$here/guest-modules.txt" | while read -r m; do
-		[ -n "$m" ] || continue
-		modprobe -d "$root" -S "$rel" --show-depends "$m" 2>/dev/null || true
-	done | sed -n 's/^insmod \([^ ]*\).*/\1/p' | sort -u
+	# shellcheck disable=SC2046
+	"$here/module-closure.sh" "$1" "$2" $(grep -v '^#' "$here/guest-modules.txt") |
+		cut -d' ' -f2 | sort -u
 }
 
 unpack() {

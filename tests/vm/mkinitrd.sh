@@ -61,20 +61,19 @@ fi
 
 # Shared libraries of the binaries, resolved by the host's loader. Paths are
 # kept as ldd prints them: the image has the same merged-/usr layout.
-libs=$(for b in $bins; do
+for b in $bins; do
 	[ -f "$b" ] || die "no such binary: $b"
+done
+libs=$(for b in $bins; do
 	ldd "$b" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'
 done | sort -u)
 
-# The modules to load at boot: those of the list this kernel has as modules.
-modlist=$( (grep -v '^#' "$here/guest-modules.txt"; for m in $extra_modules; do echo "$m"; done) |
-	while read -r m; do
-		[ -n "$m" ] || continue
-		modprobe -d "$kdir" -S "$rel" --show-depends "$m" 2>/dev/null | grep -q '^insmod ' && echo "$m"
-	done)
-modfiles=$(for m in $modlist; do
-	modprobe -d "$kdir" -S "$rel" --show-depends "$m" | sed -n 's/^insmod \([^ ]*\).*/\1/p'
-done | sort -u)
+# The modules to load at boot, in the list's order: those this kernel has as
+# modules (vfio_virqfd is in vfio since 6.2, virtio_pci built in on 6.12).
+# shellcheck disable=SC2046
+closure=$("$here/module-closure.sh" "$kdir" "$rel" $(grep -v '^#' "$here/guest-modules.txt") $extra_modules)
+modlist=$(echo "$closure" | cut -d' ' -f1 | uniq)
+modfiles=$(echo "$closure" | cut -d' ' -f2 | sort -u)
 
 [ -z "$files" ] || [ -n "$output" ] || die "--file needs --output"
 
@@ -95,7 +94,8 @@ if [ -f "$image" ]; then
 else
 	find "$cache/initrd" -name '*.cpio.gz' -mtime +7 -delete 2>/dev/null || true
 	root=$(mktemp -d "$cache/initrd/root.XXXXXX")
-	trap 'rm -rf "$root"' EXIT INT TERM
+	trap 'rm -rf "$root"' EXIT
+	trap 'exit 130' INT TERM
 	mkdir -p "$root/usr/bin" "$root/usr/sbin" "$root/usr/lib" "$root/usr/lib64" \
 		"$root/etc/testbed" "$root/testbed" "$root/root" "$root/proc" "$root/sys" \
 		"$root/dev" "$root/run" "$root/tmp" "$root/mnt" "$root/var"
@@ -154,7 +154,7 @@ fi
 cp "$image" "$output.tmp"
 if [ -n "$files" ]; then
 	extra=$(mktemp -d "${TMPDIR:-/tmp}/mkinitrd.XXXXXX")
-	trap 'rm -rf "$extra"' EXIT INT TERM
+	trap 'rm -rf "$extra"' EXIT
 	for spec in $files; do
 		src=${spec%%:*}
 		dest=${spec#*:}

@@ -48,6 +48,12 @@ if [ ! -f "$kdir/.complete" ]; then
 fi
 rel=$(readlink "$kdir")
 
+# A results dir given by hand is emptied first if an earlier run made it (it
+# has testbed.json): stale output must not pass for this run's.
+if [ -n "$results" ] && [ -n "$(ls -A "$results" 2>/dev/null)" ]; then
+	[ -f "$results/testbed.json" ] || die "$results is not empty and not a results directory"
+	rm -rf "${results:?}"/* "${results:?}"/.[!.]* 2>/dev/null || true
+fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/passthru-vm.XXXXXX")
 keep_results=1
 if [ -z "$results" ]; then
@@ -56,10 +62,9 @@ if [ -z "$results" ]; then
 fi
 mkdir -p "$results"
 results=$(cd "$results" && pwd -P)
-rm -f "$results/rc" "$results/job.log" "$results/console.log"
 cleanup() {
-	rm -rf "$tmp/initrd.gz" "$tmp/nvme.img"
-	[ "$keep_results" = 1 ] || rmdir "$tmp" 2>/dev/null || true
+	rm -f "$tmp/initrd.gz" "$tmp/nvme.img"
+	rmdir "$tmp" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
