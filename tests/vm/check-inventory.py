@@ -189,6 +189,10 @@ USB_KEYS = (
     "product serial drivers hub root_hub problems"
 ).split()
 SERIAL_KEYS = "path name port irq uart_type console usb driver".split()
+# Keys that only -o/--output-all brings: the PCI details and the table-only id, name.
+PCI_DETAIL_KEYS = "sriov_totalvfs sriov_numvfs reset_methods link_speed link_width max_link_speed max_link_width".split()
+PCI_ALL_KEYS = PCI_KEYS + ["id", "name"]
+PCI_DEFAULT_KEYS = [k for k in PCI_KEYS if k not in PCI_DETAIL_KEYS]
 
 
 def check_keys(c, what, got, keys):
@@ -234,7 +238,8 @@ def check_pci(c, facts, lspci, items):
 
     for a in sorted(set(listed) & set(sysfs)):
         got, k, ls = listed[a], sysfs[a], lspci.get(a, {})
-        check_keys(c, a, got, PCI_KEYS)
+        check_keys(c, a, got, PCI_ALL_KEYS)
+        c.equal(a, "id", got.get("id"), f"{k['vendor'][2:]}:{k['device'][2:]}")
         for key, attr in (
             ("vendor_id", "vendor"),
             ("device_id", "device"),
@@ -290,6 +295,20 @@ def check_pci(c, facts, lspci, items):
 
 
 LSUSB_LINE = re.compile(r"^Bus (\d+) Device (\d+): ID [0-9a-f]{4}:[0-9a-f]{4} ?(.*)$")
+
+
+def check_pci_default(c, full, items):
+    """`list pci --json` is `--output-all` without the keys brought on request."""
+    for a, got in by_key(c, "pci", items, "address").items():
+        extra = [k for k in PCI_DETAIL_KEYS + ["id", "name"] if k in got]
+        if extra:
+            c.fail(a, f"list pci --json has {', '.join(extra)}, which come only with -o/--output-all")
+        check_keys(c, a, got, PCI_DEFAULT_KEYS)
+        want = {k: v for k, v in full.get(a, {}).items() if k in PCI_DEFAULT_KEYS}
+        if a not in full:
+            c.fail(a, "in list pci --json but not with --output-all")
+        elif {k: v for k, v in got.items() if k in PCI_DEFAULT_KEYS} != want:
+            c.fail(a, "list pci --json and --output-all disagree")
 
 
 def check_usb(c, facts, lsusb, items):
@@ -394,7 +413,9 @@ def main():
         if items is None:
             continue
         if verb == "pci":
-            check_pci(c, facts, lspci, items)
+            full = load_json(c, results, "pci-all", key="pci")
+            if full is not None:
+                check_pci_default(c, check_pci(c, facts, lspci, full), items)
         elif verb == "usb":
             check_usb(c, facts, read(results, "lsusb.out") or "", items)
         else:

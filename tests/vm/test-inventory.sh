@@ -14,6 +14,7 @@ run() {
 	echo $? >"$out/$name.rc"
 }
 run pci passthru list pci --json
+run pci-all passthru list pci --json --output-all
 run usb passthru list usb --json
 run serial passthru list serial --json
 run all passthru list --json
