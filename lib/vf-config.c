@@ -71,9 +71,11 @@ static int parse_decimal(const char *text, unsigned long max, unsigned long *ret
 	for (const char *p = text; *p; p++) {
 		if (*p < '0' || *p > '9')
 			return -EINVAL;
-		if (v > (max - (unsigned long)(*p - '0')) / 10)
+		unsigned long digit = (unsigned long)(*p - '0');
+
+		if (digit > max || v > (max - digit) / 10)
 			return -ERANGE;
-		v = v * 10 + (unsigned long)(*p - '0');
+		v = v * 10 + digit;
 	}
 	*ret = v;
 	return 0;
