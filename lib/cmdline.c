@@ -150,6 +150,18 @@ int cmdline_format(const struct cmdline *c, char **ret)
 	return 0;
 }
 
+bool cmdline_quotes_balanced(const struct cmdline *c)
+{
+	/* Tokens end only outside quotes: only the last one can leave a quote open. */
+	size_t quotes = 0;
+
+	if (c->n_tokens == 0)
+		return true;
+	for (const char *p = c->tokens[c->n_tokens - 1].text; *p; p++)
+		quotes += *p == '"';
+	return quotes % 2 == 0;
+}
+
 size_t cmdline_n_params(const struct cmdline *c)
 {
 	for (size_t i = 0; i < c->n_tokens; i++)
@@ -371,6 +383,15 @@ static bool next_occurrence(struct cmdline *const *parts, size_t n_parts, const 
 	return false;
 }
 
+/* The parts the kernel reads parameters from: what follows a bare "--" is init's. */
+static size_t kernel_parts(struct cmdline *const *parts, size_t n_parts)
+{
+	for (size_t i = 0; i < n_parts; i++)
+		if (cmdline_n_params(parts[i]) < parts[i]->n_tokens)
+			return i + 1;
+	return n_parts;
+}
+
 #define FOREACH_OCCURRENCE(it, parts, n, key)                                                      \
 	for (struct pos it = {0, 0}; next_occurrence(parts, n, key, &it); it.index++)
 
@@ -552,6 +573,8 @@ static bool hugepages_satisfied(struct cmdline *const *parts, size_t n_parts,
 bool param_req_satisfied(struct cmdline *const *parts, size_t n_parts, const struct param_req *r)
 {
 	bool found = false;
+
+	n_parts = kernel_parts(parts, n_parts);
 
 	switch (r->kind) {
 	case PARAM_REQ_SET:
@@ -760,6 +783,7 @@ int param_req_apply(struct cmdline **parts, size_t n_parts, const struct param_r
 
 	if (n_parts == 0)
 		return -EINVAL;
+	n_parts = kernel_parts(parts, n_parts);
 	if (param_req_satisfied(parts, n_parts, r))
 		return 0;
 	k = hugepage_counts(parts, n_parts, &before, &nb);

@@ -37,6 +37,10 @@ static inline void cmdline_freep(struct cmdline **c)
 /* The line as text: the parsed input itself when nothing was changed. */
 int cmdline_format(const struct cmdline *c, char **ret);
 
+/* False when the line leaves a double quote open: the kernel takes everything after it as part
+ * of one parameter, so nothing can be appended safely. */
+bool cmdline_quotes_balanced(const struct cmdline *c);
+
 /* The number of kernel parameters: the index of a bare "--", else every token. */
 size_t cmdline_n_params(const struct cmdline *c);
 

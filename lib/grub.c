@@ -678,6 +678,16 @@ int grub_default_edit(const char *text, size_t len, const struct param_req *reqs
 	r = parse_parts(g, parts);
 	if (r < 0)
 		return r;
+	/* grub-mkconfig joins the two on one line: an open quote would swallow what we add. */
+	for (int id = 0; id < _GRUB_VAR_MAX; id++)
+		if (!cmdline_quotes_balanced(parts[id])) {
+			if (err)
+				*err = (struct grub_error){.line = g->vars[id].line,
+							   .var = var_names[id],
+							   .reason = "leaves a double quote open"};
+			free_parts(parts);
+			return -EBADMSG;
+		}
 	for (size_t i = 0; i < n_reqs; i++) {
 		char *before[_GRUB_VAR_MAX] = {NULL};
 

@@ -186,6 +186,12 @@ static void test_refused(void)
 	REFUSED("f() {\n GRUB_CMDLINE_LINUX=\"x\"\n}\n", 2, "shell block");
 	REFUSED("case $a in\n x)\n GRUB_CMDLINE_LINUX=\"x\"\n ;;\nesac\n", 3, "shell block");
 	REFUSED("GRUB_CMDLINE_LINUX=~/x\n", 1, "shell syntax");
+	REFUSED("X=1\nGRUB_CMDLINE_LINUX='acpi_osi=\"Linux quiet'\n", 2, "double quote open");
+	/* After a "--" in GRUB_CMDLINE_LINUX, DEFAULT is init's: its iommu=soft does not count. */
+	EDIT("GRUB_CMDLINE_LINUX=\"quiet -- single\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"iommu=soft\"\n",
+	     amd,
+	     "GRUB_CMDLINE_LINUX=\"quiet iommu=pt vfio_iommu_type1.allow_unsafe_interrupts=1 -- "
+	     "single\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"iommu=soft\"\n");
 	{
 		static const char nul[] = "GRUB_CMDLINE_LINUX=\"a\"\n\0\n";
 		struct grub_default *g = NULL;
