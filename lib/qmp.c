@@ -463,7 +463,8 @@ static int receive(struct passthru_qmp *qmp, uint64_t deadline, struct json_obje
 /* One message on the wire: compact JSON and CRLF, as QEMU writes its own. */
 static char *json_line(struct json_object *o)
 {
-	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
 	char *s;
 
 	if (!t || asprintf(&s, "%s\r\n", t) < 0)
@@ -717,7 +718,8 @@ _public_ int passthru_qmp_execute(struct passthru_qmp *qmp, const char *command,
 	if (r < 0)
 		return r;
 	if (ret) {
-		char *s = strdup(json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN));
+		char *s = strdup(json_object_to_json_string_ext(
+		    value, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 
 		json_object_put(value);
 		if (!s)
