@@ -4,7 +4,7 @@
 # Benchmark `passthru list pci --json` against `lspci -nnk` and the floor
 # (bench/floor.c) on a fake root of 4096 PCI functions (bench/gen-big-tree.py).
 #
-#   bench/run.sh [--no-docs] [--quick]
+#   bench/run.sh [--no-docs] [--quick]     (--quick: one round of 5 runs, for trying it out)
 #
 # Environment:
 #   PASSTHRU   passthru binary (default: build/cli/passthru, else build*/cli/passthru)
@@ -20,11 +20,12 @@ top=$(cd "$here/.." && pwd)
 cache=${BENCH_DIR:-/tmp/passthru-bench}
 root=$cache/tree
 write_docs=1
-runs=(--warmup 3 --min-runs 20)
+runs=(--warmup 1 --runs 6)
+rounds=5
 for a in "$@"; do
 	case $a in
 	--no-docs) write_docs=0 ;;
-	--quick) runs=(--warmup 1 --runs 5) ;;
+	--quick) runs=(--warmup 1 --runs 5); rounds=1 ;;
 	*) echo "usage: bench/run.sh [--no-docs] [--quick]" >&2; exit 2 ;;
 	esac
 done
@@ -66,6 +67,10 @@ fi
 passthru=
 for p in "${candidates[@]}"; do
 	[ -x "$p" ] || continue
+	if [ -z "${PASSTHRU:-}" ] && ldd "$p" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+		echo "run.sh: skipping $p: built with sanitizers" >&2
+		continue
+	fi
 	if "$p" --sysroot "$root" list pci --json >"$cache/passthru.json" 2>"$cache/passthru.err"
 	then
 		passthru=$p
@@ -87,12 +92,16 @@ if [ -n "$passthru" ]; then
 	cmds=("${passthru_cmd[*]}" "${table_cmd[*]}" "${cmds[@]}")
 fi
 
-# Timing, all tools in one hyperfine run (-N: no shell, hyperfine splits the words).
+# Timing: all tools side by side, in rounds so that a burst of load from other
+# jobs hits every tool alike (-N: no shell, hyperfine splits the words).
 args=()
 for i in "${!names[@]}"; do
 	args+=(-n "${names[$i]}" "${cmds[$i]}")
 done
-hyperfine -N "${runs[@]}" --export-json "$cache/hyperfine.json" "${args[@]}" >&2
+rm -f "$cache"/hyperfine-*.json
+for r in $(seq "$rounds"); do
+	hyperfine -N "${runs[@]}" --export-json "$cache/hyperfine-$r.json" "${args[@]}" >&2
+done
 
 # Syscalls per tool, and the outputs the report checks.
 "${lspci_cmd[@]}" >"$cache/lspci.out" 2>/dev/null
@@ -110,8 +119,8 @@ args=()
 for i in "${!names[@]}"; do
 	args+=(--command "${names[$i]}=${cmds[$i]}")
 done
-[ -n "$passthru" ] && args+=(--passthru-json "$cache/passthru.json")
-python3 "$here/report.py" --hyperfine "$cache/hyperfine.json" --root "$root" \
+[ -n "$passthru" ] && args+=(--passthru-json "$cache/passthru.json" --passthru-bin "$passthru")
+python3 "$here/report.py" --hyperfine "$cache"/hyperfine-*.json --root "$root" \
 	--floor-out "$cache/floor.out" --lspci-out "$cache/lspci.out" --strace-dir "$cache" \
 	"${args[@]}" >"$report"
 cat "$report"
