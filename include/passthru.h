@@ -1007,9 +1007,10 @@ int passthru_sriov_set_autoprobe(struct passthru_sriov *s, int autoprobe);
 /* The limit for each write to sriov_numvfs and for the binding; 60000 ms by default. */
 void passthru_sriov_set_timeout(struct passthru_sriov *s, unsigned msec);
 /*
- * Called during execution while the kernel makes or removes VFs, about every 100 ms and once
- * when each write to sriov_numvfs returns: current is the number of VFs the PF has at that
- * moment, target the count being written (0 while going through 0).
+ * Called during execution while the kernel makes or removes VFs: when the number of VFs the
+ * PF has changes (looked at every 100 ms) and when each write to sriov_numvfs returns, at
+ * least once per write. current is the number of VFs at that moment, target the count being
+ * written (0 while going through 0).
  */
 typedef void (*passthru_sriov_progress_fn)(void *userdata, unsigned current, unsigned target);
 void passthru_sriov_set_progress_fn(struct passthru_sriov *s, passthru_sriov_progress_fn fn,

@@ -613,8 +613,11 @@ static int write_with_progress(struct passthru_sriov *s, int dfd, struct timed_w
 	unsigned last = UINT32_MAX;
 	int r;
 
-	if (pthread_condattr_init(&attr) != 0)
-		return timed_write(w, path, value, s->timeout_ms);
+	if (pthread_condattr_init(&attr) != 0) {
+		r = timed_write(w, path, value, s->timeout_ms);
+		s->progress(s->progress_userdata, pf_count_vfs(dfd), target);
+		return r;
+	}
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_mutex_init(&job.lock, NULL);
 	pthread_cond_init(&job.cond, &attr);
@@ -650,6 +653,9 @@ static int write_with_progress(struct passthru_sriov *s, int dfd, struct timed_w
 	}
 	pthread_cond_destroy(&job.cond);
 	pthread_mutex_destroy(&job.lock);
+	/* Once more when the write returned, unless that count was just reported. */
+	if (pf_count_vfs(dfd) != last)
+		s->progress(s->progress_userdata, pf_count_vfs(dfd), target);
 	return r;
 }
 
@@ -657,19 +663,14 @@ static int write_numvfs(struct passthru_sriov *s, int dfd, struct timed_writer *
 {
 	_cleanup_free_ char *path = NULL;
 	char text[16];
-	int r;
 
 	if (asprintf(&path, "/sys/bus/pci/devices/%s/sriov_numvfs", s->pf) < 0)
 		return -ENOMEM;
 	snprintf(text, sizeof(text), "%u", value);
 	log_debug(s->ctx, "%s: writing %s to sriov_numvfs", s->pf, text);
 	if (s->progress)
-		r = write_with_progress(s, dfd, w, path, text, value);
-	else
-		r = timed_write(w, path, text, s->timeout_ms);
-	if (s->progress)
-		s->progress(s->progress_userdata, pf_count_vfs(dfd), value);
-	return r;
+		return write_with_progress(s, dfd, w, path, text, value);
+	return timed_write(w, path, text, s->timeout_ms);
 }
 
 static const char *ms_text(unsigned ms, char buf[32])
@@ -729,6 +730,8 @@ static int read_vfs(struct passthru_sriov *s, int dfd)
 
 static int bind_vfs(struct passthru_sriov *s)
 {
+	/* After making them, say that they are there: a failed binding does not remove them. */
+	const char *made = s->write_target ? "the VFs were made, but " : "";
 	struct passthru_takeover *t = NULL;
 	int r;
 
@@ -736,30 +739,25 @@ static int bind_vfs(struct passthru_sriov *s)
 				  (s->flags & PASSTHRU_SRIOV_FORCE) ? PASSTHRU_TAKEOVER_FORCE : 0,
 				  &t);
 	if (r < 0)
-		return set_error(s, r, "cannot bind the VFs: %s", strerror(-r));
+		return set_error(s, r, "%scannot bind them: %s", made, strerror(-r));
 	passthru_takeover_unref(s->takeover);
 	s->takeover = t;
 	passthru_takeover_set_timeout(t, s->timeout_ms);
 	STRV_FOREACH (vf, s->vfs) {
 		r = passthru_takeover_add_device(t, *vf);
 		if (r < 0)
-			return set_error(s, r, "cannot bind VF %s: %s", *vf, strerror(-r));
+			return set_error(s, r, "%sVF %s cannot be bound: %s", made, *vf,
+					 strerror(-r));
 	}
 	r = passthru_takeover_plan(t);
+	if (r >= 0)
+		r = passthru_takeover_execute(t);
 	if (r == -EPERM)
-		return set_error(s, r, "the VFs were made, but cannot go to vfio-pci: %s: %s",
+		return set_error(s, r, "%sVF %s cannot go to vfio-pci: %s", made,
 				 passthru_takeover_get_refusal_address(t, 0),
 				 passthru_takeover_get_refusal_reason(t, 0));
 	if (r < 0)
-		return set_error(s, r, "the VFs were made, but binding them cannot be planned: %s",
-				 strerror(-r));
-	r = passthru_takeover_execute(t);
-	if (r == -EPERM)
-		return set_error(s, r, "the VFs were made, but cannot go to vfio-pci: %s: %s",
-				 passthru_takeover_get_refusal_address(t, 0),
-				 passthru_takeover_get_refusal_reason(t, 0));
-	if (r < 0)
-		return set_error(s, r, "the VFs were made, but binding them failed: %s",
+		return set_error(s, r, "%sbinding the VFs failed: %s", made,
 				 passthru_takeover_get_error(t) ?: strerror(-r));
 	return 0;
 }
