@@ -287,6 +287,7 @@ def main():
                     help="NAME=COMMAND LINE, for the table")
     ap.add_argument("--passthru-json")
     ap.add_argument("--passthru-bin")
+    ap.add_argument("--perf-dso", help="perf report --sort dso output for passthru --json")
     args = ap.parse_args()
 
     results = merge_rounds(args.hyperfine)
@@ -354,6 +355,13 @@ def main():
                TARGET_VS_LSPCI, ""]
     md += ["## Syscalls", "", "`strace -c -f`, one run each:", ""]
     md += strace_table(args.strace_dir, names)
+    if args.perf_dso:
+        md += ["", "`perf record` of `passthru --json`, samples by object:", "",
+               "| object | samples |", "|---|---|"]
+        with open(args.perf_dso) as f:
+            for line in f.read().splitlines()[:8]:
+                pct, dso = line.split(None, 1)
+                md.append("| %s | %s |" % (dso.strip(), pct))
     md += ["", "## Output checks", ""]
     md.append("- floor: %d functions; lspci: %d functions." % (
         len(truth), count_lspci(args.lspci_out)))

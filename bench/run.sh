@@ -114,12 +114,21 @@ if [ -n "$passthru" ]; then
 	strace -c -f -o "$cache/strace-passthru-table.txt" "${table_cmd[@]}" >/dev/null 2>&1
 fi
 
+# Where passthru's time goes, by library, when perf is there (not installed for this).
+rm -f "$cache/perf-dso.txt"
+if [ -n "$passthru" ] && command -v perf >/dev/null 2>&1 &&
+	perf record -q -F 5000 -o "$cache/perf.data" "${passthru_cmd[@]}" >/dev/null 2>&1; then
+	perf report -i "$cache/perf.data" --no-children --sort dso --stdio 2>/dev/null |
+		grep '%' >"$cache/perf-dso.txt" || true
+fi
+
 report=$cache/BENCHMARKS.md
 args=()
 for i in "${!names[@]}"; do
 	args+=(--command "${names[$i]}=${cmds[$i]}")
 done
 [ -n "$passthru" ] && args+=(--passthru-json "$cache/passthru.json" --passthru-bin "$passthru")
+[ -s "$cache/perf-dso.txt" ] && args+=(--perf-dso "$cache/perf-dso.txt")
 python3 "$here/report.py" --hyperfine "$cache"/hyperfine-*.json --root "$root" \
 	--floor-out "$cache/floor.out" --lspci-out "$cache/lspci.out" --strace-dir "$cache" \
 	"${args[@]}" >"$report"

@@ -97,7 +97,7 @@ boot() { # SCENARIO
 		--file /usr/sbin/driverctl:/usr/sbin/driverctl \
 		--file /usr/bin/dpdk-devbind.py:/usr/bin/dpdk-devbind.py \
 		--file "$tmp/bench.conf:/testbed/bench.conf" \
-		--file "${BENCH_JOB:-$here/guest-bench.sh}:/testbed/job" \
+		--file "${BENCH_JOB:-$here/guest-bench.sh}:/testbed/job" ${BENCH_MKINITRD_EXTRA:-} \
 		--output "$tmp/initrd.gz" >/dev/null || die "cannot build the initramfs"
 
 	devices=
