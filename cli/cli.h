@@ -43,6 +43,8 @@ int verb_qemu_args(struct cli *cli, int argc, char **argv);
 int verb_attach(struct cli *cli, int argc, char **argv);
 int verb_detach(struct cli *cli, int argc, char **argv);
 int verb_libvirt_xml(struct cli *cli, int argc, char **argv);
+int verb_sriov(struct cli *cli, int argc, char **argv);
+int verb_vf(struct cli *cli, int argc, char **argv);
 
 /* "passthru: <message>" on stderr, one line. */
 void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));

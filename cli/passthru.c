@@ -24,6 +24,8 @@ static const struct verb verbs[] = {
 	{ "attach", verb_attach, "hot-plug devices into a running QEMU VM (QMP)" },
 	{ "detach", verb_detach, "hot-unplug devices from a running QEMU VM (QMP)" },
 	{ "libvirt-xml", verb_libvirt_xml, "print libvirt <hostdev> and <serial> XML" },
+	{ "sriov", verb_sriov, "make or remove the VFs of an SR-IOV PF" },
+	{ "vf", verb_vf, "set a NIC VF's MAC, VLAN, spoof check, trust, rate" },
 };
 
 void cli_error(const char *format, ...)
