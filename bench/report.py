@@ -378,7 +378,8 @@ def main():
            "- The tree is a regular filesystem, not kernfs: reads cost less than on a real",
            "  /sys, path walks through the deep symlinks about the same. Absolute numbers",
            "  move with the machine's load (see the load average above; on a shared VM",
-           "  σ is large): compare medians and the ratios within one run.",
+           "  σ is large): compare medians and the ratios within one run. With other",
+           "  jobs on the cores, user+sys CPU time is the steadier measure.",
            ""]
     print("\n".join(md))
 
