@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Host side of the inventory suite: compare what `passthru list pci|usb|serial
---json` printed in the guest with the kernel's own view (the sysfs facts and
-`lspci -nnk -D` that test-inventory.sh saved), device by device.
+--json` printed in the guest with the kernel's own view (the sysfs facts,
+`lspci -nnk -D` and `lsusb` that test-inventory.sh saved), device by device,
+key by key as passthru-list(1) documents them.
 
 Usage: check-inventory.py RESULTS_DIR
 
@@ -113,7 +114,8 @@ def by_key(c, verb, items, key):
     return table
 
 
-def hex4(v):
+def bare_hex(v):
+    """A sysfs hex attribute ("0x10D3") as passthru prints it ("10d3")."""
     return v[2:].lower() if v.startswith("0x") else v.lower()
 
 
@@ -123,7 +125,7 @@ def check_device_mix(c, facts, iommu):
 
     def ids(addr):
         d = pci.get(addr, {})
-        return f"{hex4(d.get('vendor', '?'))}:{hex4(d.get('device', '?'))}"
+        return f"{bare_hex(d.get('vendor', '?'))}:{bare_hex(d.get('device', '?'))}"
 
     for addr, want in (
         ("0000:00:02.0", "8086:10d3"),
@@ -206,7 +208,7 @@ def check_keys(c, what, got, keys):
 
 def pci_type(k):
     """The built-in passthrough type of passthru-list(1) (the guest has no custom types)."""
-    cls, vendor = k["class"][2:].lower(), k["vendor"][2:].lower()
+    cls, vendor = bare_hex(k["class"]), bare_hex(k["vendor"])
     if cls.startswith("0300"):
         return "GPU-VGA"
     if cls.startswith("0302") or (cls.startswith("0380") and vendor in ("10de", "1002")):
@@ -239,7 +241,7 @@ def check_pci(c, facts, lspci, items):
     for a in sorted(set(listed) & set(sysfs)):
         got, k, ls = listed[a], sysfs[a], lspci.get(a, {})
         check_keys(c, a, got, PCI_ALL_KEYS)
-        c.equal(a, "id", got.get("id"), f"{k['vendor'][2:]}:{k['device'][2:]}")
+        c.equal(a, "id", got.get("id"), f"{bare_hex(k['vendor'])}:{bare_hex(k['device'])}")
         for key, attr in (
             ("vendor_id", "vendor"),
             ("device_id", "device"),
@@ -248,7 +250,7 @@ def check_pci(c, facts, lspci, items):
             ("revision", "revision"),
             ("class", "class"),
         ):
-            c.equal(a, key, got.get(key), k[attr][2:].lower())
+            c.equal(a, key, got.get(key), bare_hex(k[attr]))
         c.equal(a, "type", got.get("type"), pci_type(k))
         c.equal(a, "driver", got.get("driver"), k.get("driver"))
         c.equal(a, "driver (lspci)", got.get("driver"), ls.get("driver"))
@@ -262,7 +264,7 @@ def check_pci(c, facts, lspci, items):
         c.equal(a, "group_members", got.get("group_members"), sorted(members.get(group, [])))
         c.equal(a, "numa_node", got.get("numa_node"), opt_int(k.get("numa_node")))
         c.equal(a, "boot_vga", got.get("boot_vga"), k.get("boot_vga") == "1")
-        c.equal(a, "bridge", got.get("bridge"), k["class"][2:6] in ("0604", "0609"))
+        c.equal(a, "bridge", got.get("bridge"), bare_hex(k["class"])[:4] in ("0604", "0609"))
         c.equal(a, "physfn", got.get("physfn"), k.get("physfn"))
         want_vfs = [k[f"virtfn{i}"] for i in range(int(k.get("sriov_numvfs") or 0))]
         c.equal(a, "vfs", got.get("vfs"), want_vfs)
@@ -288,7 +290,7 @@ def check_pci(c, facts, lspci, items):
             c.equal(a, "vendor_name device_name", f"{got['vendor_name']} {got['device_name']}", ls.get("names"))
         sub = got.get("subsystem_name")
         if sub is not None and not ls.get("subsystem", "").endswith(
-            f"{sub} [{k['subsystem_vendor'][2:]}:{k['subsystem_device'][2:]}]"
+            f"{sub} [{bare_hex(k['subsystem_vendor'])}:{bare_hex(k['subsystem_device'])}]"
         ):
             c.fail(a, f"subsystem_name is {sub!r}, lspci says {ls.get('subsystem')!r}")
     return listed
