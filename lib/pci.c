@@ -1038,6 +1038,14 @@ static void read_links(struct passthru_pci_device *dev, int dfd)
 			problem_invalid(dev, link_attrs[i], s);
 			continue;
 		}
+		/*
+		 * Functions without a link of their own (root complex integrated endpoints,
+		 * a link that is down) still have the attributes: the kernel prints the speed
+		 * as "Unknown", the current width as 0 and the maximum width as 255
+		 * (PCIE_LNK_WIDTH_UNKNOWN). Those mean "no link", not a value.
+		 */
+		if (strcmp(s, "Unknown") == 0 || strcmp(s, "0") == 0 || strcmp(s, "255") == 0)
+			continue;
 		dev->link[i] = TAKE_PTR(s);
 	}
 }
