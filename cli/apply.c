@@ -95,20 +95,8 @@ static int apply_bucket(struct cli *cli, const struct bucket *b, bool dry_run, u
 	ret = takeover_cli_add_devices("apply", t, (int)strv_length(b->addresses), b->addresses);
 	if (ret != EXIT_DONE)
 		goto out;
-	r = passthru_takeover_plan(t);
-	if (r < 0 && r != -EPERM) {
-		cli_error("%s: cannot plan: %s", b->addresses[0], strerror(-r));
-		ret = EXIT_REFUSED;
-		goto out;
-	}
 	if (dry_run) {
-		ret = takeover_cli_print_plan(t) < 0 ? EXIT_REFUSED : EXIT_DONE;
-		if (r == -EPERM)
-			ret = takeover_cli_report_refusals(t, "bind");
-		goto out;
-	}
-	if (r == -EPERM) {
-		ret = takeover_cli_report_refusals(t, "bind");
+		ret = takeover_cli_dry_run(t, "bind");
 		goto out;
 	}
 	r = passthru_takeover_execute(t);

@@ -138,6 +138,24 @@ int takeover_cli_print_plan(struct passthru_takeover *t)
 	return r;
 }
 
+int takeover_cli_dry_run(struct passthru_takeover *t, const char *verb)
+{
+	int r = passthru_takeover_plan(t);
+
+	if (r < 0 && r != -EPERM) {
+		if (passthru_takeover_get_error(t))
+			cli_error("%s", passthru_takeover_get_error(t));
+		else
+			cli_error("cannot plan: %s", strerror(-r));
+		return EXIT_REFUSED;
+	}
+	if (takeover_cli_print_plan(t) < 0) {
+		cli_error("cannot print the plan");
+		return EXIT_REFUSED;
+	}
+	return r == -EPERM ? takeover_cli_report_refusals(t, verb) : EXIT_DONE;
+}
+
 static const char *refusal_hint(enum passthru_refusal_kind kind, const char *verb,
 				const char *address, char *buf, size_t size)
 {
@@ -468,26 +486,11 @@ int verb_bind(struct cli *cli, int argc, char **argv)
 	if (ret != EXIT_DONE)
 		goto out;
 
-	r = passthru_takeover_plan(t);
-	if (r < 0 && r != -EPERM) {
-		cli_error("cannot plan: %s", strerror(-r));
-		ret = EXIT_REFUSED;
-		goto out;
-	}
 	if (dry_run) {
-		if (takeover_cli_print_plan(t) < 0) {
-			cli_error("cannot print the plan");
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		ret = r == -EPERM ? takeover_cli_report_refusals(t, "bind") : EXIT_DONE;
+		ret = takeover_cli_dry_run(t, "bind");
 		goto out;
 	}
-	if (r == -EPERM) {
-		ret = takeover_cli_report_refusals(t, "bind");
-		goto out;
-	}
-
+	/* Planned under the transaction's lock: refusals come back as -EPERM. */
 	r = passthru_takeover_execute(t);
 	takeover_cli_report_repair(t);
 	if (r == -EPERM) {

@@ -74,16 +74,6 @@ int verb_reset(struct cli *cli, int argc, char **argv)
 	ret = takeover_cli_add_devices("reset", t, 1, argv + optind);
 	if (ret != EXIT_DONE)
 		goto out;
-	r = passthru_takeover_plan(t);
-	if (r == -EPERM) {
-		ret = takeover_cli_report_refusals(t, "reset");
-		goto out;
-	}
-	if (r < 0) {
-		cli_error("cannot plan: %s", strerror(-r));
-		ret = EXIT_REFUSED;
-		goto out;
-	}
 	r = passthru_takeover_execute(t);
 	takeover_cli_report_repair(t);
 	if (r == -EPERM) {

@@ -18,6 +18,9 @@ int takeover_cli_add_devices(const char *verb, struct passthru_takeover *t, int 
 /* Prints the plan as a table (--dry-run): device, group, driver, action, guards; then notes. */
 int takeover_cli_print_plan(struct passthru_takeover *t);
 
+/* --dry-run: plans, prints the plan and the refusals; returns the exit code. */
+int takeover_cli_dry_run(struct passthru_takeover *t, const char *verb);
+
 /* One line per refusal and a hint per kind of refusal; returns EXIT_REFUSED. */
 int takeover_cli_report_refusals(struct passthru_takeover *t, const char *verb);
 

@@ -127,25 +127,11 @@ int verb_unbind(struct cli *cli, int argc, char **argv)
 	if (ret != EXIT_DONE)
 		goto out;
 
-	r = passthru_takeover_plan(t);
-	if (r < 0 && r != -EPERM) {
-		cli_error("cannot plan: %s", strerror(-r));
-		ret = EXIT_REFUSED;
-		goto out;
-	}
 	if (dry_run) {
-		if (takeover_cli_print_plan(t) < 0) {
-			cli_error("cannot print the plan");
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		ret = r == -EPERM ? takeover_cli_report_refusals(t, "unbind") : EXIT_DONE;
+		ret = takeover_cli_dry_run(t, "unbind");
 		goto out;
 	}
-	if (r == -EPERM) {
-		ret = takeover_cli_report_refusals(t, "unbind");
-		goto out;
-	}
+	/* Planned under the transaction's lock: refusals come back as -EPERM. */
 	r = passthru_takeover_execute(t);
 	takeover_cli_report_repair(t);
 	if (r == -EPERM) {

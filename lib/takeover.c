@@ -19,11 +19,8 @@
  * a grandchild, so nobody has to reap it.
  */
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "takeover.h"
 
@@ -50,6 +47,32 @@ static int device_dir_open(struct passthru_ctx *ctx, const char *address)
 		return -ENOMEM;
 	fd = root_open_dir(ctx, path);
 	return fd == -ENOENT ? -ENODEV : fd;
+}
+
+/* The driver alone: a readlink, which no device lock holds up. NULL when none. */
+static int device_driver_read(struct passthru_ctx *ctx, const char *address, char **ret)
+{
+	_cleanup_close_ int fd = device_dir_open(ctx, address);
+	char *driver = NULL;
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = attr_link_basename_at(fd, "driver", &driver);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	*ret = driver;
+	return 0;
+}
+
+/* The kernel shows an unset override as "(null)"; NULL here. Takes s. */
+static char *override_value(char *s)
+{
+	if (s && (!*s || strcmp(s, "(null)") == 0)) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 int device_state_read(struct passthru_ctx *ctx, struct timed_writer *w, unsigned timeout_ms,
@@ -79,287 +102,15 @@ int device_state_read(struct passthru_ctx *ctx, struct timed_writer *w, unsigned
 	}
 	if (r < 0 && r != -ENOENT)
 		return r;
-	/* The kernel shows an unset override as "(null)". */
-	if (override && (!*override || strcmp(override, "(null)") == 0)) {
-		free(override);
-		override = NULL;
-	}
 	ret->present = true;
 	ret->driver = TAKE_PTR(driver);
-	ret->override = TAKE_PTR(override);
+	ret->override = override_value(TAKE_PTR(override));
 	return 0;
 }
 
 static bool streq_null(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Writes under a timeout                                                                     */
-
-struct timed_writer {
-	struct passthru_ctx *ctx;
-	int close_fd;
-	pid_t pid;
-	int sock;
-	pid_t stuck_pid;
-};
-
-/* Largest request or answer: sysfs attributes are at most a page. */
-#define HELPER_MSG_MAX 8192
-
-/*
- * The helper: a request is 'w' PATH NUL VALUE (write VALUE) or 'r' PATH (read it); the answer
- * is an int errno followed, for a read, by what was read. It uses the rooted access of its
- * copy of the context and exits when the socket closes.
- */
-static void helper_serve(struct passthru_ctx *ctx, const char *req, size_t n, char *reply,
-			 size_t *reply_len)
-{
-	const char *path = req + 1;
-	size_t plen = strnlen(path, n - 1);
-	int err = 0, fd;
-
-	*reply_len = sizeof(int);
-	/* A write's path ends at a NUL before the value; a read's path is the rest. */
-	if (n < 2 || (req[0] == 'w' && plen + 1 > n - 1) || (req[0] != 'w' && req[0] != 'r')) {
-		err = EINVAL;
-	} else if (req[0] == 'w') {
-		size_t vlen = n - 1 - plen - 1;
-
-		fd = root_open(ctx, path, O_WRONLY | O_TRUNC | O_NOCTTY, 0);
-		if (fd < 0) {
-			err = -fd;
-		} else {
-			ssize_t k;
-
-			do
-				k = write(fd, path + plen + 1, vlen);
-			while (k < 0 && errno == EINTR);
-			err = k < 0 ? errno : (size_t)k != vlen ? EIO : 0;
-			close(fd);
-		}
-	} else {
-		fd = root_open(ctx, path, O_RDONLY | O_NOCTTY, 0);
-		if (fd < 0) {
-			err = -fd;
-		} else {
-			size_t len = 0;
-
-			while (len < HELPER_MSG_MAX - sizeof(int)) {
-				ssize_t k = read(fd, reply + sizeof(int) + len,
-						 HELPER_MSG_MAX - sizeof(int) - len);
-
-				if (k < 0 && errno == EINTR)
-					continue;
-				if (k < 0)
-					err = errno;
-				if (k <= 0)
-					break;
-				len += (size_t)k;
-			}
-			close(fd);
-			if (!err)
-				*reply_len += len;
-		}
-	}
-	memcpy(reply, &err, sizeof(err));
-}
-
-_Noreturn static void helper_main(struct passthru_ctx *ctx, int sock)
-{
-	char *req = malloc(HELPER_MSG_MAX + 1), *reply = malloc(HELPER_MSG_MAX);
-
-	if (!req || !reply)
-		_exit(1);
-	for (;;) {
-		ssize_t n = recv(sock, req, HELPER_MSG_MAX, 0);
-		size_t reply_len;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			_exit(0);
-		req[n] = '\0';
-		helper_serve(ctx, req, (size_t)n, reply, &reply_len);
-		if (send(sock, reply, reply_len, MSG_NOSIGNAL) < 0)
-			_exit(0);
-	}
-}
-
-static int writer_spawn(struct timed_writer *w)
-{
-	int sv[2];
-	pid_t pid, helper = 0;
-	int status;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int r = -errno;
-
-		close(sv[0]);
-		close(sv[1]);
-		return r;
-	}
-	if (pid == 0) {
-		pid_t h;
-
-		close(sv[0]);
-		/* A helper stuck in the kernel must not keep the transaction lock. */
-		if (w->close_fd >= 0)
-			close(w->close_fd);
-		signal(SIGPIPE, SIG_IGN);
-		h = fork();
-		if (h < 0)
-			_exit(1);
-		if (h > 0) {
-			(void)!send(sv[1], &h, sizeof(h), MSG_NOSIGNAL);
-			_exit(0);
-		}
-		helper_main(w->ctx, sv[1]);
-	}
-	close(sv[1]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (recv(sv[0], &helper, sizeof(helper), 0) != sizeof(helper)) {
-		close(sv[0]);
-		return -ECHILD;
-	}
-	w->pid = helper;
-	w->sock = sv[0];
-	return 0;
-}
-
-int timed_writer_new(struct passthru_ctx *ctx, int close_fd, struct timed_writer **ret)
-{
-	struct timed_writer *w = calloc(1, sizeof(*w));
-
-	if (!w)
-		return -ENOMEM;
-	w->ctx = ctx;
-	w->close_fd = close_fd;
-	w->sock = -1;
-	*ret = w;
-	return 0;
-}
-
-static void writer_drop(struct timed_writer *w)
-{
-	if (w->sock >= 0)
-		close(w->sock);
-	w->sock = -1;
-	w->pid = 0;
-}
-
-void timed_writer_free(struct timed_writer *w)
-{
-	if (!w)
-		return;
-	writer_drop(w);
-	free(w);
-}
-
-void timed_writer_set_close_fd(struct timed_writer *w, int fd)
-{
-	w->close_fd = fd;
-}
-
-pid_t timed_writer_stuck_pid(const struct timed_writer *w)
-{
-	return w ? w->stuck_pid : 0;
-}
-
-/* Sends one request and waits for its answer; reply holds HELPER_MSG_MAX bytes. */
-static int helper_request(struct timed_writer *w, char op, const char *path, const char *value,
-			  unsigned timeout_ms, char *reply, size_t *ret_len)
-{
-	_cleanup_free_ char *msg = NULL;
-	size_t plen = strlen(path), vlen = value ? strlen(value) : 0;
-	size_t len = 1 + plen + (value ? 1 + vlen : 0);
-	struct pollfd pfd;
-	ssize_t n;
-	int err, r;
-
-	if (len > HELPER_MSG_MAX)
-		return -E2BIG;
-	msg = malloc(len);
-	if (!msg)
-		return -ENOMEM;
-	msg[0] = op;
-	memcpy(msg + 1, path, plen);
-	if (value) {
-		msg[1 + plen] = '\0';
-		memcpy(msg + 2 + plen, value, vlen);
-	}
-
-	for (int attempt = 0;; attempt++) {
-		if (w->sock < 0) {
-			r = writer_spawn(w);
-			if (r < 0)
-				return r;
-		}
-		if (send(w->sock, msg, len, MSG_NOSIGNAL) >= 0)
-			break;
-		/* The helper died (killed from outside): one fresh one, then give up. */
-		writer_drop(w);
-		if (attempt > 0)
-			return -ECHILD;
-	}
-
-	pfd = (struct pollfd){.fd = w->sock, .events = POLLIN};
-	do
-		r = poll(&pfd, 1, (int)timeout_ms);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	if (r == 0) {
-		/* Still in the kernel: leave it there, the next request gets a new helper. */
-		w->stuck_pid = w->pid;
-		writer_drop(w);
-		return -ETIMEDOUT;
-	}
-	n = recv(w->sock, reply, HELPER_MSG_MAX, 0);
-	if (n < (ssize_t)sizeof(int)) {
-		writer_drop(w);
-		return -ECHILD;
-	}
-	memcpy(&err, reply, sizeof(err));
-	if (err)
-		return -err;
-	*ret_len = (size_t)n - sizeof(int);
-	return 0;
-}
-
-int timed_write(struct timed_writer *w, const char *path, const char *value, unsigned timeout_ms)
-{
-	char reply[HELPER_MSG_MAX];
-	size_t len;
-
-	return helper_request(w, 'w', path, value, timeout_ms, reply, &len);
-}
-
-int timed_read(struct timed_writer *w, const char *path, unsigned timeout_ms, char **ret)
-{
-	char reply[HELPER_MSG_MAX];
-	size_t len;
-	char *s;
-	int r;
-
-	r = helper_request(w, 'r', path, NULL, timeout_ms, reply, &len);
-	if (r < 0)
-		return r;
-	if (memchr(reply + sizeof(int), '\0', len))
-		return -EBADMSG;
-	s = strndup(reply + sizeof(int), len);
-	if (!s)
-		return -ENOMEM;
-	while (len > 0 && s[len - 1] == '\n')
-		s[--len] = '\0';
-	*ret = s;
-	return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -569,30 +320,116 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-int vfio_group_users(struct passthru_ctx *ctx, int group, const char *address, char ***ret)
+/* A file under /dev/vfio that a process has open. */
+struct vfio_opener {
+	char *path;
+	char *who; /* "pid 812 (qemu-system-x86)" */
+};
+
+static void openers_free(struct vfio_opener *o, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(o[i].path);
+		free(o[i].who);
+	}
+	free(o);
+}
+
+/* Every process's open files under /dev/vfio: one pass over /proc, however many groups. */
+static int vfio_openers_scan(struct passthru_ctx *ctx, struct vfio_opener **ret, size_t *ret_n)
 {
 	_cleanup_closedir_ DIR *proc = NULL;
-	_cleanup_strv_free_ char **users = NULL, **paths = NULL;
-	_cleanup_free_ char *group_path = NULL;
+	struct vfio_opener *list = NULL;
 	struct dirent *de;
+	size_t n = 0;
 	int r;
 
-	if (asprintf(&group_path, "/dev/vfio/%d", group) < 0)
-		return -ENOMEM;
-	r = strv_push(&paths, group_path);
+	r = root_opendir(ctx, "/proc", &proc);
 	if (r < 0)
 		return r;
-	/* With iommufd (6.2+) a VM opens the device's own cdev, listed under vfio-dev/. */
+	while ((de = readdir(proc))) {
+		_cleanup_free_ char *fddir = NULL, *who = NULL;
+		_cleanup_closedir_ DIR *fds = NULL;
+		struct dirent *fe;
+
+		if (!all_digits(de->d_name))
+			continue;
+		if (asprintf(&fddir, "/proc/%s/fd", de->d_name) < 0)
+			goto oom;
+		/* Processes come and go while we look: a vanished one holds nothing. */
+		if (root_opendir(ctx, fddir, &fds) < 0)
+			continue;
+		while ((fe = readdir(fds))) {
+			_cleanup_free_ char *target = NULL;
+			struct vfio_opener *nl;
+			bool seen = false;
+
+			if (fe->d_name[0] == '.' ||
+			    attr_readlink_at(dirfd(fds), fe->d_name, &target) < 0 ||
+			    strncmp(target, "/dev/vfio/", 10) != 0)
+				continue;
+			for (size_t i = 0; i < n && !seen; i++)
+				seen = strcmp(list[i].path, target) == 0 && who &&
+				       strcmp(list[i].who, who) == 0;
+			if (seen)
+				continue;
+			if (!who) {
+				_cleanup_free_ char *commpath = NULL, *comm = NULL, *clean = NULL;
+
+				if (asprintf(&commpath, "/proc/%s/comm", de->d_name) < 0)
+					goto oom;
+				if (root_read_file(ctx, commpath, &comm, NULL) >= 0) {
+					strip_trailing(comm);
+					clean = escape_for_message(comm, 64);
+				}
+				if (asprintf(&who, "pid %s (%s)", de->d_name, clean ?: "?") < 0) {
+					who = NULL;
+					goto oom;
+				}
+			}
+			nl = realloc(list, (n + 1) * sizeof(*list));
+			if (!nl)
+				goto oom;
+			list = nl;
+			list[n].path = TAKE_PTR(target);
+			list[n].who = strdup(who);
+			if (!list[n++].who)
+				goto oom;
+		}
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+oom:
+	openers_free(list, n);
+	return -ENOMEM;
+}
+
+/*
+ * Who holds a device for a VM: /dev/vfio/<group> open, or with iommufd (6.2+) the device's own
+ * cdev, listed under its vfio-dev/ directory. Lines "/dev/vfio/5 is open by pid 812 (qemu)".
+ */
+static int openers_match(struct passthru_ctx *ctx, const struct vfio_opener *o, size_t n, int group,
+			 const char *address, char ***ret)
+{
+	_cleanup_strv_free_ char **users = NULL, **paths = NULL;
+	char *p;
+	int r;
+
+	if (asprintf(&p, "/dev/vfio/%d", group) < 0)
+		return -ENOMEM;
+	r = strv_consume(&paths, p);
+	if (r < 0)
+		return r;
 	if (address) {
 		_cleanup_free_ char *dir = NULL;
 		_cleanup_closedir_ DIR *d = NULL;
+		struct dirent *de;
 
 		if (asprintf(&dir, "/sys/bus/pci/devices/%s/vfio-dev", address) < 0)
 			return -ENOMEM;
 		if (root_opendir(ctx, dir, &d) >= 0)
 			while ((de = readdir(d))) {
-				char *p;
-
 				if (strncmp(de->d_name, "vfio", 4) != 0 ||
 				    !all_digits(de->d_name + 4))
 					continue;
@@ -603,54 +440,31 @@ int vfio_group_users(struct passthru_ctx *ctx, int group, const char *address, c
 					return r;
 			}
 	}
-
-	r = root_opendir(ctx, "/proc", &proc);
-	if (r < 0)
-		return r;
-	while ((de = readdir(proc))) {
-		_cleanup_free_ char *fddir = NULL;
-		_cleanup_closedir_ DIR *fds = NULL;
-		struct dirent *fe;
-		const char *hit = NULL;
-
-		if (!all_digits(de->d_name))
+	for (size_t i = 0; i < n; i++) {
+		if (!strv_contains(paths, o[i].path))
 			continue;
-		if (asprintf(&fddir, "/proc/%s/fd", de->d_name) < 0)
+		if (asprintf(&p, "%s is open by %s", o[i].path, o[i].who) < 0)
 			return -ENOMEM;
-		/* Processes come and go while we look: a vanished one holds nothing. */
-		if (root_opendir(ctx, fddir, &fds) < 0)
-			continue;
-		while (!hit && (fe = readdir(fds))) {
-			_cleanup_free_ char *target = NULL;
-
-			if (fe->d_name[0] == '.')
-				continue;
-			if (attr_readlink_at(dirfd(fds), fe->d_name, &target) < 0)
-				continue;
-			STRV_FOREACH (p, paths)
-				if (strcmp(target, *p) == 0)
-					hit = *p;
-		}
-		if (hit) {
-			_cleanup_free_ char *commpath = NULL, *comm = NULL, *clean = NULL;
-			char *line;
-
-			if (asprintf(&commpath, "/proc/%s/comm", de->d_name) < 0)
-				return -ENOMEM;
-			if (root_read_file(ctx, commpath, &comm, NULL) >= 0) {
-				strip_trailing(comm);
-				clean = escape_for_message(comm, 64);
-			}
-			if (asprintf(&line, "%s is open by pid %s (%s)", hit, de->d_name,
-				     clean ?: "?") < 0)
-				return -ENOMEM;
-			r = strv_consume(&users, line);
-			if (r < 0)
-				return r;
-		}
+		r = strv_consume(&users, p);
+		if (r < 0)
+			return r;
 	}
 	*ret = TAKE_PTR(users);
 	return 0;
+}
+
+int vfio_group_users(struct passthru_ctx *ctx, int group, const char *address, char ***ret)
+{
+	struct vfio_opener *o = NULL;
+	size_t n = 0;
+	int r;
+
+	r = vfio_openers_scan(ctx, &o, &n);
+	if (r < 0)
+		return r;
+	r = openers_match(ctx, o, n, group, address, ret);
+	openers_free(o, n);
+	return r;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -920,7 +734,7 @@ static int item_add(struct passthru_takeover *t, const char *address, bool reque
 {
 	struct item *it = item_find(t, address), *n;
 	struct passthru_pci_device *dev = NULL;
-	struct device_state s = {0};
+	char *driver = NULL;
 	int r;
 
 	if (it) {
@@ -932,7 +746,8 @@ static int item_add(struct passthru_takeover *t, const char *address, bool reque
 	r = passthru_pci_device_new(t->ctx, address, &dev);
 	if (r < 0)
 		return r;
-	r = device_state_read(t->ctx, writer(t), t->timeout_ms, address, &s);
+	/* driver_override comes later, for every device in one round trip (plan_read_overrides). */
+	r = device_driver_read(t->ctx, address, &driver);
 	if (r < 0) {
 		passthru_pci_device_unref(dev);
 		return r;
@@ -940,7 +755,7 @@ static int item_add(struct passthru_takeover *t, const char *address, bool reque
 	n = realloc(t->items, (t->n_items + 1) * sizeof(*t->items));
 	if (!n) {
 		passthru_pci_device_unref(dev);
-		device_state_done(&s);
+		free(driver);
 		return -ENOMEM;
 	}
 	t->items = n;
@@ -952,8 +767,7 @@ static int item_add(struct passthru_takeover *t, const char *address, bool reque
 	it->bridge = passthru_pci_device_is_bridge(dev);
 	if (passthru_pci_device_get_iommu_group(dev, &it->group) < 0)
 		it->group = -1;
-	it->driver = TAKE_PTR(s.driver);
-	it->override = TAKE_PTR(s.override);
+	it->driver = driver;
 	if (pci_identity(dev, it->id) < 0)
 		it->id[0] = '\0';
 	if (ret)
@@ -1080,15 +894,12 @@ static int plan_vfs(struct passthru_takeover *t, struct item *it)
 	size_t len = 0;
 
 	STRV_FOREACH (vf, (char **)passthru_pci_device_get_vfs(it->dev)) {
-		struct device_state s = {0};
+		_cleanup_free_ char *driver = NULL;
 
-		if (device_state_read(t->ctx, writer(t), t->timeout_ms, *vf, &s) < 0)
+		if (device_driver_read(t->ctx, *vf, &driver) < 0)
 			continue;
-		if (is_vfio(s.driver) && strv_push(&bound, *vf) < 0) {
-			device_state_done(&s);
+		if (is_vfio(driver) && strv_push(&bound, *vf) < 0)
 			return -ENOMEM;
-		}
-		device_state_done(&s);
 	}
 	if (!bound)
 		return 0;
@@ -1132,6 +943,81 @@ static int note_reset(struct item *it)
 	return note(it, "no function-level reset (reset methods: %s)", list);
 }
 
+static int set_error(struct passthru_takeover *t, const char *format, ...) _printf_(2, 3);
+
+/*
+ * The driver_override of n devices in one round trip of the helper: the kernel takes the
+ * device lock to show it, and a device stuck in an earlier unbind must not hold us up.
+ * ret[i] is NULL for none. On failure the error names the device.
+ */
+static int overrides_read(struct passthru_takeover *t, const char *const *addresses, size_t n,
+			  char **ret)
+{
+	_cleanup_free_ struct timed_step *steps = NULL;
+	size_t failed = 0;
+	int r = 0;
+
+	if (n == 0)
+		return 0;
+	if (!writer(t))
+		return -ENOMEM;
+	steps = calloc(n, sizeof(*steps));
+	if (!steps)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		char *path;
+
+		if (asprintf(&path, "/sys/bus/pci/devices/%s/driver_override", addresses[i]) < 0)
+			r = -ENOMEM;
+		else
+			steps[i] = (struct timed_step){.op = 'r', .path = path};
+	}
+	if (r >= 0)
+		r = timed_steps(t->writer, steps, n, t->timeout_ms, &failed);
+	if (r == -ETIMEDOUT)
+		set_error(t,
+			  "%s: cannot read its driver_override: the device is locked (an unbind "
+			  "or a probe is stuck on it)",
+			  addresses[failed]);
+	for (size_t i = 0; i < n; i++) {
+		/* Kernels before 3.16 have no driver_override: none. */
+		if (r >= 0 && steps[i].err < 0 && steps[i].err != -ENOENT) {
+			r = steps[i].err;
+			set_error(t, "%s: cannot read its driver_override: %s", addresses[i],
+				  strerror(-r));
+		}
+		ret[i] = r >= 0 ? override_value(TAKE_PTR(steps[i].result)) : NULL;
+		free(steps[i].result);
+		free((char *)steps[i].path);
+	}
+	if (r < 0)
+		for (size_t i = 0; i < n; i++) {
+			free(ret[i]);
+			ret[i] = NULL;
+		}
+	return r;
+}
+
+static int plan_read_overrides(struct passthru_takeover *t)
+{
+	_cleanup_free_ const char **addresses = calloc(t->n_items + 1, sizeof(char *));
+	_cleanup_free_ char **values = calloc(t->n_items + 1, sizeof(char *));
+	int r;
+
+	if (!addresses || !values)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_items; i++)
+		addresses[i] = t->items[i].address;
+	r = overrides_read(t, addresses, t->n_items, values);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < t->n_items; i++) {
+		free(t->items[i].override);
+		t->items[i].override = values[i];
+	}
+	return 0;
+}
+
 static int plan_bind(struct passthru_takeover *t)
 {
 	int r;
@@ -1163,6 +1049,9 @@ static int plan_bind(struct passthru_takeover *t)
 		}
 	}
 	qsort(t->items, t->n_items, sizeof(*t->items), cmp_item);
+	r = plan_read_overrides(t);
+	if (r < 0)
+		return r;
 
 	for (size_t i = 0; i < t->n_items; i++) {
 		struct item *it = &t->items[i];
@@ -1249,19 +1138,27 @@ static int plan_bind(struct passthru_takeover *t)
 
 static int plan_in_use(struct passthru_takeover *t, enum passthru_takeover_action action)
 {
-	for (size_t i = 0; i < t->n_items; i++) {
+	struct vfio_opener *openers = NULL;
+	size_t n_openers = 0;
+	bool scanned = false;
+	int r = 0;
+
+	for (size_t i = 0; i < t->n_items && r >= 0; i++) {
 		struct item *it = &t->items[i];
 		_cleanup_strv_free_ char **users = NULL;
-		int r;
 
 		if (it->action != action || it->group < 0)
 			continue;
-		r = vfio_group_users(t->ctx, it->group, it->address, &users);
-		if (r < 0) {
-			log_debug(t->ctx, "cannot look for users of group %d: %s", it->group,
-				  strerror(-r));
-			continue;
+		if (!scanned) {
+			r = vfio_openers_scan(t->ctx, &openers, &n_openers);
+			if (r < 0) {
+				log_debug(t->ctx, "cannot look for users of VFIO groups: %s",
+					  strerror(-r));
+				return 0;
+			}
+			scanned = true;
 		}
+		r = openers_match(t->ctx, openers, n_openers, it->group, it->address, &users);
 		STRV_FOREACH (u, users) {
 			/*
 			 * Forced, the unbind asks the VM to let go (vfio-pci relays the request to
@@ -1273,10 +1170,11 @@ static int plan_in_use(struct passthru_takeover *t, enum passthru_takeover_actio
 			else
 				r = refuse(t, PASSTHRU_REFUSAL_IN_USE, it->address, "%s", *u);
 			if (r < 0)
-				return r;
+				break;
 		}
 	}
-	return 0;
+	openers_free(openers, n_openers);
+	return r < 0 ? r : 0;
 }
 
 static int plan_unbind(struct passthru_takeover *t)
@@ -1300,6 +1198,9 @@ static int plan_unbind(struct passthru_takeover *t)
 		}
 	}
 	qsort(t->items, t->n_items, sizeof(*t->items), cmp_item);
+	r = plan_read_overrides(t);
+	if (r < 0)
+		return r;
 
 	r = journal_load(t->ctx, HELD_PATH, JOURNAL_KIND_HELD, &held);
 	if (r < 0 && r != -ENOENT)
@@ -1412,7 +1313,6 @@ _public_ int passthru_takeover_plan(struct passthru_takeover *t)
 /* ------------------------------------------------------------------------------------------ */
 /* Execution                                                                                  */
 
-static int set_error(struct passthru_takeover *t, const char *format, ...) _printf_(2, 3);
 static int set_error(struct passthru_takeover *t, const char *format, ...)
 {
 	va_list ap;
@@ -1545,32 +1445,64 @@ static int read_state(struct passthru_takeover *t, const char *address, struct d
 	return r;
 }
 
+static void step_error(struct passthru_takeover *t, const char *address, const char *what, int r)
+{
+	char buf[32];
+
+	if (r == -ETIMEDOUT) {
+		set_error(t, "%s: %s timed out after %s", address, what,
+			  ms_text(t->timeout_ms, buf));
+		add_device_details(t, address);
+		if (timed_writer_stuck_pid(t->writer))
+			add_detail(t, "the write is still pending in the kernel (process %d)",
+				   (int)timed_writer_stuck_pid(t->writer));
+	} else {
+		set_error(t, "%s: cannot %s: %s", address, what, strerror(-r));
+	}
+}
+
 /*
- * Moves one device forward: to vfio-pci for a bind, to its host driver for an unbind. index
- * counts from 1 for the fault hook. Fills it->result.
+ * Moves one device forward: to vfio-pci for a bind, to its host driver for an unbind. The
+ * writes of a device go to the helper in one round trip; with a fault hook set for this phase
+ * they go one by one, the hook between them. index counts from 1 for the hook. Fills
+ * it->result.
  */
 static int forward(struct passthru_takeover *t, const struct journal_entry *e, struct item *it,
 		   unsigned index)
 {
+	static const char *const stage_faults[] = {"after-override", "after-unbind", "after-probe"};
 	const char *phase = t->op == PASSTHRU_TAKEOVER_BIND ? "bind" : "unbind";
-	struct device_state s = {0};
-	int r;
+	_cleanup_free_ char *override_path = NULL, *unbind_path = NULL, *unbind_what = NULL,
+			    *bind_path = NULL, *bind_what = NULL, *driver = NULL;
+	struct timed_step steps[3];
+	const char *whats[3];
+	int stages[3];
+	size_t n = 0, failed = 0;
+	int r = 0;
 
-	r = read_state(t, e->address, &s);
-	if (r < 0)
-		return r;
-	if (!streq_null(s.override, e->target_override))
-		r = write_override(t, e->address, e->target_override);
-	if (r >= 0)
-		r = fault_point(t, phase, "after-override", index);
-	if (r >= 0 && s.driver && !(t->op == PASSTHRU_TAKEOVER_BIND && is_vfio(s.driver)))
-		r = write_unbind(t, e->address, s.driver);
-	if (r >= 0)
-		r = fault_point(t, phase, "after-unbind", index);
-	device_state_done(&s);
-	if (r < 0)
-		goto fail;
-
+	if (!writer(t))
+		return -ENOMEM;
+	/* Planned under the lock a moment ago: e->driver and e->override are how it is now. */
+	if (!streq_null(e->override, e->target_override)) {
+		if (asprintf(&override_path, "/sys/bus/pci/devices/%s/driver_override",
+			     e->address) < 0)
+			return -ENOMEM;
+		/* A lone newline clears the override. */
+		steps[n] = (struct timed_step){
+		    .op = 'w', .path = override_path, .value = e->target_override ?: "\n"};
+		whats[n] = "write driver_override";
+		stages[n++] = 0;
+	}
+	if (e->driver && !(t->op == PASSTHRU_TAKEOVER_BIND && is_vfio(e->driver))) {
+		/* Through the device's own link: the driver it is on now, whatever its name. */
+		if (asprintf(&unbind_path, "/sys/bus/pci/devices/%s/driver/unbind", e->address) <
+			0 ||
+		    asprintf(&unbind_what, "unbind from %s", e->driver) < 0)
+			return -ENOMEM;
+		steps[n] = (struct timed_step){.op = 'w', .path = unbind_path, .value = e->address};
+		whats[n] = unbind_what;
+		stages[n++] = 1;
+	}
 	/*
 	 * With the override set, drivers_probe can only pick vfio-pci. Giving back, the original
 	 * driver is asked by name: left to drivers_probe, the first driver that matches wins,
@@ -1578,55 +1510,88 @@ static int forward(struct passthru_takeover *t, const struct journal_entry *e, s
 	 * original, the kernel's best match; a device that had no driver gets none back.
 	 */
 	if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target) {
-		_cleanup_free_ char *dir = NULL;
-
-		if (asprintf(&dir, "/sys/bus/pci/drivers/%s", e->target) < 0)
+		if (asprintf(&bind_path, "/sys/bus/pci/drivers/%s", e->target) < 0)
 			return -ENOMEM;
-		if (root_exists(t->ctx, dir))
-			r = write_bind(t, e->address, e->target);
-		else
-			r = write_probe(t, e->address);
-	} else if (t->op == PASSTHRU_TAKEOVER_BIND || e->target_any) {
-		r = write_probe(t, e->address);
+		if (root_exists(t->ctx, bind_path)) {
+			free(bind_path);
+			if (asprintf(&bind_path, "/sys/bus/pci/drivers/%s/bind", e->target) < 0 ||
+			    asprintf(&bind_what, "bind to %s", e->target) < 0)
+				return -ENOMEM;
+		} else {
+			free(bind_path);
+			bind_path = NULL;
+		}
 	}
-	if (r >= 0)
-		r = fault_point(t, phase, "after-probe", index);
-	if (r < 0)
-		goto fail;
-	r = read_state(t, e->address, &s);
-	if (r < 0)
-		return r;
+	if (bind_path || t->op == PASSTHRU_TAKEOVER_BIND || e->target) {
+		steps[n] = (struct timed_step){.op = 'w',
+					       .path = bind_path ?: "/sys/bus/pci/drivers_probe",
+					       .value = e->address};
+		whats[n] = bind_what ?: "probe drivers";
+		stages[n++] = 2;
+	} else if (e->target_any) {
+		steps[n] = (struct timed_step){
+		    .op = 'w', .path = "/sys/bus/pci/drivers_probe", .value = e->address};
+		whats[n] = "probe drivers";
+		stages[n++] = 2;
+	}
 
-	if (t->op == PASSTHRU_TAKEOVER_BIND && !is_vfio(s.driver)) {
+	if (t->fault.set && strcmp(t->fault.phase, phase) == 0) {
+		size_t k = 0;
+
+		for (int stage = 0; stage < 3 && r >= 0; stage++) {
+			if (k < n && stages[k] == stage) {
+				r = timed_steps(t->writer, &steps[k], 1, t->timeout_ms, NULL);
+				if (r < 0) {
+					step_error(t, e->address, whats[k], r);
+					return r;
+				}
+				k++;
+			}
+			r = fault_point(t, phase, stage_faults[stage], index);
+			if (r < 0) {
+				set_error(t, "%s: injected failure (PASSTHRU_FAULT)", e->address);
+				return r;
+			}
+		}
+	} else if (n > 0) {
+		r = timed_steps(t->writer, steps, n, t->timeout_ms, &failed);
+		if (r < 0) {
+			step_error(t, e->address, whats[failed], r);
+			return r;
+		}
+	}
+
+	r = device_driver_read(t->ctx, e->address, &driver);
+	if (r < 0) {
+		set_error(t, "%s: cannot read its driver: %s", e->address,
+			  r == -ENODEV ? "the device is gone" : strerror(-r));
+		return r;
+	}
+	if (t->op == PASSTHRU_TAKEOVER_BIND && !is_vfio(driver)) {
 		set_error(t, "%s: vfio-pci did not take it (driver now: %s)", e->address,
-			  s.driver ?: "none");
+			  driver ?: "none");
 		add_device_details(t, e->address);
 		r = -EIO;
-	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && is_vfio(s.driver)) {
+	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && is_vfio(driver)) {
 		set_error(t, "%s: vfio-pci took it again (does its ids= option claim it?)",
 			  e->address);
 		add_device_details(t, e->address);
 		r = -EIO;
-	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target && !s.driver) {
+	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target && !driver) {
 		set_error(t, "%s: no driver took it back, not even %s (its original)", e->address,
 			  e->target);
 		add_device_details(t, e->address);
 		r = -ENODEV;
 	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target &&
-		   !streq_null(s.driver, e->target)) {
-		r = note(it, "%s took it, not the original %s", s.driver, e->target);
-	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target_any && !s.driver) {
+		   !streq_null(driver, e->target)) {
+		r = note(it, "%s took it, not the original %s", driver, e->target);
+	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target_any && !driver) {
 		r = note(it, "no host driver took it: it is left without a driver");
 	}
 	if (r >= 0) {
 		free(it->result);
-		it->result = TAKE_PTR(s.driver);
+		it->result = TAKE_PTR(driver);
 	}
-	device_state_done(&s);
-	return r;
-fail:
-	if (r == -EIO && !t->error)
-		set_error(t, "%s: injected failure (PASSTHRU_FAULT)", e->address);
 	return r;
 }
 
@@ -1897,20 +1862,28 @@ static int repair_locked(struct passthru_takeover *t)
 /* True when the devices still look as they did when the plan was made. */
 static bool plan_still_valid(struct passthru_takeover *t)
 {
-	for (size_t i = 0; i < t->n_items; i++) {
-		struct device_state s = {0};
-		bool same;
+	_cleanup_free_ const char **addresses = calloc(t->n_items + 1, sizeof(char *));
+	_cleanup_free_ char **overrides = calloc(t->n_items + 1, sizeof(char *));
+	bool same = addresses && overrides;
 
-		if (device_state_read(t->ctx, writer(t), t->timeout_ms, t->items[i].address, &s) <
-		    0)
-			return false;
-		same = streq_null(s.driver, t->items[i].driver) &&
-		       streq_null(s.override, t->items[i].override);
-		device_state_done(&s);
-		if (!same)
-			return false;
+	for (size_t i = 0; same && i < t->n_items; i++) {
+		_cleanup_free_ char *driver = NULL;
+
+		addresses[i] = t->items[i].address;
+		same = device_driver_read(t->ctx, t->items[i].address, &driver) >= 0 &&
+		       streq_null(driver, t->items[i].driver);
 	}
-	return true;
+	if (same && overrides_read(t, addresses, t->n_items, overrides) < 0) {
+		/* Planning again says why. */
+		free(t->error);
+		t->error = NULL;
+		return false;
+	}
+	for (size_t i = 0; same && i < t->n_items; i++)
+		same = streq_null(overrides[i], t->items[i].override);
+	for (size_t i = 0; overrides && i < t->n_items; i++)
+		free(overrides[i]);
+	return same;
 }
 
 static int run_transaction(struct passthru_takeover *t)
@@ -2088,15 +2061,10 @@ _public_ int passthru_takeover_execute(struct passthru_takeover *t)
 	if (r >= 0)
 		for (size_t i = 0; i < t->n_items; i++) {
 			struct item *it = &t->items[i];
-			struct device_state s = {0};
 
 			if (it->result || it->action == PASSTHRU_ACTION_RESET)
 				continue;
-			if (device_state_read(t->ctx, writer(t), t->timeout_ms, it->address, &s) >=
-			    0) {
-				it->result = TAKE_PTR(s.driver);
-				device_state_done(&s);
-			}
+			(void)device_driver_read(t->ctx, it->address, &it->result);
 		}
 out:
 	if (r < 0 && !t->error && r != -EPERM)

@@ -158,13 +158,26 @@ int device_state_read(struct passthru_ctx *ctx, struct timed_writer *w, unsigned
 void device_state_done(struct device_state *s);
 
 /*
- * Writes value to a host path from a helper process, waiting at most timeout_ms: a write that
- * the kernel never finishes (an unbind waiting for a driver) leaves the helper behind and
- * returns -ETIMEDOUT instead of hanging the caller.
+ * Sysfs accesses that may block in the kernel, made by a helper process (timed-io.c): steps
+ * run in order in one round trip; a step that does not finish within timeout_ms leaves the
+ * helper behind, blocked, and returns -ETIMEDOUT instead of hanging the caller.
  */
-struct timed_writer;
+struct timed_step {
+	char op;	   /* 'w': write value to path; 'r': read path */
+	const char *path;  /* a host path, resolved below the context's root */
+	const char *value; /* for 'w' */
+	char *result;	   /* for 'r': what was read, trailing newlines removed; the caller frees */
+	int err;	   /* 0, or this step's negative errno */
+};
 int timed_writer_new(struct passthru_ctx *ctx, int close_fd, struct timed_writer **ret);
 void timed_writer_free(struct timed_writer *w);
+/*
+ * Runs the steps in order. A failed write ends the list (the steps after it assumed it worked);
+ * a failed read only sets its err. Returns 0, or the failed write's negative errno (-ETIMEDOUT
+ * for a step that did not finish) with *ret_failed set to its index.
+ */
+int timed_steps(struct timed_writer *w, struct timed_step *steps, size_t n, unsigned timeout_ms,
+		size_t *ret_failed);
 int timed_write(struct timed_writer *w, const char *path, const char *value, unsigned timeout_ms);
 /* Reads a host file the same way; trailing newlines removed. */
 int timed_read(struct timed_writer *w, const char *path, unsigned timeout_ms, char **ret);

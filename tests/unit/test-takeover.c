@@ -375,6 +375,33 @@ static void test_timed_writer(const char *root, struct passthru_ctx *ctx)
 		  -ENOENT);
 	CHECK_INT(timed_read(w, "/nonexistent", 1000, &s), -ENOENT);
 
+	/* Several steps in one round trip: reads of any length go on past a failed read; the
+	 * first failed write ends the list and is named. */
+	{
+		struct timed_step steps[] = {
+		    {.op = 'r', .path = "/sys/bus/pci/devices/0000:00:05.0/driver_override"},
+		    {.op = 'r', .path = "/nonexistent"},
+		    {.op = 'r', .path = "/dev/kmsg"},
+		    {.op = 'w', .path = "/sys/bus/pci/drivers_probe", .value = "0000:00:07.0"},
+		    {.op = 'w', .path = "/sys/nonexistent", .value = "x"},
+		    {.op = 'w', .path = "/sys/bus/pci/drivers_probe", .value = "never"},
+		};
+		size_t failed = 99;
+
+		CHECK_INT(timed_steps(w, steps, ELEMENTSOF(steps), 1000, &failed), -ENOENT);
+		CHECK_INT(failed, 4);
+		CHECK_STR(steps[0].result, "vfio-pci");
+		CHECK_INT(steps[1].err, -ENOENT);
+		CHECK(steps[1].result == NULL);
+		CHECK_STR(steps[2].result, "6,100,1234567,-;e1000e 0000:00:02.0: eth0: link up\n"
+					   "6,101,2234567,-;something else");
+		CHECK_INT(steps[3].err, 0);
+		CHECK_INT(steps[4].err, -ENOENT);
+		CHECK_STR(takeover_get(root, "sys/bus/pci/drivers_probe"), "0000:00:07.0");
+		for (size_t i = 0; i < ELEMENTSOF(steps); i++)
+			free(steps[i].result);
+	}
+
 	/* A FIFO without a reader blocks the helper in open(): abandoned after the timeout. */
 	snprintf(fifo, sizeof(fifo), "%s/sys/blocker", root);
 	CHECK_INT(mkfifo(fifo, 0600), 0);

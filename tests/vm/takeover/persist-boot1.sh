@@ -1,7 +1,7 @@
 # Guest job, first boot of the persistence test: bind with --persist. /etc/passthru and
-# /etc/modprobe.d live in the results share (state/), which the second boot gets again.
+# /etc/modprobe.d live in the results share (state/); the host hands them to the second boot.
 . /testbed/lib.sh
-mkdir -p /etc/passthru /etc/modprobe.d
+mkdir -p /etc/passthru /etc/modprobe.d "$RESULTS/state/etc-passthru" "$RESULTS/state/modprobe.d"
 mount -o bind "$RESULTS/state/etc-passthru" /etc/passthru || fail "setup: mount /etc/passthru"
 mount -o bind "$RESULTS/state/modprobe.d" /etc/modprobe.d || fail "setup: mount /etc/modprobe.d"
 conf=/etc/passthru/bindings.conf

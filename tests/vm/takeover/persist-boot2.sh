@@ -1,12 +1,11 @@
-# Guest job, second boot of the persistence test, with the first boot's /etc/passthru and the
-# modprobe.d file it generated (in the initramfs, where modules load from). The job stands
-# for passthru-apply.service: `passthru apply` before any VM. Between the boots the host
-# added a wish for a card that is no longer at its address (00:06.0 now holds the PCI UART).
+# Guest job, second boot of the persistence test: the first boot's /etc/passthru and the
+# modprobe.d file it generated are in this boot's initramfs, its root filesystem (modules load
+# from there too). The job stands for passthru-apply.service: `passthru apply` before any VM.
+# Between the boots the host added a wish for a card that is no longer at its address
+# (00:06.0 now holds the PCI UART).
 . /testbed/lib.sh
-mkdir -p /etc/passthru
-mount -o bind "$RESULTS/state/etc-passthru" /etc/passthru || fail "setup: mount /etc/passthru"
-mount -o bind "$RESULTS/state/modprobe.d" /etc/modprobe.d || fail "setup: mount /etc/modprobe.d"
 conf=/etc/passthru/bindings.conf
+if [ -f $conf ]; then pass "the first boot's $conf is here"; else fail "setup: no $conf"; fi
 
 # vfio-pci loaded with ids= claimed the GPU's functions before bochs and snd_hda_intel.
 expect_driver 0000:01:00.0 vfio-pci "at boot, by modprobe.d ids="
