@@ -51,9 +51,11 @@ static void on_progress(void *userdata, unsigned current, unsigned target)
 {
 	struct progress *p = userdata;
 
-	if (p->verbose)
-		fprintf(stderr, "passthru: %s: %u VF%s (%s %u)\n", p->pf, current,
-			current == 1 ? "" : "s", target ? "making" : "removing to", target);
+	if (p->verbose && target)
+		fprintf(stderr, "passthru: %s: %u of %u VFs made\n", p->pf, current, target);
+	else if (p->verbose)
+		fprintf(stderr, "passthru: %s: %u VF%s left\n", p->pf, current,
+			current == 1 ? "" : "s");
 	else if (p->tty && (target >= p->min_shown || current >= p->min_shown)) {
 		if (target)
 			fprintf(stderr, "\r\033[K%s: making VFs: %u/%u", p->pf, current, target);
