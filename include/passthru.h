@@ -1039,7 +1039,11 @@ enum passthru_sriov_refusal_kind passthru_sriov_get_refusal_kind(const struct pa
 								 size_t index);
 /* The VF (or, for PASSTHRU_SRIOV_REFUSAL_NO_DRIVER, the PF) a refusal is about. */
 const char *passthru_sriov_get_refusal_address(const struct passthru_sriov *s, size_t index);
-/* "/dev/vfio/12 is open by pid 812 (qemu-system-x86)", "it is on ixgbevf", a guard's reason. */
+/*
+ * "/dev/vfio/12 is open by pid 812 (qemu-system-x86)", "it is on ixgbevf, not on its default
+ * driver or vfio-pci", a guard's reason. For an index beyond the count the refusal getters
+ * return NULL, and -EINVAL (as the enum type) for the kind.
+ */
 const char *passthru_sriov_get_refusal_reason(const struct passthru_sriov *s, size_t index);
 
 /*
