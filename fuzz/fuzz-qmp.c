@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * What QEMU sends on a QMP socket: the stream parser taking the bytes in pieces of varying
- * size, and every message through what the client reads of it (query-pci's return value,
- * errors, events). Beyond not crashing: the parser hands out objects only, and the same bytes
- * give the same messages whether they come at once or in pieces.
+ * size, and every message through what the client reads of it (the return values of query-pci
+ * and qom-list, errors, events). Beyond not crashing: the parser hands out objects only, the
+ * same bytes give the same messages whether they come at once or in pieces, and qom-list names
+ * have the prefix asked for.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@ static void look_at(struct json_object *m)
 {
 	struct json_object *v, *e, *d;
 	struct qmp_pci_device *devices = NULL;
+	char **names = NULL;
 	size_t n = 0;
 
 	if (!json_object_is_type(m, json_type_object))
@@ -30,6 +32,15 @@ static void look_at(struct json_object *m)
 			    devices[i].behind > n)
 				abort();
 		qmp_pci_devices_free(devices, n);
+	}
+	if (json_object_object_get_ex(m, "return", &v) &&
+	    qmp_parse_qom_list(v, "child[", NULL, &names) >= 0) {
+		if (!names)
+			abort();
+		for (char **name = names; *name; name++)
+			if (strncmp(*name, "child[", 6) != 0)
+				abort();
+		strv_free(names);
 	}
 	if (json_object_object_get_ex(m, "error", &e) && json_object_object_get_ex(e, "desc", &d))
 		(void)json_object_get_string(d);

@@ -1598,8 +1598,8 @@ static int qom_bus_devices(struct passthru_qmp *qmp, const char *bridge, size_t 
 			   bool used[32])
 {
 	_cleanup_free_ char *path = vm_strf("/machine/peripheral/%s/%s", bridge, bridge);
+	_cleanup_strv_free_ char **children = NULL;
 	struct json_object *args, *list = NULL;
-	size_t count = 0;
 	int r;
 
 	if (!path || !(args = path_args(path, NULL)))
@@ -1608,26 +1608,17 @@ static int qom_bus_devices(struct passthru_qmp *qmp, const char *bridge, size_t 
 	json_object_put(args);
 	if (r < 0)
 		return r;
-	if (!json_object_is_type(list, json_type_array)) {
-		json_object_put(list);
-		return -EBADMSG;
-	}
-	for (size_t i = 0; i < json_object_array_length(list) && r >= 0; i++) {
-		struct json_object *e = json_object_array_get_idx(list, i), *name, *dev = NULL,
-				   *addr = NULL;
-		const char *n;
+	r = qmp_parse_qom_list(list, "child[", NULL, &children);
+	json_object_put(list);
+	if (r < 0)
+		return r;
+	STRV_FOREACH (child, children) {
+		struct json_object *dev = NULL, *addr = NULL;
 
-		if (!json_object_object_get_ex(e, "name", &name) ||
-		    !json_object_is_type(name, json_type_string))
-			continue;
-		n = json_object_get_string(name);
-		if (strncmp(n, "child[", 6) != 0)
-			continue;
-		count++;
 		if (!used)
-			continue;
+			break;
 		/* The link's value is the device's path; its "addr" is the devfn. */
-		r = qom_get(qmp, path, n, &dev);
+		r = qom_get(qmp, path, *child, &dev);
 		if (r >= 0 && json_object_is_type(dev, json_type_string))
 			r = qom_get(qmp, json_object_get_string(dev), "addr", &addr);
 		if (r >= 0 && json_object_is_type(addr, json_type_int)) {
@@ -1638,11 +1629,10 @@ static int qom_bus_devices(struct passthru_qmp *qmp, const char *bridge, size_t 
 		}
 		json_object_put(dev);
 		json_object_put(addr);
+		if (r < 0)
+			return r;
 	}
-	json_object_put(list);
-	if (r < 0)
-		return r;
-	*ret_count = count;
+	*ret_count = strv_length(children);
 	return 0;
 }
 
@@ -1933,7 +1923,6 @@ static int device_del(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 /* The ids of the devices the user made (-device ... ,id= or device_add with an id). */
 static int peripheral_ids(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, char ***ret)
 {
-	_cleanup_strv_free_ char **ids = NULL;
 	struct json_object *args = path_args("/machine/peripheral", NULL), *list = NULL;
 	int r;
 
@@ -1944,28 +1933,12 @@ static int peripheral_ids(struct passthru_vm_devices *vd, struct passthru_qmp *q
 	if (r < 0)
 		return set_error(vd, r, "cannot list the VM's devices (qom-list): %s",
 				 qmp_reason(qmp, r));
-	if (!json_object_is_type(list, json_type_array)) {
-		json_object_put(list);
-		return set_error(vd, -EBADMSG, "cannot make sense of QEMU's answer to qom-list");
-	}
-	for (size_t i = 0; i < json_object_array_length(list) && r >= 0; i++) {
-		struct json_object *e = json_object_array_get_idx(list, i), *name, *type;
-
-		/* Devices are child<TYPE> properties; "type" and the like are not. */
-		if (json_object_object_get_ex(e, "name", &name) &&
-		    json_object_object_get_ex(e, "type", &type) &&
-		    json_object_is_type(name, json_type_string) &&
-		    json_object_is_type(type, json_type_string) &&
-		    strncmp(json_object_get_string(type), "child<", 6) == 0)
-			r = strv_push(&ids, json_object_get_string(name));
-	}
+	/* Devices are child<TYPE> properties; "type" and the like are not. */
+	r = qmp_parse_qom_list(list, NULL, "child<", ret);
 	json_object_put(list);
-	if (r < 0)
-		return r;
-	if (!ids && (r = strv_push(&ids, "")) < 0)
-		return r;
-	*ret = TAKE_PTR(ids);
-	return 0;
+	if (r == -EBADMSG)
+		return set_error(vd, r, "cannot make sense of QEMU's answer to qom-list");
+	return r;
 }
 
 /*

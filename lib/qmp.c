@@ -271,6 +271,41 @@ int qmp_parse_query_pci(struct json_object *value, struct qmp_pci_device **ret, 
 	return 0;
 }
 
+int qmp_parse_qom_list(struct json_object *value, const char *name_prefix, const char *type_prefix,
+		       char ***ret)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	int r = 0;
+
+	if (!json_object_is_type(value, json_type_array))
+		return -EBADMSG;
+	for (size_t i = 0; i < json_object_array_length(value) && r >= 0; i++) {
+		struct json_object *e = json_object_array_get_idx(value, i), *name, *type;
+		const char *n, *t;
+
+		if (!json_object_object_get_ex(e, "name", &name) ||
+		    !json_object_object_get_ex(e, "type", &type) ||
+		    !json_object_is_type(name, json_type_string) ||
+		    !json_object_is_type(type, json_type_string))
+			continue;
+		n = json_object_get_string(name);
+		t = json_object_get_string(type);
+		if ((name_prefix && strncmp(n, name_prefix, strlen(name_prefix)) != 0) ||
+		    (type_prefix && strncmp(t, type_prefix, strlen(type_prefix)) != 0))
+			continue;
+		r = strv_push(&names, n);
+	}
+	if (r < 0)
+		return r;
+	if (!names) {
+		names = calloc(1, sizeof(char *));
+		if (!names)
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(names);
+	return 0;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* The connection                                                                             */
 

@@ -55,6 +55,15 @@ int qmp_parse_query_pci(struct json_object *ret_value, struct qmp_pci_device **r
 void qmp_pci_devices_free(struct qmp_pci_device *v, size_t n);
 
 /*
+ * The names of the properties a qom-list returned whose name starts with name_prefix and whose
+ * type starts with type_prefix (either NULL: any), in QEMU's order: "child[" names are the
+ * devices on a bus, "child<" types the devices below /machine/peripheral. Entries without a
+ * string name and type are left out. -EBADMSG when value is not a list. *ret is never NULL.
+ */
+int qmp_parse_qom_list(struct json_object *value, const char *name_prefix, const char *type_prefix,
+		       char ***ret);
+
+/*
  * Runs a command (args borrowed, may be NULL). *ret (when not NULL) gets a reference to the
  * return value. -EREMOTEIO with passthru_qmp_get_error() = QEMU's desc.
  */

@@ -328,6 +328,32 @@ static void test_query_pci(void)
 	json_object_put(bad);
 }
 
+static void test_qom_list(void)
+{
+	struct json_object *v = json_tokener_parse(
+	    "[{\"name\": \"type\", \"type\": \"string\"}, {\"name\": \"child[0]\", \"type\": "
+	    "\"link<e1000e>\"}, {\"name\": \"rp1\", \"type\": \"child<pcie-root-port>\"}, "
+	    "{\"name\": 5, \"type\": \"child<x>\"}, {\"name\": \"child[1]\"}]");
+	char **names = NULL;
+
+	CHECK_INT(qmp_parse_qom_list(v, "child[", NULL, &names), 0);
+	CHECK(names && strv_length(names) == 1 && strcmp(names[0], "child[0]") == 0);
+	strv_free(names);
+	names = NULL;
+	CHECK_INT(qmp_parse_qom_list(v, NULL, "child<", &names), 0);
+	CHECK(names && strv_length(names) == 1 && strcmp(names[0], "rp1") == 0);
+	strv_free(names);
+	names = NULL;
+	CHECK_INT(qmp_parse_qom_list(v, "nothing", NULL, &names), 0);
+	CHECK(names && names[0] == NULL);
+	strv_free(names);
+	names = NULL;
+	CHECK_INT(qmp_parse_qom_list(json_object_array_get_idx(v, 0), NULL, NULL, &names),
+		  -EBADMSG);
+	CHECK(names == NULL);
+	json_object_put(v);
+}
+
 static void test_conversation(struct passthru_ctx *ctx)
 {
 	const struct step steps[] = {
@@ -807,6 +833,7 @@ int main(void)
 	snprintf(sock_path, sizeof(sock_path), "qmp.sock");
 	test_stream();
 	test_query_pci();
+	test_qom_list();
 	ctx = vm_fixture_ctx();
 	test_conversation(ctx);
 	test_errors(ctx);
