@@ -579,7 +579,7 @@ static int check_holders(struct storage_check *s, const struct blockdev *origin,
 		link = strf("/sys/block/%s", *h);
 		if (!link)
 			return -ENOMEM;
-		r = sysfs_resolve(s->ctx, link, &path);
+		r = root_resolve_link(s->ctx, link, &path);
 		if (r >= 0)
 			r = blockdev_read(s->ctx, *h, path, &holder);
 		if (errno_is_vanished(r))
@@ -721,7 +721,7 @@ static int disk_via_nvme_subsystem(struct passthru_ctx *ctx, const char *disk_pa
 			return r;
 		if (r < 0)
 			continue; /* not a link: no controller */
-		if (sysfs_join(subsys, target, &ctrl) < 0)
+		if (path_join_lexical(subsys, target, &ctrl) < 0)
 			return -ENOMEM;
 		if (path_is_below(ctrl, devpath)) {
 			*ret = true;

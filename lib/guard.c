@@ -173,63 +173,6 @@ _public_ const char *passthru_guard_kind_to_string(enum passthru_guard_kind kind
 /* ------------------------------------------------------------------------------------------ */
 /* sysfs paths                                                                                */
 
-int sysfs_join(const char *dir, const char *target, char **ret)
-{
-	_cleanup_free_ char *src = NULL, *buf = NULL;
-	size_t len = 0;
-	char *save = NULL;
-
-	src = target[0] == '/' ? strdup(target) : strf("%s/%s", dir, target);
-	if (!src)
-		return -ENOMEM;
-	buf = malloc(strlen(src) + 2);
-	if (!buf)
-		return -ENOMEM;
-	buf[0] = '\0';
-	for (char *c = strtok_r(src, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		if (strcmp(c, ".") == 0)
-			continue;
-		if (strcmp(c, "..") == 0) {
-			char *slash = strrchr(buf, '/');
-
-			len = slash ? (size_t)(slash - buf) : 0;
-			buf[len] = '\0';
-			continue;
-		}
-		buf[len++] = '/';
-		strcpy(buf + len, c);
-		len += strlen(c);
-	}
-	if (len == 0)
-		strcpy(buf, "/");
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
-
-int sysfs_resolve(struct passthru_ctx *ctx, const char *path, char **ret)
-{
-	_cleanup_free_ char *target = NULL, *dir = NULL;
-	const char *slash;
-	int r;
-
-	r = root_readlink(ctx, path, &target);
-	if (r == -EINVAL) {
-		char *s = strdup(path);
-
-		if (!s)
-			return -ENOMEM;
-		*ret = s;
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	slash = strrchr(path, '/');
-	dir = strndup(path, slash && slash != path ? (size_t)(slash - path) : 1);
-	if (!dir)
-		return -ENOMEM;
-	return sysfs_join(dir, target, ret);
-}
-
 bool path_is_below(const char *path, const char *dir)
 {
 	size_t n = strlen(dir);
@@ -284,7 +227,7 @@ int sysfs_class_list(struct passthru_ctx *ctx, const char *dir, bool (*skip)(con
 			continue; /* removed while we list: the race is inherent */
 		} else if (r < 0) {
 			return r;
-		} else if (sysfs_join(dir, target, &path) < 0) {
+		} else if (path_join_lexical(dir, target, &path) < 0) {
 			path = NULL;
 		}
 		name = strdup(de->d_name);
@@ -810,7 +753,7 @@ _public_ int passthru_guard_check_pci(struct passthru_ctx *ctx, const char *addr
 	link = strf("/sys/bus/pci/devices/%s", addr);
 	if (!link)
 		return -ENOMEM;
-	r = sysfs_resolve(ctx, link, &devpath);
+	r = root_resolve_link(ctx, link, &devpath);
 	if (r < 0)
 		return errno_is_vanished(r) ? -ENODEV : r;
 	devfd = root_open_dir(ctx, devpath);

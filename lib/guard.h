@@ -27,22 +27,7 @@ int guard_list_add(struct passthru_guard_list *list, enum passthru_guard_kind ki
 char *strf(const char *format, ...) _printf_(1, 2);
 
 /* ------------------------------------------------------------------------------------------ */
-/* sysfs paths (guard.c)                                                                      */
-
-/*
- * Joins a link's target with the host directory the link sits in and removes "." and ".."
- * lexically: the link's real path, since sysfs keeps real directories below /sys/devices and
- * links only as the leaves of /sys/class, /sys/block and /sys/bus. An absolute target is a
- * host path already (captured trees resolve it below the root). Never fails but for -ENOMEM.
- */
-int sysfs_join(const char *dir, const char *target, char **ret);
-
-/*
- * The real host path of a host path that may be a link ("/sys/block/sda" ->
- * "/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda").
- * A path that is no link is returned as it is.
- */
-int sysfs_resolve(struct passthru_ctx *ctx, const char *path, char **ret);
+/* sysfs paths (guard.c; links resolve with path_join_lexical/root_resolve_link)            */
 
 /* True when path is dir or lies below it ("/a/b" is below "/a", "/ab" is not). */
 bool path_is_below(const char *path, const char *dir);

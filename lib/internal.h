@@ -145,6 +145,17 @@ int root_write_file_atomic(struct passthru_ctx *ctx, const char *path, const voi
 			   size_t len, mode_t mode);
 int root_unlink(struct passthru_ctx *ctx, const char *path);
 
+/*
+ * Joins a symlink's target to the directory holding the link and folds "." and ".."
+ * lexically, as the kernel would resolve them: sysfs paths below /sys/devices contain no
+ * symlinked directories, so ".." is the parent. ("/sys/class/tty", "../../devices/x") ->
+ * "/sys/devices/x".
+ */
+int path_join_lexical(const char *dir, const char *target, char **ret);
+/* The host path a symlink at path points to, resolved lexically; path itself when it is no
+ * link. */
+int root_resolve_link(struct passthru_ctx *ctx, const char *path, char **ret);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Attribute access relative to an open directory (sysfs device dirs).                        */
 

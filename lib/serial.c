@@ -311,47 +311,6 @@ static const struct consoles *ctx_consoles(struct passthru_ctx *ctx)
 /* Reading one port                                                                           */
 
 /*
- * Resolves a relative link target against the directory it sits in, lexically. sysfs device
- * paths contain no symlinked directories below /sys/devices, so ".." means the parent.
- */
-static int path_resolve(const char *dir, const char *target, char **ret)
-{
-	_cleanup_free_ char *buf = NULL, *src = NULL;
-	size_t len = 0;
-	char *save = NULL;
-
-	if (target[0] == '/') {
-		src = strdup(target);
-	} else if (asprintf(&src, "%s/%s", dir, target) < 0) {
-		src = NULL;
-	}
-	if (!src)
-		return -ENOMEM;
-	buf = malloc(strlen(src) + 2);
-	if (!buf)
-		return -ENOMEM;
-	buf[0] = '\0';
-	for (char *c = strtok_r(src, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		if (strcmp(c, ".") == 0)
-			continue;
-		if (strcmp(c, "..") == 0) {
-			char *slash = strrchr(buf, '/');
-
-			len = slash ? (size_t)(slash - buf) : 0;
-			buf[len] = '\0';
-			continue;
-		}
-		buf[len++] = '/';
-		strcpy(buf + len, c);
-		len += strlen(c);
-	}
-	if (len == 0)
-		strcpy(buf, "/");
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
-
-/*
  * The host path of the device behind a tty: /sys/class/tty/<name> links to the tty's directory
  * (".../1-2:1.0/ttyUSB0/tty/ttyUSB0"), whose "device" link leads to its device.
  */
@@ -371,7 +330,7 @@ static int tty_resolve_device(struct passthru_ctx *ctx, const char *name, char *
 	} else if (r < 0) {
 		return r;
 	} else {
-		r = path_resolve("/sys/class/tty", target, &ttypath);
+		r = path_join_lexical("/sys/class/tty", target, &ttypath);
 		if (r < 0)
 			return r;
 	}
@@ -384,7 +343,7 @@ static int tty_resolve_device(struct passthru_ctx *ctx, const char *name, char *
 	r = root_readlink(ctx, devlink, &target);
 	if (r < 0)
 		return r;
-	return path_resolve(ttypath, target, ret_device);
+	return path_join_lexical(ttypath, target, ret_device);
 }
 
 /*

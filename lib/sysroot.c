@@ -411,3 +411,65 @@ int attr_read_long_at(int dirfd, const char *name, long min, long max, long *ret
 		return r;
 	return parse_long(s, min, max, ret);
 }
+
+/* ------------------------------------------------------------------------------------------ */
+
+int path_join_lexical(const char *dir, const char *target, char **ret)
+{
+	_cleanup_free_ char *src = NULL, *buf = NULL;
+	size_t len = 0;
+	char *save = NULL;
+
+	if (target[0] == '/')
+		src = strdup(target);
+	else if (asprintf(&src, "%s/%s", dir, target) < 0)
+		src = NULL;
+	if (!src)
+		return -ENOMEM;
+	buf = malloc(strlen(src) + 2);
+	if (!buf)
+		return -ENOMEM;
+	buf[0] = '\0';
+	for (char *c = strtok_r(src, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			char *slash = strrchr(buf, '/');
+
+			len = slash ? (size_t)(slash - buf) : 0;
+			buf[len] = '\0';
+			continue;
+		}
+		buf[len++] = '/';
+		strcpy(buf + len, c);
+		len += strlen(c);
+	}
+	if (len == 0)
+		strcpy(buf, "/");
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int root_resolve_link(struct passthru_ctx *ctx, const char *path, char **ret)
+{
+	_cleanup_free_ char *target = NULL, *dir = NULL;
+	const char *slash;
+	int r;
+
+	r = root_readlink(ctx, path, &target);
+	if (r == -EINVAL) {
+		char *s = strdup(path);
+
+		if (!s)
+			return -ENOMEM;
+		*ret = s;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	slash = strrchr(path, '/');
+	dir = strndup(path, slash && slash != path ? (size_t)(slash - path) : 1);
+	if (!dir)
+		return -ENOMEM;
+	return path_join_lexical(dir, target, ret);
+}

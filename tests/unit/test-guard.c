@@ -686,14 +686,14 @@ static void test_helpers(void)
 	char *s = NULL;
 
 	CHECK_INT(
-	    sysfs_join("/sys/block", "../devices/pci0000:00/0000:00:03.0/nvme/nvme0/nvme0n1", &s),
+	    path_join_lexical("/sys/block", "../devices/pci0000:00/0000:00:03.0/nvme/nvme0/nvme0n1", &s),
 	    0);
 	CHECK_STR(s, "/sys/devices/pci0000:00/0000:00:03.0/nvme/nvme0/nvme0n1");
 	free(s);
-	CHECK_INT(sysfs_join("/sys/class/net", "/sys/devices/./virtual//net/lo", &s), 0);
+	CHECK_INT(path_join_lexical("/sys/class/net", "/sys/devices/./virtual//net/lo", &s), 0);
 	CHECK_STR(s, "/sys/devices/virtual/net/lo");
 	free(s);
-	CHECK_INT(sysfs_join("/sys", "../../..", &s), 0);
+	CHECK_INT(path_join_lexical("/sys", "../../..", &s), 0);
 	CHECK_STR(s, "/");
 	free(s);
 
