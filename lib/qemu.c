@@ -1252,7 +1252,8 @@ _public_ int passthru_vm_devices_plan(struct passthru_vm_devices *vd)
 			else
 				r = plan_serial(vd, vd->names[i], &serial_count);
 		}
-	if (r >= 0)
+	/* --vga and --romfile are judged on devices that are all there. */
+	if (r >= 0 && vd->n_refusals == 0)
 		r = plan_options(vd);
 	if (r >= 0)
 		r = note_usb_id_twins(vd);

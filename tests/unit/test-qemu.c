@@ -221,6 +221,18 @@ static void test_options(struct passthru_ctx *ctx)
 	CHECK(strstr(passthru_vm_devices_get_qemu_argv(vd)[3], "x-vga") == NULL);
 	passthru_vm_devices_unref(vd);
 
+	/* A refused device is refused alone: no second refusal for the option that follows it. */
+	{
+		const char *gpu9[] = {"02:00.0", NULL};
+
+		vd = vm_devices(ctx, NULL, gpu9);
+		CHECK_INT(passthru_vm_devices_set_vga(vd, true, NULL), 0);
+		CHECK_INT(passthru_vm_devices_plan(vd), -EPERM);
+		CHECK_INT(passthru_vm_devices_get_refusal_count(vd), 1);
+		CHECK_STR(passthru_vm_devices_get_refusal_device(vd, 0), "0000:02:00.0");
+		passthru_vm_devices_unref(vd);
+	}
+
 	vd = vm_devices(ctx, NULL, nic);
 	CHECK_INT(passthru_vm_devices_set_vga(vd, true, NULL), 0);
 	CHECK_INT(passthru_vm_devices_plan(vd), -EPERM);
