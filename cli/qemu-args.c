@@ -146,16 +146,14 @@ static void help(void)
 
 static int print_lines(const char *const *argv)
 {
-	for (size_t i = 0; argv[i]; i += 2) {
-		const char *value = argv[i + 1] ? argv[i + 1] : "";
-
-		/* A line per option: a value with a newline would split it. */
-		if (strchr(value, '\n')) {
+	/* A line per option: a value with a newline would split it (and nothing is printed). */
+	for (size_t i = 0; argv[i]; i++)
+		if (strchr(argv[i], '\n')) {
 			cli_error("a value holds a newline; use --format shell");
 			return EXIT_REFUSED;
 		}
-		printf("%s %s\n", argv[i], value);
-	}
+	for (size_t i = 0; argv[i]; i += 2)
+		printf("%s %s\n", argv[i], argv[i + 1] ? argv[i + 1] : "");
 	return EXIT_DONE;
 }
 
