@@ -311,6 +311,40 @@ int json_print(json_object *o)
 	return 0;
 }
 
+int json_print_nested(json_object *o, unsigned level)
+{
+	size_t len, lines = 1, indent = 2 * (size_t)level;
+	const char *s = json_object_to_json_string_length(o, CLI_JSON_FLAGS, &len);
+	const char *end = s + len;
+	_cleanup_free_ char *buf = NULL;
+	char *out;
+
+	if (!s)
+		return -ENOMEM;
+	/*
+	 * json-c indents by two spaces per level and breaks lines only between values (a string
+	 * has its newlines escaped): printed alone, each line of o just stands 2 * level further
+	 * left than in the whole document.
+	 */
+	for (const char *p = s; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		lines++;
+	buf = malloc(len + lines * indent);
+	if (!buf)
+		return -ENOMEM;
+	out = buf;
+	for (const char *p = s; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl + 1 - p) : (size_t)(end - p);
+
+		memset(out, ' ', indent);
+		memcpy(out + indent, p, n);
+		out += indent + n;
+		p += n;
+	}
+	fwrite(buf, 1, (size_t)(out - buf), stdout);
+	return 0;
+}
+
 const struct column_class *device_class_columns(enum device_class c)
 {
 	static const struct column_class *const classes[_DEVICE_CLASS_MAX] = {

@@ -140,3 +140,9 @@ void columns_print_help(const struct column_class *cls, FILE *f);
 
 /* Prints a JSON document to stdout, with a final newline. */
 int json_print(json_object *o);
+/*
+ * Prints a value of a larger document to stdout, indented as json_print() would print it at
+ * depth level of that document (1 for the document's members), without a newline at its end:
+ * for documents too large to hold, printed piece by piece.
+ */
+int json_print_nested(json_object *o, unsigned level);

@@ -443,16 +443,21 @@ static int print_table(const struct list_options *o, enum device_class c,
 	return r;
 }
 
-static int class_json(const struct list_options *o, enum device_class c,
-		      const struct column_set *selected, const struct scan *s, json_object **ret)
+/*
+ * JSON is printed as it is made, one device at a time: a host with thousands of functions
+ * never has its whole document in memory. The bytes are those json-c prints for the document
+ * {"pci": [...], "usb": [...], "serial": [...]} with CLI_JSON_FLAGS: the envelope is written
+ * here in json-c's layout, each device by json-c at its depth (2) in the document.
+ */
+static int print_class_json(const struct list_options *o, enum device_class c,
+			    const struct column_set *selected, const struct scan *s)
 {
 	const struct column_class *cls = device_class_columns(c);
 	struct column_set set;
-	json_object *array = json_object_new_array();
+	bool any = false;
 
-	if (!array)
-		return -ENOMEM;
 	column_set_for_json(cls, selected, &set);
+	printf("  \"%s\": [\n", cls->name);
 	for (size_t i = 0; i < s->count; i++) {
 		void *dev = scan_get(s, c, i);
 		json_object *entry;
@@ -461,17 +466,56 @@ static int class_json(const struct list_options *o, enum device_class c,
 		if (!type_matches(o, c, dev))
 			continue;
 		r = columns_to_json(cls, &set, dev, &entry);
-		if (r >= 0 && json_object_array_add(array, entry) < 0) {
-			json_object_put(entry);
-			r = -ENOMEM;
-		}
-		if (r < 0) {
-			json_object_put(array);
+		if (r < 0)
 			return r;
-		}
+		if (any)
+			fputs(",\n", stdout);
+		r = json_print_nested(entry, 2);
+		json_object_put(entry);
+		if (r < 0)
+			return r;
+		any = true;
 	}
-	*ret = array;
+	fputs(any ? "\n  ]" : "  ]", stdout);
 	return 0;
+}
+
+static int list_json(struct cli *cli, const struct list_options *o, const struct column_set sets[])
+{
+	struct scan scans[_DEVICE_CLASS_MAX] = {};
+	bool failed = false, first = true;
+
+	/*
+	 * Every class is read before anything is printed: a class that cannot be read fails the
+	 * listing without leaving half a document behind.
+	 */
+	for (size_t c = 0; c < _DEVICE_CLASS_MAX; c++)
+		if (o->classes[c] && do_scan(cli, c, &scans[c]) < 0)
+			failed = true;
+	if (!failed) {
+		fputs("{\n", stdout);
+		for (size_t c = 0; c < _DEVICE_CLASS_MAX; c++) {
+			int r;
+
+			if (!o->classes[c])
+				continue;
+			if (!first)
+				fputs(",\n", stdout);
+			first = false;
+			r = print_class_json(o, c, &sets[c], &scans[c]);
+			if (r < 0) {
+				cli_error("cannot print %s: %s", device_class_columns(c)->title,
+					  strerror(-r));
+				failed = true;
+				break;
+			}
+		}
+		if (!failed)
+			fputs("\n}\n", stdout);
+	}
+	for (size_t c = 0; c < _DEVICE_CLASS_MAX; c++)
+		scan_done(&scans[c]);
+	return failed ? EXIT_REFUSED : EXIT_DONE;
 }
 
 int verb_list(struct cli *cli, int argc, char **argv)
@@ -479,7 +523,6 @@ int verb_list(struct cli *cli, int argc, char **argv)
 	struct list_options o = {.format_option = ""};
 	struct column_set sets[_DEVICE_CLASS_MAX] = {};
 	struct scan scans[_DEVICE_CLASS_MAX] = {};
-	json_object *doc = NULL;
 	bool failed = false, printed = false;
 	int r;
 
@@ -511,46 +554,27 @@ int verb_list(struct cli *cli, int argc, char **argv)
 			return r;
 	}
 
-	if (o.format == FORMAT_JSON) {
-		doc = json_object_new_object();
-		if (!doc)
-			return print_oom();
-	}
+	if (o.format == FORMAT_JSON)
+		return list_json(cli, &o, sets);
+
 	for (size_t c = 0; c < _DEVICE_CLASS_MAX; c++) {
 		if (!o.classes[c])
 			continue;
 		/* A class with none of the -o columns is left out of the tables. */
-		if (o.format != FORMAT_JSON && sets[c].n == 0)
+		if (sets[c].n == 0)
 			continue;
 		r = do_scan(cli, c, &scans[c]);
 		if (r < 0) {
 			failed = true;
 			continue;
 		}
-		if (o.format == FORMAT_JSON) {
-			json_object *array = NULL;
-
-			r = class_json(&o, c, &sets[c], &scans[c], &array);
-			if (r >= 0 &&
-			    json_object_object_add(doc, device_class_columns(c)->name, array) < 0) {
-				json_object_put(array);
-				r = -ENOMEM;
-			}
-		} else {
-			r = print_table(&o, c, &sets[c], &scans[c], &printed);
-		}
+		r = print_table(&o, c, &sets[c], &scans[c], &printed);
 		if (r < 0) {
 			cli_error("cannot print %s: %s", device_class_columns(c)->title,
 				  strerror(-r));
 			failed = true;
 		}
 	}
-	if (doc && !failed) {
-		r = json_print(doc);
-		if (r < 0)
-			failed = true;
-	}
-	json_object_put(doc);
 	for (size_t c = 0; c < _DEVICE_CLASS_MAX; c++)
 		scan_done(&scans[c]);
 	return failed ? EXIT_REFUSED : EXIT_DONE;
