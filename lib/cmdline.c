@@ -261,12 +261,21 @@ void cmdline_remove(struct cmdline *c, size_t index)
 	c->n_tokens--;
 }
 
+/* A value that the kernel would split or unquote: it cannot be written back bare. */
+static bool needs_quoting(const char *v)
+{
+	for (; v && *v; v++)
+		if (isspace((unsigned char)*v) || *v == '"')
+			return true;
+	return false;
+}
+
 int cmdline_set_value(struct cmdline *c, size_t index, const char *value)
 {
 	struct cmdline_token *t;
 	char *text;
 
-	if (index >= c->n_tokens)
+	if (index >= c->n_tokens || needs_quoting(value))
 		return -EINVAL;
 	t = &c->tokens[index];
 	text = make_token_text(t->key, value);
@@ -428,7 +437,8 @@ bool param_value_acceptable(const char *key, const char *have, const char *want)
 /* The value to write over an unacceptable one: intel_iommu keeps its other options. */
 static int fixed_value(const char *key, const char *have, const char *want, char **ret)
 {
-	if (cmdline_key_equal(key, "intel_iommu") && have && *have) {
+	/* Keep the other options only when they can be written back as they are. */
+	if (cmdline_key_equal(key, "intel_iommu") && have && *have && !needs_quoting(have)) {
 		char *out = NULL, *copy = strdup(have), *item, *save = NULL;
 		bool has_on = false;
 		size_t len = 0;
@@ -665,7 +675,8 @@ static int apply_not(struct cmdline **parts, size_t n_parts, const struct param_
 		for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save))
 			if (strcmp(item, r->value) != 0)
 				len += (size_t)sprintf(rest + len, "%s%s", len ? "," : "", item);
-		if (len == 0) {
+		/* A quoted value with spaces cannot be rewritten bare: the token goes whole. */
+		if (len == 0 || needs_quoting(rest)) {
 			cmdline_remove(parts[p.part], p.index);
 		} else {
 			k = cmdline_set_value(parts[p.part], p.index, rest);

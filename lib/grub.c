@@ -55,7 +55,7 @@ static bool is_word_break(char c)
 }
 
 static int split_lines(const char *s, size_t len, struct lline **ret, size_t *ret_n,
-		       struct grub_error *err)
+		       bool *ret_open_escape, struct grub_error *err)
 {
 	enum { NORMAL, SQ, DQ, COMMENT } state = NORMAL;
 	_cleanup_free_ struct lline *v = NULL;
@@ -67,8 +67,10 @@ static int split_lines(const char *s, size_t len, struct lline **ret, size_t *re
 		char c = i < len ? s[i] : '\n';
 		bool end = false;
 
-		if (i < len && c == '\0')
-			return fail(err, line, NULL, "contains a NUL byte");
+		/* A backslash as the very last byte would join whatever is appended to the file. */
+		if (c == '\\' && (state == NORMAL || state == DQ) &&
+		    (i + 1 == len || (i + 2 == len && s[i + 1] == '\n')))
+			*ret_open_escape = true;
 		switch (state) {
 		case NORMAL:
 			if (c == '\\' && i + 1 < len) {
@@ -509,6 +511,7 @@ int grub_default_parse(const char *text, size_t len, bool lenient, struct grub_d
 	_cleanup_free_ struct lline *lines = NULL;
 	struct grub_error e = {0};
 	struct blocks b = {0};
+	bool open_escape = false;
 	size_t n;
 	int r;
 
@@ -522,9 +525,33 @@ int grub_default_parse(const char *text, size_t len, bool lenient, struct grub_d
 	g->text[len] = '\0';
 	g->len = len;
 
-	r = split_lines(g->text, len, &lines, &n, &e);
+	/* Shell reads up to a NUL at most; we refuse to guess what it sees after one. */
+	{
+		const char *nul = memchr(g->text, '\0', len);
+
+		if (nul) {
+			unsigned line = 1;
+
+			for (const char *p = g->text; p < nul; p++)
+				line += *p == '\n';
+			if (err)
+				*err = (struct grub_error){.line = line,
+							   .reason = "contains a NUL byte"};
+			return -EBADMSG;
+		}
+	}
+	r = split_lines(g->text, len, &lines, &n, &open_escape, &e);
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = analyze_line(g, &lines[i], lenient, &b, &e);
+	/* What we append at the end must not land in an open block or a continued line. */
+	if (r >= 0 && (b.depth > 0 || open_escape)) {
+		g->append_problem =
+		    b.depth > 0 ? "ends inside a shell block" : "ends with a line continuation";
+		g->last_line = 1;
+		for (size_t i = 0; i < n; i++)
+			if (lines[i].end > lines[i].start)
+				g->last_line = lines[i].line;
+	}
 	if (r == -EBADMSG && err)
 		*err = e;
 	if (r < 0)
@@ -678,6 +705,13 @@ int grub_default_edit(const char *text, size_t len, const struct param_req *reqs
 	r = parse_parts(g, parts);
 	if (r < 0)
 		return r;
+	if (!g->vars[GRUB_VAR_LINUX].present && g->append_problem) {
+		if (err)
+			*err = (struct grub_error){
+			    .line = g->last_line, .var = NULL, .reason = g->append_problem};
+		free_parts(parts);
+		return -EBADMSG;
+	}
 	/* grub-mkconfig joins the two on one line: an open quote would swallow what we add. */
 	for (int id = 0; id < _GRUB_VAR_MAX; id++)
 		if (!cmdline_quotes_balanced(parts[id])) {

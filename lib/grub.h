@@ -35,6 +35,10 @@ struct grub_default {
 	char *text;
 	size_t len;
 	struct grub_var vars[_GRUB_VAR_MAX];
+	/* Why nothing can be appended at the end (an open block, a trailing backslash), static;
+	 * NULL when it can. */
+	const char *append_problem;
+	unsigned last_line;
 };
 
 /* Why a file cannot be edited safely. reason is a static string. */

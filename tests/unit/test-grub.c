@@ -187,6 +187,14 @@ static void test_refused(void)
 	REFUSED("case $a in\n x)\n GRUB_CMDLINE_LINUX=\"x\"\n ;;\nesac\n", 3, "shell block");
 	REFUSED("GRUB_CMDLINE_LINUX=~/x\n", 1, "shell syntax");
 	REFUSED("X=1\nGRUB_CMDLINE_LINUX='acpi_osi=\"Linux quiet'\n", 2, "double quote open");
+	/* Where a missing GRUB_CMDLINE_LINUX would be appended matters. */
+	REFUSED("X=1\nif true; then\n  Y=2\n", 3, "ends inside a shell block");
+	REFUSED("c(U", 1, "ends inside a shell block");
+	REFUSED("X=1\nY=2 \\", 2, "ends with a line continuation");
+	REFUSED("X='a b'\\\n", 1, "ends with a line continuation");
+	EDIT("X=1\n# a comment \\", amd,
+	     "X=1\n# a comment \\\n"
+	     "GRUB_CMDLINE_LINUX=\"iommu=pt vfio_iommu_type1.allow_unsafe_interrupts=1\"\n");
 	/* After a "--" in GRUB_CMDLINE_LINUX, DEFAULT is init's: its iommu=soft does not count. */
 	EDIT("GRUB_CMDLINE_LINUX=\"quiet -- single\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"iommu=soft\"\n",
 	     amd,
