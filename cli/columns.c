@@ -160,11 +160,23 @@ char *value_to_text(const struct value *v, enum value_kind kind)
 	return NULL;
 }
 
+/* Nearly every string from the host is ASCII, which needs no cleaning. */
+static bool is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
 json_object *json_string_utf8(const char *s)
 {
-	_cleanup_free_ char *valid = utf8_make_valid(s);
+	_cleanup_free_ char *valid = NULL;
 
 	/* JSON text must be UTF-8, and json-c copies bytes through as they are. */
+	if (is_ascii(s))
+		return json_object_new_string(s);
+	valid = utf8_make_valid(s);
 	if (!valid)
 		return NULL;
 	return json_object_new_string(valid);
@@ -248,13 +260,12 @@ int columns_fill_line(const struct column_class *cls, const struct column_set *s
 	return 0;
 }
 
-int columns_to_json(const struct column_class *cls, const struct column_set *set, void *device,
-		    json_object **ret)
+int columns_fill_json(const struct column_class *cls, const struct column_set *set, void *device,
+		      json_object *o)
 {
-	json_object *o = json_object_new_object();
+	/* The keys o has: set's first ones, in set order. */
+	struct lh_entry *e = lh_table_head(json_object_get_object(o));
 
-	if (!o)
-		return -ENOMEM;
 	for (size_t i = 0; i < set->n; i++) {
 		const struct column_info *info = &cls->infos[set->ids[i]];
 		struct value v = {0};
@@ -265,22 +276,42 @@ int columns_to_json(const struct column_class *cls, const struct column_set *set
 		r = cls->get(device, set->ids[i], &v);
 		if (r < 0) {
 			value_done(&v);
-			json_object_put(o);
 			return r;
 		}
 		j = value_to_json(&v, info->kind);
 		if (!j && v.known) {
 			value_done(&v);
-			json_object_put(o);
 			return -ENOMEM;
 		}
 		value_done(&v);
+		if (e) {
+			/* The key is there, in its place: only the value changes. */
+			json_object_put((json_object *)lh_entry_v(e));
+			lh_entry_set_val(e, j);
+			e = lh_entry_next(e);
+			continue;
+		}
 		column_json_key(info, key);
 		if (json_object_object_add(o, key, j) < 0) {
 			json_object_put(j);
-			json_object_put(o);
 			return -ENOMEM;
 		}
+	}
+	return 0;
+}
+
+int columns_to_json(const struct column_class *cls, const struct column_set *set, void *device,
+		    json_object **ret)
+{
+	json_object *o = json_object_new_object();
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	r = columns_fill_json(cls, set, device, o);
+	if (r < 0) {
+		json_object_put(o);
+		return r;
 	}
 	*ret = o;
 	return 0;

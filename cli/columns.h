@@ -126,6 +126,13 @@ int columns_fill_line(const struct column_class *cls, const struct column_set *s
 /* One device as a JSON object with the columns of set, in set order. */
 int columns_to_json(const struct column_class *cls, const struct column_set *set, void *device,
 		    json_object **ret);
+/*
+ * Sets the keys of set in o to one device's values. o is new or was filled before with the
+ * same class and set: its keys keep their places and get the new values. Filling one object
+ * for device after device makes its keys and its print buffer once instead of once per device.
+ */
+int columns_fill_json(const struct column_class *cls, const struct column_set *set, void *device,
+		      json_object *o);
 
 /* Creates set's columns in a table; with tree, the first column holds the tree art. */
 int columns_add_to_table(const struct column_class *cls, const struct column_set *set,

@@ -454,30 +454,32 @@ static int print_class_json(const struct list_options *o, enum device_class c,
 {
 	const struct column_class *cls = device_class_columns(c);
 	struct column_set set;
+	/* One object for every device: see columns_fill_json(). */
+	json_object *entry = json_object_new_object();
 	bool any = false;
+	int r = 0;
 
+	if (!entry)
+		return -ENOMEM;
 	column_set_for_json(cls, selected, &set);
 	printf("  \"%s\": [\n", cls->name);
-	for (size_t i = 0; i < s->count; i++) {
+	for (size_t i = 0; r >= 0 && i < s->count; i++) {
 		void *dev = scan_get(s, c, i);
-		json_object *entry;
-		int r;
 
 		if (!type_matches(o, c, dev))
 			continue;
-		r = columns_to_json(cls, &set, dev, &entry);
+		r = columns_fill_json(cls, &set, dev, entry);
 		if (r < 0)
-			return r;
+			break;
 		if (any)
 			fputs(",\n", stdout);
 		r = json_print_nested(entry, 2);
-		json_object_put(entry);
-		if (r < 0)
-			return r;
 		any = true;
 	}
-	fputs(any ? "\n  ]" : "  ]", stdout);
-	return 0;
+	json_object_put(entry);
+	if (r >= 0)
+		fputs(any ? "\n  ]" : "  ]", stdout);
+	return r;
 }
 
 static int list_json(struct cli *cli, const struct list_options *o, const struct column_set sets[])
