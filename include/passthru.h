@@ -929,10 +929,12 @@ const char *passthru_qmp_get_error(const struct passthru_qmp *qmp);
 int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 			       const char *bus);
 /*
- * Unplugs the named devices (no plan needed): device_del for each (for a PCI function, its
- * guest slot's function 0, which takes the whole slot), then waits until QEMU reports
- * DEVICE_DELETED for every device of those slots, at most timeout_ms (0: 10 s) for all of
- * them together; then removes the chardevs of serial ports. A PCI unplug completes only when
+ * Unplugs the named devices (no plan needed), found by passthru's ids among the VM's devices
+ * (qom-list): device_del for each; for a PCI function, device_del of its guest slot's function
+ * 0 (the first endpoint of its IOMMU group), which takes the whole slot. Then waits until QEMU
+ * reports DEVICE_DELETED for every device that goes (for PCI, the group's endpoints in the VM),
+ * at most timeout_ms (0: 10 s) for all of them together; then removes the chardevs of serial
+ * ports. A PCI unplug completes only when
  * the guest OS acknowledges it: a paused VM or one without a running OS gives -ETIMEDOUT.
  * -ENODEV when a device is not in the VM (under passthru's id), -EREMOTEIO when QEMU refused
  * or the guest reported an unplug error.
