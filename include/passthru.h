@@ -934,10 +934,9 @@ int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct passthru_q
  * 0 (the first endpoint of its IOMMU group), which takes the whole slot. Then waits until QEMU
  * reports DEVICE_DELETED for every device that goes (for PCI, the group's endpoints in the VM),
  * at most timeout_ms (0: 10 s) for all of them together; then removes the chardevs of serial
- * ports. A PCI unplug completes only when
- * the guest OS acknowledges it: a paused VM or one without a running OS gives -ETIMEDOUT.
- * -ENODEV when a device is not in the VM (under passthru's id), -EREMOTEIO when QEMU refused
- * or the guest reported an unplug error.
+ * ports. A PCI unplug completes only when the guest OS acknowledges it: a paused VM or one
+ * without a running OS gives -ETIMEDOUT. -ENODEV when a device is not in the VM (under
+ * passthru's id), -EREMOTEIO when QEMU refused or the guest reported an unplug error.
  */
 int passthru_vm_devices_detach(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 			       unsigned timeout_ms);
