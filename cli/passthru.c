@@ -71,7 +71,7 @@ static void usage(FILE *f)
 	      "Verbs:\n",
 	      f);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+		fprintf(f, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
 	fputs("\n"
 	      "Global options (accepted anywhere on the line):\n"
 	      "  --sysroot DIR  read and change the host below DIR instead of /\n"
