@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Host facts: the parsers, and the boot loader layout of each distribution against small roots. */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "host.h"
+#include "internal.h"
+#include "test.h"
+
+static char root[] = "/tmp/passthru-test-host-facts-XXXXXX";
+
+/* Writes root/rel (creating its directories); content NULL makes a directory. */
+static void put(const char *rel, const char *content)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (char *p = path + strlen(root) + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(path, 0755);
+			*p = '/';
+		}
+	if (!content) {
+		mkdir(path, 0755);
+		return;
+	}
+	f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fputs(content, f);
+	fclose(f);
+}
+
+static void wipe(void)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'/*", root);
+	(void)!system(cmd);
+}
+
+static struct passthru_ctx *ctx_new(void)
+{
+	struct passthru_ctx *ctx = NULL;
+
+	CHECK_INT(passthru_ctx_new(root, &ctx), 0);
+	return ctx;
+}
+
+static void test_cpu(void)
+{
+	_cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
+
+	CHECK_INT(cpuinfo_parse_vendor("processor\t: 0\nvendor_id\t: GenuineIntel\n", &a), 0);
+	CHECK_STR(a, "GenuineIntel");
+	CHECK_INT(cpuinfo_parse_vendor("vendor_id:AuthenticAMD", &b), 0);
+	CHECK_STR(b, "AuthenticAMD");
+	CHECK_INT(cpuinfo_parse_vendor("processor : 0\nvendor_idx : x\n", &c), -ENOENT);
+	CHECK_INT(cpuinfo_parse_vendor("vendor_id\t:   \n", &c), -EBADMSG);
+	CHECK_INT(cpuinfo_parse_vendor("", &c), -ENOENT);
+	CHECK(c == NULL);
+	CHECK_INT(cpu_vendor_from_id("GenuineIntel"), CPU_VENDOR_INTEL);
+	CHECK_INT(cpu_vendor_from_id("AuthenticAMD"), CPU_VENDOR_AMD);
+	CHECK_INT(cpu_vendor_from_id("HygonGenuine"), CPU_VENDOR_AMD);
+	CHECK_INT(cpu_vendor_from_id("CentaurHauls"), CPU_VENDOR_OTHER);
+	CHECK_INT(cpu_vendor_from_id(NULL), CPU_VENDOR_UNKNOWN);
+
+	/* The firmware's IOMMU wins over the CPU vendor (virtual machines mix them). */
+	CHECK_INT(host_iommu_for_params(IOMMU_KIND_INTEL, CPU_VENDOR_AMD), IOMMU_KIND_INTEL);
+	CHECK_INT(host_iommu_for_params(IOMMU_KIND_NONE, CPU_VENDOR_AMD), IOMMU_KIND_AMD);
+	CHECK_INT(host_iommu_for_params(IOMMU_KIND_NONE, CPU_VENDOR_OTHER), IOMMU_KIND_NONE);
+	{
+		size_t n;
+		const struct param_req *r = host_iommu_params(IOMMU_KIND_INTEL, &n);
+
+		CHECK_INT(n, 3);
+		CHECK_STR(r[0].key, "intel_iommu");
+		r = host_iommu_params(IOMMU_KIND_AMD, &n);
+		CHECK_INT(n, 3);
+		CHECK_INT(r[0].kind, PARAM_REQ_NOT);
+		CHECK(host_iommu_params(IOMMU_KIND_NONE, &n) == NULL && n == 0);
+	}
+}
+
+static void test_os_release(void)
+{
+	struct os_release o;
+	static const struct {
+		const char *text;
+		enum distro_family family;
+	} cases[] = {
+	    {"ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n", DISTRO_RHEL},
+	    {"ID=fedora\n", DISTRO_RHEL},
+	    {"ID=\"almalinux\"\n", DISTRO_RHEL},
+	    {"ID=\"ol\"\nID_LIKE=\"fedora\"\n", DISTRO_RHEL},
+	    {"ID=ubuntu\nID_LIKE=debian\n", DISTRO_DEBIAN},
+	    {"ID=linuxmint\nID_LIKE=\"ubuntu debian\"\n", DISTRO_DEBIAN},
+	    {"ID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\n", DISTRO_SUSE},
+	    {"ID=arch\n", DISTRO_ARCH},
+	    {"ID=nixos\n", DISTRO_UNKNOWN},
+	    {"ID_LIKE=\"centosish\"\n", DISTRO_UNKNOWN},
+	    {"", DISTRO_UNKNOWN},
+	};
+
+	CHECK_INT(os_release_parse("# comment\nNAME=\"x\"\nID=debian\n"
+				   "PRETTY_NAME=\"Debian \\\"GNU\\\"/Linux 12\"\n"
+				   "VERSION_ID='12'\nGARBAGE\nID_LIKE=\n",
+				   &o),
+		  0);
+	CHECK_STR(o.id, "debian");
+	CHECK_STR(o.pretty_name, "Debian \"GNU\"/Linux 12");
+	CHECK_STR(o.version_id, "12");
+	CHECK_STR(o.id_like, "");
+	os_release_done(&o);
+	/* A quote that does not close is not a value. */
+	CHECK_INT(os_release_parse("ID=\"rocky\nVERSION_ID=9\n", &o), 0);
+	CHECK(o.id == NULL);
+	CHECK_STR(o.version_id, "9");
+	os_release_done(&o);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		CHECK_INT(os_release_parse(cases[i].text, &o), 0);
+		if (distro_family_of(&o) != cases[i].family) {
+			fprintf(stderr, "os-release case %zu: family %d, expected %d\n", i,
+				distro_family_of(&o), cases[i].family);
+			test_failures++;
+		}
+		os_release_done(&o);
+	}
+}
+
+static void test_kmsg(void)
+{
+	static const char log[] = "6,120,1200,-;DMAR: Host address width 39\n"
+				  " SUBSYSTEM=pci\n"
+				  " DEVICE=+pci:0000:00:02.0\n"
+				  "3,121,1300,-,caller=T1;vfio-pci 0000:01:00.0: DMAR: Device is "
+				  "ineligible for IOMMU domain attach\n"
+				  "[    0.5] a plain dmesg line\n"
+				  "6,x,1,-;not a record\n"
+				  "\n"
+				  "4,9,9,c;unterminated";
+	_cleanup_strv_free_ char **v = NULL;
+
+	CHECK_INT(kmsg_parse(log, sizeof(log) - 1, &v), 0);
+	CHECK_INT(strv_length(v), 5);
+	CHECK_STR(v[0], "DMAR: Host address width 39");
+	CHECK_STR(v[1],
+		  "vfio-pci 0000:01:00.0: DMAR: Device is ineligible for IOMMU domain attach");
+	CHECK_STR(v[2], "[    0.5] a plain dmesg line");
+	CHECK_STR(v[3], "6,x,1,-;not a record");
+	CHECK_STR(v[4], "unterminated");
+}
+
+static void test_small_parsers(void)
+{
+	_cleanup_strv_free_ char **mods = NULL;
+	unsigned long long u = 0;
+
+	CHECK_INT(
+	    meminfo_parse("MemTotal:       16303536 kB\nHugePages_Total:     4\n", "MemTotal", &u),
+	    0);
+	CHECK(u == 16303536);
+	CHECK_INT(meminfo_parse("MemTotal:       16303536 kB\nHugePages_Total:     4\n",
+				"HugePages_Total", &u),
+		  0);
+	CHECK(u == 4);
+	CHECK_INT(meminfo_parse("MemTotalX: 1 kB\n", "MemTotal", &u), -ENOENT);
+	CHECK_INT(meminfo_parse("MemTotal: lots\n", "MemTotal", &u), -EBADMSG);
+	CHECK_INT(meminfo_parse("MemTotal: 12 MB\n", "MemTotal", &u), -EBADMSG);
+
+	CHECK_INT(
+	    modules_load_parse("# vfio\n; also a comment\nvfio\n  vfio-pci  \n\nkvmgt", &mods), 0);
+	CHECK_INT(strv_length(mods), 3);
+	CHECK_STR(mods[1], "vfio_pci");
+	CHECK_STR(mods[2], "kvmgt");
+
+	CHECK(driver_is_display("nouveau") && driver_is_display("nvidia-drm") &&
+	      !driver_is_display("e1000e") && !driver_is_display("vfio-pci"));
+}
+
+static void test_acs(void)
+{
+	uint8_t cfg[4096] = {0};
+	uint16_t cap = 0, ctrl = 0;
+
+	CHECK_INT(pci_config_find_acs(cfg, 64, &cap, &ctrl), -ENODATA);
+	CHECK_INT(pci_config_find_acs(cfg, 256, &cap, &ctrl), -ENODATA);
+	CHECK_INT(pci_config_find_acs(cfg, 4096, &cap, &ctrl), 0);
+	/* AER at 0x100, then ACS at 0x148 with SV RR CR UF capable, SV RR CR enabled. */
+	cfg[0x100] = 0x01;
+	cfg[0x102] = 0x81; /* version 1, next 0x148 (bits 20..31) */
+	cfg[0x103] = 0x14;
+	cfg[0x148] = 0x0d;
+	cfg[0x14a] = 0x01;
+	cfg[0x14c] = 0x1d;
+	cfg[0x14e] = 0x0d;
+	CHECK_INT(pci_config_find_acs(cfg, 4096, &cap, &ctrl), 1);
+	CHECK_INT(cap, 0x1d);
+	CHECK_INT(ctrl, 0x0d);
+	/* Cut before the capability body: not found rather than read past the end. */
+	CHECK_INT(pci_config_find_acs(cfg, 0x14c, &cap, &ctrl), 0);
+	/* A capability pointing at itself ends, it does not loop. */
+	cfg[0x102] = 0x01;
+	cfg[0x103] = 0x10;
+	CHECK_INT(pci_config_find_acs(cfg, 4096, &cap, &ctrl), 0);
+}
+
+struct boot_case {
+	const char *os_release;
+	bool uefi;
+	const char *const *files; /* extra files, NULL-terminated */
+	const char *grub_cfg;
+	const char *command;
+};
+
+static void test_boot_info(void)
+{
+	static const char *const rhel8_efi[] = {"boot/efi/EFI/redhat/grub.cfg", NULL};
+	static const char *const c7_other_efi[] = {"boot/efi/EFI/BOOT/grub.cfg",
+						   "boot/efi/EFI/custom/grub.cfg", NULL};
+	static const char *const deb_mkconfig[] = {"usr/sbin/grub-mkconfig", NULL};
+	static const char *const deb_update[] = {"usr/sbin/update-grub", "usr/sbin/grub-mkconfig",
+						 NULL};
+	static const char *const grub2_cfg[] = {"boot/grub2/grub.cfg", NULL};
+	static const char *const grub_cfg[] = {"boot/grub/grub.cfg", NULL};
+	static const char *const none[] = {NULL};
+	static const struct boot_case cases[] = {
+	    {"ID=rhel\nVERSION_ID=8.9\n", true, rhel8_efi, "/boot/efi/EFI/redhat/grub.cfg",
+	     "grub2-mkconfig -o /boot/efi/EFI/redhat/grub.cfg"},
+	    {"ID=rhel\nVERSION_ID=8.9\n", false, rhel8_efi, "/boot/grub2/grub.cfg",
+	     "grub2-mkconfig -o /boot/grub2/grub.cfg"},
+	    {"ID=centos\nVERSION_ID=7\n", true, c7_other_efi, "/boot/efi/EFI/custom/grub.cfg",
+	     "grub2-mkconfig -o /boot/efi/EFI/custom/grub.cfg"},
+	    {"ID=almalinux\nVERSION_ID=9.2\n", true, none, "/boot/grub2/grub.cfg",
+	     "grub2-mkconfig -o /boot/grub2/grub.cfg"},
+	    {"ID=rhel\nVERSION_ID=9.3\n", true, none, "/boot/grub2/grub.cfg",
+	     "grub2-mkconfig -o /boot/grub2/grub.cfg --update-bls-cmdline"},
+	    {"ID=rocky\nVERSION_ID=10.0\n", false, none, "/boot/grub2/grub.cfg",
+	     "grub2-mkconfig -o /boot/grub2/grub.cfg --update-bls-cmdline"},
+	    {"ID=fedora\nVERSION_ID=33\n", true, none, "/boot/efi/EFI/fedora/grub.cfg",
+	     "grub2-mkconfig -o /boot/efi/EFI/fedora/grub.cfg"},
+	    {"ID=fedora\nVERSION_ID=38\n", true, none, "/boot/grub2/grub.cfg",
+	     "grub2-mkconfig -o /boot/grub2/grub.cfg"},
+	    {"ID=fedora\nVERSION_ID=39\n", true, none, "/boot/grub2/grub.cfg",
+	     "grub2-mkconfig -o /boot/grub2/grub.cfg --update-bls-cmdline"},
+	    {"ID=debian\n", true, deb_update, "/boot/grub/grub.cfg", "update-grub"},
+	    {"ID=debian\n", false, deb_mkconfig, "/boot/grub/grub.cfg",
+	     "grub-mkconfig -o /boot/grub/grub.cfg"},
+	    {"ID=ubuntu\nID_LIKE=debian\n", false, none, "/boot/grub/grub.cfg", "update-grub"},
+	    {"ID=opensuse-tumbleweed\nID_LIKE=\"opensuse suse\"\n", true, none,
+	     "/boot/grub2/grub.cfg", "grub2-mkconfig -o /boot/grub2/grub.cfg"},
+	    {"ID=arch\n", true, none, "/boot/grub/grub.cfg",
+	     "grub-mkconfig -o /boot/grub/grub.cfg"},
+	    {"ID=gentoo\n", false, grub2_cfg, "/boot/grub2/grub.cfg",
+	     "grub2-mkconfig -o /boot/grub2/grub.cfg"},
+	    {"ID=gentoo\n", false, grub_cfg, "/boot/grub/grub.cfg",
+	     "grub-mkconfig -o /boot/grub/grub.cfg"},
+	    {"ID=gentoo\n", false, none, NULL, NULL},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct passthru_ctx *ctx;
+		struct boot_info b = {0};
+		_cleanup_free_ char *cmd = NULL;
+
+		wipe();
+		put("etc/os-release", cases[i].os_release);
+		if (cases[i].uefi)
+			put("sys/firmware/efi", NULL);
+		for (size_t k = 0; cases[i].files[k]; k++)
+			put(cases[i].files[k], "");
+		ctx = ctx_new();
+		CHECK_INT(host_boot_info(ctx, &b), 0);
+		cmd = b.regen_argv ? argv_join(b.regen_argv) : NULL;
+		if (b.uefi != cases[i].uefi || !!b.grub_cfg != !!cases[i].grub_cfg ||
+		    (b.grub_cfg && strcmp(b.grub_cfg, cases[i].grub_cfg) != 0) ||
+		    !!cmd != !!cases[i].command || (cmd && strcmp(cmd, cases[i].command) != 0)) {
+			fprintf(stderr, "boot case %zu (%s): %s / %s, expected %s / %s\n", i,
+				cases[i].os_release, b.grub_cfg, cmd, cases[i].grub_cfg,
+				cases[i].command);
+			test_failures++;
+		}
+		if (!cases[i].grub_cfg)
+			CHECK(b.problem != NULL);
+		boot_info_done(&b);
+		passthru_ctx_unref(ctx);
+	}
+}
+
+static void test_boot_cmdlines(void)
+{
+	struct passthru_ctx *ctx;
+	struct boot_info b = {0};
+	_cleanup_strv_free_ char **v = NULL, **w = NULL;
+
+	wipe();
+	put("etc/os-release", "ID=centos\nVERSION_ID=7\n");
+	put("boot/grub2/grub.cfg",
+	    "menuentry 'a' {\n\tlinux16 /vmlinuz-3.10 root=/dev/sda1 ro quiet\n"
+	    "}\n  linuxefi  /vmlinuz-x  a=1  \nlinuxfoo /x\n\tlinux /k\n");
+	ctx = ctx_new();
+	CHECK_INT(host_boot_info(ctx, &b), 0);
+	CHECK_INT(host_boot_cmdlines(ctx, &b, &v), 0);
+	CHECK_INT(strv_length(v), 3);
+	CHECK_STR(v[0], "root=/dev/sda1 ro quiet");
+	CHECK_STR(v[1], "a=1");
+	CHECK_STR(v[2], "");
+	boot_info_done(&b);
+	passthru_ctx_unref(ctx);
+
+	/* RHEL 8: BLS entries with $kernelopts from grubenv. */
+	wipe();
+	put("etc/os-release", "ID=rhel\nVERSION_ID=8.9\n");
+	put("boot/grub2/grub.cfg", "blscfg\n");
+	put("boot/grub2/grubenv", "# GRUB Environment Block\nkernelopts=root=/dev/rhel/root ro "
+				  "intel_iommu=on\n####\n");
+	put("boot/loader/entries/a-4.18.conf", "title A\noptions $kernelopts $tuned_params\n");
+	put("boot/loader/entries/b-4.18.conf", "title B\noptions root=/x ro\n");
+	put("boot/loader/entries/notes.txt", "options ignored\n");
+	ctx = ctx_new();
+	CHECK_INT(host_boot_info(ctx, &b), 0);
+	CHECK(b.bls);
+	CHECK_INT(host_boot_cmdlines(ctx, &b, &w), 0);
+	CHECK_INT(strv_length(w), 2);
+	CHECK_STR(w[0], "root=/dev/rhel/root ro intel_iommu=on $tuned_params");
+	CHECK_STR(w[1], "root=/x ro");
+	boot_info_done(&b);
+	passthru_ctx_unref(ctx);
+}
+
+static void test_modules(void)
+{
+	struct passthru_ctx *ctx;
+	_cleanup_strv_free_ char **a = NULL, **b = NULL;
+
+	wipe();
+	put("proc/sys/kernel/osrelease", "5.14.0-427.el9.x86_64\n");
+	put("sys/module/vfio/initstate", "live\n");
+	put("sys/module/vfio_pci/parameters/ids", "\n");
+	put("sys/module/vfio_iommu_type1/initstate", "coming\n");
+	ctx = ctx_new();
+	CHECK_INT(host_module_state(ctx, "vfio"), MODULE_LOADED);
+	CHECK_INT(host_module_state(ctx, "vfio-pci"), MODULE_BUILTIN);
+	CHECK_INT(host_module_state(ctx, "vfio_iommu_type1"), MODULE_CHANGING);
+	CHECK_INT(host_module_state(ctx, "vfio_virqfd"), MODULE_ABSENT);
+	CHECK_INT(host_module_state(ctx, "../../etc"), MODULE_ABSENT);
+	/* No module index below the root: the version rule. */
+	CHECK_INT(host_module_exists(ctx, "vfio_virqfd"), -ENOENT);
+	CHECK_INT(host_vfio_modules(ctx, &a), 0);
+	CHECK_INT(strv_length(a), 4);
+	CHECK_STR(a[3], "vfio_virqfd");
+	passthru_ctx_unref(ctx);
+
+	put("proc/sys/kernel/osrelease", "6.2.0\n");
+	ctx = ctx_new();
+	CHECK_INT(host_vfio_modules(ctx, &b), 0);
+	CHECK_INT(strv_length(b), 3);
+	passthru_ctx_unref(ctx);
+
+	put("proc/sys/kernel/osrelease", "garbage\n");
+	ctx = ctx_new();
+	{
+		char **c = NULL;
+
+		CHECK_INT(host_vfio_modules(ctx, &c), -EINVAL);
+		CHECK(c == NULL);
+	}
+	passthru_ctx_unref(ctx);
+}
+
+static void test_iommu_and_pools(void)
+{
+	struct passthru_ctx *ctx;
+	_cleanup_free_ struct hugepage_pool *p = NULL;
+	_cleanup_strv_free_ char **units = NULL;
+	unsigned groups = 99;
+	size_t n = 0;
+
+	wipe();
+	put("sys/firmware/acpi/tables/DMAR1", "x");
+	put("sys/firmware/acpi/tables/DMARX", "x");
+	put("sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages", "4\n");
+	put("sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages", "3\n");
+	put("sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "zzz\n");
+	put("sys/kernel/mm/hugepages/hugepages-oops/nr_hugepages", "1\n");
+	put("sys/class/iommu", NULL);
+	ctx = ctx_new();
+	CHECK_INT(host_firmware_iommu(ctx), IOMMU_KIND_INTEL);
+	CHECK_INT(host_iommu_units(ctx, &units), 0);
+	CHECK(units == NULL);
+	CHECK_INT(host_iommu_group_count(ctx, &groups), 0);
+	CHECK_INT(groups, 0);
+	CHECK_INT(host_hugepage_pools(ctx, &p, &n), 0);
+	CHECK_INT(n, 2);
+	CHECK(p[0].kib == 2048 && p[0].nr == 0);
+	CHECK(p[1].kib == 1048576 && p[1].nr == 4 && p[1].free == 3);
+	/* Without /proc/interrupts or a log saying so, no interrupt remapping. */
+	CHECK(!host_interrupt_remapping(ctx, NULL));
+	put("proc/interrupts", "  0:  44  IO-APIC  2-edge  timer\n 24: 0 DMAR-MSI 0-edge dmar0\n");
+	CHECK(!host_interrupt_remapping(ctx, NULL));
+	put("proc/interrupts", " 25: 0 IR-PCI-MSIX-0000:00:1f.6 0-edge eno1\n");
+	CHECK(host_interrupt_remapping(ctx, NULL));
+	passthru_ctx_unref(ctx);
+
+	wipe();
+	put("sys/firmware/acpi/tables/IVRS", "x");
+	ctx = ctx_new();
+	CHECK_INT(host_firmware_iommu(ctx), IOMMU_KIND_AMD);
+	CHECK_INT(host_hugepage_pools(ctx, &p, &n), -ENOENT);
+	passthru_ctx_unref(ctx);
+}
+
+static void test_snippets(void)
+{
+	size_t n;
+	const struct param_req *reqs = host_iommu_params(IOMMU_KIND_INTEL, &n);
+	struct passthru_ctx *ctx;
+	char *error = NULL;
+
+	wipe();
+	put("etc/default/grub.d/10-ok.cfg",
+	    "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT quiet intel_iommu=on\"\n");
+	put("etc/default/grub.d/20-ignored.txt", "GRUB_CMDLINE_LINUX=\"x\"\n");
+	ctx = ctx_new();
+	CHECK_INT(host_grub_snippets_check(ctx, reqs, n, &error), 0);
+	CHECK(error == NULL);
+	put("etc/default/grub.d/30-bad.cfg", "# x\nGRUB_CMDLINE_LINUX_DEFAULT=\"iommu=soft\"\n");
+	CHECK_INT(host_grub_snippets_check(ctx, reqs, n, &error), -EBADMSG);
+	CHECK_STR(error, "/etc/default/grub.d/30-bad.cfg:2: GRUB_CMDLINE_LINUX_DEFAULT sets "
+			 "iommu=soft, against iommu=pt");
+	free(error);
+	error = NULL;
+	put("etc/default/grub.d/30-bad.cfg", "GRUB_CMDLINE_LINUX_DEFAULT=\"$(cat /x)\"\n");
+	CHECK_INT(host_grub_snippets_check(ctx, reqs, n, &error), -EBADMSG);
+	CHECK_STR(error, "/etc/default/grub.d/30-bad.cfg:1: GRUB_CMDLINE_LINUX_DEFAULT uses a "
+			 "shell expansion ($)");
+	free(error);
+	passthru_ctx_unref(ctx);
+}
+
+int main(void)
+{
+	CHECK(mkdtemp(root) != NULL);
+	test_cpu();
+	test_os_release();
+	test_kmsg();
+	test_small_parsers();
+	test_acs();
+	test_boot_info();
+	test_boot_cmdlines();
+	test_modules();
+	test_iommu_and_pools();
+	test_snippets();
+	{
+		char cmd[4200];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+		(void)!system(cmd);
+	}
+	TEST_DONE();
+}

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The unified diff, the setup object's API contract (errors before and after planning, stale
+ * files, backups that never overwrite each other) and the check report's getters.
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "diff.h"
+#include "internal.h"
+#include "test.h"
+
+static char root[] = "/tmp/passthru-test-host-setup-XXXXXX";
+
+static void put(const char *rel, const char *content)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (char *p = path + strlen(root) + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(path, 0755);
+			*p = '/';
+		}
+	f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fputs(content, f);
+	fclose(f);
+}
+
+static char *get(const char *rel)
+{
+	char path[4096];
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	if (getdelim(&s, &n, '\0', f) < 0) {
+		free(s);
+		s = strdup("");
+	}
+	fclose(f);
+	return s;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+/* Applies a diff_unified() diff to old, as patch(1) would: NULL when it does not apply. */
+static char *apply_diff(const char *old, const char *diff)
+{
+	const char *o = old, *d = diff;
+	size_t cap = strlen(old) + strlen(diff) + 1, len = 0;
+	char *out = malloc(cap);
+	bool in_hunk = false;
+
+	while (out && *d) {
+		const char *nl = strchr(d, '\n');
+		size_t n = nl ? (size_t)(nl - d) : strlen(d);
+		bool no_newline = nl && strncmp(nl + 1, "\\ No newline", 12) == 0;
+
+		if (!in_hunk && (strncmp(d, "--- ", 4) == 0 || strncmp(d, "+++ ", 4) == 0)) {
+			/* header */
+		} else if (strncmp(d, "@@ -", 4) == 0) {
+			char *end;
+			unsigned long start = strtoul(d + 4, &end, 10), count = 1, line = 1;
+			const char *p = old;
+
+			in_hunk = true;
+			if (*end == ',')
+				count = strtoul(end + 1, NULL, 10);
+			if (count > 0 && start > 0)
+				start--;
+			for (; line <= start && *p; line++)
+				p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p);
+			if (p < o)
+				goto fail;
+			memcpy(out + len, o, (size_t)(p - o));
+			len += (size_t)(p - o);
+			o = p;
+		} else if (*d == ' ' || *d == '-' || *d == '+') {
+			if (*d != '+') {
+				size_t on =
+				    strchr(o, '\n') ? (size_t)(strchr(o, '\n') - o) : strlen(o);
+
+				if (on != n - 1 || strncmp(o, d + 1, on) != 0 ||
+				    (o[on] == '\n') == no_newline)
+					goto fail;
+				o += on + (o[on] == '\n');
+			}
+			if (*d != '-') {
+				memcpy(out + len, d + 1, n - 1);
+				len += n - 1;
+				if (!no_newline)
+					out[len++] = '\n';
+			}
+		} else if (*d != '\\') {
+			goto fail;
+		}
+		d += n + (nl ? 1 : 0);
+	}
+	if (!out)
+		return NULL;
+	memcpy(out + len, o, strlen(o) + 1);
+	return out;
+fail:
+	free(out);
+	return NULL;
+}
+
+static void diff_case(int line, const char *a, const char *b, const char *want)
+{
+	_cleanup_free_ char *d = NULL, *rebuilt = NULL;
+
+	CHECK_INT(diff_unified(a, b, "a/f", "b/f", &d), 0);
+	if (want && strcmp(d, want) != 0) {
+		fprintf(stderr, "line %d: diff\n%s---expected\n%s", line, d, want);
+		test_failures++;
+	}
+	rebuilt = apply_diff(a ? a : "", d);
+	if (!rebuilt || strcmp(rebuilt, b) != 0) {
+		fprintf(stderr, "line %d: the diff does not rebuild the new text\n%s", line, d);
+		test_failures++;
+	}
+}
+
+static void test_diff(void)
+{
+	static const char ten[] = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n";
+	unsigned seed = 12345;
+
+	diff_case(__LINE__, "a\n", "a\n", "");
+	/* What GNU diff -u prints for the same inputs. */
+	diff_case(__LINE__, NULL, "x\ny\n", "--- /dev/null\n+++ b/f\n@@ -0,0 +1,2 @@\n+x\n+y\n");
+	diff_case(__LINE__, "x\ny\n", "", "--- a/f\n+++ b/f\n@@ -1,2 +0,0 @@\n-x\n-y\n");
+	diff_case(__LINE__, ten, "1\n2\n3\n4\nfive\n6\n7\n8\n9\n10\n",
+		  "--- a/f\n+++ b/f\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n");
+	diff_case(__LINE__, "a\nb", "a\nb\n",
+		  "--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+b\n");
+	diff_case(__LINE__, ten, "one\n2\n3\n4\n5\n6\n7\n8\n9\nten\n",
+		  "--- a/f\n+++ b/f\n@@ -1,4 +1,4 @@\n-1\n+one\n 2\n 3\n 4\n"
+		  "@@ -7,4 +7,4 @@\n 7\n 8\n 9\n-10\n+ten\n");
+	diff_case(__LINE__, ten, "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11", NULL);
+	diff_case(__LINE__, "a\n+++ b\nc\n", "a\n--- x\nc\n", NULL);
+	/* Random line edits: the hunks always rebuild the new text. */
+	for (int round = 0; round < 300; round++) {
+		char a[512] = "", b[512] = "";
+		size_t la = 0, lb = 0;
+
+		for (int i = 0; i < 12; i++) {
+			int op;
+
+			seed = seed * 1103515245 + 12345;
+			op = (seed >> 16) % 5;
+			if (op != 1)
+				la += (size_t)sprintf(a + la, "l%d\n", i);
+			if (op != 2)
+				lb += (size_t)sprintf(b + lb, op == 3 ? "m%d\n" : "l%d\n", i);
+		}
+		if (round % 7 == 0 && lb > 0)
+			b[--lb] = '\0';
+		diff_case(__LINE__, a, b, NULL);
+	}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static struct passthru_ctx *ctx_new(void)
+{
+	struct passthru_ctx *ctx = NULL;
+
+	CHECK_INT(passthru_ctx_new(root, &ctx), 0);
+	passthru_ctx_set_log_fn(ctx, NULL, NULL);
+	return ctx;
+}
+
+static void host(void)
+{
+	put("proc/cpuinfo", "vendor_id\t: GenuineIntel\n");
+	put("proc/sys/kernel/osrelease", "6.1.0-18-amd64\n");
+	put("proc/cmdline", "BOOT_IMAGE=/vmlinuz ro quiet\n");
+	put("sys/firmware/acpi/tables/DMAR", "x");
+	put("etc/os-release", "ID=debian\n");
+	put("etc/default/grub", "GRUB_CMDLINE_LINUX=\"quiet\"\n");
+	put("boot/grub/grub.cfg", "linux /vmlinuz ro quiet\n");
+}
+
+static void test_setup_api(void)
+{
+	struct passthru_ctx *ctx;
+	struct passthru_setup *s = NULL;
+	char path[4200];
+	struct stat st;
+
+	host();
+	ctx = ctx_new();
+	CHECK_INT(passthru_setup_new(ctx, &s), 0);
+	CHECK_INT(passthru_setup_set_hugepages(s, "1G", 0), -EINVAL);
+	CHECK_INT(passthru_setup_set_hugepages(s, "1Q", 4), -EINVAL);
+	CHECK_INT(passthru_setup_set_hugepages(s, "100", 4), -EINVAL);
+	CHECK_INT(passthru_setup_add_blacklist(s, ""), -EINVAL);
+	CHECK_INT(passthru_setup_add_blacklist(s, "nou veau"), -EINVAL);
+	CHECK_INT(passthru_setup_add_blacklist(s, "a;b"), -EINVAL);
+	CHECK_INT(passthru_setup_add_blacklist(s, "nvidia-drm"), 0);
+	CHECK_INT(passthru_setup_add_blacklist(s, "nvidia_drm"), 0);
+	/* Nothing planned: apply refuses, getters are empty. */
+	CHECK_INT(passthru_setup_apply(s), -EINVAL);
+	CHECK(passthru_setup_get_error(s) != NULL);
+	CHECK_INT(passthru_setup_get_change_count(s), 0);
+	CHECK(passthru_setup_get_change_path(s, 0) == NULL);
+	CHECK(passthru_setup_get_command_argv(s, 5)[0] == NULL);
+	CHECK(!passthru_setup_get_reboot_needed(s));
+
+	CHECK_INT(passthru_setup_plan(s), 0);
+	CHECK(passthru_setup_get_error(s) == NULL);
+	CHECK_INT(passthru_setup_get_change_count(s), 3);
+	CHECK_STR(passthru_setup_get_change_path(s, 0), "/etc/default/grub");
+	CHECK_STR(passthru_setup_get_change_content(s, 0),
+		  "GRUB_CMDLINE_LINUX=\"quiet intel_iommu=on iommu=pt "
+		  "vfio_iommu_type1.allow_unsafe_interrupts=1 rd.driver.blacklist=nvidia_drm "
+		  "nvidia-drm.modeset=0\"\n");
+	CHECK_STR(passthru_setup_get_change_path(s, 2), "/etc/modprobe.d/passthru-blacklist.conf");
+	CHECK(passthru_setup_get_change_backup(s, 0) == NULL);
+	CHECK_INT(passthru_setup_get_command_count(s), 2);
+	CHECK_STR(passthru_setup_get_command_argv(s, 0)[0], "update-grub");
+	{
+		int st2 = 0;
+
+		CHECK_INT(passthru_setup_get_command_status(s, 0, &st2), -ENODATA);
+		CHECK(passthru_setup_get_command_output(s, 0) == NULL);
+	}
+	CHECK(passthru_setup_get_reboot_needed(s));
+
+	/* The file changed after the plan: it is not overwritten. */
+	put("etc/default/grub", "GRUB_CMDLINE_LINUX=\"quiet splash\"\n");
+	CHECK_INT(passthru_setup_apply(s), -ESTALE);
+	CHECK(strstr(passthru_setup_get_error(s), "/etc/default/grub: changed since the plan") !=
+	      NULL);
+	{
+		_cleanup_free_ char *g = get("etc/default/grub");
+
+		CHECK_STR(g, "GRUB_CMDLINE_LINUX=\"quiet splash\"\n");
+	}
+	snprintf(path, sizeof(path), "%s/etc/modules-load.d/vfio.conf", root);
+	CHECK(stat(path, &st) < 0);
+	passthru_setup_unref(s);
+	passthru_ctx_unref(ctx);
+}
+
+/* Two applies within one second back up to two different files; the mode is kept. */
+static void test_backups(void)
+{
+	struct passthru_ctx *ctx;
+	char path[4200];
+	struct stat st;
+	const char *first = NULL;
+	_cleanup_free_ char *first_copy = NULL;
+
+	host();
+	snprintf(path, sizeof(path), "%s/etc/default/grub", root);
+	CHECK(chmod(path, 0600) == 0);
+	ctx = ctx_new();
+	for (int round = 0; round < 2; round++) {
+		struct passthru_setup *s = NULL;
+		const char *b;
+
+		CHECK_INT(passthru_setup_new(ctx, &s), 0);
+		CHECK_INT(passthru_setup_plan(s), 0);
+		CHECK_STR(passthru_setup_get_change_path(s, 0), "/etc/default/grub");
+		/* Applying fails on the command (update-grub is not installed), after the files. */
+		CHECK_INT(passthru_setup_apply(s), -ENOENT);
+		CHECK(strstr(passthru_setup_get_error(s), "update-grub: not installed below ") !=
+		      NULL);
+		b = passthru_setup_get_change_backup(s, 0);
+		CHECK(b && strncmp(b, "/etc/default/grub.passthru-", 27) == 0);
+		if (round == 0) {
+			first_copy = strdup(b);
+			first = first_copy;
+		} else {
+			CHECK(first && strcmp(b, first) != 0);
+		}
+		snprintf(path, sizeof(path), "%s%s", root, b ? b : "/none");
+		CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
+		{
+			_cleanup_free_ char *backup = get(b ? b + 1 : "none");
+
+			CHECK_STR(backup, "GRUB_CMDLINE_LINUX=\"quiet\"\n");
+		}
+		snprintf(path, sizeof(path), "%s/etc/default/grub", root);
+		CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
+		passthru_setup_unref(s);
+		/* Back to the original, for the second round. */
+		put("etc/default/grub", "GRUB_CMDLINE_LINUX=\"quiet\"\n");
+		CHECK(chmod(path, 0600) == 0);
+	}
+	passthru_ctx_unref(ctx);
+}
+
+static void test_plan_errors(void)
+{
+	struct passthru_ctx *ctx;
+	struct passthru_setup *s = NULL;
+
+	host();
+	put("proc/cpuinfo", "vendor_id\t: CentaurHauls\n");
+	unlink(strcat(strcpy((char[4200]){0}, root), "/sys/firmware/acpi/tables/DMAR"));
+	ctx = ctx_new();
+	CHECK_INT(passthru_setup_new(ctx, &s), 0);
+	CHECK_INT(passthru_setup_plan(s), -ENXIO);
+	CHECK(strstr(passthru_setup_get_error(s), "CentaurHauls") != NULL);
+	CHECK_INT(passthru_setup_get_change_count(s), 0);
+	CHECK_INT(passthru_setup_apply(s), -EINVAL);
+	passthru_setup_unref(s);
+	passthru_ctx_unref(ctx);
+
+	host();
+	unlink(strcat(strcpy((char[4200]){0}, root), "/etc/default/grub"));
+	ctx = ctx_new();
+	CHECK_INT(passthru_setup_new(ctx, &s), 0);
+	CHECK_INT(passthru_setup_plan(s), -ENOENT);
+	CHECK_STR(passthru_setup_get_error(s),
+		  "/etc/default/grub: not found; passthru configures GRUB only");
+	passthru_setup_unref(s);
+	passthru_ctx_unref(ctx);
+}
+
+static void test_check_report(void)
+{
+	struct passthru_ctx *ctx;
+	struct passthru_check_report *rep = NULL;
+	const char *const bad[] = {"0000:zz:00.0", NULL};
+	bool seen_cmdline = false;
+
+	host();
+	ctx = ctx_new();
+	CHECK_INT(passthru_check_run(ctx, bad, &rep), -EINVAL);
+	CHECK(rep == NULL);
+	CHECK_INT(passthru_check_run(ctx, NULL, &rep), 0);
+	CHECK(passthru_check_report_count(rep) >= 10);
+	CHECK_INT(passthru_check_report_get_overall(rep), PASSTHRU_CHECK_FAIL);
+	for (size_t i = 0; i < passthru_check_report_count(rep); i++) {
+		const char *id = passthru_check_report_get_id(rep, i);
+
+		CHECK(passthru_check_report_get_seen(rep, i) != NULL);
+		CHECK(passthru_check_report_get_details(rep, i) != NULL);
+		CHECK(passthru_check_report_get_device(rep, i) == NULL);
+		if (strcmp(id, "kernel-cmdline") == 0) {
+			seen_cmdline = true;
+			CHECK_INT(passthru_check_report_get_status(rep, i), PASSTHRU_CHECK_FAIL);
+			CHECK_STR(passthru_check_report_get_seen(rep, i),
+				  "lacks intel_iommu=on iommu=pt "
+				  "vfio_iommu_type1.allow_unsafe_interrupts=1");
+		}
+	}
+	CHECK(seen_cmdline);
+	CHECK(passthru_check_report_get_id(rep, 1000) == NULL);
+	CHECK(passthru_check_report_get_details(rep, 1000)[0] == NULL);
+	CHECK_STR(passthru_check_status_to_string(PASSTHRU_CHECK_WARN), "warn");
+	CHECK(passthru_check_status_to_string((enum passthru_check_status)7) == NULL);
+	CHECK(passthru_check_report_ref(rep) == rep);
+	CHECK(passthru_check_report_unref(rep) == NULL);
+	CHECK(passthru_check_report_unref(rep) == NULL);
+	CHECK(passthru_check_report_unref(NULL) == NULL);
+	passthru_ctx_unref(ctx);
+}
+
+int main(void)
+{
+	CHECK(mkdtemp(root) != NULL);
+	test_diff();
+	test_setup_api();
+	test_backups();
+	test_plan_errors();
+	test_check_report();
+	{
+		char cmd[4200];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+		(void)!system(cmd);
+	}
+	TEST_DONE();
+}
