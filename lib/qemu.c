@@ -159,11 +159,15 @@ char *qemu_id_root_port(const char *address)
 
 char *qemu_id_usb(const char *port)
 {
+	if (!port)
+		return NULL;
 	return vm_strf("pt-usb-%s", port);
 }
 
 char *qemu_id_serial(const char *tty)
 {
+	if (!tty)
+		return NULL;
 	return vm_strf("pt-%s", tty);
 }
 
