@@ -297,6 +297,25 @@ static int read_link(struct passthru_pci_device *dev, int dfd, const char *name,
 	return 0;
 }
 
+/*
+ * The canonical address of a function the kernel names (a sysfs entry or link). The kernel's
+ * names are canonical already: they are checked and copied, without the formatting of
+ * passthru_pci_address_parse(), which would cost more than all else a scan does per device.
+ */
+static int address_from_kernel(const char *name, char ret[PASSTHRU_PCI_ADDRESS_LEN + 1])
+{
+	unsigned domain, bus, device, function;
+
+	if (strlen(name) != PASSTHRU_PCI_ADDRESS_LEN ||
+	    pci_address_parse_fields(name, &domain, &bus, &device, &function) < 0)
+		return passthru_pci_address_parse(name, ret);
+	for (const char *p = name; *p; p++)
+		if (*p >= 'A' && *p <= 'F')
+			return passthru_pci_address_parse(name, ret);
+	memcpy(ret, name, PASSTHRU_PCI_ADDRESS_LEN + 1);
+	return 0;
+}
+
 /* A link whose basename is a PCI address (physfn, virtfnN); the canonical address. */
 static int read_address_link(struct passthru_pci_device *dev, int dfd, const char *name,
 			     char ret[PASSTHRU_PCI_ADDRESS_LEN + 1])
@@ -307,7 +326,7 @@ static int read_address_link(struct passthru_pci_device *dev, int dfd, const cha
 	r = read_link(dev, dfd, name, &target);
 	if (r < 0)
 		return r;
-	if (passthru_pci_address_parse(target, ret) < 0) {
+	if (address_from_kernel(target, ret) < 0) {
 		_cleanup_free_ char *escaped = escape_value(target);
 
 		add_problem(dev, "%s: link to \"%s\", not a PCI address", name,
@@ -763,7 +782,19 @@ _public_ const char *passthru_pci_device_get_driver(struct passthru_pci_device *
 	return dev->driver;
 }
 
-/* The kernel's modalias for a PCI function (drivers/pci/pci-sysfs.c, modalias_show()). */
+/* Writes value as digits upper-case hex digits (printf's "%0<digits>X"); returns the end. */
+static char *put_hex(char *p, unsigned value, unsigned digits)
+{
+	for (unsigned i = digits; i > 0; i--, value >>= 4)
+		p[i - 1] = "0123456789ABCDEF"[value & 0xf];
+	return p + digits;
+}
+
+/*
+ * The kernel's modalias for a PCI function (drivers/pci/pci-sysfs.c, modalias_show()):
+ * "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", written without printf, which costs more
+ * than the module lookup it is the key of once the lookups are cached.
+ */
 static char *device_modalias(struct passthru_pci_device *dev)
 {
 	_cleanup_close_ int dfd = -1;
@@ -773,13 +804,18 @@ static char *device_modalias(struct passthru_pci_device *dev)
 	load_subsystem(dev);
 	if (dev->vendor_r == 0 && dev->device_r == 0 && dev->subsystem_r == 0 &&
 	    dev->class_r == 0) {
-		if (asprintf(&s, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", dev->vendor,
-			     dev->device, dev->subvendor, dev->subdevice,
-			     (unsigned)(dev->class_code >> 16),
-			     (unsigned)(dev->class_code >> 8) & 0xff,
-			     (unsigned)dev->class_code & 0xff) < 0)
-			return NULL;
-		return s;
+		char alias[sizeof("pci:v00000000d00000000sv00000000sd00000000bc00sc00i00")];
+		char *p = alias;
+
+		p = put_hex(stpcpy(p, "pci:v"), dev->vendor, 8);
+		p = put_hex(stpcpy(p, "d"), dev->device, 8);
+		p = put_hex(stpcpy(p, "sv"), dev->subvendor, 8);
+		p = put_hex(stpcpy(p, "sd"), dev->subdevice, 8);
+		p = put_hex(stpcpy(p, "bc"), dev->class_code >> 16 & 0xff, 2);
+		p = put_hex(stpcpy(p, "sc"), dev->class_code >> 8 & 0xff, 2);
+		p = put_hex(stpcpy(p, "i"), dev->class_code & 0xff, 2);
+		*p = '\0';
+		return strdup(alias);
 	}
 	/* Part of the identity is unknown: the kernel's own string is the next best thing. */
 	dfd = device_open_dir(dev);
@@ -923,7 +959,7 @@ static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
 
 		if (de->d_name[0] == '.')
 			continue;
-		if (passthru_pci_address_parse(de->d_name, address) < 0) {
+		if (address_from_kernel(de->d_name, address) < 0) {
 			log_debug(dev->ctx, "%s: ignoring %s", path, de->d_name);
 			continue;
 		}
@@ -1359,7 +1395,7 @@ _public_ int passthru_pci_scan(struct passthru_ctx *ctx, struct passthru_pci_lis
 	if (!entries)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_names; i++) {
-		if (passthru_pci_address_parse(names[i], entries[n_entries].address) < 0) {
+		if (address_from_kernel(names[i], entries[n_entries].address) < 0) {
 			log_debug(ctx, "%s: ignoring %s", PCI_DEVICES_DIR, names[i]);
 			continue;
 		}
