@@ -1098,7 +1098,9 @@ static int check_device_log(struct passthru_check_report *rep, struct host_state
 	if (s->kmsg_r < 0) {
 		r = set_seen(it, PASSTHRU_CHECK_WARN, "kernel log not readable: %s",
 			     strerror(-s->kmsg_r));
-		return r < 0 ? r : set_fix(it, "run passthru check as root");
+		if (r < 0 || (s->kmsg_r != -EACCES && s->kmsg_r != -EPERM))
+			return r;
+		return set_fix(it, "run passthru check as root (or set kernel.dmesg_restrict=0)");
 	}
 	if (asprintf(&dmar, "[%s]", bdf) < 0 || asprintf(&amd, "device=%s", addr) < 0 ||
 	    asprintf(&amd_short, "device=%s ", bdf) < 0)
