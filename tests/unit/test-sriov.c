@@ -384,7 +384,18 @@ static void test_execute(void)
 	CHECK_INT(passthru_sriov_execute(s), 0);
 	CHECK(passthru_sriov_get_error(s) == NULL);
 	CHECK(passthru_sriov_get_takeover(s) == NULL);
-	CHECK_STR(watched(fd, pid, 2), "numvfs=0 autoprobe=1\nnumvfs=2 autoprobe=0\n");
+	{
+		/*
+		 * Two writes reach the FIFO back to back; when the watcher is slow (a loaded
+		 * machine) it reads both before the writer's close, as one value "02". The
+		 * values in order and the autoprobe state when "2" was seen are what count;
+		 * the order of the steps is asserted above.
+		 */
+		const char *w = watched(fd, pid, 2);
+
+		CHECK(strcmp(w, "numvfs=0 autoprobe=1\nnumvfs=2 autoprobe=0\n") == 0 ||
+		      strcmp(w, "numvfs=02 autoprobe=0\n") == 0);
+	}
 	/* The fixture's kernel makes no VF: its links stay, and so does the count seen. */
 	CHECK_STR(progress.text, "4/0 4/2 ");
 	passthru_sriov_unref(s);
