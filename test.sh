@@ -32,45 +32,54 @@ record_meson() { # build dir, label
     python3 tools/meson-results.py "$1/meson-logs/testlog.json" "$2" >>"$results/all"
 }
 
+# Configures and builds; on failure shows why, records a failed "build" test and returns 1.
 setup() { # dir, options...
     dir=$1
     shift
     if [ -d "$dir" ]; then
-        meson setup --reconfigure "$dir" "$@" >/dev/null
-    else
-        meson setup "$dir" "$@" >/dev/null
+        set -- --reconfigure "$@"
     fi
-    ninja -C "$dir" >/dev/null
+    if meson setup "$dir" "$@" >"$results/$dir.setup.log" 2>&1 &&
+            ninja -C "$dir" >"$results/$dir.build.log" 2>&1; then
+        echo "OK build:$dir" >>"$results/all"
+        return 0
+    fi
+    tail -40 "$results/$dir.setup.log" "$results/$dir.build.log" 2>/dev/null >&2
+    echo "FAIL build:$dir" >>"$results/all"
+    return 1
 }
 
 echo "== plain build (-Werror), all suites" >&2
-setup build-ci -Dwerror=true
-suites="--suite unit --suite cli --suite fuzz-smoke --suite tools"
-[ "$with_vm" = 1 ] && suites="$suites --suite vm"
-# shellcheck disable=SC2086
-meson test -C build-ci --print-errorlogs $suites >&2 || true
-record_meson build-ci plain
+if setup build-ci -Dwerror=true; then
+    suites="--suite unit --suite cli --suite fuzz-smoke --suite tools"
+    [ "$with_vm" = 1 ] && suites="$suites --suite vm"
+    # shellcheck disable=SC2086
+    meson test -C build-ci --print-errorlogs $suites >&2 || true
+    record_meson build-ci plain
+fi
 
 echo "== AddressSanitizer + UBSan build, unit/cli/fuzz-smoke" >&2
-setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-asan --print-errorlogs --suite unit --suite cli --suite fuzz-smoke >&2 || true
-record_meson build-asan asan
+if setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false; then
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        meson test -C build-asan --print-errorlogs --suite unit --suite cli --suite fuzz-smoke >&2 || true
+    record_meson build-asan asan
+fi
 
 echo "== libFuzzer build, ${FUZZ_SECONDS:-10} s per target" >&2
-CC=clang setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
-for t in $(python3 tools/meson-results.py --fuzz-targets fuzz/meson.build); do
-    corpus=$(mktemp -d)
-    cp -r "fuzz/corpus/$t/." "$corpus/" 2>/dev/null || true
-    if "build-fuzz/fuzz/$t" -max_total_time="${FUZZ_SECONDS:-10}" -timeout=10 -rss_limit_mb=2048 \
-            "$corpus" >"$results/$t.log" 2>&1; then
-        echo "OK fuzz:$t" >>"$results/all"
-    else
-        echo "FAIL fuzz:$t" >>"$results/all"
-        tail -40 "$results/$t.log" >&2
-    fi
-    rm -rf "$corpus"
-done
+if CC=clang setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false; then
+    for t in $(python3 tools/meson-results.py --fuzz-targets fuzz/meson.build); do
+        corpus=$(mktemp -d)
+        cp -r "fuzz/corpus/$t/." "$corpus/" 2>/dev/null || true
+        if (cd "$corpus" && "$OLDPWD/build-fuzz/fuzz/$t" -max_total_time="${FUZZ_SECONDS:-10}" \
+                -timeout=10 -rss_limit_mb=2048 .) >"$results/$t.log" 2>&1; then
+            echo "OK fuzz:$t" >>"$results/all"
+        else
+            echo "FAIL fuzz:$t" >>"$results/all"
+            tail -40 "$results/$t.log" >&2
+        fi
+        rm -rf "$corpus"
+    done
+fi
 
 echo >&2
 grep -v '^OK ' "$results/all" >&2 || true
