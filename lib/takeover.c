@@ -19,8 +19,10 @@
  * a grandchild, so nobody has to reap it.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "takeover.h"
 
@@ -1461,47 +1463,56 @@ static void step_error(struct passthru_takeover *t, const char *address, const c
 	}
 }
 
-/*
- * Moves one device forward: to vfio-pci for a bind, to its host driver for an unbind. The
- * writes of a device go to the helper in one round trip; with a fault hook set for this phase
- * they go one by one, the hook between them. index counts from 1 for the hook. Fills
- * it->result.
- */
-static int forward(struct passthru_takeover *t, const struct journal_entry *e, struct item *it,
-		   unsigned index)
-{
-	static const char *const stage_faults[] = {"after-override", "after-unbind", "after-probe"};
-	const char *phase = t->op == PASSTHRU_TAKEOVER_BIND ? "bind" : "unbind";
-	_cleanup_free_ char *override_path = NULL, *unbind_path = NULL, *unbind_what = NULL,
-			    *bind_path = NULL, *bind_what = NULL, *driver = NULL;
+/* The writes that move one device, with what the messages call each. */
+struct move {
 	struct timed_step steps[3];
 	const char *whats[3];
-	int stages[3];
-	size_t n = 0, failed = 0;
-	int r = 0;
+	int stages[3]; /* 0 override, 1 unbind, 2 probe or bind: where the fault hooks go */
+	size_t n;
+	char *override_path, *unbind_path, *unbind_what, *bind_path, *bind_what;
+};
 
-	if (!writer(t))
-		return -ENOMEM;
+static void move_done(struct move *m)
+{
+	free(m->override_path);
+	free(m->unbind_path);
+	free(m->unbind_what);
+	free(m->bind_path);
+	free(m->bind_what);
+	for (size_t i = 0; i < m->n; i++)
+		free(m->steps[i].result);
+	memset(m, 0, sizeof(*m));
+}
+
+static int move_add(struct move *m, int stage, const char *path, const char *value,
+		    const char *what)
+{
+	m->steps[m->n] = (struct timed_step){.op = 'w', .path = path, .value = value};
+	m->whats[m->n] = what;
+	m->stages[m->n++] = stage;
+	return 0;
+}
+
+/* The writes of one device: to vfio-pci for a bind, to its host driver for an unbind. */
+static int move_prepare(struct passthru_takeover *t, const struct journal_entry *e, struct move *m)
+{
+	memset(m, 0, sizeof(*m));
 	/* Planned under the lock a moment ago: e->driver and e->override are how it is now. */
 	if (!streq_null(e->override, e->target_override)) {
-		if (asprintf(&override_path, "/sys/bus/pci/devices/%s/driver_override",
+		if (asprintf(&m->override_path, "/sys/bus/pci/devices/%s/driver_override",
 			     e->address) < 0)
 			return -ENOMEM;
 		/* A lone newline clears the override. */
-		steps[n] = (struct timed_step){
-		    .op = 'w', .path = override_path, .value = e->target_override ?: "\n"};
-		whats[n] = "write driver_override";
-		stages[n++] = 0;
+		move_add(m, 0, m->override_path, e->target_override ?: "\n",
+			 "write driver_override");
 	}
 	if (e->driver && !(t->op == PASSTHRU_TAKEOVER_BIND && is_vfio(e->driver))) {
 		/* Through the device's own link: the driver it is on now, whatever its name. */
-		if (asprintf(&unbind_path, "/sys/bus/pci/devices/%s/driver/unbind", e->address) <
+		if (asprintf(&m->unbind_path, "/sys/bus/pci/devices/%s/driver/unbind", e->address) <
 			0 ||
-		    asprintf(&unbind_what, "unbind from %s", e->driver) < 0)
+		    asprintf(&m->unbind_what, "unbind from %s", e->driver) < 0)
 			return -ENOMEM;
-		steps[n] = (struct timed_step){.op = 'w', .path = unbind_path, .value = e->address};
-		whats[n] = unbind_what;
-		stages[n++] = 1;
+		move_add(m, 1, m->unbind_path, e->address, m->unbind_what);
 	}
 	/*
 	 * With the override set, drivers_probe can only pick vfio-pci. Giving back, the original
@@ -1510,57 +1521,32 @@ static int forward(struct passthru_takeover *t, const struct journal_entry *e, s
 	 * original, the kernel's best match; a device that had no driver gets none back.
 	 */
 	if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target) {
-		if (asprintf(&bind_path, "/sys/bus/pci/drivers/%s", e->target) < 0)
+		_cleanup_free_ char *dir = NULL;
+
+		if (asprintf(&dir, "/sys/bus/pci/drivers/%s", e->target) < 0)
 			return -ENOMEM;
-		if (root_exists(t->ctx, bind_path)) {
-			free(bind_path);
-			if (asprintf(&bind_path, "/sys/bus/pci/drivers/%s/bind", e->target) < 0 ||
-			    asprintf(&bind_what, "bind to %s", e->target) < 0)
-				return -ENOMEM;
-		} else {
-			free(bind_path);
-			bind_path = NULL;
-		}
+		if (root_exists(t->ctx, dir) &&
+		    (asprintf(&m->bind_path, "/sys/bus/pci/drivers/%s/bind", e->target) < 0 ||
+		     asprintf(&m->bind_what, "bind to %s", e->target) < 0))
+			return -ENOMEM;
 	}
-	if (bind_path || t->op == PASSTHRU_TAKEOVER_BIND || e->target) {
-		steps[n] = (struct timed_step){.op = 'w',
-					       .path = bind_path ?: "/sys/bus/pci/drivers_probe",
-					       .value = e->address};
-		whats[n] = bind_what ?: "probe drivers";
-		stages[n++] = 2;
-	} else if (e->target_any) {
-		steps[n] = (struct timed_step){
-		    .op = 'w', .path = "/sys/bus/pci/drivers_probe", .value = e->address};
-		whats[n] = "probe drivers";
-		stages[n++] = 2;
+	if (m->bind_path)
+		move_add(m, 2, m->bind_path, e->address, m->bind_what);
+	else if (t->op == PASSTHRU_TAKEOVER_BIND || e->target || e->target_any)
+		move_add(m, 2, "/sys/bus/pci/drivers_probe", e->address, "probe drivers");
+	return 0;
+}
+
+/* After the writes: r and failed as timed_steps() left them; checks where the device is. */
+static int move_finish(struct passthru_takeover *t, const struct journal_entry *e, struct item *it,
+		       struct move *m, int r, size_t failed)
+{
+	_cleanup_free_ char *driver = NULL;
+
+	if (r < 0) {
+		step_error(t, e->address, failed < m->n ? m->whats[failed] : "move it", r);
+		return r;
 	}
-
-	if (t->fault.set && strcmp(t->fault.phase, phase) == 0) {
-		size_t k = 0;
-
-		for (int stage = 0; stage < 3 && r >= 0; stage++) {
-			if (k < n && stages[k] == stage) {
-				r = timed_steps(t->writer, &steps[k], 1, t->timeout_ms, NULL);
-				if (r < 0) {
-					step_error(t, e->address, whats[k], r);
-					return r;
-				}
-				k++;
-			}
-			r = fault_point(t, phase, stage_faults[stage], index);
-			if (r < 0) {
-				set_error(t, "%s: injected failure (PASSTHRU_FAULT)", e->address);
-				return r;
-			}
-		}
-	} else if (n > 0) {
-		r = timed_steps(t->writer, steps, n, t->timeout_ms, &failed);
-		if (r < 0) {
-			step_error(t, e->address, whats[failed], r);
-			return r;
-		}
-	}
-
 	r = device_driver_read(t->ctx, e->address, &driver);
 	if (r < 0) {
 		set_error(t, "%s: cannot read its driver: %s", e->address,
@@ -1593,6 +1579,276 @@ static int forward(struct passthru_takeover *t, const struct journal_entry *e, s
 		it->result = TAKE_PTR(driver);
 	}
 	return r;
+}
+
+/*
+ * Moves one device, its writes in one round trip; with a fault hook set for this phase they
+ * go one by one, the hook between them. index counts from 1 for the hook.
+ */
+static int forward(struct passthru_takeover *t, const struct journal_entry *e, struct item *it,
+		   unsigned index)
+{
+	static const char *const stage_faults[] = {"after-override", "after-unbind", "after-probe"};
+	const char *phase = t->op == PASSTHRU_TAKEOVER_BIND ? "bind" : "unbind";
+	struct move m;
+	size_t failed = 0;
+	int r;
+
+	if (!writer(t))
+		return -ENOMEM;
+	r = move_prepare(t, e, &m);
+	if (r < 0) {
+		move_done(&m);
+		return r;
+	}
+	if (t->fault.set && strcmp(t->fault.phase, phase) == 0) {
+		size_t k = 0;
+
+		for (int stage = 0; stage < 3 && r >= 0; stage++) {
+			if (k < m.n && m.stages[k] == stage) {
+				r = timed_steps(t->writer, &m.steps[k], 1, t->timeout_ms, NULL);
+				if (r < 0) {
+					failed = k;
+					break;
+				}
+				k++;
+			}
+			r = fault_point(t, phase, stage_faults[stage], index);
+			if (r < 0) {
+				set_error(t, "%s: injected failure (PASSTHRU_FAULT)", e->address);
+				move_done(&m);
+				return r;
+			}
+		}
+	} else if (m.n > 0) {
+		r = timed_steps(t->writer, m.steps, m.n, t->timeout_ms, &failed);
+	}
+	r = move_finish(t, e, it, &m, r, failed);
+	move_done(&m);
+	return r;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Independent IOMMU groups in parallel                                                       */
+
+/*
+ * Most of a device's move is the kernel waiting (a device put into D3hot and back, a function
+ * reset, a driver's remove): devices of different IOMMU groups are moved at the same time, by
+ * up to MAX_LANES helpers. Within a group the order is kept: one lane does a whole group.
+ */
+#define MAX_LANES 8
+
+struct lane {
+	struct timed_writer *w;
+	size_t first, end, pos; /* the entries of its group: [first, end), pos in flight */
+	bool busy;
+	struct move move;
+	int seen;
+	struct timespec since;
+};
+
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* Starts the move of e in a lane; 1 when there is nothing to write. */
+static int lane_start(struct passthru_takeover *t, const struct journal_entry *e, struct lane *l)
+{
+	int r = move_prepare(t, e, &l->move);
+
+	if (r >= 0 && l->move.n == 0)
+		return 1; /* nothing to write: done at once */
+	if (r >= 0)
+		r = timed_submit(l->w, l->move.steps, l->move.n);
+	if (r < 0) {
+		step_error(t, e->address, "move it", r);
+		move_done(&l->move);
+		return r;
+	}
+	l->busy = true;
+	l->seen = -1;
+	clock_gettime(CLOCK_MONOTONIC, &l->since);
+	return 0;
+}
+
+static struct item *entry_item(struct passthru_takeover *t, const struct journal_entry *e)
+{
+	return item_find(t, e->address);
+}
+
+/* move_finish() in parallel: the first failure is the error, later ones are details. */
+static void lane_finish(struct passthru_takeover *t, const struct journal_entry *e, struct move *m,
+			int r, size_t failed, int *result)
+{
+	_cleanup_free_ char *first = *result < 0 ? TAKE_PTR(t->error) : NULL;
+
+	r = move_finish(t, e, entry_item(t, e), m, r, failed);
+	if (r < 0 && *result < 0) {
+		add_detail(t, "also: %s", t->error ?: strerror(-r));
+		free(t->error);
+		t->error = TAKE_PTR(first);
+	} else if (first) {
+		t->error = TAKE_PTR(first);
+	}
+	if (r < 0 && *result >= 0)
+		*result = r;
+}
+
+/* The entries of j (sorted by address) grouped by IOMMU group, in lanes. */
+static int run_parallel(struct passthru_takeover *t, const struct journal *j)
+{
+	_cleanup_free_ size_t *order = calloc(j->n_entries + 1, sizeof(size_t));
+	struct lane lanes[MAX_LANES] = {0};
+	size_t n_lanes = 0, next = 0, n_groups = 0, *group_start = NULL;
+	int *groups;
+	int result = 0;
+
+	if (!order)
+		return -ENOMEM;
+	/* Entries ordered by group (stable: by address within a group); no group, alone. */
+	groups = calloc(j->n_entries + 1, sizeof(int));
+	group_start = calloc(j->n_entries + 1, sizeof(size_t));
+	if (!groups || !group_start) {
+		free(groups);
+		free(group_start);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < j->n_entries; i++) {
+		const struct item *it = entry_item(t, &j->entries[i]);
+
+		groups[i] = it ? it->group : -1;
+	}
+	{
+		size_t k = 0;
+
+		for (size_t i = 0; i < j->n_entries; i++) {
+			bool seen = false;
+
+			for (size_t p = 0; p < i && !seen; p++)
+				seen = groups[i] >= 0 && groups[p] == groups[i];
+			if (seen)
+				continue;
+			group_start[n_groups++] = k;
+			for (size_t q = i; q < j->n_entries; q++)
+				if (q == i || (groups[i] >= 0 && groups[q] == groups[i]))
+					order[k++] = q;
+		}
+	}
+	group_start[n_groups] = j->n_entries;
+	free(groups);
+
+	n_lanes = n_groups < MAX_LANES ? n_groups : MAX_LANES;
+	for (size_t i = 0; i < n_lanes; i++) {
+		if (i == 0) {
+			lanes[i].w = writer(t);
+		} else if (timed_writer_new(t->ctx, t->lock_fd, &lanes[i].w) < 0) {
+			lanes[i].w = NULL;
+		}
+		if (!lanes[i].w) {
+			n_lanes = i;
+			break;
+		}
+	}
+	if (n_lanes == 0) {
+		free(group_start);
+		return -ENOMEM;
+	}
+
+	for (;;) {
+		struct pollfd pfds[MAX_LANES];
+		size_t busy = 0;
+		int wait = -1, r;
+
+		/* Idle lanes take the next entry of their group, or the next group. */
+		for (size_t i = 0; i < n_lanes && result >= 0; i++) {
+			struct lane *l = &lanes[i];
+
+			while (!l->busy && result >= 0) {
+				if (l->end == 0 || l->pos + 1 >= l->end) {
+					if (next >= n_groups)
+						break;
+					l->first = group_start[next];
+					l->end = group_start[next + 1];
+					l->pos = l->first;
+					next++;
+				} else {
+					l->pos++;
+				}
+				r = lane_start(t, &j->entries[order[l->pos]], l);
+				if (r == 1) {
+					struct move none = {0};
+
+					lane_finish(t, &j->entries[order[l->pos]], &none, 0, 0,
+						    &result);
+				} else if (r < 0) {
+					result = r;
+				}
+			}
+		}
+		for (size_t i = 0; i < n_lanes; i++) {
+			if (!lanes[i].busy)
+				continue;
+			pfds[busy++] =
+			    (struct pollfd){.fd = timed_fd(lanes[i].w), .events = POLLIN};
+		}
+		if (busy == 0)
+			break;
+		/* Wake up for the lane whose step has gone longest without progress. */
+		for (size_t i = 0; i < n_lanes; i++)
+			if (lanes[i].busy) {
+				long left = (long)t->timeout_ms - elapsed_ms(&lanes[i].since);
+
+				if (left < 0)
+					left = 0;
+				if (wait < 0 || left < wait)
+					wait = (int)left;
+			}
+		do
+			r = poll(pfds, busy, wait);
+		while (r < 0 && errno == EINTR);
+		if (r < 0) {
+			result = -errno;
+			break;
+		}
+		for (size_t i = 0, p = 0; i < n_lanes; i++) {
+			struct lane *l = &lanes[i];
+			size_t failed = 0, e;
+
+			if (!l->busy)
+				continue;
+			e = order[l->pos];
+			if (pfds[p++].revents) {
+				r = timed_collect(l->w, l->move.steps, l->move.n, &failed);
+				l->busy = false;
+				lane_finish(t, &j->entries[e], &l->move, r, failed, &result);
+				move_done(&l->move);
+			} else if (elapsed_ms(&l->since) >= (long)t->timeout_ms) {
+				int now = timed_progress(l->w);
+
+				if (now != l->seen) {
+					l->seen = now;
+					clock_gettime(CLOCK_MONOTONIC, &l->since);
+					continue;
+				}
+				failed = timed_abandon(l->w);
+				l->busy = false;
+				lane_finish(t, &j->entries[e], &l->move, -ETIMEDOUT, failed,
+					    &result);
+				move_done(&l->move);
+			}
+		}
+		/* After a failure nothing new starts; what is in flight finishes. */
+		if (result < 0)
+			next = n_groups;
+	}
+	for (size_t i = 1; i < n_lanes; i++)
+		timed_writer_free(lanes[i].w);
+	free(group_start);
+	return result;
 }
 
 /*
@@ -1950,14 +2206,19 @@ static int run_transaction(struct passthru_takeover *t)
 		return r;
 	}
 
-	for (size_t i = 0; i < t->n_items; i++) {
-		struct item *it = &t->items[i];
+	if (t->fault.set && strcmp(t->fault.phase, phase) == 0) {
+		/* The fault hook counts devices in order: one at a time. */
+		for (size_t i = 0; i < t->n_items; i++) {
+			struct item *it = &t->items[i];
 
-		if (it->action != action)
-			continue;
-		r = forward(t, journal_find(j, it->address), it, ++index);
-		if (r < 0)
-			break;
+			if (it->action != action)
+				continue;
+			r = forward(t, journal_find(j, it->address), it, ++index);
+			if (r < 0)
+				break;
+		}
+	} else {
+		r = run_parallel(t, j);
 	}
 	if (r >= 0) {
 		r = fault_point(t, phase, "before-commit", 1);

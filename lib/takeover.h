@@ -178,6 +178,17 @@ void timed_writer_free(struct timed_writer *w);
  */
 int timed_steps(struct timed_writer *w, struct timed_step *steps, size_t n, unsigned timeout_ms,
 		size_t *ret_failed);
+/*
+ * The same without waiting, for several helpers at once: timed_submit() sends at most 32 steps;
+ * when timed_fd() is readable, timed_collect() takes the answer (as timed_steps() returns).
+ * timed_progress() is the step the helper is in (-1 before the first); timed_abandon() leaves
+ * a helper that stopped making progress and returns that step.
+ */
+int timed_submit(struct timed_writer *w, struct timed_step *steps, size_t n);
+int timed_fd(const struct timed_writer *w);
+int timed_progress(const struct timed_writer *w);
+size_t timed_abandon(struct timed_writer *w);
+int timed_collect(struct timed_writer *w, struct timed_step *steps, size_t n, size_t *ret_failed);
 int timed_write(struct timed_writer *w, const char *path, const char *value, unsigned timeout_ms);
 /* Reads a host file the same way; trailing newlines removed. */
 int timed_read(struct timed_writer *w, const char *path, unsigned timeout_ms, char **ret);

@@ -291,7 +291,7 @@ static size_t build_request(const struct timed_step *steps, size_t n, char *buf)
 }
 
 /* Waits for the answer; a helper that makes no progress for timeout_ms is stuck. */
-static int wait_reply(struct timed_writer *w, unsigned timeout_ms, int *ret_stuck_step)
+static int wait_reply(struct timed_writer *w, unsigned timeout_ms)
 {
 	int seen = *w->progress;
 
@@ -310,7 +310,6 @@ static int wait_reply(struct timed_writer *w, unsigned timeout_ms, int *ret_stuc
 			seen = now;
 			continue;
 		}
-		*ret_stuck_step = now;
 		return -ETIMEDOUT;
 	}
 }
@@ -360,26 +359,26 @@ static int parse_reply(const char *reply, size_t n, struct timed_step *steps, si
 	return -stop;
 }
 
-/* One round trip for at most STEPS_PER_REQUEST steps. */
-static int run_chunk(struct timed_writer *w, struct timed_step *steps, size_t n,
-		     unsigned timeout_ms, size_t *ret_failed)
+int timed_submit(struct timed_writer *w, struct timed_step *steps, size_t n)
 {
-	_cleanup_free_ char *req = NULL, *reply = NULL;
-	size_t len = sizeof(uint32_t), done = 0;
-	ssize_t k;
-	int r, stuck = -1;
+	_cleanup_free_ char *req = NULL;
+	size_t len = sizeof(uint32_t);
+	int r;
 
+	if (n == 0 || n > STEPS_PER_REQUEST)
+		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		len +=
-		    3 + strlen(steps[i].path) + (steps[i].op == 'w' ? strlen(steps[i].value) : 0);
 		if (steps[i].op != 'w' && steps[i].op != 'r')
 			return -EINVAL;
+		len +=
+		    3 + strlen(steps[i].path) + (steps[i].op == 'w' ? strlen(steps[i].value) : 0);
+		steps[i].err = 0;
+		steps[i].result = NULL;
 	}
 	if (len > REQUEST_MAX)
 		return -E2BIG;
 	req = malloc(len);
-	reply = malloc(REPLY_MAX);
-	if (!req || !reply)
+	if (!req)
 		return -ENOMEM;
 	build_request(steps, n, req);
 
@@ -389,33 +388,76 @@ static int run_chunk(struct timed_writer *w, struct timed_step *steps, size_t n,
 			if (r < 0)
 				return r;
 		}
+		*w->progress = -1;
 		if (send(w->sock, req, len, MSG_NOSIGNAL) >= 0)
-			break;
+			return 0;
 		/* The helper died (killed from outside): one fresh one, then give up. */
 		writer_drop(w);
 		if (attempt > 0)
 			return -ECHILD;
 	}
-	r = wait_reply(w, timeout_ms, &stuck);
-	if (r == -ETIMEDOUT) {
-		/* Still in the kernel: leave it there, the next request gets a new helper. */
-		w->stuck_pid = w->pid;
-		writer_drop(w);
-		*ret_failed = stuck >= 0 && (size_t)stuck < n ? (size_t)stuck : 0;
-		steps[*ret_failed].err = -ETIMEDOUT;
-		return -ETIMEDOUT;
-	}
-	if (r < 0)
-		return r;
+}
+
+int timed_fd(const struct timed_writer *w)
+{
+	return w->sock;
+}
+
+int timed_progress(const struct timed_writer *w)
+{
+	return w->progress ? *w->progress : -1;
+}
+
+size_t timed_abandon(struct timed_writer *w)
+{
+	int step = timed_progress(w);
+
+	/* Still in the kernel: leave it there, the next request gets a new helper. */
+	w->stuck_pid = w->pid;
+	writer_drop(w);
+	return step > 0 ? (size_t)step : 0;
+}
+
+int timed_collect(struct timed_writer *w, struct timed_step *steps, size_t n, size_t *ret_failed)
+{
+	_cleanup_free_ char *reply = malloc(REPLY_MAX);
+	size_t done = 0;
+	ssize_t k;
+	int r;
+
+	if (!reply)
+		return -ENOMEM;
 	k = recv(w->sock, reply, REPLY_MAX, 0);
 	if (k < 8) {
 		writer_drop(w);
 		return -ECHILD;
 	}
 	r = parse_reply(reply, (size_t)k, steps, n, &done);
-	if (r < 0)
+	if (r < 0 && ret_failed)
 		*ret_failed = done ? done - 1 : 0;
 	return r;
+}
+
+/* One round trip for at most STEPS_PER_REQUEST steps. */
+static int run_chunk(struct timed_writer *w, struct timed_step *steps, size_t n,
+		     unsigned timeout_ms, size_t *ret_failed)
+{
+	int r;
+
+	r = timed_submit(w, steps, n);
+	if (r < 0)
+		return r;
+	r = wait_reply(w, timeout_ms);
+	if (r == -ETIMEDOUT) {
+		*ret_failed = timed_abandon(w);
+		if (*ret_failed >= n)
+			*ret_failed = 0;
+		steps[*ret_failed].err = -ETIMEDOUT;
+		return -ETIMEDOUT;
+	}
+	if (r < 0)
+		return r;
+	return timed_collect(w, steps, n, ret_failed);
 }
 
 int timed_steps(struct timed_writer *w, struct timed_step *steps, size_t n, unsigned timeout_ms,

@@ -28,14 +28,14 @@ def ms(usec):
     return f"{usec / 1000:.0f} ms" if usec >= 10000 else f"{usec / 1000:.1f} ms"
 
 
-def first_error(results, scenario, tool, phase):
+def last_error(results, scenario, tool, phase):
+    """The last line the tool wrote to stderr: the message after a Python traceback."""
     path = os.path.join(results, scenario, f"{tool}-{phase}.err")
     try:
         with open(path, errors="replace") as f:
-            for line in f:
-                line = line.strip()
-                if line:
-                    return line[:120]
+            lines = [line.strip() for line in f if line.strip()]
+        if lines:
+            return lines[-1][:120]
     except OSError:
         pass
     return "failed"
@@ -82,7 +82,7 @@ def section(results, kernel, rounds):
             med = cells[tool]
             if tool not in totals:
                 phase = "bind" if med["bind"] is None else "release"
-                err = first_error(results, scenario, tool, phase).replace("|", "\\|")
+                err = last_error(results, scenario, tool, phase).replace("|", "\\|")
                 out.append(f"| {label} | refused: `{err}` | | | | |")
                 continue
             both = totals[tool]
