@@ -260,6 +260,29 @@ int columns_fill_line(const struct column_class *cls, const struct column_set *s
 	return 0;
 }
 
+/*
+ * Gives j the value v in j's own storage when both are of one JSON type (and a string needs
+ * no UTF-8 cleaning); false when j must be replaced.
+ */
+static bool value_update_json(json_object *j, const struct value *v, enum value_kind kind)
+{
+	if (!j || !v->known)
+		return false;
+	switch (kind) {
+	case VALUE_STRING:
+		return json_object_is_type(j, json_type_string) && v->string &&
+		       is_ascii(v->string) && json_object_set_string(j, v->string);
+	case VALUE_NUMBER:
+		return json_object_is_type(j, json_type_int) && json_object_set_int64(j, v->number);
+	case VALUE_BOOL:
+		return json_object_is_type(j, json_type_boolean) &&
+		       json_object_set_boolean(j, v->boolean);
+	case VALUE_STRV:
+		return false;
+	}
+	return false;
+}
+
 int columns_fill_json(const struct column_class *cls, const struct column_set *set, void *device,
 		      json_object *o)
 {
@@ -277,6 +300,11 @@ int columns_fill_json(const struct column_class *cls, const struct column_set *s
 		if (r < 0) {
 			value_done(&v);
 			return r;
+		}
+		if (e && value_update_json((json_object *)lh_entry_v(e), &v, info->kind)) {
+			value_done(&v);
+			e = lh_entry_next(e);
+			continue;
 		}
 		j = value_to_json(&v, info->kind);
 		if (!j && v.known) {
