@@ -484,8 +484,15 @@ static int print_class_json(const struct list_options *o, enum device_class c,
 
 static int list_json(struct cli *cli, const struct list_options *o, const struct column_set sets[])
 {
+	/*
+	 * The document goes out at once and can be megabytes: a buffer larger than stdio's one
+	 * block spares most write(2) calls. Set before anything is written to stdout.
+	 */
+	static char stdout_buffer[64 * 1024];
 	struct scan scans[_DEVICE_CLASS_MAX] = {};
 	bool failed = false, first = true;
+
+	setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
 
 	/*
 	 * Every class is read before anything is printed: a class that cannot be read fails the
