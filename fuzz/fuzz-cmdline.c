@@ -13,13 +13,13 @@
 #include "kver.h"
 
 static const struct param_req reqs[] = {
-	{PARAM_REQ_SET, "intel_iommu", "on", 0},
-	{PARAM_REQ_NOT, "amd_iommu", "off", 0},
-	{PARAM_REQ_SET, "iommu", "pt", 0},
-	{PARAM_REQ_SET, "vfio-iommu-type1.allow_unsafe_interrupts", "1", 0},
-	{PARAM_REQ_SET, "default_hugepagesz", "2M", 0},
-	{PARAM_REQ_HUGEPAGES, "hugepagesz", "2M", 1024},
-	{PARAM_REQ_MEMBER, "rd.driver.blacklist", "amdgpu", 0},
+    {PARAM_REQ_SET, "intel_iommu", "on", 0},
+    {PARAM_REQ_NOT, "amd_iommu", "off", 0},
+    {PARAM_REQ_SET, "iommu", "pt", 0},
+    {PARAM_REQ_SET, "vfio-iommu-type1.allow_unsafe_interrupts", "1", 0},
+    {PARAM_REQ_SET, "default_hugepagesz", "2M", 0},
+    {PARAM_REQ_HUGEPAGES, "hugepagesz", "2M", 1024},
+    {PARAM_REQ_MEMBER, "rd.driver.blacklist", "amdgpu", 0},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

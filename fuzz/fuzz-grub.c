@@ -13,14 +13,14 @@
 #include "internal.h"
 
 static const struct param_req reqs[] = {
-	{PARAM_REQ_SET, "intel_iommu", "on", 0},
-	{PARAM_REQ_NOT, "amd_iommu", "off", 0},
-	{PARAM_REQ_SET, "iommu", "pt", 0},
-	{PARAM_REQ_SET, "vfio_iommu_type1.allow_unsafe_interrupts", "1", 0},
-	{PARAM_REQ_SET, "default_hugepagesz", "1G", 0},
-	{PARAM_REQ_HUGEPAGES, "hugepagesz", "1G", 8},
-	{PARAM_REQ_MEMBER, "rd.driver.blacklist", "nouveau", 0},
-	{PARAM_REQ_SET, "nouveau.modeset", "0", 0},
+    {PARAM_REQ_SET, "intel_iommu", "on", 0},
+    {PARAM_REQ_NOT, "amd_iommu", "off", 0},
+    {PARAM_REQ_SET, "iommu", "pt", 0},
+    {PARAM_REQ_SET, "vfio_iommu_type1.allow_unsafe_interrupts", "1", 0},
+    {PARAM_REQ_SET, "default_hugepagesz", "1G", 0},
+    {PARAM_REQ_HUGEPAGES, "hugepagesz", "1G", 8},
+    {PARAM_REQ_MEMBER, "rd.driver.blacklist", "nouveau", 0},
+    {PARAM_REQ_SET, "nouveau.modeset", "0", 0},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

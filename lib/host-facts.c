@@ -747,7 +747,6 @@ int host_boot_cmdlines(struct passthru_ctx *ctx, const struct boot_info *b, char
 		}
 	}
 	if (b->bls) {
-		_cleanup_closedir_ DIR *d = NULL;
 		_cleanup_free_ char *env = NULL;
 		_cleanup_strv_free_ char **names = NULL;
 
@@ -833,8 +832,8 @@ enum module_state host_module_state(struct passthru_ctx *ctx, const char *name)
 	return MODULE_CHANGING;
 }
 
-static void kmod_log_to_ctx(void *data, int priority, const char *file, int line, const char *fn,
-			    const char *format, va_list args)
+_printf_(6, 0) static void kmod_log_to_ctx(void *data, int priority, const char *file, int line,
+					   const char *fn, const char *format, va_list args)
 {
 	struct passthru_ctx *ctx = data;
 	_cleanup_free_ char *msg = NULL;

@@ -145,7 +145,7 @@ static void test_shapes(void)
 
 static void refused(int line, const char *text, unsigned want_line, const char *want_reason)
 {
-	_cleanup_free_ char *out = NULL, *msg = NULL;
+	_cleanup_free_ char *out = NULL;
 	struct grub_error err = {0};
 	int r = grub_default_edit(text, strlen(text), intel, ELEMENTSOF(intel), &out, &err);
 
