@@ -905,12 +905,35 @@ static bool has_physfn(struct passthru_pci_device *dev)
 	return dev->physfn != NULL;
 }
 
+/*
+ * The addresses of n devices, as a vector made at its size (a PF can have hundreds of VFs);
+ * NULL, which the getters answer as an empty vector, when there are none.
+ */
+static int addresses_of(struct passthru_pci_device *const *devices, size_t n, char ***ret)
+{
+	_cleanup_strv_free_ char **v = NULL;
+
+	if (n == 0) {
+		*ret = NULL;
+		return 0;
+	}
+	v = calloc(n + 1, sizeof(char *));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = strdup(devices[i]->address);
+		if (!v[i])
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
 /* Members of dev's group from the list: the range of its group in the group index. */
 static int members_from_list(struct passthru_pci_device *dev, char ***ret)
 {
 	struct passthru_pci_list *list = dev->list;
-	_cleanup_strv_free_ char **members = NULL;
-	size_t lo = 0, hi;
+	size_t lo = 0, hi, end;
 	int r;
 
 	if (!list->have_by_group) {
@@ -929,14 +952,10 @@ static int members_from_list(struct passthru_pci_device *dev, char ***ret)
 		else
 			hi = mid;
 	}
-	for (size_t i = lo;
-	     i < list->n_by_group && list->by_group[i]->iommu_group == dev->iommu_group; i++) {
-		r = strv_push(&members, list->by_group[i]->address);
-		if (r < 0)
-			return r;
-	}
-	*ret = TAKE_PTR(members);
-	return 0;
+	end = lo;
+	while (end < list->n_by_group && list->by_group[end]->iommu_group == dev->iommu_group)
+		end++;
+	return addresses_of(list->by_group + lo, end - lo, ret);
 }
 
 static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
@@ -1133,8 +1152,7 @@ _public_ const char *passthru_pci_device_get_physfn(struct passthru_pci_device *
 static int vfs_from_list(struct passthru_pci_device *dev, char ***ret)
 {
 	struct passthru_pci_list *list = dev->list;
-	_cleanup_strv_free_ char **vfs = NULL;
-	size_t lo = 0, hi;
+	size_t lo = 0, hi, end;
 	int r;
 
 	if (!list->have_by_physfn) {
@@ -1153,14 +1171,10 @@ static int vfs_from_list(struct passthru_pci_device *dev, char ***ret)
 		else
 			hi = mid;
 	}
-	for (size_t i = lo;
-	     i < list->n_by_physfn && strcmp(list->by_physfn[i]->physfn, dev->address) == 0; i++) {
-		r = strv_push(&vfs, list->by_physfn[i]->address);
-		if (r < 0)
-			return r;
-	}
-	*ret = TAKE_PTR(vfs);
-	return 0;
+	end = lo;
+	while (end < list->n_by_physfn && strcmp(list->by_physfn[end]->physfn, dev->address) == 0)
+		end++;
+	return addresses_of(list->by_physfn + lo, end - lo, ret);
 }
 
 /* The PF's virtfn0, virtfn1, ... links: the kernel numbers them without gaps. */
