@@ -1636,7 +1636,8 @@ static int forward(struct passthru_takeover *t, const struct journal_entry *e, s
  * reset, a driver's remove): devices of different IOMMU groups are moved at the same time, by
  * up to MAX_LANES helpers. Within a group the order is kept: one lane does a whole group.
  */
-#define MAX_LANES 8
+#define MAX_LANES     8
+#define LANE_AFTER_MS 5
 
 struct lane {
 	struct timed_writer *w;
@@ -1741,22 +1742,13 @@ static int run_parallel(struct passthru_takeover *t, const struct journal *j)
 	group_start[n_groups] = j->n_entries;
 	free(groups);
 
-	n_lanes = n_groups < MAX_LANES ? n_groups : MAX_LANES;
-	for (size_t i = 0; i < n_lanes; i++) {
-		if (i == 0) {
-			lanes[i].w = writer(t);
-		} else if (timed_writer_new(t->ctx, t->lock_fd, &lanes[i].w) < 0) {
-			lanes[i].w = NULL;
-		}
-		if (!lanes[i].w) {
-			n_lanes = i;
-			break;
-		}
-	}
-	if (n_lanes == 0) {
+	/* One lane to begin with; more only while devices keep lanes busy (see below). */
+	lanes[0].w = writer(t);
+	if (!lanes[0].w) {
 		free(group_start);
 		return -ENOMEM;
 	}
+	n_lanes = 1;
 
 	for (;;) {
 		struct pollfd pfds[MAX_LANES];
@@ -1807,6 +1799,14 @@ static int run_parallel(struct passthru_takeover *t, const struct journal *j)
 				if (wait < 0 || left < wait)
 					wait = (int)left;
 			}
+		/*
+		 * A helper costs two forks. Binding a device without a driver takes the kernel a
+		 * few milliseconds, giving one back to a driver tens: another lane starts when
+		 * every lane has been busy for LANE_AFTER_MS and groups are waiting.
+		 */
+		if (next < n_groups && n_lanes < MAX_LANES && busy == n_lanes &&
+		    wait > LANE_AFTER_MS)
+			wait = LANE_AFTER_MS;
 		do
 			r = poll(pfds, busy, wait);
 		while (r < 0 && errno == EINTR);
@@ -1814,6 +1814,9 @@ static int run_parallel(struct passthru_takeover *t, const struct journal *j)
 			result = -errno;
 			break;
 		}
+		if (r == 0 && next < n_groups && n_lanes < MAX_LANES && busy == n_lanes &&
+		    result >= 0 && timed_writer_new(t->ctx, t->lock_fd, &lanes[n_lanes].w) >= 0)
+			n_lanes++;
 		for (size_t i = 0, p = 0; i < n_lanes; i++) {
 			struct lane *l = &lanes[i];
 			size_t failed = 0, e;

@@ -1,10 +1,28 @@
-# Guest job: the e1000e to vfio-pci and back; the vfio modules loaded through libkmod; a nested
+# Guest job: the e1000e to vfio-pci and back; refused while it carries the default route, bound
+# with --force and logged; the vfio modules loaded through libkmod; a nested
 # QEMU holding the device (unbind refused naming it, a forced unbind that the kernel blocks
 # ends in a timeout, never a hang); repair afterwards.
 . /testbed/lib.sh
 nic=0000:00:02.0
 group=$(basename "$(readlink /sys/bus/pci/devices/$nic/iommu_group)")
 echo "e1000e $nic in IOMMU group $group"
+
+# The host reaches the network through it: refused, naming the route; forced, bound and logged.
+eth=$(ls /sys/bus/pci/devices/$nic/net 2>/dev/null | head -n 1)
+ip link set "$eth" up && ip addr add 10.0.2.15/24 dev "$eth" && ip route add default via 10.0.2.2 ||
+	fail "setup: cannot give $eth the default route"
+run guarded passthru bind 00:02.0
+expect_rc 1 "bind the NIC with the default route"
+expect_in "default route" "$err" "bind names the route"
+expect_in "passthru bind --force 0000:00:02.0" "$err" "bind hint"
+expect_driver $nic e1000e "refused bind"
+run forced-bind passthru bind --force 00:02.0
+expect_rc 0 "bind --force the NIC with the default route"
+expect_driver $nic vfio-pci "bind --force"
+grep -q "bind 0000:00:02.0: forced past a guard: .*default route" /run/passthru/log &&
+	pass "forced guard in /run/passthru/log" || fail "forced guard not in /run/passthru/log"
+run give-back passthru unbind 00:02.0
+expect_driver $nic e1000e "give the NIC back"
 
 # No vfio modules: bind must load vfio_pci and vfio_iommu_type1 itself.
 rmmod vfio_pci 2>/dev/null
