@@ -26,9 +26,7 @@ int value_set_string(struct value *v, const char *s)
 	/* An empty string says nothing: it is unknown too (the JSON format promises it). */
 	if (!s || !*s)
 		return 0;
-	v->string = strdup(s);
-	if (!v->string)
-		return -ENOMEM;
+	v->string = s;
 	v->known = true;
 	return 0;
 }
@@ -39,12 +37,13 @@ int value_set_printf(struct value *v, const char *format, ...)
 	int r;
 
 	va_start(ap, format);
-	r = vasprintf(&v->string, format, ap);
+	r = vasprintf(&v->formatted, format, ap);
 	va_end(ap);
 	if (r < 0) {
-		v->string = NULL;
+		v->formatted = NULL;
 		return -ENOMEM;
 	}
+	v->string = v->formatted;
 	v->known = true;
 	return 0;
 }
@@ -69,7 +68,7 @@ void value_set_strv(struct value *v, const char *const *strv)
 
 void value_done(struct value *v)
 {
-	free(v->string);
+	free(v->formatted);
 	*v = (struct value){0};
 }
 

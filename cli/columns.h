@@ -27,12 +27,14 @@ enum value_kind {
 /* One cell. A value that is not known stays null: an empty cell, JSON null. */
 struct value {
 	bool known;
-	char *string;		 /* VALUE_STRING, owned */
+	const char *string;	 /* VALUE_STRING: borrowed, or formatted */
+	char *formatted;	 /* value_set_printf()'s string, owned */
 	long long number;	 /* VALUE_NUMBER */
 	bool boolean;		 /* VALUE_BOOL */
 	const char *const *strv; /* VALUE_STRV, borrowed from the device object; never NULL */
 };
 
+/* s is borrowed, like a string vector: it must outlive v (a device object's strings do). */
 int value_set_string(struct value *v, const char *s);
 int value_set_printf(struct value *v, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
