@@ -610,6 +610,17 @@ static int check_boot(struct passthru_check_report *rep, struct host_state *s)
 			     : set_fix(it, "regenerate the boot loader configuration by hand after "
 					   "changing the kernel command line");
 	}
+	/* No grub.cfg there: another boot loader, or an EFI partition that is not mounted. */
+	if (!root_exists(rep->ctx, s->boot.grub_cfg)) {
+		r = set_seen(
+		    it, PASSTHRU_CHECK_WARN,
+		    "%s, %s: %s does not exist (is GRUB the boot loader? is /boot%s mounted?)",
+		    mode, s->boot.distro, s->boot.grub_cfg, s->boot.uefi ? "/efi" : "");
+		return r < 0 ? r
+			     : set_fix(it,
+				       "mount the boot partitions, or set the kernel parameters in "
+				       "the boot loader in use");
+	}
 	return set_seen(it, PASSTHRU_CHECK_OK, "%s, %s: grub.cfg is %s, regenerated with: %s", mode,
 			s->boot.distro, s->boot.grub_cfg, s->regen);
 }
