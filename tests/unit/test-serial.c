@@ -4,41 +4,10 @@
 
 #include "internal.h"
 #include "serial.h"
+#include "fixture.h"
 #include "test.h"
 
-static char root[] = "/tmp/passthru-test-serial-XXXXXX";
-
-/* Builds the fixture root with mksysfs.py (paths from the meson test environment). */
-static void build_fixture(const char *spec)
-{
-	const char *python = getenv("PYTHON"), *mksysfs = getenv("MKSYSFS"),
-		   *fixtures = getenv("FIXTURES");
-	char cmd[8192];
-
-	if (!python || !mksysfs || !fixtures) {
-		fprintf(stderr,
-			"PYTHON, MKSYSFS and FIXTURES must be set (run through meson test)\n");
-		exit(1);
-	}
-	if (!mkdtemp(root)) {
-		perror("mkdtemp");
-		exit(1);
-	}
-	snprintf(cmd, sizeof(cmd), "'%s' '%s' '%s/%s' '%s' --force", python, mksysfs, fixtures,
-		 spec, root);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "cannot build fixture: %s\n", cmd);
-		exit(1);
-	}
-}
-
-static void remove_fixture(void)
-{
-	char cmd[4200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	(void)!system(cmd);
-}
+static const char *root;
 
 /* ------------------------------------------------------------------------------------------ */
 
@@ -313,7 +282,7 @@ int main(void)
 	test_consoles_parse();
 	test_tty_name_parse();
 
-	build_fixture("serial/host.json");
+	root = fixture_build("serial/host.json");
 	CHECK_INT(passthru_ctx_new(root, &ctx), 0);
 	if (ctx) {
 		test_scan(ctx);
@@ -321,6 +290,5 @@ int main(void)
 		passthru_ctx_unref(ctx);
 	}
 	test_no_cmdline();
-	remove_fixture();
 	TEST_DONE();
 }

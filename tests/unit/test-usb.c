@@ -4,41 +4,10 @@
 
 #include "internal.h"
 #include "usb.h"
+#include "fixture.h"
 #include "test.h"
 
-static char root[] = "/tmp/passthru-test-usb-XXXXXX";
-
-/* Builds the fixture root with mksysfs.py (paths from the meson test environment). */
-static void build_fixture(const char *spec)
-{
-	const char *python = getenv("PYTHON"), *mksysfs = getenv("MKSYSFS"),
-		   *fixtures = getenv("FIXTURES");
-	char cmd[8192];
-
-	if (!python || !mksysfs || !fixtures) {
-		fprintf(stderr,
-			"PYTHON, MKSYSFS and FIXTURES must be set (run through meson test)\n");
-		exit(1);
-	}
-	if (!mkdtemp(root)) {
-		perror("mkdtemp");
-		exit(1);
-	}
-	snprintf(cmd, sizeof(cmd), "'%s' '%s' '%s/%s' '%s' --force", python, mksysfs, fixtures,
-		 spec, root);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "cannot build fixture: %s\n", cmd);
-		exit(1);
-	}
-}
-
-static void remove_fixture(void)
-{
-	char cmd[4200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	(void)!system(cmd);
-}
+static const char *root;
 
 static size_t strv_len(const char *const *v)
 {
@@ -457,13 +426,12 @@ int main(void)
 	test_interface_name_parse();
 	test_no_usb();
 
-	build_fixture("usb/host.json");
+	root = fixture_build("usb/host.json");
 	CHECK_INT(passthru_ctx_new(root, &ctx), 0);
 	if (ctx) {
 		test_scan(ctx);
 		test_device_new(ctx);
 		passthru_ctx_unref(ctx);
 	}
-	remove_fixture();
 	TEST_DONE();
 }
