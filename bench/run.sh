@@ -3,6 +3,9 @@
 #
 # Benchmark `passthru list pci --json` against `lspci -nnk` and the floor
 # (bench/floor.c) on a fake root of 4096 PCI functions (bench/gen-big-tree.py).
+# Wall and CPU time (hyperfine), syscalls (strace -c), user-space instructions
+# (valgrind --tool=callgrind: deterministic, the number that holds on a loaded
+# machine), page faults and memory (/usr/bin/time).
 #
 #   bench/run.sh [--no-docs] [--quick]     (--quick: one round of 5 runs, for trying it out)
 #
@@ -41,6 +44,9 @@ need() {
 }
 need hyperfine hyperfine
 need strace strace
+need valgrind valgrind
+need callgrind_annotate valgrind
+need /usr/bin/time time
 need lspci pciutils
 need python3 python3
 
@@ -114,6 +120,23 @@ if [ -n "$passthru" ]; then
 	strace -c -f -o "$cache/strace-passthru-table.txt" "${table_cmd[@]}" >/dev/null 2>&1
 fi
 
+# Instructions, page faults and memory per tool; valgrind is slow, so one run each
+# (the counts do not depend on the machine's load).
+slug() { echo "$1" | sed -E 's/[^A-Za-z0-9_]+/-/g; s/^-+|-+$//g'; }
+rm -f "$cache"/callgrind-*.log "$cache"/callgrind-*.out "$cache"/time-*.txt
+for i in "${!names[@]}"; do
+	s=$(slug "${names[$i]}")
+	read -r -a cmd <<<"${cmds[$i]}"
+	valgrind --tool=callgrind --callgrind-out-file="$cache/callgrind-$s.out" "${cmd[@]}" \
+		>/dev/null 2>"$cache/callgrind-$s.log"
+	/usr/bin/time -f "%M %R" -o "$cache/time-$s.txt" "${cmd[@]}" >/dev/null 2>&1
+done
+# Where passthru --json's instructions go (inclusive costs of its main parts).
+if [ -n "$passthru" ]; then
+	callgrind_annotate --inclusive=yes "$cache/callgrind-passthru-json.out" \
+		>"$cache/callgrind-passthru-json.txt" 2>/dev/null || true
+fi
+
 # Where passthru's time goes, by library, when perf is there (not installed for this).
 rm -f "$cache/perf-dso.txt"
 if [ -n "$passthru" ] && command -v perf >/dev/null 2>&1 &&
@@ -131,7 +154,7 @@ done
 [ -s "$cache/perf-dso.txt" ] && args+=(--perf-dso "$cache/perf-dso.txt")
 python3 "$here/report.py" --hyperfine "$cache"/hyperfine-*.json --root "$root" \
 	--floor-out "$cache/floor.out" --lspci-out "$cache/lspci.out" --strace-dir "$cache" \
-	"${args[@]}" >"$report"
+	--callgrind-dir "$cache" --time-dir "$cache" "${args[@]}" >"$report"
 cat "$report"
 if [ "$write_docs" = 1 ]; then
 	mkdir -p "$top/docs"
