@@ -96,6 +96,23 @@ def strace_table(strace_dir, names):
     return [head, sep] + rows
 
 
+# (commit, change, instructions, notes) of passthru --json on the 4096-function tree.
+HISTORY = ["| %s | %s | %s | %s |" % row for row in [
+    ("5382ca7", "before: one json-c document for the whole listing", "467.9M",
+     "max RSS 40 MiB, 8701 page faults; CPU time about 2.1x the floor"),
+    ("e8b8cac", "each device printed as it is made", "459.3M",
+     "max RSS 11 MiB, 1334 page faults; CPU time about 1.5x the floor"),
+    ("04ef8a9", "one JSON object for every device, values replaced in place; ASCII strings not "
+     "copied for UTF-8 cleaning", "299.0M", "364M, then 329M, then 299M"),
+    ("e28dcbc", "PCI addresses from sysfs checked and copied; modalias without printf",
+     "265.8M", "284M after the addresses"),
+    ("66f2233", "strings, numbers, booleans updated in the reused object", "253.3M", ""),
+    ("668681b", "64 KiB stdout buffer", "253.1M", "807 -> 51 write(2) calls"),
+    ("2b911b7", "VF and group member lists made at their size", "251.8M", ""),
+    ("2873619", "string values borrowed, not copied", "246.0M", "table 384M -> 366M overall"),
+]]
+
+
 def slug(name):
     return re.sub(r"\W+", "-", name).strip("-")
 
@@ -461,6 +478,10 @@ def main():
         len(truth), count_lspci(args.lspci_out)))
     if args.passthru_json:
         md += ["- " + line for line in check_passthru(args.passthru_json, truth, root)]
+    md += ["", "## History", "",
+           "Instructions of `passthru --json` (callgrind) after each change to its path,",
+           "measured on this tree when the change was made:", "",
+           "| commit | change | instructions | notes |", "|---|---|---|---|"] + HISTORY
     md += ["", "## Notes", "",
            "- The floor (`bench/floor.c`) opens `config` (64 bytes), `numa_node`, and",
            "  readlinks `driver` and `iommu_group` relative to one directory fd, writing",
