@@ -426,7 +426,7 @@ static int persist_bound(struct cli *cli, struct passthru_takeover *t, bool forc
 	return ret;
 }
 
-int verb_bind(struct cli *cli, int argc, char **argv)
+int takeover_cli_run(struct cli *cli, const struct takeover_verb *verb, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"group", no_argument, NULL, 'g'},
@@ -459,54 +459,64 @@ int verb_bind(struct cli *cli, int argc, char **argv)
 			dry_run = true;
 			break;
 		case 't':
-			ret = takeover_cli_parse_timeout("bind", optarg, &timeout);
+			ret = takeover_cli_parse_timeout(verb->name, optarg, &timeout);
 			if (ret != EXIT_DONE)
 				return ret;
 			break;
 		case 'h':
-			help();
+			verb->help();
 			return EXIT_DONE;
 		case ':':
-			return cli_usage_error("bind", "option '%s' needs a value",
+			return cli_usage_error(verb->name, "option '%s' needs a value",
 					       argv[optind - 1]);
 		default:
-			return cli_usage_error("bind", "unknown option '%s'", argv[optind - 1]);
+			return cli_usage_error(verb->name, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("bind", "name at least one device");
+		return cli_usage_error(verb->name, "name at least one device");
 
-	r = passthru_takeover_new(cli->ctx, PASSTHRU_TAKEOVER_BIND, flags, &t);
+	r = passthru_takeover_new(cli->ctx, verb->op, flags, &t);
 	if (r < 0) {
 		cli_error("cannot start: %s", strerror(-r));
 		return EXIT_REFUSED;
 	}
 	passthru_takeover_set_timeout(t, timeout);
-	ret = takeover_cli_add_devices("bind", t, argc - optind, argv + optind);
+	ret = takeover_cli_add_devices(verb->name, t, argc - optind, argv + optind);
 	if (ret != EXIT_DONE)
 		goto out;
 
 	if (dry_run) {
-		ret = takeover_cli_dry_run(t, "bind");
+		ret = takeover_cli_dry_run(t, verb->name);
 		goto out;
 	}
 	/* Planned under the transaction's lock: refusals come back as -EPERM. */
 	r = passthru_takeover_execute(t);
 	takeover_cli_report_repair(t);
 	if (r == -EPERM) {
-		ret = takeover_cli_report_refusals(t, "bind");
+		ret = takeover_cli_report_refusals(t, verb->name);
 		goto out;
 	}
 	if (r < 0) {
-		ret = takeover_cli_report_failure(t, "bind");
+		ret = takeover_cli_report_failure(t, verb->name);
 		goto out;
 	}
 	takeover_cli_print_results(t);
-	takeover_cli_print_notes(t, "bind");
-	ret = EXIT_DONE;
-	if (persist)
-		ret = persist_bound(cli, t, flags & PASSTHRU_TAKEOVER_FORCE);
+	takeover_cli_print_notes(t, verb->name);
+	ret = persist ? verb->persist(cli, t, flags & PASSTHRU_TAKEOVER_FORCE) : EXIT_DONE;
 out:
 	passthru_takeover_unref(t);
 	return ret;
+}
+
+int verb_bind(struct cli *cli, int argc, char **argv)
+{
+	static const struct takeover_verb bind = {
+	    .name = "bind",
+	    .op = PASSTHRU_TAKEOVER_BIND,
+	    .help = help,
+	    .persist = persist_bound,
+	};
+
+	return takeover_cli_run(cli, &bind, argc, argv);
 }

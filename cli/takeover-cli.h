@@ -41,3 +41,18 @@ void takeover_cli_print_notes(struct passthru_takeover *t, const char *verb);
  * Returns EXIT_DONE or EXIT_REFUSED.
  */
 int takeover_cli_write_modprobe(struct passthru_persist *p);
+
+/* What distinguishes bind from unbind; both share options and the run below. */
+struct takeover_verb {
+	const char *name; /* "bind", "unbind": for messages */
+	enum passthru_takeover_op op;
+	void (*help)(void);
+	/* --persist, after a successful execution; returns an exit code. */
+	int (*persist)(struct cli *cli, struct passthru_takeover *t, bool force);
+};
+
+/*
+ * VERB DEVICE... [--group] [--persist] [--force] [--dry-run] [--timeout SEC]: parses the
+ * options, plans and executes (or prints the plan), reports, and persists when asked.
+ */
+int takeover_cli_run(struct cli *cli, const struct takeover_verb *verb, int argc, char **argv);

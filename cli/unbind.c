@@ -31,7 +31,7 @@ static void help(void)
 }
 
 /* Forgets the persisted wish of every device named (and, with --group, given back). */
-static int forget(struct cli *cli, struct passthru_takeover *t)
+static int forget(struct cli *cli, struct passthru_takeover *t, bool force)
 {
 	struct passthru_persist *p = NULL;
 	bool changed = false;
@@ -69,83 +69,12 @@ static int forget(struct cli *cli, struct passthru_takeover *t)
 
 int verb_unbind(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"group", no_argument, NULL, 'g'},
-	    {"persist", no_argument, NULL, 'p'},
-	    {"force", no_argument, NULL, 'f'},
-	    {"dry-run", no_argument, NULL, 'n'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},
-	    {},
+	static const struct takeover_verb unbind = {
+	    .name = "unbind",
+	    .op = PASSTHRU_TAKEOVER_UNBIND,
+	    .help = help,
+	    .persist = forget,
 	};
-	struct passthru_takeover *t = NULL;
-	unsigned flags = 0, timeout = 0;
-	bool persist = false, dry_run = false;
-	int c, r, ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":gpfnt:h", options, NULL)) >= 0) {
-		switch (c) {
-		case 'g':
-			flags |= PASSTHRU_TAKEOVER_GROUP;
-			break;
-		case 'p':
-			persist = true;
-			break;
-		case 'f':
-			flags |= PASSTHRU_TAKEOVER_FORCE;
-			break;
-		case 'n':
-			dry_run = true;
-			break;
-		case 't':
-			ret = takeover_cli_parse_timeout("unbind", optarg, &timeout);
-			if (ret != EXIT_DONE)
-				return ret;
-			break;
-		case 'h':
-			help();
-			return EXIT_DONE;
-		case ':':
-			return cli_usage_error("unbind", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("unbind", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
-		return cli_usage_error("unbind", "name at least one device");
-
-	r = passthru_takeover_new(cli->ctx, PASSTHRU_TAKEOVER_UNBIND, flags, &t);
-	if (r < 0) {
-		cli_error("cannot start: %s", strerror(-r));
-		return EXIT_REFUSED;
-	}
-	passthru_takeover_set_timeout(t, timeout);
-	ret = takeover_cli_add_devices("unbind", t, argc - optind, argv + optind);
-	if (ret != EXIT_DONE)
-		goto out;
-
-	if (dry_run) {
-		ret = takeover_cli_dry_run(t, "unbind");
-		goto out;
-	}
-	/* Planned under the transaction's lock: refusals come back as -EPERM. */
-	r = passthru_takeover_execute(t);
-	takeover_cli_report_repair(t);
-	if (r == -EPERM) {
-		ret = takeover_cli_report_refusals(t, "unbind");
-		goto out;
-	}
-	if (r < 0) {
-		ret = takeover_cli_report_failure(t, "unbind");
-		goto out;
-	}
-	takeover_cli_print_results(t);
-	takeover_cli_print_notes(t, "unbind");
-	ret = persist ? forget(cli, t) : EXIT_DONE;
-out:
-	passthru_takeover_unref(t);
-	return ret;
+	return takeover_cli_run(cli, &unbind, argc, argv);
 }
