@@ -1,19 +1,26 @@
 #!/bin/sh
 # Download and unpack the guest kernels of the vm test suite, without
-# installing them: the current Debian 12 kernel (6.1.0-N) and the newest
-# 6.12 backport. Idempotent: a kernel already unpacked is kept.
+# installing them: the newest Debian 12 kernel (6.1.0-N) and the newest 6.12
+# backport that the archive lets us download (resolve-kernel.sh), falling back
+# to older builds, then to the cache. Idempotent: a kernel already unpacked is
+# kept.
 #
 # Cache: ${PASSTHRU_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/passthru-testbed}
 #   kernels/<release>/boot/vmlinuz-<release>
 #   kernels/<release>/lib/modules/<release>/   (depmod'ed)
 #   kernels/6.1, kernels/6.12                  (symlinks to the resolved release)
 # Prints one line per kernel: "<series> <dir>".
+# APT_CACHE and APT_GET name the apt-cache and apt-get used to resolve and download (the
+# tests replay recorded archive states through them).
 set -eu
 export PATH="$PATH:/usr/sbin:/sbin"
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${PASSTHRU_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/passthru-testbed}
 mkdir -p "$cache/kernels" "$cache/debs"
+
+apt_get=${APT_GET:-apt-get}
+export APT_CACHE="${APT_CACHE:-apt-cache}"
 
 log() { echo "fetch-kernels: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -39,30 +46,13 @@ apt_update_once() {
 	[ -n "$updated" ] && return 1
 	updated=1
 	log "package lookup failed, running apt-get update"
-	apt-get update >&2 || log "apt-get update failed"
+	$apt_get update >&2 || log "apt-get update failed"
 	return 0
 }
 
-# The 6.1 ABI the linux-image-amd64 metapackage points at.
-resolve_61() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: linux-image-\(6\.1\.0-[0-9]*-amd64\)$/\1/p' | head -n 1
-}
-
-# The newest 6.12 backport build; its package is linux-image-<release>, or
-# linux-image-<release>-unsigned when only that one exists.
-resolve_612() {
-	apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64(-unsigned)?$' 2>/dev/null |
-		sed -n 's/^linux-image-\(6\.12\.[0-9]*+deb12-amd64\)\(-unsigned\)\{0,1\} .*/\1/p' |
-		sort -u -V | tail -n 1
-}
-
-package_for() {
-	if apt-cache show "linux-image-$1" >/dev/null 2>&1; then
-		echo "linux-image-$1"
-	elif apt-cache show "linux-image-$1-unsigned" >/dev/null 2>&1; then
-		echo "linux-image-$1-unsigned"
-	fi
+# "<release> <package>" lines, best first, that have a download candidate.
+resolve() {
+	"$here/resolve-kernel.sh" "$1"
 }
 
 # The files of guest-modules.txt's closure.
@@ -72,18 +62,18 @@ module_closure() {
 		cut -d' ' -f2 | sort -u
 }
 
+# Downloads one package into $cache/debs; returns 1 (after saying why) when it cannot.
+download() {
+	log "downloading $1"
+	(cd "$cache/debs" && rm -f "${1}_"*.deb && $apt_get download "$1" >&2) && return 0
+	log "apt-get download $1 failed"
+	return 1
+}
+
+# Unpacks a downloaded package into the cache as the series' kernel.
 unpack() {
-	series=$1 rel=$2
+	series=$1 rel=$2 pkg=$3
 	dir=$cache/kernels/$rel
-	if [ -f "$dir/.complete" ]; then
-		ln -sfn "$rel" "$cache/kernels/$series"
-		return 0
-	fi
-	pkg=$(package_for "$rel")
-	[ -n "$pkg" ] || die "no package for kernel $rel"
-	log "downloading $pkg"
-	(cd "$cache/debs" && rm -f "${pkg}_"*.deb && apt-get download "$pkg" >&2) ||
-		die "apt-get download $pkg failed"
 	rm -rf "$dir.tmp"
 	mkdir -p "$dir.tmp"
 	dpkg -x "$cache/debs/${pkg}_"*.deb "$dir.tmp"
@@ -123,22 +113,32 @@ exec 9>"$cache/.fetch.lock"
 flock 9
 
 for series in 6.1 6.12; do
-	case $series in
-	6.1) rel=$(resolve_61) ;;
-	6.12) rel=$(resolve_612) ;;
-	esac
-	if [ -z "$rel" ] && apt_update_once; then
-		case $series in
-		6.1) rel=$(resolve_61) ;;
-		6.12) rel=$(resolve_612) ;;
-		esac
+	list=$(resolve "$series")
+	if [ -z "$list" ] && apt_update_once; then
+		list=$(resolve "$series")
 	fi
-	if [ -z "$rel" ]; then
-		# Offline, or the lists lost the package: keep what we have.
-		[ -f "$cache/kernels/$series/.complete" ] || die "cannot resolve the $series kernel"
-		log "cannot resolve the $series kernel, keeping $(readlink "$cache/kernels/$series")"
-	else
-		unpack "$series" "$rel"
+	# Newest first; a build that cannot be downloaded falls back to the next one.
+	got=
+	while read -r rel pkg; do
+		[ -n "$rel" ] || continue
+		if [ -f "$cache/kernels/$rel/.complete" ]; then
+			ln -sfn "$rel" "$cache/kernels/$series"
+			got=1
+			break
+		fi
+		if download "$pkg"; then
+			unpack "$series" "$rel" "$pkg"
+			got=1
+			break
+		fi
+	done <<EOF
+$list
+EOF
+	if [ -z "$got" ]; then
+		# Offline, or the archive lost every build: keep what we have.
+		[ -f "$cache/kernels/$series/.complete" ] ||
+			die "cannot get a $series kernel: no package with a download candidate (apt-cache policy) could be unpacked, and none is in $cache"
+		log "cannot download a $series kernel, keeping $(readlink "$cache/kernels/$series")"
 	fi
 	echo "$series $cache/kernels/$(readlink "$cache/kernels/$series")"
 done
