@@ -6,9 +6,9 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(mktemp)
 trap 'rm -f "$out" "$out.raw"' EXIT
-# The guest console ends its lines with CR LF: count a section however it is ended.
 fails=0
 "$here/../../tools/main-job-in-guest.sh" "$1" >"$out.raw" || fails=1
+# The guest console ends its lines with CR LF: count a section however it is ended.
 tr -d '\r' <"$out.raw" >"$out"
 cat "$out"
 for section in "### passthru list" "### passthru list pci --tree" "### passthru check"; do
