@@ -305,14 +305,15 @@ static int read_link(struct passthru_pci_device *dev, int dfd, const char *name,
 static int address_from_kernel(const char *name, char ret[PASSTHRU_PCI_ADDRESS_LEN + 1])
 {
 	unsigned domain, bus, device, function;
+	size_t len = strlen(name);
 
-	if (strlen(name) != PASSTHRU_PCI_ADDRESS_LEN ||
+	if (len == PCI_ADDRESS_SHORT_LEN ||
 	    pci_address_parse_fields(name, &domain, &bus, &device, &function) < 0)
 		return passthru_pci_address_parse(name, ret);
 	for (const char *p = name; *p; p++)
 		if (*p >= 'A' && *p <= 'F')
 			return passthru_pci_address_parse(name, ret);
-	memcpy(ret, name, PASSTHRU_PCI_ADDRESS_LEN + 1);
+	memcpy(ret, name, len + 1);
 	return 0;
 }
 
@@ -355,6 +356,11 @@ static int device_open_dir(struct passthru_pci_device *dev)
 static int cmp_string(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_address(const void *a, const void *b)
+{
+	return pci_address_compare(*(char *const *)a, *(char *const *)b);
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -863,16 +869,16 @@ static int cmp_by_group(const void *a, const void *b)
 
 	if (x->iommu_group != y->iommu_group)
 		return x->iommu_group < y->iommu_group ? -1 : 1;
-	return strcmp(x->address, y->address);
+	return pci_address_compare(x->address, y->address);
 }
 
 static int cmp_by_physfn(const void *a, const void *b)
 {
 	const struct passthru_pci_device *x = *(struct passthru_pci_device *const *)a;
 	const struct passthru_pci_device *y = *(struct passthru_pci_device *const *)b;
-	int c = strcmp(x->physfn, y->physfn);
+	int c = pci_address_compare(x->physfn, y->physfn);
 
-	return c ? c : strcmp(x->address, y->address);
+	return c ? c : pci_address_compare(x->address, y->address);
 }
 
 /* The devices of the list matching pred, sorted by cmp; built once. */
@@ -989,7 +995,8 @@ static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
 		if (r < 0)
 			return r;
 	}
-	strv_sort(members);
+	if (members)
+		qsort(members, strv_length(members), sizeof(char *), cmp_address);
 	*ret = TAKE_PTR(members);
 	return 0;
 }
@@ -1166,7 +1173,7 @@ static int vfs_from_list(struct passthru_pci_device *dev, char ***ret)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (strcmp(list->by_physfn[mid]->physfn, dev->address) < 0)
+		if (pci_address_compare(list->by_physfn[mid]->physfn, dev->address) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -1358,7 +1365,8 @@ struct entry {
 
 static int cmp_entry(const void *a, const void *b)
 {
-	return strcmp(((const struct entry *)a)->address, ((const struct entry *)b)->address);
+	return pci_address_compare(((const struct entry *)a)->address,
+				   ((const struct entry *)b)->address);
 }
 
 static void list_free(struct passthru_pci_list *list)
@@ -1489,7 +1497,7 @@ _public_ struct passthru_pci_device *passthru_pci_list_find(const struct passthr
 	hi = list->count;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(list->devices[mid]->address, canonical);
+		int c = pci_address_compare(list->devices[mid]->address, canonical);
 
 		if (c == 0)
 			return list->devices[mid];

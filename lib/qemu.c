@@ -13,6 +13,7 @@
 #include <stdarg.h>
 
 #include "qemu.h"
+#include "pci.h"
 #include "qmp.h"
 #include "serial.h"
 #include "usb.h"
@@ -634,15 +635,10 @@ static bool on_vfio(const struct endpoint *e)
 	return e->driver && strcmp(e->driver, "vfio-pci") == 0;
 }
 
-/* "DDDD:BB:DD" of an address, for comparing slots. */
-static bool same_host_slot(const char *a, const char *b)
-{
-	return strncmp(a, b, PASSTHRU_PCI_ADDRESS_LEN - 2) == 0;
-}
-
+/* The function of a canonical address: its last digit. */
 static unsigned address_function(const char *address)
 {
-	return (unsigned)(address[PASSTHRU_PCI_ADDRESS_LEN - 1] - '0');
+	return (unsigned)(address[strlen(address) - 1] - '0');
 }
 
 static int plan_pci(struct passthru_vm_devices *vd, const char *address)
@@ -720,7 +716,7 @@ static int plan_pci(struct passthru_vm_devices *vd, const char *address)
 		goto out;
 
 	for (size_t i = 0; i < n_eps; i++) {
-		same_slot = same_slot && same_host_slot(eps[i].address, eps[0].address);
+		same_slot = same_slot && pci_address_same_slot(eps[i].address, eps[0].address);
 		has_fn0 = has_fn0 || address_function(eps[i].address) == 0;
 	}
 	slots = realloc(vd->slots, (vd->n_slots + 1) * sizeof(*slots));
@@ -1049,13 +1045,23 @@ int guest_device_props(const struct passthru_vm_devices *vd, const struct guest_
 		       char ***ret)
 {
 	_cleanup_strv_free_ char **p = NULL;
+	unsigned domain, bus, dev, fn;
 	char buf[32];
 	int r;
 
 	switch (d->kind) {
 	case PASSTHRU_VM_DEVICE_PCI:
 		r = props_add(&p, "driver", "vfio-pci");
-		if (r >= 0)
+		/*
+		 * QEMU's host= refuses domains above 0xffff (Intel VMD, Hyper-V); sysfsdev=
+		 * names the same device by its host sysfs directory, whatever the domain.
+		 */
+		if (r >= 0 && pci_address_parse_fields(d->host, &domain, &bus, &dev, &fn) >= 0 &&
+		    domain > 0xffff) {
+			_cleanup_free_ char *sysfsdev = vm_strf("/sys/bus/pci/devices/%s", d->host);
+
+			r = sysfsdev ? props_add(&p, "sysfsdev", sysfsdev) : -ENOMEM;
+		} else if (r >= 0)
 			r = props_add(&p, "host", d->host);
 		break;
 	case PASSTHRU_VM_DEVICE_USB:
