@@ -174,6 +174,10 @@ static void problem_read(struct passthru_pci_device *dev, const char *name, int 
 {
 	if (r == -EBADMSG)
 		add_problem(dev, "%s: invalid value (contains a NUL byte)", name);
+	else if (r == -EXDEV)
+		add_problem(dev, "%s: a link out of the device's directory", name);
+	else if (r == -EBADFD)
+		add_problem(dev, "%s: not a regular file", name);
 	else
 		add_problem(dev, "%s: cannot read: %s", name, strerror(-r));
 }
@@ -184,13 +188,13 @@ static void problem_read(struct passthru_pci_device *dev, const char *name, int 
  */
 static int read_attr(int dfd, const char *name, char **ret)
 {
-	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = attr_open_at(dfd, name);
 	char buf[128];
 	ssize_t n;
 	char *s;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	do
 		n = read(fd, buf, sizeof(buf));
 	while (n < 0 && errno == EINTR);
