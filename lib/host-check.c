@@ -1162,7 +1162,8 @@ static int check_device(struct passthru_check_report *rep, struct host_state *s,
 		struct passthru_pci_device *m =
 		    all ? passthru_pci_list_find(all, members[i]) : NULL;
 
-		if (!pci_address_same_slot(members[i], addr) && !(m && passthru_pci_device_is_bridge(m)))
+		if (!pci_address_same_slot(members[i], addr) &&
+		    !(m && passthru_pci_device_is_bridge(m)))
 			alone = false;
 	}
 	r = check_device_group(rep, all, dev);

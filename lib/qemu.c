@@ -861,8 +861,8 @@ static int plan_serial(struct passthru_vm_devices *vd, const char *path, unsigne
 	d->id = d->tty ? qemu_id_serial(d->tty) : NULL;
 	d->chardev_id = d->tty ? qemu_id_chardev(d->tty) : NULL;
 	d->serial_port = ++*serial_count;
-	d->pci_serial = vd->serial_model == PASSTHRU_VM_SERIAL_PCI ||
-			d->serial_port > QEMU_ISA_SERIAL_MAX;
+	d->pci_serial =
+	    vd->serial_model == PASSTHRU_VM_SERIAL_PCI || d->serial_port > QEMU_ISA_SERIAL_MAX;
 	r = d->host && d->tty && d->id && d->chardev_id ? 0 : -ENOMEM;
 	if (r >= 0 && vd->serial_model == PASSTHRU_VM_SERIAL_ISA &&
 	    d->serial_port == QEMU_ISA_SERIAL_MAX + 1)

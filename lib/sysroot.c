@@ -325,8 +325,8 @@ int attr_open_at(int dirfd, const char *name)
 {
 	const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 	struct open_how how = {
-		.flags = flags,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	    .flags = flags,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	_cleanup_close_ int fd = -1;
 	int r;

@@ -43,7 +43,7 @@ int main(void)
 	bad("42.00.0");
 	bad("0:42:00.0");
 	bad("00000:42:00.0");
-	bad("010000:00:04.0"); /* the kernel's names have no leading zero beyond four digits */
+	bad("010000:00:04.0");	  /* the kernel's names have no leading zero beyond four digits */
 	bad("100000000:00:04.0"); /* wider than 32 bits */
 	bad("10000:00:04");
 	bad("10000:0:04.0");
