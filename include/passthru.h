@@ -63,12 +63,17 @@ int passthru_ctx_get_log_priority(const struct passthru_ctx *ctx);
 /* PCI                                                                                        */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Length of a full PCI address "DDDD:BB:DD.F" without its NUL. */
-#define PASSTHRU_PCI_ADDRESS_LEN 12
+/*
+ * Length of the longest PCI address without its NUL: "DDDDDDDD:BB:DD.F". The domain is 32
+ * bits; the kernel prints it with at least four digits, so most addresses are 12 characters
+ * ("0000:42:00.0") and those in the domains of Intel VMD or Hyper-V longer ("10000:00:04.0").
+ */
+#define PASSTHRU_PCI_ADDRESS_LEN 16
 
 /*
- * Parses a PCI address as a user writes it, "0000:42:00.0" or "42:00.0" (domain 0), in any
- * case, and writes the canonical lower-case form "0000:42:00.0" to ret.
+ * Parses a PCI address as a user writes it, "0000:42:00.0", "10000:00:04.0" or "42:00.0"
+ * (domain 0), in any case, and writes the canonical lower-case form the kernel uses
+ * ("0000:42:00.0": the domain with at least four digits) to ret.
  * Returns -EINVAL for anything else.
  */
 int passthru_pci_address_parse(const char *text, char ret[PASSTHRU_PCI_ADDRESS_LEN + 1]);

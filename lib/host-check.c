@@ -10,6 +10,7 @@
 
 #include "grub.h"
 #include "host.h"
+#include "pci.h"
 
 struct check_item {
 	const char *id;	   /* static */
@@ -804,12 +805,6 @@ static int check_hugepages(struct passthru_check_report *rep, struct host_state 
 /* ------------------------------------------------------------------------------------------ */
 /* Device checks                                                                              */
 
-static bool same_slot(const char *a, const char *b)
-{
-	/* "0000:01:00.0" and "0000:01:00.1": everything up to the function number. */
-	return strncmp(a, b, PASSTHRU_PCI_ADDRESS_LEN - 1) == 0;
-}
-
 static int guard_summary(struct passthru_ctx *ctx, const char *address, char **ret)
 {
 	struct passthru_guard_list *g = NULL;
@@ -869,7 +864,7 @@ static int check_device_group(struct passthru_check_report *rep, struct passthru
 			return r;
 		if (used)
 			host_uses = true;
-		if (!same_slot(members[i], addr))
+		if (!pci_address_same_slot(members[i], addr))
 			foreign = true;
 		r = add_detail(it, "%s (%s): goes to vfio-pci with it%s%s", members[i],
 			       drv ? drv : "no driver", used ? "; the host uses it: " : "",
@@ -914,8 +909,9 @@ static int upstream_bridges(struct passthru_ctx *ctx, const char *addr, char ***
 	for (tok = strtok_r(target, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
 		char canon[PASSTHRU_PCI_ADDRESS_LEN + 1];
 
-		if (strlen(tok) != PASSTHRU_PCI_ADDRESS_LEN ||
-		    passthru_pci_address_parse(tok, canon) < 0 || strcmp(canon, addr) == 0)
+		/* Components that are PCI addresses in the kernel's own spelling. */
+		if (passthru_pci_address_parse(tok, canon) < 0 || strcmp(canon, tok) != 0 ||
+		    strcmp(canon, addr) == 0)
 			continue;
 		r = strv_push(&v, canon);
 		if (r < 0)
@@ -1166,7 +1162,8 @@ static int check_device(struct passthru_check_report *rep, struct host_state *s,
 		struct passthru_pci_device *m =
 		    all ? passthru_pci_list_find(all, members[i]) : NULL;
 
-		if (!same_slot(members[i], addr) && !(m && passthru_pci_device_is_bridge(m)))
+		if (!pci_address_same_slot(members[i], addr) &&
+		    !(m && passthru_pci_device_is_bridge(m)))
 			alone = false;
 	}
 	r = check_device_group(rep, all, dev);

@@ -163,6 +163,13 @@ int root_resolve_link(struct passthru_ctx *ctx, const char *path, char **ret);
 #define ATTR_MAX_SIZE 65536
 
 /*
+ * Opens an attribute for reading, the way every attribute read does: below dirfd only (a
+ * symlink that leaves dirfd is refused with -EXDEV), without waiting (O_NONBLOCK), and regular
+ * files only (-EBADFD for a FIFO or device in an attribute's place, -EISDIR for a directory).
+ * Returns the fd.
+ */
+int attr_open_at(int dirfd, const char *name);
+/*
  * Reads a whole attribute as a NUL-terminated string with trailing newlines removed.
  * -EFBIG when larger than ATTR_MAX_SIZE, -EBADMSG when it holds a NUL byte.
  */

@@ -169,9 +169,10 @@ int journal_entry_set(struct journal_entry *e, const char *address, const char *
 {
 	struct journal_entry n = {0};
 
-	if (!address || strlen(address) != PASSTHRU_PCI_ADDRESS_LEN)
+	/* Canonical addresses only: they are written out as they are. */
+	if (!address || passthru_pci_address_parse(address, n.address) < 0 ||
+	    strcmp(n.address, address) != 0)
 		return -EINVAL;
-	memcpy(n.address, address, PASSTHRU_PCI_ADDRESS_LEN + 1);
 	n.target_any = target_any;
 	if (dup_or_null(driver, &n.driver) < 0 || dup_or_null(override, &n.override) < 0 ||
 	    dup_or_null(target_any ? NULL : target, &n.target) < 0 ||
@@ -275,17 +276,19 @@ static int parse_dev_line(const char *line, size_t len, enum journal_kind kind,
 	int r = -EBADMSG;
 
 	/* The address, in the kernel's own spelling only. */
-	if (len < PASSTHRU_PCI_ADDRESS_LEN)
-		return -EBADMSG;
 	{
+		const char *space = memchr(p, ' ', len);
+		size_t alen = space ? (size_t)(space - p) : len;
 		char addr[PASSTHRU_PCI_ADDRESS_LEN + 1];
 
-		memcpy(addr, p, PASSTHRU_PCI_ADDRESS_LEN);
-		addr[PASSTHRU_PCI_ADDRESS_LEN] = '\0';
+		if (alen > PASSTHRU_PCI_ADDRESS_LEN)
+			return -EBADMSG;
+		memcpy(addr, p, alen);
+		addr[alen] = '\0';
 		if (passthru_pci_address_parse(addr, canonical) < 0 || strcmp(addr, canonical) != 0)
 			return -EBADMSG;
+		p += alen;
 	}
-	p += PASSTHRU_PCI_ADDRESS_LEN;
 
 	while (p < end) {
 		const char *tok, *eq, *tok_end;

@@ -54,7 +54,7 @@ static void write_usb(FILE *f, const struct guest_device *d, bool by_id)
 	      f);
 }
 
-static int write_serial(FILE *f, const struct guest_device *d, enum passthru_vm_serial_model model)
+static int write_serial(FILE *f, const struct guest_device *d)
 {
 	_cleanup_free_ char *path = xml_escape_attribute(d->host);
 
@@ -64,7 +64,7 @@ static int write_serial(FILE *f, const struct guest_device *d, enum passthru_vm_
 		"<serial type='dev'>\n"
 		"  <source path='%s'/>\n",
 		path);
-	if (model == PASSTHRU_VM_SERIAL_PCI)
+	if (d->pci_serial)
 		fprintf(f,
 			"  <target type='pci-serial' port='%u'>\n"
 			"    <model name='pci-serial'/>\n"
@@ -110,7 +110,7 @@ _public_ int passthru_vm_devices_get_libvirt_xml(struct passthru_vm_devices *vd,
 			write_usb(f, d, vd->usb_by_id);
 			break;
 		case PASSTHRU_VM_DEVICE_SERIAL:
-			r = write_serial(f, d, vd->serial_model);
+			r = write_serial(f, d);
 			break;
 		}
 	}

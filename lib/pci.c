@@ -174,6 +174,10 @@ static void problem_read(struct passthru_pci_device *dev, const char *name, int 
 {
 	if (r == -EBADMSG)
 		add_problem(dev, "%s: invalid value (contains a NUL byte)", name);
+	else if (r == -EXDEV)
+		add_problem(dev, "%s: a link out of the device's directory", name);
+	else if (r == -EBADFD)
+		add_problem(dev, "%s: not a regular file", name);
 	else
 		add_problem(dev, "%s: cannot read: %s", name, strerror(-r));
 }
@@ -184,13 +188,13 @@ static void problem_read(struct passthru_pci_device *dev, const char *name, int 
  */
 static int read_attr(int dfd, const char *name, char **ret)
 {
-	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = attr_open_at(dfd, name);
 	char buf[128];
 	ssize_t n;
 	char *s;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	do
 		n = read(fd, buf, sizeof(buf));
 	while (n < 0 && errno == EINTR);
@@ -305,14 +309,15 @@ static int read_link(struct passthru_pci_device *dev, int dfd, const char *name,
 static int address_from_kernel(const char *name, char ret[PASSTHRU_PCI_ADDRESS_LEN + 1])
 {
 	unsigned domain, bus, device, function;
+	size_t len = strlen(name);
 
-	if (strlen(name) != PASSTHRU_PCI_ADDRESS_LEN ||
+	if (len == PCI_ADDRESS_SHORT_LEN ||
 	    pci_address_parse_fields(name, &domain, &bus, &device, &function) < 0)
 		return passthru_pci_address_parse(name, ret);
 	for (const char *p = name; *p; p++)
 		if (*p >= 'A' && *p <= 'F')
 			return passthru_pci_address_parse(name, ret);
-	memcpy(ret, name, PASSTHRU_PCI_ADDRESS_LEN + 1);
+	memcpy(ret, name, len + 1);
 	return 0;
 }
 
@@ -355,6 +360,11 @@ static int device_open_dir(struct passthru_pci_device *dev)
 static int cmp_string(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_address(const void *a, const void *b)
+{
+	return pci_address_compare(*(char *const *)a, *(char *const *)b);
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -863,16 +873,16 @@ static int cmp_by_group(const void *a, const void *b)
 
 	if (x->iommu_group != y->iommu_group)
 		return x->iommu_group < y->iommu_group ? -1 : 1;
-	return strcmp(x->address, y->address);
+	return pci_address_compare(x->address, y->address);
 }
 
 static int cmp_by_physfn(const void *a, const void *b)
 {
 	const struct passthru_pci_device *x = *(struct passthru_pci_device *const *)a;
 	const struct passthru_pci_device *y = *(struct passthru_pci_device *const *)b;
-	int c = strcmp(x->physfn, y->physfn);
+	int c = pci_address_compare(x->physfn, y->physfn);
 
-	return c ? c : strcmp(x->address, y->address);
+	return c ? c : pci_address_compare(x->address, y->address);
 }
 
 /* The devices of the list matching pred, sorted by cmp; built once. */
@@ -989,7 +999,8 @@ static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
 		if (r < 0)
 			return r;
 	}
-	strv_sort(members);
+	if (members)
+		qsort(members, strv_length(members), sizeof(char *), cmp_address);
 	*ret = TAKE_PTR(members);
 	return 0;
 }
@@ -1166,7 +1177,7 @@ static int vfs_from_list(struct passthru_pci_device *dev, char ***ret)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (strcmp(list->by_physfn[mid]->physfn, dev->address) < 0)
+		if (pci_address_compare(list->by_physfn[mid]->physfn, dev->address) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -1358,7 +1369,8 @@ struct entry {
 
 static int cmp_entry(const void *a, const void *b)
 {
-	return strcmp(((const struct entry *)a)->address, ((const struct entry *)b)->address);
+	return pci_address_compare(((const struct entry *)a)->address,
+				   ((const struct entry *)b)->address);
 }
 
 static void list_free(struct passthru_pci_list *list)
@@ -1489,7 +1501,7 @@ _public_ struct passthru_pci_device *passthru_pci_list_find(const struct passthr
 	hi = list->count;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(list->devices[mid]->address, canonical);
+		int c = pci_address_compare(list->devices[mid]->address, canonical);
 
 		if (c == 0)
 			return list->devices[mid];

@@ -4,9 +4,21 @@
 
 #include "internal.h"
 
+/* Length of the short form "BB:DD.F" (domain 0) without its NUL. */
+#define PCI_ADDRESS_SHORT_LEN 7
+
 /*
  * The fields of an address in the forms passthru_pci_address_parse() accepts. -EINVAL for
  * anything else.
  */
 int pci_address_parse_fields(const char *text, unsigned *ret_domain, unsigned *ret_bus,
 			     unsigned *ret_dev, unsigned *ret_fn);
+
+/*
+ * Orders canonical addresses by their numbers, like strcmp(). The kernel's names of
+ * domains from 0x10000 up are longer and have no leading zero: longer is greater.
+ */
+int pci_address_compare(const char *a, const char *b);
+
+/* Whether two canonical addresses are functions of one slot (equal up to the function). */
+bool pci_address_same_slot(const char *a, const char *b);

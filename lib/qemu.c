@@ -13,6 +13,7 @@
 #include <stdarg.h>
 
 #include "qemu.h"
+#include "pci.h"
 #include "qmp.h"
 #include "serial.h"
 #include "usb.h"
@@ -634,15 +635,10 @@ static bool on_vfio(const struct endpoint *e)
 	return e->driver && strcmp(e->driver, "vfio-pci") == 0;
 }
 
-/* "DDDD:BB:DD" of an address, for comparing slots. */
-static bool same_host_slot(const char *a, const char *b)
-{
-	return strncmp(a, b, PASSTHRU_PCI_ADDRESS_LEN - 2) == 0;
-}
-
+/* The function of a canonical address: its last digit. */
 static unsigned address_function(const char *address)
 {
-	return (unsigned)(address[PASSTHRU_PCI_ADDRESS_LEN - 1] - '0');
+	return (unsigned)(address[strlen(address) - 1] - '0');
 }
 
 static int plan_pci(struct passthru_vm_devices *vd, const char *address)
@@ -720,7 +716,7 @@ static int plan_pci(struct passthru_vm_devices *vd, const char *address)
 		goto out;
 
 	for (size_t i = 0; i < n_eps; i++) {
-		same_slot = same_slot && same_host_slot(eps[i].address, eps[0].address);
+		same_slot = same_slot && pci_address_same_slot(eps[i].address, eps[0].address);
 		has_fn0 = has_fn0 || address_function(eps[i].address) == 0;
 	}
 	slots = realloc(vd->slots, (vd->n_slots + 1) * sizeof(*slots));
@@ -809,11 +805,14 @@ out:
 	return r;
 }
 
+static int notes_add(struct passthru_vm_devices *vd, const char *format, ...) _printf_(2, 3);
+
 static int plan_serial(struct passthru_vm_devices *vd, const char *path, unsigned *serial_count)
 {
 	struct passthru_serial_port *port = NULL;
 	struct passthru_guard_list *guards = NULL;
 	struct guest_device *d;
+	const char *usb;
 	int r;
 
 	if (device_find(vd, path))
@@ -823,6 +822,15 @@ static int plan_serial(struct passthru_vm_devices *vd, const char *path, unsigne
 		return refuse(vd, path, NULL, "no such serial port");
 	if (r < 0)
 		return r;
+	/* usb-host takes the adapter away from the host's driver, and its tty with it. */
+	usb = passthru_serial_port_get_usb_port(port);
+	if (usb && strv_contains(vd->names, usb)) {
+		r = refuse(vd, path, NULL,
+			   "is the tty of USB device %s, which is handed over too: give the VM "
+			   "either the USB device or its tty, not both",
+			   usb);
+		goto out;
+	}
 	r = passthru_guard_check_serial(vd->ctx, path, &guards);
 	if (r < 0)
 		goto out;
@@ -853,7 +861,15 @@ static int plan_serial(struct passthru_vm_devices *vd, const char *path, unsigne
 	d->id = d->tty ? qemu_id_serial(d->tty) : NULL;
 	d->chardev_id = d->tty ? qemu_id_chardev(d->tty) : NULL;
 	d->serial_port = ++*serial_count;
+	d->pci_serial =
+	    vd->serial_model == PASSTHRU_VM_SERIAL_PCI || d->serial_port > QEMU_ISA_SERIAL_MAX;
 	r = d->host && d->tty && d->id && d->chardev_id ? 0 : -ENOMEM;
+	if (r >= 0 && vd->serial_model == PASSTHRU_VM_SERIAL_ISA &&
+	    d->serial_port == QEMU_ISA_SERIAL_MAX + 1)
+		r = notes_add(vd,
+			      "%s: pci-serial from here on: QEMU gives a machine at most %d "
+			      "isa-serial ports",
+			      path, QEMU_ISA_SERIAL_MAX);
 out:
 	passthru_guard_list_unref(guards);
 	passthru_serial_port_unref(port);
@@ -922,8 +938,6 @@ static int plan_options(struct passthru_vm_devices *vd)
 	return 0;
 }
 
-static int notes_add(struct passthru_vm_devices *vd, const char *format, ...) _printf_(2, 3);
-
 static int notes_add(struct passthru_vm_devices *vd, const char *format, ...)
 {
 	va_list ap;
@@ -982,6 +996,54 @@ static int set_placement(struct guest_device *d, const char *bus, const char *ad
 	return r < 0 ? r : replace_string(&d->addr, addr);
 }
 
+/*
+ * The pcie-root-port of slot s (the slots before it have theirs), named and numbered after the
+ * host address of its first function so that a device keeps its port from one command line to
+ * the next. QEMU refuses two ports with one id or one (chassis, slot) pair: domains equal in
+ * their low seven bits (0000 and 10000 under Intel VMD) give equal pairs, so a taken pair moves
+ * on to the next chassis; functions of one host slot in separate IOMMU groups give equal ids,
+ * so a taken id gets the function too.
+ */
+static int place_root_port(struct passthru_vm_devices *vd, size_t s)
+{
+	struct guest_slot *slot = &vd->slots[s];
+	const char *first = vd->devices[slot->first].host;
+	unsigned domain, bus, dev, fn;
+	int r;
+
+	r = pci_address_parse_fields(first, &domain, &bus, &dev, &fn);
+	if (r < 0)
+		return r;
+	slot->root_port_id = qemu_id_root_port(first);
+	if (!slot->root_port_id)
+		return -ENOMEM;
+	for (size_t i = 0; i < s; i++)
+		if (strcmp(vd->slots[i].root_port_id, slot->root_port_id) == 0) {
+			char *id = vm_strf("%s.%u", slot->root_port_id, fn);
+
+			if (!id)
+				return -ENOMEM;
+			free(slot->root_port_id);
+			slot->root_port_id = id;
+			break;
+		}
+	slot->chassis = QEMU_ROOT_PORT_CHASSIS + (domain & 0x7f);
+	slot->port_slot = bus * 32 + dev;
+	/* A chassis number is 8 bits; 255 ports of one slot number would be needed to run out. */
+	for (unsigned tries = 0;; tries++) {
+		bool taken = false;
+
+		for (size_t i = 0; i < s && !taken; i++)
+			taken = vd->slots[i].chassis == slot->chassis &&
+				vd->slots[i].port_slot == slot->port_slot;
+		if (!taken)
+			return 0;
+		if (tries == 255)
+			return refuse(vd, first, NULL, "no free pcie-root-port chassis number");
+		slot->chassis = slot->chassis % 255 + 1;
+	}
+}
+
 /* Where the command line puts each device (attach decides again from the running VM). */
 static int place_for_command_line(struct passthru_vm_devices *vd)
 {
@@ -990,17 +1052,11 @@ static int place_for_command_line(struct passthru_vm_devices *vd)
 
 	for (size_t s = 0; s < vd->n_slots; s++) {
 		struct guest_slot *slot = &vd->slots[s];
-		const char *first = vd->devices[slot->first].host;
-		unsigned domain, bus, dev, fn;
 
-		if (sscanf(first, "%x:%x:%x.%x", &domain, &bus, &dev, &fn) != 4)
-			return -EINVAL;
 		if (vd->machine == PASSTHRU_VM_MACHINE_Q35) {
-			slot->root_port_id = qemu_id_root_port(first);
-			if (!slot->root_port_id)
-				return -ENOMEM;
-			slot->chassis = QEMU_ROOT_PORT_CHASSIS + (domain & 0x7f);
-			slot->port_slot = bus * 32 + dev;
+			r = place_root_port(vd, s);
+			if (r < 0)
+				return r;
 		}
 		for (size_t i = slot->first; i < slot->first + slot->count; i++) {
 			struct guest_device *d = &vd->devices[i];
@@ -1049,13 +1105,23 @@ int guest_device_props(const struct passthru_vm_devices *vd, const struct guest_
 		       char ***ret)
 {
 	_cleanup_strv_free_ char **p = NULL;
+	unsigned domain, bus, dev, fn;
 	char buf[32];
 	int r;
 
 	switch (d->kind) {
 	case PASSTHRU_VM_DEVICE_PCI:
 		r = props_add(&p, "driver", "vfio-pci");
-		if (r >= 0)
+		/*
+		 * QEMU's host= refuses domains above 0xffff (Intel VMD, Hyper-V); sysfsdev=
+		 * names the same device by its host sysfs directory, whatever the domain.
+		 */
+		if (r >= 0 && pci_address_parse_fields(d->host, &domain, &bus, &dev, &fn) >= 0 &&
+		    domain > 0xffff) {
+			_cleanup_free_ char *sysfsdev = vm_strf("/sys/bus/pci/devices/%s", d->host);
+
+			r = sysfsdev ? props_add(&p, "sysfsdev", sysfsdev) : -ENOMEM;
+		} else if (r >= 0)
 			r = props_add(&p, "host", d->host);
 		break;
 	case PASSTHRU_VM_DEVICE_USB:
@@ -1074,9 +1140,7 @@ int guest_device_props(const struct passthru_vm_devices *vd, const struct guest_
 		}
 		break;
 	case PASSTHRU_VM_DEVICE_SERIAL:
-		r = props_add(&p, "driver",
-			      vd->serial_model == PASSTHRU_VM_SERIAL_PCI ? "pci-serial"
-									 : "isa-serial");
+		r = props_add(&p, "driver", d->pci_serial ? "pci-serial" : "isa-serial");
 		if (r >= 0)
 			r = props_add(&p, "chardev", d->chardev_id);
 		break;
@@ -1810,8 +1874,7 @@ _public_ int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct p
 		struct guest_device *d = &vd->devices[i];
 
 		d->attached = false;
-		if (d->kind == PASSTHRU_VM_DEVICE_SERIAL &&
-		    vd->serial_model == PASSTHRU_VM_SERIAL_ISA)
+		if (d->kind == PASSTHRU_VM_DEVICE_SERIAL && !d->pci_serial)
 			return set_error(vd, -EOPNOTSUPP,
 					 "%s: isa-serial cannot be hot-plugged; use pci-serial",
 					 d->host);

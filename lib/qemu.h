@@ -48,6 +48,9 @@ char *qemu_id_chardev(const char *tty);
 /* pcie-root-port chassis numbers start here (see qemu.c). */
 #define QEMU_ROOT_PORT_CHASSIS 112
 
+/* QEMU gives a machine at most four isa-serial ports (COM1-COM4); the rest go on PCI. */
+#define QEMU_ISA_SERIAL_MAX 4
+
 /* Functions in one guest PCI slot (no ARI). */
 #define GUEST_SLOT_FUNCTIONS 8
 
@@ -77,8 +80,10 @@ struct guest_device {
 	/* Serial. */
 	char *tty;
 	char *chardev_id;
-	/* libvirt's <target port='N'/>. */
+	/* libvirt's <target port='N'/>: 1, 2, ... in the order of the serial ports. */
 	unsigned serial_port;
+	/* pci-serial: asked for, or a port beyond QEMU_ISA_SERIAL_MAX. */
+	bool pci_serial;
 
 	/* Placement: the bus and "slot.function" the device went on; NULL when QEMU chooses. */
 	char *bus, *addr;

@@ -6,6 +6,11 @@
  * Below a root other than "/", paths are opened with openat2(RESOLVE_IN_ROOT) so that an
  * absolute symlink in a captured tree resolves inside the tree instead of on the build
  * machine. sysfs only uses relative links, which resolve the same either way.
+ *
+ * Attributes are read relative to an open directory (attr_*_at()). The kernel's attributes are
+ * regular files that answer at once; in a fake or damaged tree, whatever stands in their place
+ * (a link to the build machine's /etc, a FIFO, a device) is refused rather than followed or
+ * waited on.
  */
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -138,12 +143,28 @@ static int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len)
 	return 0;
 }
 
+/* A FIFO or a device where a file should be would block a read or never end. */
+static int check_regular(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	return S_ISREG(st.st_mode) ? 0 : -EBADFD;
+}
+
 int root_read_file(struct passthru_ctx *ctx, const char *path, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = openat_rooted(ctx, path, O_RDONLY | O_NOCTTY, 0);
+	_cleanup_close_ int fd = openat_rooted(ctx, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
+	int r;
 
 	if (fd < 0)
 		return fd;
+	r = check_regular(fd);
+	if (r < 0)
+		return r;
 	/* Configuration files may be larger than sysfs attributes, but not unboundedly. */
 	return read_fd_all(fd, 16 * 1024 * 1024, ret, ret_len);
 }
@@ -300,15 +321,40 @@ int root_write_file_atomic(struct passthru_ctx *ctx, const char *path, const voi
 
 /* ------------------------------------------------------------------------------------------ */
 
+int attr_open_at(int dirfd, const char *name)
+{
+	const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	struct open_how how = {
+	    .flags = flags,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	/* Before Linux 5.6: no link in an attribute's place at all. */
+	if (fd < 0 && errno == ENOSYS) {
+		fd = openat(dirfd, name, flags | O_NOFOLLOW);
+		if (fd < 0 && errno == ELOOP)
+			return -EXDEV;
+	}
+	if (fd < 0)
+		return -errno;
+	r = check_regular(fd);
+	if (r < 0)
+		return r;
+	return TAKE_FD(fd);
+}
+
 int attr_read_at(int dirfd, const char *name, char **ret)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = attr_open_at(dirfd, name);
 	_cleanup_free_ char *s = NULL;
 	size_t len;
 	int r;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	r = read_fd_all(fd, ATTR_MAX_SIZE, &s, &len);
 	if (r < 0)
 		return r;
@@ -322,11 +368,11 @@ int attr_read_at(int dirfd, const char *name, char **ret)
 
 ssize_t attr_read_raw_at(int dirfd, const char *name, void *buf, size_t size)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = attr_open_at(dirfd, name);
 	size_t len = 0;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	while (len < size) {
 		ssize_t n = read(fd, (char *)buf + len, size - len);
 

@@ -43,7 +43,8 @@ CASE_KEYS = {"description", "fixture", "spec", "remove", "write", "sysroot", "ar
 
 HEX2 = r"[0-9a-f]{2}"
 HEX4 = r"[0-9a-f]{4}"
-PCI_ADDRESS = r"[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]"
+# The domain has four digits, or five to eight without a leading zero (32-bit domains).
+PCI_ADDRESS = r"(?:[0-9a-f]{4}|[1-9a-f][0-9a-f]{4,7}):[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]"
 
 PCI_SCHEMA = {
     "address": ({"string"}, PCI_ADDRESS),

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The PCI address parser: the two forms users write, and everything it must refuse. */
+/*
+ * The PCI address parser: the forms users write (32-bit domains included), and everything it
+ * must refuse.
+ */
 #include <errno.h>
 
 #include "test.h"
@@ -29,6 +32,10 @@ int main(void)
 	ok("0000:00:1F.6", "0000:00:1f.6");
 	ok("ABCD:EF:1f.7", "abcd:ef:1f.7");
 	ok("ff:00.1", "0000:ff:00.1");
+	/* 32-bit domains (Intel VMD, Hyper-V): the kernel prints them with "%04x". */
+	ok("10000:00:04.0", "10000:00:04.0");
+	ok("1000A:E1:00.0", "1000a:e1:00.0");
+	ok("ffffffff:ff:1f.7", "ffffffff:ff:1f.7");
 
 	bad(NULL);
 	bad("");
@@ -36,6 +43,10 @@ int main(void)
 	bad("42.00.0");
 	bad("0:42:00.0");
 	bad("00000:42:00.0");
+	bad("010000:00:04.0");	  /* the kernel's names have no leading zero beyond four digits */
+	bad("100000000:00:04.0"); /* wider than 32 bits */
+	bad("10000:00:04");
+	bad("10000:0:04.0");
 	bad("0000:042:00.0");
 	bad("0000:42:0.0");
 	bad("0000:42:00.00");

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Broken hosts: garbage and missing attributes, dangling links, a device that vanished
- * mid-scan (tests/fixtures/pci/damaged.json), and a host with the IOMMU off (noiommu.json).
+ * mid-scan (tests/fixtures/pci/damaged.json), a host with the IOMMU off (noiommu.json), and
+ * attributes that are links out of the tree or FIFOs.
  * Every problem keeps the device in the list, is reported once, and makes its getter say
  * -ENODATA / NULL.
  */
 #include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -189,6 +192,56 @@ static void test_no_iommu(void)
 	free(root);
 }
 
+/*
+ * Attributes that are no kernel attributes: a link to a file outside the root (read, it showed
+ * the build machine's file) and a FIFO (read, it blocked the scan forever). Both are problems
+ * of their device; nothing is read outside the root and nothing waits.
+ */
+static void test_not_attributes(void)
+{
+	char *root = fixture_root(fixtures_dir(), "noiommu.json");
+	char outside[] = "/tmp/passthru-test-outside-XXXXXX";
+	struct passthru_ctx *ctx = fixture_ctx(root);
+	struct passthru_pci_list *list = NULL;
+	struct passthru_pci_device *dev;
+	char path[4096], target[4096];
+	int fd, node = 42;
+
+	fd = mkstemp(outside);
+	CHECK(fd >= 0 && write(fd, "7\n", 2) == 2);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/0000:00:02.0/numa_node", root);
+	CHECK(unlink(path) == 0 && mkfifo(path, 0644) == 0);
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/0000:00:1f.6/numa_node", root);
+	CHECK(unlink(path) == 0 && symlink(outside, path) == 0);
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/0000:00:00.0/numa_node", root);
+	snprintf(target, sizeof(target), "../../../../../../../../../../../../../..%s", outside);
+	CHECK(unlink(path) == 0 && symlink(target, path) == 0);
+
+	/* Before attributes were opened non-blocking, the scan hung here: fail instead. */
+	alarm(20);
+	CHECK_INT(passthru_pci_scan(ctx, &list), 0);
+	alarm(0);
+	if (!list)
+		return;
+	dev = get(list, "0000:00:02.0");
+	CHECK_INT(passthru_pci_device_get_numa_node(dev, &node), -ENODATA);
+	CHECK_STR(joined(passthru_pci_device_get_problems(dev)), "numa_node: not a regular file");
+	dev = get(list, "0000:00:1f.6");
+	CHECK_INT(passthru_pci_device_get_numa_node(dev, &node), -ENODATA);
+	CHECK_STR(joined(passthru_pci_device_get_problems(dev)),
+		  "numa_node: a link out of the device's directory");
+	dev = get(list, "0000:00:00.0");
+	CHECK_INT(passthru_pci_device_get_numa_node(dev, &node), -ENODATA);
+	CHECK_STR(joined(passthru_pci_device_get_problems(dev)),
+		  "numa_node: a link out of the device's directory");
+	CHECK_INT(node, 42);
+	passthru_pci_list_unref(list);
+	passthru_ctx_unref(ctx);
+	unlink(outside);
+	free(root);
+}
+
 /* A root without any PCI bus is an empty host, not an error. */
 static void test_no_bus(void)
 {
@@ -212,5 +265,6 @@ int main(void)
 	test_damaged();
 	test_no_iommu();
 	test_no_bus();
+	test_not_attributes();
 	TEST_DONE();
 }

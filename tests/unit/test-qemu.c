@@ -335,6 +335,85 @@ static void test_refusals(struct passthru_ctx *ctx)
 	passthru_vm_devices_unref(vd);
 }
 
+/* More than four serial ports: QEMU has four isa-serial; the fifth goes on PCI. */
+static void test_many_serial_ports(struct passthru_ctx *ctx)
+{
+	const char *names[] = {"ttyS1", "ttyS4", "ttyS5", "ttyS6", "ttyS7", NULL};
+	const char *expected[] = {
+	    "-chardev", "serial,id=pt-chr-ttyS1,path=/dev/ttyS1",
+	    "-device",	"isa-serial,chardev=pt-chr-ttyS1,id=pt-ttyS1",
+	    "-chardev", "serial,id=pt-chr-ttyS4,path=/dev/ttyS4",
+	    "-device",	"isa-serial,chardev=pt-chr-ttyS4,id=pt-ttyS4",
+	    "-chardev", "serial,id=pt-chr-ttyS5,path=/dev/ttyS5",
+	    "-device",	"isa-serial,chardev=pt-chr-ttyS5,id=pt-ttyS5",
+	    "-chardev", "serial,id=pt-chr-ttyS6,path=/dev/ttyS6",
+	    "-device",	"isa-serial,chardev=pt-chr-ttyS6,id=pt-ttyS6",
+	    "-chardev", "serial,id=pt-chr-ttyS7,path=/dev/ttyS7",
+	    "-device",	"pci-serial,chardev=pt-chr-ttyS7,id=pt-ttyS7",
+	    NULL,
+	};
+	struct passthru_vm_devices *vd = vm_devices(ctx, NULL, names);
+
+	CHECK_INT(passthru_vm_devices_plan(vd), 0);
+	check_argv(vd, expected);
+	CHECK_STR(passthru_vm_devices_get_notes(vd)[0],
+		  "/dev/ttyS7: pci-serial from here on: QEMU gives a machine at most 4 isa-serial "
+		  "ports");
+	CHECK(passthru_vm_devices_get_notes(vd)[1] == NULL);
+	passthru_vm_devices_unref(vd);
+}
+
+/*
+ * Root ports are unique even for devices in different domains with the same bus and slot
+ * (0000:00:02.0 and 10000:00:02.0: the same chassis and slot before).
+ */
+static void test_domains_share_slot(struct passthru_ctx *ctx)
+{
+	const char *names[] = {"0000:00:02.0", "10000:00:02.0", NULL};
+	const char *expected[] = {
+	    "-device",
+	    "pcie-root-port,id=pt-rp-0000-00-02,bus=pcie.0,chassis=112,slot=2",
+	    "-device",
+	    "vfio-pci,host=0000:00:02.0,id=pt-0000-00-02.0,bus=pt-rp-0000-00-02",
+	    "-device",
+	    "pcie-root-port,id=pt-rp-10000-00-02,bus=pcie.0,chassis=113,slot=2",
+	    "-device",
+	    "vfio-pci,sysfsdev=/sys/bus/pci/devices/10000:00:02.0,id=pt-10000-00-02.0,"
+	    "bus=pt-rp-10000-00-02",
+	    NULL,
+	};
+	struct passthru_vm_devices *vd = vm_devices(ctx, NULL, names);
+
+	CHECK_INT(passthru_vm_devices_plan(vd), 0);
+	check_argv(vd, expected);
+	passthru_vm_devices_unref(vd);
+}
+
+/* A USB serial adapter given as the USB device and as its tty would be handed over twice. */
+static void test_usb_serial_twice(struct passthru_ctx *ctx)
+{
+	const char *both[] = {"1-3.1", "ttyUSB0", NULL}, *tty[] = {"ttyUSB0", NULL},
+		   *usb[] = {"1-3.1", NULL};
+	struct passthru_vm_devices *vd = vm_devices(ctx, NULL, both);
+
+	CHECK_INT(passthru_vm_devices_plan(vd), -EPERM);
+	CHECK_INT(passthru_vm_devices_get_refusal_count(vd), 1);
+	CHECK_STR(passthru_vm_devices_get_refusal_device(vd, 0), "/dev/ttyUSB0");
+	CHECK_STR(passthru_vm_devices_get_refusal_reason(vd, 0),
+		  "is the tty of USB device 1-3.1, which is handed over too: give the VM either "
+		  "the USB device or its tty, not both");
+	CHECK(passthru_vm_devices_get_qemu_argv(vd)[0] == NULL);
+	passthru_vm_devices_unref(vd);
+
+	/* Either alone is fine. */
+	vd = vm_devices(ctx, NULL, tty);
+	CHECK_INT(passthru_vm_devices_plan(vd), 0);
+	passthru_vm_devices_unref(vd);
+	vd = vm_devices(ctx, NULL, usb);
+	CHECK_INT(passthru_vm_devices_plan(vd), 0);
+	passthru_vm_devices_unref(vd);
+}
+
 int main(void)
 {
 	struct passthru_ctx *ctx;
@@ -346,6 +425,9 @@ int main(void)
 	test_group_layouts(ctx);
 	test_options(ctx);
 	test_refusals(ctx);
+	test_many_serial_ports(ctx);
+	test_domains_share_slot(ctx);
+	test_usb_serial_twice(ctx);
 	passthru_ctx_unref(ctx);
 	TEST_DONE();
 }

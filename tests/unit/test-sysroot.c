@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "test.h"
@@ -146,11 +147,64 @@ static void test_rooted(void)
 	passthru_ctx_unref(ctx);
 }
 
+/*
+ * Attribute reads stay below their directory and never wait: a link out of the root (to a file
+ * of the machine running the test), a FIFO and a directory in an attribute's place are refused.
+ */
+static void test_attr_not_regular(void)
+{
+	char outside[] = "/tmp/passthru-test-outside-XXXXXX";
+	struct passthru_ctx *ctx = NULL;
+	char path[4096], buf[16];
+	_cleanup_free_ char *s = NULL;
+	int fd, dfd;
+
+	fd = mkstemp(outside);
+	CHECK(fd >= 0 && write(fd, "outside\n", 8) == 8);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/dev", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/dev/abs", root);
+	CHECK(symlink(outside, path) == 0);
+	snprintf(path, sizeof(path), "%s/dev/rel", root);
+	CHECK(symlink("../../../../../../../../../../..", path) == 0);
+	snprintf(path, sizeof(path), "%s/dev/fifo", root);
+	CHECK(mkfifo(path, 0644) == 0);
+	snprintf(path, sizeof(path), "%s/dev/dir", root);
+	mkdir(path, 0755);
+	put("dev/inner", "inner\n");
+	snprintf(path, sizeof(path), "%s/dev/link", root);
+	CHECK(symlink("inner", path) == 0);
+
+	CHECK_INT(passthru_ctx_new(root, &ctx), 0);
+	dfd = root_open_dir(ctx, "/dev");
+	CHECK(dfd >= 0);
+	/* A hang is a failure too. */
+	alarm(20);
+	CHECK_INT(attr_read_at(dfd, "abs", &s), -EXDEV);
+	CHECK(s == NULL);
+	snprintf(path, sizeof(path), "rel%s", outside);
+	CHECK_INT(attr_read_at(dfd, path, &s), -EXDEV);
+	CHECK_INT(attr_read_at(dfd, "fifo", &s), -EBADFD);
+	CHECK_INT(attr_read_at(dfd, "dir", &s), -EISDIR);
+	CHECK_INT((int)attr_read_raw_at(dfd, "fifo", buf, sizeof(buf)), -EBADFD);
+	CHECK_INT((int)attr_read_raw_at(dfd, "abs", buf, sizeof(buf)), -EXDEV);
+	CHECK_INT(root_read_file(ctx, "/dev/fifo", &s, NULL), -EBADFD);
+	alarm(0);
+	/* A link that stays below the directory is no escape. */
+	CHECK_INT(attr_read_at(dfd, "link", &s), 0);
+	CHECK_STR(s, "inner");
+	close(dfd);
+	passthru_ctx_unref(ctx);
+	unlink(outside);
+}
+
 int main(void)
 {
 	test_parsers();
 	test_escape();
 	test_rooted();
+	test_attr_not_regular();
 	{
 		char cmd[4200];
 

@@ -458,6 +458,31 @@ static void test_users(struct passthru_ctx *ctx)
 	CHECK(users == NULL);
 }
 
+/* A function in a 32-bit PCI domain (Intel VMD) binds like any other. */
+static void test_domain32(void)
+{
+	char *root = takeover_root("domain32.json");
+	struct passthru_ctx *ctx = takeover_ctx(root);
+	struct passthru_takeover *t;
+	int r;
+
+	t = plan(ctx, PASSTHRU_TAKEOVER_BIND, 0, (const char *[]){"10000:00:04.0", NULL}, &r);
+	CHECK_INT(r, 0);
+	CHECK_INT(passthru_takeover_get_count(t), 1);
+	CHECK_STR(passthru_takeover_get_address(t, 0), "10000:00:04.0");
+	CHECK_INT(passthru_takeover_get_action(t, 0), PASSTHRU_ACTION_BIND);
+	CHECK_STR(passthru_takeover_get_driver(t, 0), "nvme");
+	/* The fixture's driver link never moves; the writes name the device as the kernel does. */
+	CHECK_INT(passthru_takeover_execute(t), -EIO);
+	CHECK(passthru_takeover_get_error(t) &&
+	      strstr(passthru_takeover_get_error(t), "10000:00:04.0: vfio-pci did not take it"));
+	CHECK_STR(takeover_get(root, "sys/bus/pci/drivers/nvme/unbind"), "10000:00:04.0");
+	CHECK_STR(takeover_get(root, "sys/bus/pci/drivers_probe"), "10000:00:04.0");
+	passthru_takeover_unref(t);
+	passthru_ctx_unref(ctx);
+	free(root);
+}
+
 int main(void)
 {
 	char *root = takeover_root("host.json");
@@ -472,5 +497,6 @@ int main(void)
 	test_repair(root, ctx);
 	passthru_ctx_unref(ctx);
 	free(root);
+	test_domain32();
 	TEST_DONE();
 }

@@ -11,8 +11,9 @@
  *   05:00.1 and 05:00.2 on vfio-pci in group 11, 05:00.0 on igb alone in group 12
  *   06:00.0 a second VGA on vfio-pci, group 13; 07:00.0-07:01.1 nine endpoints of group 14
  *   08:00.0 on vfio-pci without an IOMMU group
- *   USB bus 1: 1-1 keyboard and 1-2 tablet (both 0627:0001), 1-3 hub, 1-3.1 FTDI
- *   ttyS0 the console (console=ttyS0), ttyS1 a real UART, ttyS3 a phantom
+ *   10000:00:02.0 on vfio-pci in group 15: a 32-bit domain (Intel VMD), 00:02.0's bus and slot
+ *   USB bus 1: 1-1 keyboard and 1-2 tablet (both 0627:0001), 1-3 hub, 1-3.1 FTDI (ttyUSB0)
+ *   ttyS0 the console (console=ttyS0), ttyS1 a real UART, ttyS3 a phantom, ttyS4-ttyS7 UARTs
  */
 #pragma once
 
@@ -74,6 +75,8 @@ static const char vm_fixture_spec[] =
     "\"020000\", \"driver\": \"vfio-pci\", \"group\": 14},"
     "{\"addr\": \"0000:08:00.0\", \"vendor\": \"1af4\", \"device\": \"1041\", \"class\": "
     "\"020000\", \"driver\": \"vfio-pci\", \"group\": null},"
+    "{\"addr\": \"10000:00:02.0\", \"vendor\": \"1af4\", \"device\": \"1041\", \"class\": "
+    "\"020000\", \"driver\": \"vfio-pci\", \"group\": 15},"
     "{\"addr\": \"0000:00:14.0\", \"vendor\": \"8086\", \"device\": \"a36d\", \"class\": "
     "\"0c0330\", \"driver\": \"xhci_hcd\", \"pcie\": false, \"group\": 3}],"
     "\"usb\": [{\"bus\": 1, \"controller\": \"0000:00:14.0\", \"speed\": 480, \"ports\": 4, "
@@ -81,10 +84,15 @@ static const char vm_fixture_spec[] =
     "{\"port\": 1, \"vendor\": \"0627\", \"product\": \"0001\"},"
     "{\"port\": 2, \"vendor\": \"0627\", \"product\": \"0001\"},"
     "{\"port\": 3, \"vendor\": \"0409\", \"product\": \"55aa\", \"hub\": 4, \"devices\": ["
-    "{\"port\": 1, \"vendor\": \"0403\", \"product\": \"6001\"}]}]}],"
+    "{\"port\": 1, \"vendor\": \"0403\", \"product\": \"6001\", \"interfaces\": [{\"class\": "
+    "\"ff\", \"driver\": \"ftdi_sio\", \"tty\": \"ttyUSB0\", \"tty_driver\": \"ftdi_sio\"}]}]}]}],"
     "\"serial\": [{\"name\": \"ttyS0\", \"pnp\": \"00:04\", \"port\": \"3f8\", \"irq\": 4},"
     "{\"name\": \"ttyS1\", \"port\": \"2f8\", \"irq\": 3},"
-    "{\"name\": \"ttyS3\", \"type\": 0}],"
+    "{\"name\": \"ttyS3\", \"type\": 0},"
+    "{\"name\": \"ttyS4\", \"port\": \"3e8\", \"irq\": 4},"
+    "{\"name\": \"ttyS5\", \"port\": \"2e8\", \"irq\": 3},"
+    "{\"name\": \"ttyS6\", \"port\": \"e000\", \"irq\": 17},"
+    "{\"name\": \"ttyS7\", \"port\": \"e008\", \"irq\": 17}],"
     "\"cmdline\": \"BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro console=ttyS0,115200n8 "
     "intel_iommu=on\"}";
 

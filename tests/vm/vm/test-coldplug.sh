@@ -1,8 +1,9 @@
 # Guest job: a nested QEMU started from `passthru qemu-args` output holds every device given:
 # the e1000e, the VGA + HD audio group (two functions of one guest slot), the USB keyboard and
 # tablet (usb-host by port) and the second UART. Before binding, the devices are refused with
-# the bind that fixes it; the console port is always refused. check-coldplug.py judges the
-# nested QEMU's query-pci, info usb and the libvirt XML of every family.
+# the bind that fixes it; the console port, and a USB serial adapter named both as USB device
+# and as tty, are always refused. check-coldplug.py judges the nested QEMU's query-pci, info
+# usb and the libvirt XML of every family.
 . /testbed/lib.sh
 nic=0000:00:02.0
 vga=0000:01:00.0
@@ -19,6 +20,14 @@ expect_in "not viable: 0000:01:00.1" "$err" "qemu-args names the group member"
 run console passthru qemu-args /dev/ttyS0
 expect_rc 1 "the console port"
 expect_in "passthru: /dev/ttyS0: ttyS0 is a host console" "$err" "the console port"
+
+# The FTDI adapter as a USB device and as its tty: usb-host would take the tty away.
+run usbtwice passthru qemu-args 1-3.1 /dev/ttyUSB0
+expect_rc 1 "a USB serial adapter given twice"
+expect_in "passthru: /dev/ttyUSB0: is the tty of USB device 1-3.1, which is handed over too" \
+	"$err" "a USB serial adapter given twice"
+[ -z "$out" ] && pass "a USB serial adapter given twice: no options" ||
+	fail "a USB serial adapter given twice: printed options"
 
 run bindnic passthru bind --group 00:02.0
 expect_rc 0 "bind the NIC"
