@@ -716,6 +716,78 @@ static void test_helpers(void)
 	free(s);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* The guards in the verbs that can hurt the host                                             */
+
+static struct passthru_takeover *plan_one(struct passthru_ctx *ctx, enum passthru_takeover_op op,
+					  unsigned flags, const char *address, int *ret)
+{
+	struct passthru_takeover *t = NULL;
+
+	CHECK_INT(passthru_takeover_new(ctx, op, flags, &t), 0);
+	CHECK_INT(passthru_takeover_add_device(t, address), 0);
+	*ret = passthru_takeover_plan(t);
+	return t;
+}
+
+/* True when the plan has a refusal of kind for address whose reason holds part. */
+static bool refused(struct passthru_takeover *t, enum passthru_refusal_kind kind,
+		    const char *address, const char *part)
+{
+	for (size_t i = 0; i < passthru_takeover_get_refusal_count(t); i++)
+		if (passthru_takeover_get_refusal_kind(t, i) == kind &&
+		    strcmp(passthru_takeover_get_refusal_address(t, i), address) == 0 &&
+		    strstr(passthru_takeover_get_refusal_reason(t, i), part))
+			return true;
+	return false;
+}
+
+/* True when a device of the plan has a note that holds part. */
+static bool noted(struct passthru_takeover *t, const char *part)
+{
+	for (size_t i = 0; i < passthru_takeover_get_count(t); i++)
+		for (const char *const *n = passthru_takeover_get_notes(t, i); *n; n++)
+			if (strstr(*n, part))
+				return true;
+	return false;
+}
+
+/* reset takes a device from its driver as bind does: the same guards, --force past them. */
+static void test_reset_guarded(struct passthru_ctx *ctx)
+{
+	struct passthru_takeover *t;
+	int r;
+
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:03.0", &r);
+	CHECK_INT(r, -EPERM);
+	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "/ is mounted from nvme0n1p1"));
+	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "swap is active on nvme0n1p3"));
+	passthru_takeover_unref(t);
+
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:1f.2", &r);
+	CHECK_INT(r, -EPERM);
+	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:1f.2", "/data is mounted from md0"));
+	passthru_takeover_unref(t);
+
+	/* A PF's reset resets its VFs; one of them is in use. */
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:0a.0", &r);
+	CHECK_INT(r, -EPERM);
+	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0", "VF 0000:00:1a.0"));
+	passthru_takeover_unref(t);
+
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, PASSTHRU_TAKEOVER_FORCE, "00:03.0", &r);
+	CHECK_INT(r, 0);
+	CHECK_INT(passthru_takeover_get_action(t, 0), PASSTHRU_ACTION_RESET);
+	CHECK(noted(t, "forced past a guard: / is mounted from nvme0n1p1"));
+	passthru_takeover_unref(t);
+
+	/* An idle device resets as before. */
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:05.0", &r);
+	CHECK_INT(r, 0);
+	CHECK_INT(passthru_takeover_get_refusal_count(t), 0);
+	passthru_takeover_unref(t);
+}
+
 int main(void)
 {
 	struct passthru_ctx *ctx;
@@ -742,6 +814,7 @@ int main(void)
 	test_console_and_vfs(ctx);
 	test_serial(ctx);
 	test_list_getters(ctx);
+	test_reset_guarded(ctx);
 	passthru_ctx_unref(ctx);
 	test_netstate_provider_choice(root);
 	test_garbage(root);
