@@ -469,6 +469,25 @@ static const char *vtcon_display_name(const char *name)
 	return name;
 }
 
+/*
+ * What frees the host console from a vtcon. The kernel unbinds through the bind attribute
+ * only the console drivers registered after boot, "(M)" (fbcon): for the one the VT layer
+ * started with, "(S)" (vgacon), vt_unbind() does nothing and the write still succeeds. That
+ * one goes only when a driver takes the boot VGA and removes it: vfio-pci does since Linux
+ * 6.0 (vgaarb "deactivate vga console"), handing the VTs to the dummy console for the rest of
+ * the boot.
+ */
+static char *vtcon_hint(const struct sysfs_entry *vt, const char *name)
+{
+	if (strncmp(name, "(S) ", 4) == 0)
+		return strf("%s (%s) is built into the kernel and cannot be unbound; vfio-pci "
+			    "replaces it with the dummy console when it takes the device (Linux "
+			    "6.0 and later): bind with --force if the host can do without this "
+			    "screen until the next boot",
+			    vt->name, vtcon_display_name(name));
+	return strf("echo 0 > /sys/class/vtconsole/%s/bind", vt->name);
+}
+
 struct framebuffer {
 	const char *name;
 	char *id; /* the fb's "name" attribute ("EFI VGA", "bochs-drmdrmfb") */
@@ -567,7 +586,7 @@ static int vtcon_check(struct passthru_ctx *ctx, const struct sysfs_entry *vt,
 	if (strcmp(bind, "0") == 0 || strstr(name, "dummy"))
 		return 0;
 	shown = vtcon_display_name(name);
-	hint = strf("echo 0 > /sys/class/vtconsole/%s/bind", vt->name);
+	hint = vtcon_hint(vt, name);
 	if (!hint)
 		return -ENOMEM;
 	if (!strstr(name, "frame buffer"))
