@@ -10,6 +10,7 @@
 
 #include "grub.h"
 #include "host.h"
+#include "pci.h"
 
 struct check_item {
 	const char *id;	   /* static */
@@ -834,10 +835,20 @@ static int check_device_group(struct passthru_check_report *rep, struct passthru
 	const char *const *members;
 	bool foreign = false, host_uses = false;
 	_cleanup_free_ char *own = NULL;
+	const char *what;
 	int group, r;
 
 	if (!it)
 		return -ENOMEM;
+	/* bind refuses it whatever its group: the same rule (pci_device_non_endpoint()). */
+	what = pci_device_non_endpoint(dev);
+	if (what) {
+		r = set_seen(it, PASSTHRU_CHECK_FAIL, "it is %s; vfio-pci only drives endpoints",
+			     what);
+		return r < 0 ? r
+			     : set_fix(it, "name the endpoints behind it instead ('passthru list "
+					   "pci')");
+	}
 	r = passthru_pci_device_get_iommu_group(dev, &group);
 	if (r < 0) {
 		r = set_seen(it, PASSTHRU_CHECK_FAIL, "in no IOMMU group: the IOMMU is off");
@@ -857,7 +868,7 @@ static int check_device_group(struct passthru_check_report *rep, struct passthru
 		if (strcmp(members[i], addr) == 0)
 			continue;
 		m = all ? passthru_pci_list_find(all, members[i]) : NULL;
-		if (m && passthru_pci_device_is_bridge(m)) {
+		if (m && pci_device_non_endpoint(m)) {
 			r = add_detail(it, "%s: bridge, stays with the host", members[i]);
 			if (r < 0)
 				return r;
@@ -1166,7 +1177,7 @@ static int check_device(struct passthru_check_report *rep, struct host_state *s,
 		struct passthru_pci_device *m =
 		    all ? passthru_pci_list_find(all, members[i]) : NULL;
 
-		if (!same_slot(members[i], addr) && !(m && passthru_pci_device_is_bridge(m)))
+		if (!same_slot(members[i], addr) && !(m && pci_device_non_endpoint(m)))
 			alone = false;
 	}
 	r = check_device_group(rep, all, dev);

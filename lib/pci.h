@@ -10,3 +10,10 @@
  */
 int pci_address_parse_fields(const char *text, unsigned *ret_domain, unsigned *ret_bus,
 			     unsigned *ret_dev, unsigned *ret_fn);
+
+/*
+ * The one rule for what may go to vfio-pci: endpoints. Returns what the function is instead
+ * ("a bridge", "a host bridge", "the IOMMU"...), a static string, or NULL for an endpoint.
+ * A function whose class and header type cannot be read is not taken for an endpoint.
+ */
+const char *pci_device_non_endpoint(struct passthru_pci_device *dev);

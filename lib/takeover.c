@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "pci.h"
 #include "takeover.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
@@ -523,7 +524,9 @@ struct item {
 	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
 	struct passthru_pci_device *dev;
 	bool requested;
+	/* Not an endpoint (pci_device_non_endpoint()): never goes to vfio-pci. */
 	bool bridge;
+	const char *non_endpoint;
 	int group; /* -1: none */
 	char *driver;
 	char *override;
@@ -766,7 +769,8 @@ static int item_add(struct passthru_takeover *t, const char *address, bool reque
 	memcpy(it->address, passthru_pci_device_get_address(dev), PASSTHRU_PCI_ADDRESS_LEN + 1);
 	it->dev = dev;
 	it->requested = requested;
-	it->bridge = passthru_pci_device_is_bridge(dev);
+	it->non_endpoint = pci_device_non_endpoint(dev);
+	it->bridge = it->non_endpoint != NULL;
 	if (passthru_pci_device_get_iommu_group(dev, &it->group) < 0)
 		it->group = -1;
 	it->driver = driver;
@@ -1046,7 +1050,7 @@ static int plan_bind(struct passthru_takeover *t)
 			return r;
 		if (it->bridge) {
 			r = refuse(t, PASSTHRU_REFUSAL_BRIDGE, it->address,
-				   "it is a bridge; vfio-pci only drives endpoints");
+				   "it is %s; vfio-pci only drives endpoints", it->non_endpoint);
 			if (r < 0)
 				return r;
 			continue;
