@@ -159,10 +159,11 @@ _public_ const char *passthru_guard_list_get_hint(const struct passthru_guard_li
 _public_ const char *passthru_guard_kind_to_string(enum passthru_guard_kind kind)
 {
 	static const char *const names[] = {
-	    [PASSTHRU_GUARD_MOUNT] = "mount",	  [PASSTHRU_GUARD_SWAP] = "swap",
-	    [PASSTHRU_GUARD_HOLDER] = "holder",	  [PASSTHRU_GUARD_ROUTE] = "route",
-	    [PASSTHRU_GUARD_ADDRESS] = "address", [PASSTHRU_GUARD_UPPER] = "upper",
-	    [PASSTHRU_GUARD_CONSOLE] = "console", [PASSTHRU_GUARD_VFS_IN_USE] = "vfs-in-use",
+	    [PASSTHRU_GUARD_MOUNT] = "mount",		[PASSTHRU_GUARD_SWAP] = "swap",
+	    [PASSTHRU_GUARD_HOLDER] = "holder",		[PASSTHRU_GUARD_ROUTE] = "route",
+	    [PASSTHRU_GUARD_ADDRESS] = "address",	[PASSTHRU_GUARD_UPPER] = "upper",
+	    [PASSTHRU_GUARD_CONSOLE] = "console",	[PASSTHRU_GUARD_VFS_IN_USE] = "vfs-in-use",
+	    [PASSTHRU_GUARD_UNREADABLE] = "unreadable",
 	};
 
 	if ((unsigned)kind >= ELEMENTSOF(names))
@@ -353,18 +354,24 @@ int guard_load_table(struct passthru_ctx *ctx, const char *path,
 	int r;
 
 	r = guard_read_text(ctx, path, &text);
-	if (r == -ENOENT) {
-		log_debug(ctx, "%s: missing; taken as empty", path);
-		return 0;
-	}
 	if (r < 0) {
-		log_err(ctx, "cannot read %s: %s", path, strerror(-r));
+		log_debug(ctx, "cannot read %s: %s", path, strerror(-r));
 		return r;
 	}
 	r = parse(text, table, &bad);
 	if (r == -EBADMSG)
 		return guard_bad_line(ctx, path, text, bad);
 	return r;
+}
+
+int guard_add_unreadable(struct passthru_guard_list *list, const char *resource, const char *path,
+			 int error)
+{
+	if (error == -ENOMEM)
+		return error;
+	return guard_list_add(list, PASSTHRU_GUARD_UNREADABLE, resource, NULL,
+			      "cannot read %s (%s): cannot tell what the host uses on %s", path,
+			      error == -EBADMSG ? "malformed" : strerror(-error), resource);
 }
 
 int guard_bad_line(struct passthru_ctx *ctx, const char *file, const char *text, size_t lineno)

@@ -817,8 +817,17 @@ static int guard_summary(struct passthru_ctx *ctx, const char *address, char **r
 	int r = passthru_guard_check_pci(ctx, address, &g);
 
 	*ret = NULL;
-	if (r < 0)
-		return r == -ENOMEM ? r : 0;
+	/* Not knowing what the host uses is no "nothing": bind refuses it too. */
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		char *s;
+
+		if (asprintf(&s, "cannot check what the host uses on it: %s", strerror(-r)) < 0)
+			return -ENOMEM;
+		*ret = s;
+		return 0;
+	}
 	if (passthru_guard_list_count(g) > 0) {
 		*ret = strdup(passthru_guard_list_get_reason(g, 0));
 		r = *ret ? 0 : -ENOMEM;
