@@ -373,7 +373,7 @@ static int file_ipv4_addresses(struct passthru_ctx *ctx, struct addr_table *t)
 
 const struct netstate_provider netstate_rtnetlink = {
     .name = "rtnetlink",
-    .source = "the IPv4 addresses (rtnetlink)",
+    .source = "rtnetlink's IPv4 addresses",
     .ipv4_addresses = rtnetlink_ipv4_addresses,
 };
 
