@@ -114,13 +114,21 @@ static int take_global_options(int *argc, char **argv, const char **sysroot, boo
 				argv[out++] = argv[i++];
 			break;
 		}
-		if (strcmp(a, "--sysroot") == 0) {
-			if (i + 1 >= *argc)
+		if (strcmp(a, "--sysroot") == 0 || strncmp(a, "--sysroot=", 10) == 0) {
+			if (a[9] == '=')
+				*sysroot = a + 10;
+			else if (i + 1 < *argc)
+				*sysroot = argv[++i];
+			else
 				return cli_usage_error(NULL,
 						       "option '--sysroot' needs a directory");
-			*sysroot = argv[++i];
-		} else if (strncmp(a, "--sysroot=", 10) == 0) {
-			*sysroot = a + 10;
+			/*
+			 * An empty root is an unset shell variable ("--sysroot $ROOT"), never a
+			 * wish for the real host: the library would take it as "/".
+			 */
+			if (!**sysroot)
+				return cli_usage_error(NULL, "option '--sysroot' needs a directory, "
+							     "not an empty string");
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
 			*verbose = true;
 		} else if (!verb_seen && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* passthru reset DEVICE [--method M] [--timeout SEC]: reset a PCI function through sysfs. */
+/*
+ * passthru reset DEVICE [--method M] [--force] [--timeout SEC]: reset a PCI function through
+ * sysfs, after the same guards as bind.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,11 +15,12 @@ static void help(void)
 	printf("Usage: passthru reset [OPTIONS] DEVICE\n"
 	       "\n"
 	       "Reset a PCI function through the kernel (its sysfs reset attribute). A device\n"
-	       "a VM holds is refused.\n"
+	       "a VM holds, or one the host uses (as bind tells), is refused.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -m, --method M     use reset method M only (flr, af_flr, pm, bus, cxl_bus;\n"
 	       "                     'passthru show DEVICE' lists the device's)\n"
+	       "  -f, --force        reset even what the host uses (logged)\n"
 	       "  -t, --timeout SEC  give up after SEC seconds (default 10)\n"
 	       "  -h, --help         show this help\n"
 	       "\n"
@@ -27,21 +31,25 @@ int verb_reset(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"method", required_argument, NULL, 'm'},
+	    {"force", no_argument, NULL, 'f'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
 	struct passthru_takeover *t = NULL;
 	const char *method = NULL;
-	unsigned timeout = 0;
+	unsigned timeout = 0, flags = 0;
 	int c, r, ret = EXIT_DONE;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:t:h", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, ":m:ft:h", options, NULL)) >= 0) {
 		switch (c) {
 		case 'm':
 			method = optarg;
+			break;
+		case 'f':
+			flags |= PASSTHRU_TAKEOVER_FORCE;
 			break;
 		case 't':
 			ret = takeover_cli_parse_timeout("reset", optarg, &timeout);
@@ -61,7 +69,7 @@ int verb_reset(struct cli *cli, int argc, char **argv)
 	if (optind != argc - 1)
 		return cli_usage_error("reset", "name exactly one device");
 
-	r = passthru_takeover_new(cli->ctx, PASSTHRU_TAKEOVER_RESET, 0, &t);
+	r = passthru_takeover_new(cli->ctx, PASSTHRU_TAKEOVER_RESET, flags, &t);
 	if (r < 0) {
 		cli_error("cannot start: %s", strerror(-r));
 		return EXIT_REFUSED;
@@ -85,6 +93,7 @@ int verb_reset(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	takeover_cli_print_results(t);
+	takeover_cli_print_notes(t, "reset");
 out:
 	passthru_takeover_unref(t);
 	return ret;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * /proc/self/mountinfo. Beyond not crashing: an accepted table has absolute, unescaped mount
- * points, a type and a source for every mount, and a refused one says which line.
+ * /proc/self/mountinfo, and /proc/mounts (its fallback) on the same input. Beyond not
+ * crashing: an accepted table has absolute, unescaped mount points, a type and a source for
+ * every mount (device 0:0 from /proc/mounts), and a refused one says which line.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,6 +33,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < t.n; i++)
 			if (t.v[i].mount_point[0] != '/' || !t.v[i].fstype[0] ||
 			    !t.v[i].source[0] || t.v[i].major > 0xfff || t.v[i].minor > 0xfffff)
+				abort();
+		mount_table_done(&t);
+	} else if (r != -EBADMSG || bad == 0 || bad > lines || t.n != 0) {
+		abort();
+	}
+
+	bad = 0;
+	r = proc_mounts_parse(text, &t, &bad);
+	if (r == 0) {
+		for (size_t i = 0; i < t.n; i++)
+			if (t.v[i].mount_point[0] != '/' || !t.v[i].fstype[0] ||
+			    !t.v[i].source[0] || t.v[i].major != 0 || t.v[i].minor != 0)
 				abort();
 		mount_table_done(&t);
 	} else if (r != -EBADMSG || bad == 0 || bad > lines || t.n != 0) {

@@ -356,6 +356,7 @@ enum passthru_guard_kind {
 	PASSTHRU_GUARD_UPPER,      /* a NIC that is a slave/port of a bond, bridge or team in use */
 	PASSTHRU_GUARD_CONSOLE,    /* the boot VGA driving the console, or the console serial port */
 	PASSTHRU_GUARD_VFS_IN_USE, /* a PF whose VFs are bound or would be removed */
+	PASSTHRU_GUARD_UNREADABLE, /* a host table a check needs cannot be read: use unknown */
 };
 
 struct passthru_guard_list;
@@ -363,6 +364,9 @@ struct passthru_guard_list;
 /*
  * Finds every host resource that depends on the PCI function at address (its disks, network
  * interfaces, console, VFs). An empty list means nothing of the host's was found on it.
+ * A host table a check needs (mount table, swaps, routes, addresses, the block devices) that
+ * cannot be read is a guard of kind PASSTHRU_GUARD_UNREADABLE naming the file and the cause:
+ * the checks fail closed, never taking "unreadable" for "nothing there".
  */
 int passthru_guard_check_pci(struct passthru_ctx *ctx, const char *address,
 			     struct passthru_guard_list **ret);
@@ -390,7 +394,8 @@ const char *passthru_guard_list_get_resource(const struct passthru_guard_list *l
 const char *passthru_guard_list_get_hint(const struct passthru_guard_list *list, size_t index);
 /*
  * A kind's stable short name, for machine-readable output: "mount", "swap", "holder", "route",
- * "address", "upper", "console", "vfs-in-use". NULL for a value that is no kind. Static.
+ * "address", "upper", "console", "vfs-in-use", "unreadable". NULL for a value that is no kind.
+ * Static.
  */
 const char *passthru_guard_kind_to_string(enum passthru_guard_kind kind);
 /*

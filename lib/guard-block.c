@@ -94,6 +94,32 @@ void mount_table_done(struct mount_table *t)
 	*t = (struct mount_table){0};
 }
 
+/* Appends a mount whose fields are still escaped; frees nothing of the caller's. */
+static int mount_table_add(struct mount_table *t, unsigned major, unsigned minor,
+			   const char *mount_point, const char *fstype, const char *source)
+{
+	struct mount_entry m = {.major = major, .minor = minor};
+	struct mount_entry *v;
+	int r;
+
+	r = unescape_octal(mount_point, strlen(mount_point), &m.mount_point);
+	if (r >= 0)
+		r = unescape_octal(source, strlen(source), &m.source);
+	if (r >= 0 && !(m.fstype = strdup(fstype)))
+		r = -ENOMEM;
+	if (r >= 0 && !(v = realloc(t->v, (t->n + 1) * sizeof(*v))))
+		r = -ENOMEM;
+	if (r < 0) {
+		free(m.mount_point);
+		free(m.source);
+		free(m.fstype);
+		return r;
+	}
+	t->v = v;
+	t->v[t->n++] = m;
+	return 0;
+}
+
 /*
  * "36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw,errors=continue":
  * mount id, parent id, device, root, mount point, options, optional fields up to "-",
@@ -102,10 +128,9 @@ void mount_table_done(struct mount_table *t)
 static int mountinfo_line(char *line, size_t lineno, void *data)
 {
 	struct mount_table *t = data;
-	struct mount_entry m = {0};
 	char *f[32];
 	int n, sep = -1, r;
-	unsigned id;
+	unsigned id, major, minor;
 
 	n = split_fields_exact(line, ' ', f, ELEMENTSOF(f));
 	if (n < 0)
@@ -119,35 +144,39 @@ static int mountinfo_line(char *line, size_t lineno, void *data)
 		return -EBADMSG;
 	if (parse_uint(f[0], UINT32_MAX, &id) < 0 || parse_uint(f[1], UINT32_MAX, &id) < 0)
 		return -EBADMSG;
-	r = parse_devnum(f[2], &m.major, &m.minor);
+	r = parse_devnum(f[2], &major, &minor);
 	if (r < 0)
 		return r;
 	if (f[4][0] != '/')
 		return -EBADMSG;
+	return mount_table_add(t, major, minor, f[4], f[sep + 1], f[sep + 2]);
+}
 
-	r = unescape_octal(f[4], strlen(f[4]), &m.mount_point);
-	if (r >= 0)
-		r = unescape_octal(f[sep + 2], strlen(f[sep + 2]), &m.source);
-	if (r >= 0) {
-		m.fstype = strdup(f[sep + 1]);
-		if (!m.fstype)
-			r = -ENOMEM;
-	}
-	if (r >= 0) {
-		struct mount_entry *v = realloc(t->v, (t->n + 1) * sizeof(*v));
+/* "/dev/nvme0n1p2 / ext4 rw,relatime 0 0": source, mount point, type, options, 0, 0 (fstab(5)). */
+static int proc_mounts_line(char *line, size_t lineno, void *data)
+{
+	char *f[6];
+	int n;
 
-		if (!v)
-			r = -ENOMEM;
-		else {
-			t->v = v;
-			t->v[t->n++] = m;
-			return 0;
-		}
-	}
-	free(m.mount_point);
-	free(m.source);
-	free(m.fstype);
-	return r;
+	n = split_fields_exact(line, ' ', f, ELEMENTSOF(f));
+	if (n < 0)
+		return n;
+	if (n != 6 || f[1][0] != '/')
+		return -EBADMSG;
+	return mount_table_add(data, 0, 0, f[1], f[2], f[0]);
+}
+
+int proc_mounts_parse(const char *text, struct mount_table *ret, size_t *ret_bad_line)
+{
+	_cleanup_(mount_table_done) struct mount_table t = {0};
+	int r;
+
+	r = text_for_each_line(text, proc_mounts_line, &t, ret_bad_line);
+	if (r < 0)
+		return r;
+	*ret = t;
+	t = (struct mount_table){0};
+	return 0;
 }
 
 int mountinfo_parse(const char *text, struct mount_table *ret, size_t *ret_bad_line)
@@ -417,6 +446,8 @@ struct storage_check {
 	struct passthru_ctx *ctx;
 	struct passthru_guard_list *list;
 	struct mount_table mounts;
+	/* The mounts come from /proc/mounts: no device numbers, only the sources' names. */
+	bool mounts_by_name;
 	struct swap_table swaps;
 	/* The block devices of each btrfs filesystem the kernel knows, by sysfs name. */
 	char ***btrfs;
@@ -518,17 +549,48 @@ static int parse_swaps(const char *text, void *table, size_t *bad)
 	return swaps_parse(text, table, bad);
 }
 
-static int storage_check_load(struct storage_check *s)
+static int parse_proc_mounts(const char *text, void *table, size_t *bad)
 {
-	int r;
+	return proc_mounts_parse(text, table, bad);
+}
+
+/*
+ * The tables the check needs. One that cannot be read is a guard on the function's first
+ * disk, never an empty table: a missing mountinfo once planned to bind the controller that
+ * held /. The check goes on with what could be read, so that everything else is said too.
+ * /proc/mounts stands in for mountinfo, without device numbers.
+ */
+static int storage_check_load(struct storage_check *s, const char *disk)
+{
+	int r, k;
 
 	r = guard_load_table(s->ctx, "/proc/self/mountinfo", parse_mountinfo, &s->mounts);
+	if (r < 0 && r != -ENOMEM) {
+		k = guard_load_table(s->ctx, "/proc/mounts", parse_proc_mounts, &s->mounts);
+		if (k >= 0) {
+			log_debug(s->ctx, "/proc/self/mountinfo: %s; mounts from /proc/mounts",
+				  strerror(-r));
+			s->mounts_by_name = true;
+			r = 0;
+		} else if (k == -ENOMEM) {
+			r = k;
+		}
+	}
+	if (r < 0)
+		r = guard_add_unreadable(s->list, disk, "/proc/self/mountinfo", r);
 	if (r < 0)
 		return r;
+
 	r = guard_load_table(s->ctx, "/proc/swaps", parse_swaps, &s->swaps);
 	if (r < 0)
+		r = guard_add_unreadable(s->list, disk, "/proc/swaps", r);
+	if (r < 0)
 		return r;
-	return btrfs_load(s);
+
+	r = btrfs_load(s);
+	if (r < 0)
+		r = guard_add_unreadable(s->list, disk, "/sys/fs/btrfs", r);
+	return r;
 }
 
 /* Names of the entries of <path>/holders, sorted. */
@@ -808,6 +870,46 @@ static int add_disk(struct passthru_ctx *ctx, const struct sysfs_entry *disk,
 	return 0;
 }
 
+/*
+ * With mounts from /proc/mounts a mount is known by its source's name only. A source that is a
+ * /dev path naming no block device of the host ("/dev/root", the kernel's name for the root it
+ * mounted itself; a /dev/disk/by-* link) could be on any disk, this function's too: fail
+ * closed.
+ */
+static int check_sources_known(struct storage_check *s, const struct sysfs_list *disks,
+			       const char *disk)
+{
+	_cleanup_(blockdevs_done) struct blockdevs all = {0};
+	int r;
+
+	for (size_t i = 0; i < disks->n; i++) {
+		r = add_disk(s->ctx, &disks->v[i], &all);
+		if (errno_is_vanished(r))
+			continue;
+		if (r < 0)
+			return guard_add_unreadable(s->list, disk, disks->v[i].path, r);
+	}
+	for (size_t i = 0; i < s->mounts.n; i++) {
+		const struct mount_entry *m = &s->mounts.v[i];
+		bool known = false;
+
+		if (strncmp(m->source, "/dev/", 5) != 0)
+			continue;
+		for (size_t j = 0; j < all.n && !known; j++)
+			known = dev_path_names(m->source, &all.v[j]);
+		if (known)
+			continue;
+		r = guard_list_add(s->list, PASSTHRU_GUARD_UNREADABLE, disk, NULL,
+				   "cannot tell which disk %s is mounted from: /proc/mounts names "
+				   "%s, no block device here, and /proc/self/mountinfo, which has "
+				   "the device numbers, cannot be read",
+				   m->mount_point, m->source);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int guard_check_storage(struct passthru_ctx *ctx, const char *devpath,
 			struct passthru_guard_list *list)
 {
@@ -816,9 +918,13 @@ int guard_check_storage(struct passthru_ctx *ctx, const char *devpath,
 	_cleanup_(blockdevs_done) struct blockdevs devs = {0};
 	int r;
 
+	/* A kernel without block devices has no /sys/block: an empty list. */
 	r = sysfs_class_list(ctx, "/sys/block", NULL, &disks);
-	if (r < 0)
-		return r;
+	if (r < 0) {
+		const char *slash = strrchr(devpath, '/');
+
+		return guard_add_unreadable(list, slash ? slash + 1 : devpath, "/sys/block", r);
+	}
 	for (size_t i = 0; i < disks.n; i++) {
 		bool mine = path_is_below(disks.v[i].path, devpath);
 
@@ -842,9 +948,14 @@ int guard_check_storage(struct passthru_ctx *ctx, const char *devpath,
 	if (devs.n == 0)
 		return 0;
 
-	r = storage_check_load(&s);
+	r = storage_check_load(&s, devs.v[0].name);
 	if (r < 0)
 		return r;
+	if (s.mounts_by_name) {
+		r = check_sources_known(&s, &disks, devs.v[0].name);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < devs.n; i++) {
 		r = check_blockdev(&s, &devs.v[i], &devs.v[i], 0);
 		if (r < 0)

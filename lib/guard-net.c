@@ -365,16 +365,21 @@ static int parse_if_inet4(const char *text, void *table, size_t *bad)
 
 static int file_ipv4_addresses(struct passthru_ctx *ctx, struct addr_table *t)
 {
-	return guard_load_table(ctx, "/proc/net/if_inet4", parse_if_inet4, t);
+	int r = guard_load_table(ctx, "/proc/net/if_inet4", parse_if_inet4, t);
+
+	/* Not a kernel file: a fixture without it has no IPv4 addresses (guard.h). */
+	return r == -ENOENT ? 0 : r;
 }
 
 const struct netstate_provider netstate_rtnetlink = {
     .name = "rtnetlink",
+    .source = "rtnetlink's IPv4 addresses",
     .ipv4_addresses = rtnetlink_ipv4_addresses,
 };
 
 const struct netstate_provider netstate_files = {
     .name = "files",
+    .source = "/proc/net/if_inet4",
     .ipv4_addresses = file_ipv4_addresses,
 };
 
@@ -402,22 +407,60 @@ static int parse_if_inet6(const char *text, void *table, size_t *bad)
 	return proc_net_if_inet_parse(text, AF_INET6, table, bad);
 }
 
+/* Records the first source that could not be read; -ENOMEM goes back as it is. */
+static int netstate_failed(struct netstate *s, const char *source, int error)
+{
+	if (error == -ENOMEM)
+		return error;
+	if (!s->unreadable) {
+		s->unreadable = source;
+		s->unreadable_error = error;
+	}
+	return 0;
+}
+
+/* An IPv6 file that is missing because the kernel has no IPv6 at all. */
+static bool ipv6_absent(struct passthru_ctx *ctx, int error)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (error != -ENOENT)
+		return false;
+	fd = root_open_dir(ctx, "/proc/sys/net/ipv6");
+	return fd == -ENOENT;
+}
+
 int netstate_load_with(struct passthru_ctx *ctx, const struct netstate_provider *provider,
 		       struct netstate *ret)
 {
 	_cleanup_(netstate_done) struct netstate s = {0};
+	static const struct {
+		const char *path;
+		int (*parse)(const char *text, void *table, size_t *bad);
+		bool ipv6, addresses;
+	} tables[] = {
+	    {"/proc/net/route", parse_route, false, false},
+	    {"/proc/net/ipv6_route", parse_ipv6_route, true, false},
+	    {"/proc/net/if_inet6", parse_if_inet6, true, true},
+	};
 	int r;
 
-	r = guard_load_table(ctx, "/proc/net/route", parse_route, &s.routes);
-	if (r < 0)
-		return r;
-	r = guard_load_table(ctx, "/proc/net/ipv6_route", parse_ipv6_route, &s.routes);
-	if (r < 0)
-		return r;
-	r = guard_load_table(ctx, "/proc/net/if_inet6", parse_if_inet6, &s.addresses);
-	if (r < 0)
-		return r;
+	for (size_t i = 0; i < ELEMENTSOF(tables); i++) {
+		r = guard_load_table(ctx, tables[i].path, tables[i].parse,
+				     tables[i].addresses ? (void *)&s.addresses
+							 : (void *)&s.routes);
+		if (r < 0 && tables[i].ipv6 && ipv6_absent(ctx, r)) {
+			log_debug(ctx, "%s: missing, and so is IPv6", tables[i].path);
+			r = 0;
+		}
+		if (r < 0)
+			r = netstate_failed(&s, tables[i].path, r);
+		if (r < 0)
+			return r;
+	}
 	r = provider->ipv4_addresses(ctx, &s.addresses);
+	if (r < 0)
+		r = netstate_failed(&s, provider->source, r);
 	if (r < 0)
 		return r;
 	log_debug(ctx, "network state (%s): %zu default routes, %zu addresses", provider->name,
@@ -677,9 +720,13 @@ int guard_check_network(struct passthru_ctx *ctx, const char *devpath,
 	bool loaded = false;
 	int r;
 
+	/* A kernel without networking has no /sys/class/net: an empty list. */
 	r = sysfs_class_list(ctx, "/sys/class/net", NULL, &ifs);
-	if (r < 0)
-		return r;
+	if (r < 0) {
+		const char *slash = strrchr(devpath, '/');
+
+		return guard_add_unreadable(list, slash ? slash + 1 : devpath, "/sys/class/net", r);
+	}
 	for (size_t i = 0; i < ifs.n; i++) {
 		if (!path_is_below(ifs.v[i].path, devpath))
 			continue;
@@ -689,6 +736,12 @@ int guard_check_network(struct passthru_ctx *ctx, const char *devpath,
 			if (r < 0)
 				return r;
 			loaded = true;
+			/* Fail closed, and say what else is seen. */
+			if (c.state.unreadable)
+				r = guard_add_unreadable(list, ifs.v[i].name, c.state.unreadable,
+							 c.state.unreadable_error);
+			if (r < 0)
+				return r;
 		}
 		log_debug(ctx, "interface %s is on %s", ifs.v[i].name, devpath);
 		r = check_netdev(&c, ifs.v[i].name, ifs.v[i].name, NULL, NULL, 0);

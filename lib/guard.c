@@ -159,10 +159,11 @@ _public_ const char *passthru_guard_list_get_hint(const struct passthru_guard_li
 _public_ const char *passthru_guard_kind_to_string(enum passthru_guard_kind kind)
 {
 	static const char *const names[] = {
-	    [PASSTHRU_GUARD_MOUNT] = "mount",	  [PASSTHRU_GUARD_SWAP] = "swap",
-	    [PASSTHRU_GUARD_HOLDER] = "holder",	  [PASSTHRU_GUARD_ROUTE] = "route",
-	    [PASSTHRU_GUARD_ADDRESS] = "address", [PASSTHRU_GUARD_UPPER] = "upper",
-	    [PASSTHRU_GUARD_CONSOLE] = "console", [PASSTHRU_GUARD_VFS_IN_USE] = "vfs-in-use",
+	    [PASSTHRU_GUARD_MOUNT] = "mount",		[PASSTHRU_GUARD_SWAP] = "swap",
+	    [PASSTHRU_GUARD_HOLDER] = "holder",		[PASSTHRU_GUARD_ROUTE] = "route",
+	    [PASSTHRU_GUARD_ADDRESS] = "address",	[PASSTHRU_GUARD_UPPER] = "upper",
+	    [PASSTHRU_GUARD_CONSOLE] = "console",	[PASSTHRU_GUARD_VFS_IN_USE] = "vfs-in-use",
+	    [PASSTHRU_GUARD_UNREADABLE] = "unreadable",
 	};
 
 	if ((unsigned)kind >= ELEMENTSOF(names))
@@ -353,18 +354,24 @@ int guard_load_table(struct passthru_ctx *ctx, const char *path,
 	int r;
 
 	r = guard_read_text(ctx, path, &text);
-	if (r == -ENOENT) {
-		log_debug(ctx, "%s: missing; taken as empty", path);
-		return 0;
-	}
 	if (r < 0) {
-		log_err(ctx, "cannot read %s: %s", path, strerror(-r));
+		log_debug(ctx, "cannot read %s: %s", path, strerror(-r));
 		return r;
 	}
 	r = parse(text, table, &bad);
 	if (r == -EBADMSG)
 		return guard_bad_line(ctx, path, text, bad);
 	return r;
+}
+
+int guard_add_unreadable(struct passthru_guard_list *list, const char *resource, const char *path,
+			 int error)
+{
+	if (error == -ENOMEM)
+		return error;
+	return guard_list_add(list, PASSTHRU_GUARD_UNREADABLE, resource, NULL,
+			      "cannot read %s (%s): cannot tell what the host uses on %s", path,
+			      error == -EBADMSG ? "malformed" : strerror(-error), resource);
 }
 
 int guard_bad_line(struct passthru_ctx *ctx, const char *file, const char *text, size_t lineno)
@@ -469,6 +476,25 @@ static const char *vtcon_display_name(const char *name)
 	return name;
 }
 
+/*
+ * What frees the host console from a vtcon. The kernel unbinds through the bind attribute
+ * only the console drivers registered after boot, "(M)" (fbcon): for the one the VT layer
+ * started with, "(S)" (vgacon), vt_unbind() does nothing and the write still succeeds. That
+ * one goes only when a driver takes the boot VGA and removes it: vfio-pci does since Linux
+ * 6.0 (vgaarb "deactivate vga console"), handing the VTs to the dummy console for the rest of
+ * the boot.
+ */
+static char *vtcon_hint(const struct sysfs_entry *vt, const char *name)
+{
+	if (strncmp(name, "(S) ", 4) == 0)
+		return strf("%s (%s) is built into the kernel and cannot be unbound; vfio-pci "
+			    "replaces it with the dummy console when it takes the device (Linux "
+			    "6.0 and later): bind with --force if the host can do without this "
+			    "screen until the next boot",
+			    vt->name, vtcon_display_name(name));
+	return strf("echo 0 > /sys/class/vtconsole/%s/bind", vt->name);
+}
+
 struct framebuffer {
 	const char *name;
 	char *id; /* the fb's "name" attribute ("EFI VGA", "bochs-drmdrmfb") */
@@ -567,7 +593,7 @@ static int vtcon_check(struct passthru_ctx *ctx, const struct sysfs_entry *vt,
 	if (strcmp(bind, "0") == 0 || strstr(name, "dummy"))
 		return 0;
 	shown = vtcon_display_name(name);
-	hint = strf("echo 0 > /sys/class/vtconsole/%s/bind", vt->name);
+	hint = vtcon_hint(vt, name);
 	if (!hint)
 		return -ENOMEM;
 	if (!strstr(name, "frame buffer"))

@@ -67,12 +67,20 @@ int guard_read_text(struct passthru_ctx *ctx, const char *path, char **ret);
 
 /*
  * Reads a /proc file and parses it into table with parse, which returns -EBADMSG and the bad
- * line's number for a malformed line: that line is logged. A missing file is an empty one
- * (no IPv6, a fixture root without it).
+ * line's number for a malformed line: that line is logged. A missing file is -ENOENT like any
+ * other failure: the caller decides (guard_add_unreadable(), mostly).
  */
 int guard_load_table(struct passthru_ctx *ctx, const char *path,
 		     int (*parse)(const char *text, void *table, size_t *ret_bad_line),
 		     void *table);
+
+/*
+ * Fails closed: adds the guard that says the host file (or directory) path, which the checks
+ * of resource need, cannot be read, and why (error, a negative errno; -EBADMSG: malformed).
+ * Returns -ENOMEM as it is, 0 once the guard is added.
+ */
+int guard_add_unreadable(struct passthru_guard_list *list, const char *resource, const char *path,
+			 int error);
 
 /*
  * Logs line lineno (1-based) of a host file's text as malformed, at LOG_ERR and escaped, and
@@ -120,6 +128,13 @@ void mount_table_done(struct mount_table *t);
  * its number (1-based) in *ret_bad_line when that is not NULL; -ENOMEM.
  */
 int mountinfo_parse(const char *text, struct mount_table *ret, size_t *ret_bad_line);
+
+/*
+ * Parses the text of /proc/mounts ("/dev/nvme0n1p2 / ext4 rw,relatime 0 0"), the fallback when
+ * mountinfo cannot be read: it has no device numbers, so every entry gets 0:0 and is matched
+ * by its source's name. As mountinfo_parse().
+ */
+int proc_mounts_parse(const char *text, struct mount_table *ret, size_t *ret_bad_line);
 
 struct swap_entry {
 	/* Unescaped, as the kernel prints it ("/dev/nvme0n1p3", "/swapfile"). */
@@ -209,6 +224,8 @@ int proc_net_if_inet_parse(const char *text, int family, struct addr_table *t,
  */
 struct netstate_provider {
 	const char *name;
+	/* What a guard names when the addresses cannot be read. */
+	const char *source;
 	int (*ipv4_addresses)(struct passthru_ctx *ctx, struct addr_table *t);
 };
 
@@ -219,10 +236,20 @@ extern const struct netstate_provider netstate_files;
 struct netstate {
 	struct route_table routes;
 	struct addr_table addresses;
+	/*
+	 * The first source that could not be read (a /proc path, or the provider's name), and
+	 * why (a negative errno); NULL when all were read. The tables then hold what was read.
+	 */
+	const char *unreadable;
+	int unreadable_error;
 };
 
 void netstate_done(struct netstate *s);
-/* Reads the state through the provider the context calls for. */
+/*
+ * Reads the state through the provider the context calls for. A source that cannot be read is
+ * recorded in unreadable, not returned: only -ENOMEM is. The IPv6 files may be missing only
+ * when the kernel has no IPv6 (no /proc/sys/net/ipv6: CONFIG_IPV6=n, ipv6.disable=1).
+ */
 int netstate_load(struct passthru_ctx *ctx, struct netstate *ret);
 int netstate_load_with(struct passthru_ctx *ctx, const struct netstate_provider *provider,
 		       struct netstate *ret);

@@ -811,8 +811,17 @@ static int guard_summary(struct passthru_ctx *ctx, const char *address, char **r
 	int r = passthru_guard_check_pci(ctx, address, &g);
 
 	*ret = NULL;
-	if (r < 0)
-		return r == -ENOMEM ? r : 0;
+	/* Not knowing what the host uses is no "nothing": bind refuses it too. */
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		char *s;
+
+		if (asprintf(&s, "cannot check what the host uses on it: %s", strerror(-r)) < 0)
+			return -ENOMEM;
+		*ret = s;
+		return 0;
+	}
 	if (passthru_guard_list_count(g) > 0) {
 		*ret = strdup(passthru_guard_list_get_reason(g, 0));
 		r = *ret ? 0 : -ENOMEM;
@@ -829,10 +838,20 @@ static int check_device_group(struct passthru_check_report *rep, struct passthru
 	const char *const *members;
 	bool foreign = false, host_uses = false;
 	_cleanup_free_ char *own = NULL;
+	const char *what;
 	int group, r;
 
 	if (!it)
 		return -ENOMEM;
+	/* bind refuses it whatever its group: the same rule (pci_device_non_endpoint()). */
+	what = pci_device_non_endpoint(dev);
+	if (what) {
+		r = set_seen(it, PASSTHRU_CHECK_FAIL, "it is %s; vfio-pci only drives endpoints",
+			     what);
+		return r < 0 ? r
+			     : set_fix(it, "name the endpoints behind it instead ('passthru list "
+					   "pci')");
+	}
 	r = passthru_pci_device_get_iommu_group(dev, &group);
 	if (r < 0) {
 		r = set_seen(it, PASSTHRU_CHECK_FAIL, "in no IOMMU group: the IOMMU is off");
@@ -852,7 +871,7 @@ static int check_device_group(struct passthru_check_report *rep, struct passthru
 		if (strcmp(members[i], addr) == 0)
 			continue;
 		m = all ? passthru_pci_list_find(all, members[i]) : NULL;
-		if (m && passthru_pci_device_is_bridge(m)) {
+		if (m && pci_device_non_endpoint(m)) {
 			r = add_detail(it, "%s: bridge, stays with the host", members[i]);
 			if (r < 0)
 				return r;
@@ -1162,8 +1181,7 @@ static int check_device(struct passthru_check_report *rep, struct host_state *s,
 		struct passthru_pci_device *m =
 		    all ? passthru_pci_list_find(all, members[i]) : NULL;
 
-		if (!pci_address_same_slot(members[i], addr) &&
-		    !(m && passthru_pci_device_is_bridge(m)))
+		if (!pci_address_same_slot(members[i], addr) && !(m && pci_device_non_endpoint(m)))
 			alone = false;
 	}
 	r = check_device_group(rep, all, dev);

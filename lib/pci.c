@@ -1046,6 +1046,33 @@ _public_ bool passthru_pci_device_is_bridge(struct passthru_pci_device *dev)
 	       (dev->class_code >> 8 == 0x0604 || dev->class_code >> 8 == 0x0607);
 }
 
+/*
+ * Bridges of every kind belong to the host: a PCI-to-PCI or CardBus bridge carries the bus
+ * below it, a host bridge is the way to memory, an ISA/LPC bridge has the firmware, the
+ * keyboard controller and the clocks behind it. The IOMMU (AMD's is a PCI function, class
+ * 0806) and a root complex event collector (0807) serve the whole platform.
+ */
+const char *pci_device_non_endpoint(struct passthru_pci_device *dev)
+{
+	if (passthru_pci_device_is_bridge(dev))
+		return "a PCI bridge";
+	if (dev->class_r < 0)
+		return "a function of unknown class";
+	switch (dev->class_code >> 8) {
+	case 0x0600:
+		return "a host bridge";
+	case 0x0601:
+		return "an ISA bridge";
+	case 0x0806:
+		return "the IOMMU";
+	case 0x0807:
+		return "a root complex event collector";
+	}
+	if (dev->class_code >> 16 == 0x06)
+		return "a bridge";
+	return NULL;
+}
+
 static void read_sriov(struct passthru_pci_device *dev, int dfd)
 {
 	long l;

@@ -22,3 +22,10 @@ int pci_address_compare(const char *a, const char *b);
 
 /* Whether two canonical addresses are functions of one slot (equal up to the function). */
 bool pci_address_same_slot(const char *a, const char *b);
+
+/*
+ * The one rule for what may go to vfio-pci: endpoints. Returns what the function is instead
+ * ("a bridge", "a host bridge", "the IOMMU"...), a static string, or NULL for an endpoint.
+ * A function whose class and header type cannot be read is not taken for an endpoint.
+ */
+const char *pci_device_non_endpoint(struct passthru_pci_device *dev);

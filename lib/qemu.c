@@ -12,6 +12,7 @@
  */
 #include <stdarg.h>
 
+#include "pci.h"
 #include "qemu.h"
 #include "pci.h"
 #include "qmp.h"
@@ -600,7 +601,7 @@ static int group_endpoints(struct passthru_vm_devices *vd, struct passthru_pci_d
 				return r;
 			}
 		}
-		if (passthru_pci_device_is_bridge(m)) {
+		if (pci_device_non_endpoint(m)) {
 			passthru_pci_device_unref(m);
 			continue;
 		}
@@ -650,6 +651,7 @@ static int plan_pci(struct passthru_vm_devices *vd, const char *address)
 	struct guest_slot *slots;
 	size_t n_eps = 0, refusals_before = vd->n_refusals;
 	bool same_slot = true, has_fn0 = false;
+	const char *what;
 	int group, r;
 
 	existing = device_find(vd, address);
@@ -668,10 +670,11 @@ static int plan_pci(struct passthru_vm_devices *vd, const char *address)
 		r = -ENOMEM;
 		goto out;
 	}
-	if (passthru_pci_device_is_bridge(dev)) {
+	what = pci_device_non_endpoint(dev);
+	if (what) {
 		r = refuse(vd, address, NULL,
-			   "is a PCI bridge: vfio-pci drives endpoints only; name the devices "
-			   "behind it");
+			   "is %s: vfio-pci drives endpoints only; name the devices behind it",
+			   what);
 		goto out;
 	}
 	r = passthru_pci_device_get_iommu_group(dev, &group);

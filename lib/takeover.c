@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "pci.h"
 #include "takeover.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
@@ -523,7 +524,9 @@ struct item {
 	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
 	struct passthru_pci_device *dev;
 	bool requested;
+	/* Not an endpoint (pci_device_non_endpoint()): never goes to vfio-pci. */
 	bool bridge;
+	const char *non_endpoint;
 	int group; /* -1: none */
 	char *driver;
 	char *override;
@@ -766,7 +769,8 @@ static int item_add(struct passthru_takeover *t, const char *address, bool reque
 	memcpy(it->address, passthru_pci_device_get_address(dev), PASSTHRU_PCI_ADDRESS_LEN + 1);
 	it->dev = dev;
 	it->requested = requested;
-	it->bridge = passthru_pci_device_is_bridge(dev);
+	it->non_endpoint = pci_device_non_endpoint(dev);
+	it->bridge = it->non_endpoint != NULL;
 	if (passthru_pci_device_get_iommu_group(dev, &it->group) < 0)
 		it->group = -1;
 	it->driver = driver;
@@ -921,6 +925,20 @@ static int plan_vfs(struct passthru_takeover *t, struct item *it)
 		      "its VFs %s are on vfio-pci and would go with it", list);
 }
 
+/*
+ * What the host uses on the device (its guards), then the VMs its VFs serve. Binding and
+ * resetting hurt them alike: a reset takes the device from its driver for a moment, and a
+ * PF's reset resets its VFs.
+ */
+static int plan_host_use(struct passthru_takeover *t, struct item *it)
+{
+	int r = plan_guards(t, it);
+
+	if (r <= 0)
+		return r;
+	return plan_vfs(t, it);
+}
+
 static int note_reset(struct item *it)
 {
 	const char *const *methods = passthru_pci_device_get_reset_methods(it->dev);
@@ -1032,7 +1050,7 @@ static int plan_bind(struct passthru_takeover *t)
 			return r;
 		if (it->bridge) {
 			r = refuse(t, PASSTHRU_REFUSAL_BRIDGE, it->address,
-				   "it is a bridge; vfio-pci only drives endpoints");
+				   "it is %s; vfio-pci only drives endpoints", it->non_endpoint);
 			if (r < 0)
 				return r;
 			continue;
@@ -1122,14 +1140,9 @@ static int plan_bind(struct passthru_takeover *t)
 		struct item *it = &t->items[i];
 
 		if (it->action == PASSTHRU_ACTION_BIND) {
-			r = plan_guards(t, it);
+			r = plan_host_use(t, it);
 			if (r < 0)
 				return r;
-			if (r > 0) {
-				r = plan_vfs(t, it);
-				if (r < 0)
-					return r;
-			}
 			r = note_reset(it);
 			if (r < 0)
 				return r;
@@ -1277,6 +1290,9 @@ static int plan_reset(struct passthru_takeover *t)
 			r = refuse(t, PASSTHRU_REFUSAL_NO_RESET, it->address,
 				   "the kernel offers no reset method '%s' for it",
 				   t->reset_method);
+		if (r < 0)
+			return r;
+		r = plan_host_use(t, it);
 		if (r < 0)
 			return r;
 	}
@@ -2253,6 +2269,10 @@ static int run_transaction(struct passthru_takeover *t)
 
 static int run_resets(struct passthru_takeover *t)
 {
+	for (size_t i = 0; i < t->n_items; i++)
+		STRV_FOREACH (n, t->items[i].notes)
+			if (strncmp(*n, "forced", 6) == 0)
+				journal_log_line(t->ctx, "reset %s: %s", t->items[i].address, *n);
 	for (size_t i = 0; i < t->n_items; i++) {
 		struct item *it = &t->items[i];
 		char buf[32];

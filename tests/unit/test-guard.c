@@ -289,6 +289,7 @@ static void test_list_getters(struct passthru_ctx *ctx)
 
 	CHECK_STR(passthru_guard_kind_to_string(PASSTHRU_GUARD_MOUNT), "mount");
 	CHECK_STR(passthru_guard_kind_to_string(PASSTHRU_GUARD_VFS_IN_USE), "vfs-in-use");
+	CHECK_STR(passthru_guard_kind_to_string(PASSTHRU_GUARD_UNREADABLE), "unreadable");
 	CHECK(passthru_guard_kind_to_string((enum passthru_guard_kind)42) == NULL);
 	CHECK(passthru_guard_kind_to_string((enum passthru_guard_kind) - 1) == NULL);
 }
@@ -302,10 +303,16 @@ static void test_console_variants(const char *root)
 	put_str(root, "sys/devices/virtual/vtconsole/vtcon0/bind", "1\n");
 	put_str(root, "sys/devices/virtual/vtconsole/vtcon1/bind", "0\n");
 	ctx = ctx_new(root);
+	/*
+	 * vgacon, the kernel's boot console driver ("(S)"): the kernel ignores a write of 0 to
+	 * its bind attribute, so the hint must not offer one.
+	 */
 	CHECK_GUARDS(
 	    ctx, "0000:01:00.0",
 	    "console|vtcon0|the boot VGA drives the host console: vtcon0 (VGA+) is "
-	    "bound|echo 0 > /sys/class/vtconsole/vtcon0/bind\n"
+	    "bound|vtcon0 (VGA+) is built into the kernel and cannot be unbound; vfio-pci "
+	    "replaces it with the dummy console when it takes the device (Linux 6.0 and later): "
+	    "bind with --force if the host can do without this screen until the next boot\n"
 	    "console|fb0|the boot VGA has framebuffer fb0 (bochs-drmdrmfb), which the host "
 	    "may draw on|-\n");
 	passthru_ctx_unref(ctx);
@@ -336,19 +343,65 @@ static void test_console_variants(const char *root)
 	passthru_ctx_unref(ctx);
 }
 
-/* Replaces a /proc file with bad content; the check fails cleanly, then the file goes back. */
-static void check_garbage(const char *root, const char *rel, const char *content, size_t len,
-			  const char *address)
+/* One "unreadable" guard line for path on resource, with the cause. */
+static char *unreadable_line(const char *resource, const char *path, const char *cause)
 {
-	char *saved = get(root, rel);
+	char *s;
+
+	if (asprintf(&s,
+		     "unreadable|%s|cannot read %s (%s): cannot tell what the host uses on %s|-\n",
+		     resource, path, cause, resource) < 0)
+		exit(1);
+	return s;
+}
+
+/* True when the check of address lists line among its guards. */
+static bool guards_have(struct passthru_ctx *ctx, const char *address, const char *line)
+{
+	struct passthru_guard_list *l = NULL;
+	char *d;
+	bool found;
+
+	if (passthru_guard_check_pci(ctx, address, &l) < 0)
+		return false;
+	d = dump(l);
+	found = strstr(d, line) != NULL;
+	if (!found)
+		fprintf(stderr, "no \"%s\" in:\n%s", line, d);
+	free(d);
+	passthru_guard_list_unref(l);
+	return found;
+}
+
+static void remove_file(const char *root, const char *rel)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	CHECK(unlink(path) == 0);
+}
+
+/*
+ * Replaces a /proc file with bad content: the check fails closed, naming the file, then the
+ * file goes back.
+ */
+static void check_garbage(const char *root, const char *rel, const char *content, size_t len,
+			  const char *address, const char *resource)
+{
+	char *saved = get(root, rel), *path = NULL, *line;
 	struct passthru_ctx *ctx;
 
+	if (asprintf(&path, "/%s", rel) < 0)
+		exit(1);
+	line = unreadable_line(resource, path, "malformed");
 	put(root, rel, content, len);
 	ctx = ctx_new(root);
-	CHECK_PCI_FAILS(ctx, address, -EBADMSG);
+	CHECK(guards_have(ctx, address, line));
 	passthru_ctx_unref(ctx);
 	put_str(root, rel, saved);
 	free(saved);
+	free(path);
+	free(line);
 }
 
 static void test_garbage(const char *root)
@@ -356,18 +409,21 @@ static void test_garbage(const char *root)
 	struct passthru_ctx *ctx;
 	char *saved;
 
-	check_garbage(root, "proc/self/mountinfo", "zzz\n", 4, "0000:00:03.0");
-	check_garbage(root, "proc/self/mountinfo", "1 0 259:1 / / rw - ext4\n", 24, "0000:00:03.0");
+	check_garbage(root, "proc/self/mountinfo", "zzz\n", 4, "0000:00:03.0", "nvme0n1");
+	check_garbage(root, "proc/self/mountinfo", "1 0 259:1 / / rw - ext4\n", 24, "0000:00:03.0",
+		      "nvme0n1");
 	check_garbage(root, "proc/self/mountinfo", "1 0 259:1 / / rw\0 - ext4 /dev/x rw\n", 34,
-		      "0000:00:03.0");
+		      "0000:00:03.0", "nvme0n1");
 	check_garbage(root, "proc/swaps",
 		      "Filename Type Size Used Priority\n/dev/sda1 disk 1 0 -2\n", 56,
-		      "0000:00:03.0");
-	check_garbage(root, "proc/net/route", "Iface\tDestination\neth0\tzzz\n", 27,
-		      "0000:00:02.0");
-	check_garbage(root, "proc/net/ipv6_route", "00 00 eth0\n", 11, "0000:00:02.0");
-	check_garbage(root, "proc/net/if_inet6", "fe80::1 02 40 20 80 eth0\n", 25, "0000:00:02.0");
-	check_garbage(root, "proc/net/if_inet4", "0a00020f 02 99 00 80 eth0\n", 26, "0000:00:02.0");
+		      "0000:00:03.0", "nvme0n1");
+	check_garbage(root, "proc/net/route", "Iface\tDestination\neth0\tzzz\n", 27, "0000:00:02.0",
+		      "eth0");
+	check_garbage(root, "proc/net/ipv6_route", "00 00 eth0\n", 11, "0000:00:02.0", "eth0");
+	check_garbage(root, "proc/net/if_inet6", "fe80::1 02 40 20 80 eth0\n", 25, "0000:00:02.0",
+		      "eth0");
+	check_garbage(root, "proc/net/if_inet4", "0a00020f 02 99 00 80 eth0\n", 26, "0000:00:02.0",
+		      "eth0");
 
 	/* A broken mount table is no reason to refuse a NIC: it is not even read. */
 	saved = get(root, "proc/self/mountinfo");
@@ -377,25 +433,137 @@ static void test_garbage(const char *root)
 	passthru_ctx_unref(ctx);
 	put_str(root, "proc/self/mountinfo", saved);
 	free(saved);
+}
 
-	/* A missing /proc file is an empty one (no swap configured, no IPv6). */
-	saved = get(root, "proc/swaps");
-	{
-		char path[4096];
+/*
+ * A table a guard needs that cannot be read refuses, naming the file and the cause; it is
+ * never taken as empty. The rest is still said.
+ */
+static void test_unreadable(const char *root)
+{
+	char *mountinfo = get(root, "proc/self/mountinfo"), *swaps = get(root, "proc/swaps");
+	char *route = get(root, "proc/net/route"), *ipv6_route = get(root, "proc/net/ipv6_route");
+	char *if_inet6 = get(root, "proc/net/if_inet6");
+	struct passthru_ctx *ctx;
 
-		snprintf(path, sizeof(path), "%s/proc/swaps", root);
-		CHECK(unlink(path) == 0);
-	}
+	/* No swaps: the rest of the storage guards, and the refusal. */
+	remove_file(root, "proc/swaps");
 	ctx = ctx_new(root);
 	CHECK_GUARDS(ctx, "0000:00:03.0",
+		     "unreadable|nvme0n1|cannot read /proc/swaps (No such file or directory): "
+		     "cannot tell what the host uses on nvme0n1|-\n"
 		     "mount|nvme0n1p1|/ is mounted from nvme0n1p1|umount /\n"
 		     "mount|nvme0n1p2|/srv/my data is mounted from vg0-data (dm-0) on "
 		     "nvme0n1p2|umount '/srv/my data'\n"
 		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
 		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n");
+	/* A device without disks reads no /proc file. */
+	CHECK_GUARDS(ctx, "0000:00:06.0", "");
 	passthru_ctx_unref(ctx);
-	put_str(root, "proc/swaps", saved);
-	free(saved);
+	put_str(root, "proc/swaps", swaps);
+
+	/* No mountinfo and no /proc/mounts: the controller that holds / is refused. */
+	remove_file(root, "proc/self/mountinfo");
+	ctx = ctx_new(root);
+	CHECK_GUARDS(ctx, "0000:00:1f.2",
+		     "unreadable|sda|cannot read /proc/self/mountinfo (No such file or directory): "
+		     "cannot tell what the host uses on sda|-\n"
+		     "holder|sda1|sda1 is held by md0 (MD RAID)|mdadm --stop /dev/md0\n");
+	CHECK(guards_have(ctx, "0000:00:03.0",
+			  "unreadable|nvme0n1|cannot read /proc/self/mountinfo (No such file or "
+			  "directory): cannot tell what the host uses on nvme0n1|-\n"));
+	passthru_ctx_unref(ctx);
+
+	/* /proc/mounts stands in: mounts known by their sources' names. */
+	put_str(root, "proc/mounts",
+		"/dev/nvme0n1p1 / ext4 rw,relatime,errors=remount-ro 0 0\n"
+		"proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
+		"/dev/mapper/vg0-data /srv/my\\040data xfs rw,relatime 0 0\n"
+		"/dev/md0 /data ext4 rw,relatime 0 0\n");
+	ctx = ctx_new(root);
+	CHECK_GUARDS(ctx, "0000:00:03.0",
+		     "mount|nvme0n1p1|/ is mounted from nvme0n1p1|umount /\n"
+		     "swap|nvme0n1p1|swap file /swapfile is active on nvme0n1p1|swapoff /swapfile\n"
+		     "mount|nvme0n1p2|/srv/my data is mounted from vg0-data (dm-0) on "
+		     "nvme0n1p2|umount '/srv/my data'\n"
+		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
+		     "swap|nvme0n1p2|swap is active on vg0-swap (dm-1) on nvme0n1p2|swapoff "
+		     "/dev/dm-1\n"
+		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n"
+		     "swap|nvme0n1p3|swap is active on nvme0n1p3|swapoff /dev/nvme0n1p3\n");
+	CHECK_GUARDS(ctx, "0000:00:1f.2",
+		     "mount|sda1|/data is mounted from md0 on sda1|umount /data\n"
+		     "holder|sda1|sda1 is held by md0 (MD RAID)|mdadm --stop /dev/md0\n");
+	CHECK_GUARDS(ctx, "0000:00:05.0", "");
+	passthru_ctx_unref(ctx);
+
+	/*
+	 * The machine of the report: / from /dev/root, the kernel's own name for the root it
+	 * mounted, which names no block device: any controller with disks is refused.
+	 */
+	put_str(root, "proc/mounts",
+		"/dev/root / ext4 rw,relatime 0 0\nproc /proc proc rw,relatime 0 0\n");
+	ctx = ctx_new(root);
+	CHECK_GUARDS(ctx, "0000:00:03.0",
+		     "unreadable|nvme0n1|cannot tell which disk / is mounted from: /proc/mounts "
+		     "names /dev/root, no block device here, and /proc/self/mountinfo, which has "
+		     "the device numbers, cannot be read|-\n"
+		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
+		     "swap|nvme0n1p2|swap is active on vg0-swap (dm-1) on nvme0n1p2|swapoff "
+		     "/dev/dm-1\n"
+		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n"
+		     "swap|nvme0n1p3|swap is active on nvme0n1p3|swapoff /dev/nvme0n1p3\n");
+	CHECK_GUARDS(ctx, "0000:00:06.0", "");
+	passthru_ctx_unref(ctx);
+	remove_file(root, "proc/mounts");
+	put_str(root, "proc/self/mountinfo", mountinfo);
+
+	/* No routes: the NIC is refused, and its addresses are still said. */
+	remove_file(root, "proc/net/route");
+	ctx = ctx_new(root);
+	CHECK_GUARDS(ctx, "0000:00:02.0",
+		     "unreadable|eth0|cannot read /proc/net/route (No such file or directory): "
+		     "cannot tell what the host uses on eth0|-\n"
+		     "route|eth0|eth0 carries the IPv6 default route via fe80::2|ip -6 route del "
+		     "default dev eth0\n"
+		     "address|eth0|eth0 has the host address 2001:db8::15/64|ip addr del "
+		     "2001:db8::15/64 dev eth0\n"
+		     "address|eth0|eth0 has the host address 10.0.2.15/24|ip addr del 10.0.2.15/24 "
+		     "dev eth0\n");
+	passthru_ctx_unref(ctx);
+	put_str(root, "proc/net/route", route);
+
+	/* No IPv6 files: the kernel has no IPv6 (no /proc/sys/net/ipv6), nothing to refuse. */
+	remove_file(root, "proc/net/ipv6_route");
+	remove_file(root, "proc/net/if_inet6");
+	ctx = ctx_new(root);
+	CHECK_GUARDS(ctx, "0000:00:02.0",
+		     "route|eth0|eth0 carries the default route via 10.0.2.2|ip route del default "
+		     "dev eth0\n"
+		     "address|eth0|eth0 has the host address 10.0.2.15/24|ip addr del 10.0.2.15/24 "
+		     "dev eth0\n");
+	passthru_ctx_unref(ctx);
+	/* ...but with IPv6 in the kernel, a missing file is unreadable. */
+	make_dir(root, "proc/sys/net/ipv6");
+	ctx = ctx_new(root);
+	CHECK(guards_have(ctx, "0000:00:02.0",
+			  "unreadable|eth0|cannot read /proc/net/ipv6_route (No such file or "
+			  "directory): cannot tell what the host uses on eth0|-\n"));
+	passthru_ctx_unref(ctx);
+	{
+		char cmd[8192];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s/proc/sys/net'", root);
+		CHECK(system(cmd) == 0);
+	}
+	put_str(root, "proc/net/ipv6_route", ipv6_route);
+	put_str(root, "proc/net/if_inet6", if_inet6);
+
+	free(mountinfo);
+	free(swaps);
+	free(route);
+	free(ipv6_route);
+	free(if_inet6);
 }
 
 /*
@@ -716,6 +884,128 @@ static void test_helpers(void)
 	free(s);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* The guards in the verbs that can hurt the host                                             */
+
+static struct passthru_takeover *plan_one(struct passthru_ctx *ctx, enum passthru_takeover_op op,
+					  unsigned flags, const char *address, int *ret)
+{
+	struct passthru_takeover *t = NULL;
+
+	CHECK_INT(passthru_takeover_new(ctx, op, flags, &t), 0);
+	CHECK_INT(passthru_takeover_add_device(t, address), 0);
+	*ret = passthru_takeover_plan(t);
+	return t;
+}
+
+/* True when the plan has a refusal of kind for address whose reason holds part. */
+static bool refused(struct passthru_takeover *t, enum passthru_refusal_kind kind,
+		    const char *address, const char *part)
+{
+	for (size_t i = 0; i < passthru_takeover_get_refusal_count(t); i++)
+		if (passthru_takeover_get_refusal_kind(t, i) == kind &&
+		    strcmp(passthru_takeover_get_refusal_address(t, i), address) == 0 &&
+		    strstr(passthru_takeover_get_refusal_reason(t, i), part))
+			return true;
+	return false;
+}
+
+/* True when a device of the plan has a note that holds part. */
+static bool noted(struct passthru_takeover *t, const char *part)
+{
+	for (size_t i = 0; i < passthru_takeover_get_count(t); i++)
+		for (const char *const *n = passthru_takeover_get_notes(t, i); *n; n++)
+			if (strstr(*n, part))
+				return true;
+	return false;
+}
+
+/* reset takes a device from its driver as bind does: the same guards, --force past them. */
+static void test_reset_guarded(struct passthru_ctx *ctx)
+{
+	struct passthru_takeover *t;
+	int r;
+
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:03.0", &r);
+	CHECK_INT(r, -EPERM);
+	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "/ is mounted from nvme0n1p1"));
+	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "swap is active on nvme0n1p3"));
+	passthru_takeover_unref(t);
+
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:1f.2", &r);
+	CHECK_INT(r, -EPERM);
+	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:1f.2", "/data is mounted from md0"));
+	passthru_takeover_unref(t);
+
+	/* A PF's reset resets its VFs; one of them is in use. */
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:0a.0", &r);
+	CHECK_INT(r, -EPERM);
+	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0", "VF 0000:00:1a.0"));
+	passthru_takeover_unref(t);
+
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, PASSTHRU_TAKEOVER_FORCE, "00:03.0", &r);
+	CHECK_INT(r, 0);
+	CHECK_INT(passthru_takeover_get_action(t, 0), PASSTHRU_ACTION_RESET);
+	CHECK(noted(t, "forced past a guard: / is mounted from nvme0n1p1"));
+	passthru_takeover_unref(t);
+
+	/* An idle device resets as before. */
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:05.0", &r);
+	CHECK_INT(r, 0);
+	CHECK_INT(passthru_takeover_get_refusal_count(t), 0);
+	passthru_takeover_unref(t);
+}
+
+/*
+ * The report of the machine that had /proc/mounts and no mountinfo: bind, reset and check of
+ * the controller that holds / refuse, naming the file; --force goes past.
+ */
+static void test_unreadable_refuses(const char *root)
+{
+	char *mountinfo = get(root, "proc/self/mountinfo");
+	struct passthru_check_report *rep = NULL;
+	struct passthru_takeover *t;
+	struct passthru_ctx *ctx;
+	bool seen = false;
+	int r;
+
+	remove_file(root, "proc/self/mountinfo");
+	put_str(root, "proc/mounts", "/dev/root / ext4 rw,relatime 0 0\n");
+	ctx = ctx_new(root);
+
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_BIND, 0, "00:03.0", &r);
+	CHECK_INT(r, -EPERM);
+	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0",
+		      "cannot tell which disk / is mounted from: /proc/mounts names /dev/root"));
+	passthru_takeover_unref(t);
+
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:03.0", &r);
+	CHECK_INT(r, -EPERM);
+	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "/proc/self/mountinfo"));
+	passthru_takeover_unref(t);
+
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_BIND, PASSTHRU_TAKEOVER_FORCE, "00:05.0", &r);
+	CHECK_INT(r, 0);
+	CHECK(noted(t, "forced past a guard: cannot tell which disk / is mounted from"));
+	passthru_takeover_unref(t);
+
+	CHECK_INT(passthru_check_run(ctx, (const char *[]){"00:03.0", NULL}, &rep), 0);
+	for (size_t i = 0; i < passthru_check_report_count(rep); i++)
+		if (strcmp(passthru_check_report_get_id(rep, i), "device-group") == 0) {
+			seen = true;
+			CHECK_INT(passthru_check_report_get_status(rep, i), PASSTHRU_CHECK_FAIL);
+			CHECK(strstr(passthru_check_report_get_seen(rep, i),
+				     "cannot tell which disk / is mounted from") != NULL);
+		}
+	CHECK(seen);
+	passthru_check_report_unref(rep);
+
+	passthru_ctx_unref(ctx);
+	remove_file(root, "proc/mounts");
+	put_str(root, "proc/self/mountinfo", mountinfo);
+	free(mountinfo);
+}
+
 int main(void)
 {
 	struct passthru_ctx *ctx;
@@ -742,9 +1032,12 @@ int main(void)
 	test_console_and_vfs(ctx);
 	test_serial(ctx);
 	test_list_getters(ctx);
+	test_reset_guarded(ctx);
 	passthru_ctx_unref(ctx);
 	test_netstate_provider_choice(root);
 	test_garbage(root);
+	test_unreadable(root);
+	test_unreadable_refuses(root);
 	test_console_variants(root);
 	free(root);
 

@@ -13,6 +13,12 @@ SWAPFILE_HINT = "swapoff /mnt/data/swapfile"
 VF_HINT = ("echo 0 > /sys/bus/pci/devices/0000:00:03.0/sriov_numvfs, once nothing uses "
            "its VFs")
 
+VGACON_GUARD = (
+    "console|vtcon0|the boot VGA drives the host console: vtcon0 (VGA+) is bound|vtcon0 (VGA+) "
+    "is built into the kernel and cannot be unbound; vfio-pci replaces it with the dummy "
+    "console when it takes the device (Linux 6.0 and later): bind with --force if the host can "
+    "do without this screen until the next boot")
+
 # case -> the exact lines ("kind|resource|reason|hint"), in order.
 EXPECTED = {
     "nvme-idle": [],
@@ -54,10 +60,13 @@ EXPECTED = {
     "nic-released": [],
     # vgacon is bound on the guest's boot VGA (console=ttyS0 sends the kernel's messages to
     # the UART, but the VGA text console still drives the VTs).
-    "vga": [
-        "console|vtcon0|the boot VGA drives the host console: vtcon0 (VGA+) is bound|"
-        "echo 0 > /sys/class/vtconsole/vtcon0/bind",
-    ],
+    "vga": [VGACON_GUARD],
+    # echo 0 > .../vtcon0/bind, the hint of old: the kernel ignores it for vgacon.
+    "vga-vtcon-unbind": [VGACON_GUARD],
+    # What the hint says frees it: vfio-pci takes the device and the VTs go to the dummy
+    # console. The probe runs with the device on vfio-pci, then given back driverless.
+    "vga-on-vfio": [],
+    "vga-released": [],
     "vga-audio": [],
     "serial-console": [
         "console|ttyS0|ttyS0 is a host console|boot without console=ttyS0 on the kernel "

@@ -136,6 +136,20 @@ probe serial-phantom serial ttyS3
 probe pci-uart pci 0000:00:06.0
 probe xhci pci 0000:00:04.0
 
+# The boot VGA's console, freed: writing 0 to vgacon's bind is accepted and ignored; vfio-pci
+# taking the device (what passthru bind does) hands the VTs to the dummy console. vgacon does
+# not come back in this boot: this comes after every other console case.
+vga=/sys/bus/pci/devices/0000:01:00.0
+step sh -c 'echo 0 >/sys/class/vtconsole/vtcon0/bind'
+probe vga-vtcon-unbind pci 0000:01:00.0
+step sh -c "echo vfio-pci >$vga/driver_override"
+step sh -c 'echo 0000:01:00.0 >/sys/bus/pci/drivers_probe'
+probe vga-on-vfio pci 0000:01:00.0
+head /sys/class/vtconsole/vtcon*/name /sys/class/vtconsole/vtcon*/bind >"$out/vtconsoles-vfio" 2>&1
+step sh -c 'echo 0000:01:00.0 >/sys/bus/pci/drivers/vfio-pci/unbind'
+step sh -c "echo >$vga/driver_override"
+probe vga-released pci 0000:01:00.0
+
 # ---- SR-IOV: VFs without a driver are nobody's; a VF on vfio-pci is in use.
 step sh -c "echo 0 >$nvme/sriov_drivers_autoprobe"
 step sh -c "echo 2 >$nvme/sriov_numvfs"

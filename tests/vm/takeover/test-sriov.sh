@@ -17,6 +17,11 @@ expect_in "0000:00:03.1" "$err" "names a bound VF"
 expect_driver $pf nvme "refused PF"
 for v in $vfs; do expect_driver $v vfio-pci "refused PF keeps the VFs"; done
 
+# reset runs the guards of bind: a PF's reset resets its VFs, which VMs may hold.
+run reset-pf passthru reset 00:03.0
+expect_rc 1 "reset the PF while its VFs are on vfio-pci"
+expect_in "VF 0000:00:03.1 is bound to vfio-pci" "$err" "reset names the bound VFs"
+
 run reset passthru reset 00:03.1
 expect_rc 0 "reset a VF"
 before=$(cat /sys/bus/pci/devices/0000:00:03.2/reset_method)
@@ -37,4 +42,12 @@ for v in $vfs; do
 	expect_override $v "(null)" "VFs given back"
 done
 expect_driver $pf nvme "PF untouched"
+
+# ...and what the host uses on the device: active swap on the PF's namespace.
+mkswap /dev/nvme0n1 >/dev/null 2>&1 && swapon /dev/nvme0n1 || fail "swap on nvme0n1"
+run reset-swap passthru reset 00:03.0
+expect_rc 1 "reset the PF while it holds active swap"
+expect_in "swap is active on nvme0n1" "$err" "reset names the swap"
+expect_in "passthru reset --force 0000:00:03.0" "$err" "reset hint"
+swapoff /dev/nvme0n1
 finish
