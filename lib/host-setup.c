@@ -37,6 +37,7 @@ struct passthru_setup {
 	char *hp_size;
 	unsigned long hp_count;
 	char **blacklist;
+	bool force;
 
 	bool planned;
 	struct change *changes;
@@ -143,6 +144,25 @@ static bool valid_module_name(const char *s)
 	return true;
 }
 
+static int fail(struct passthru_setup *s, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(struct passthru_setup *s, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(s->error);
+	va_start(ap, fmt);
+	if (vasprintf(&s->error, fmt, ap) < 0)
+		s->error = NULL;
+	va_end(ap);
+	return r;
+}
+
+/* vfio and its parts (vfio_pci, vfio_pci_core, vfio_iommu_type1, vfio_virqfd): '_' names. */
+static bool module_is_vfio(const char *name)
+{
+	return strcmp(name, "vfio") == 0 || strncmp(name, "vfio_", 5) == 0;
+}
+
 _public_ int passthru_setup_add_blacklist(struct passthru_setup *setup, const char *driver)
 {
 	_cleanup_free_ char *n = NULL;
@@ -155,22 +175,14 @@ _public_ int passthru_setup_add_blacklist(struct passthru_setup *setup, const ch
 	for (char *p = n; *p; p++)
 		if (*p == '-')
 			*p = '_';
+	if (module_is_vfio(n))
+		return fail(setup, -EPERM,
+			    "refusing to blacklist %s: passthru hands devices to vfio-pci, which "
+			    "needs the vfio modules; blacklisted, nothing could be passed through",
+			    driver);
 	if (strv_contains(setup->blacklist, n))
 		return 0;
 	return strv_consume(&setup->blacklist, TAKE_PTR(n));
-}
-
-static int fail(struct passthru_setup *s, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(struct passthru_setup *s, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(s->error);
-	va_start(ap, fmt);
-	if (vasprintf(&s->error, fmt, ap) < 0)
-		s->error = NULL;
-	va_end(ap);
-	return r;
 }
 
 static int add_line(char ***v, const char *fmt, ...) _printf_(2, 3);
@@ -186,6 +198,14 @@ static int add_line(char ***v, const char *fmt, ...)
 	if (r < 0)
 		return -ENOMEM;
 	return strv_consume(v, s);
+}
+
+_public_ int passthru_setup_set_force(struct passthru_setup *setup, bool force)
+{
+	if (!setup)
+		return -EINVAL;
+	setup->force = force;
+	return 0;
 }
 
 /* Records the change from old to new (nothing when they are equal). Takes new. */
@@ -297,6 +317,41 @@ static int build_reqs(struct passthru_setup *s, const struct param_req *iommu, s
 	*ret = TAKE_PTR(v);
 	*ret_n = n;
 	return 0;
+}
+
+/*
+ * A blacklisted driver that drives the boot display leaves the host without a console (and
+ * often without a working boot): refused unless forced. nvidia and nvidia_drm count as one.
+ */
+static int check_blacklist_boot_vga(struct passthru_setup *s)
+{
+	struct passthru_pci_list *all = NULL;
+	int r = 0;
+
+	if (!s->blacklist || s->force)
+		return 0;
+	/* No PCI bus to look at means no boot display to protect. */
+	if (passthru_pci_scan(s->ctx, &all) < 0)
+		return 0;
+	for (size_t i = 0; r >= 0 && i < passthru_pci_list_count(all); i++) {
+		struct passthru_pci_device *dev = passthru_pci_list_get(all, i);
+		const char *drv = passthru_pci_device_get_driver(dev);
+
+		if (!drv || !passthru_pci_device_is_boot_vga(dev))
+			continue;
+		STRV_FOREACH (d, s->blacklist)
+			if (cmdline_key_equal(modeset_module(*d), modeset_module(drv))) {
+				r = fail(
+				    s, -EPERM,
+				    "refusing to blacklist %s: %s drives the boot display (%s), "
+				    "the host would be left without a console; --force "
+				    "blacklists it anyway",
+				    *d, drv, passthru_pci_device_get_address(dev));
+				break;
+			}
+	}
+	passthru_pci_list_unref(all);
+	return r;
 }
 
 static int plan_hugepages(struct passthru_setup *s)
@@ -596,7 +651,9 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 		return fail(s, r, "/proc/sys/kernel/osrelease: cannot read the kernel release");
 	if (r < 0)
 		return r;
-	r = build_reqs(s, iommu, n_iommu, &reqs, &n_reqs, &storage);
+	r = check_blacklist_boot_vga(s);
+	if (r >= 0)
+		r = build_reqs(s, iommu, n_iommu, &reqs, &n_reqs, &storage);
 	if (r >= 0)
 		r = plan_hugepages(s);
 	if (r >= 0)
