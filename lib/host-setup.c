@@ -930,7 +930,7 @@ _public_ int passthru_setup_apply(struct passthru_setup *s)
 
 	for (size_t i = 0; i < s->n_changes; i++) {
 		struct change *c = &s->changes[i];
-		_cleanup_free_ char *now = NULL;
+		_cleanup_free_ char *now = NULL, *real = NULL;
 
 		/* The file must still be what the plan was made from. */
 		r = read_optional(s->ctx, c->path, &now, NULL);
@@ -939,15 +939,20 @@ _public_ int passthru_setup_apply(struct passthru_setup *s)
 		if ((now == NULL) != (c->old == NULL) || (now && strcmp(now, c->old) != 0))
 			return fail(s, -ESTALE, "%s: changed since the plan was made; run again",
 				    c->path);
-		if (c->old) {
-			r = backup(s->ctx, c->path, c->old, &c->backup);
-			if (r < 0)
-				return fail(s, r, "%s: cannot make a backup: %s", c->path,
-					    strerror(-r));
-		}
-		r = root_write_file_atomic(s->ctx, c->path, c->new, strlen(c->new), 0644);
+		/* A symlinked file (/etc/default/grub -> grub.local) is edited where it lives and
+		 * the link stays: the rename would replace the link itself. */
+		r = root_resolve_path(s->ctx, c->path, &real);
 		if (r < 0)
 			return fail(s, r, "%s: %s", c->path, strerror(-r));
+		if (c->old) {
+			r = backup(s->ctx, real, c->old, &c->backup);
+			if (r < 0)
+				return fail(s, r, "%s: cannot make a backup: %s", real,
+					    strerror(-r));
+		}
+		r = root_write_file_atomic(s->ctx, real, c->new, strlen(c->new), 0644);
+		if (r < 0)
+			return fail(s, r, "%s: %s", real, strerror(-r));
 	}
 	for (size_t i = 0; i < s->n_commands; i++) {
 		_cleanup_free_ char *error = NULL;

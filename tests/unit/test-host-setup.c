@@ -304,6 +304,62 @@ static void test_backups(void)
 	passthru_ctx_unref(ctx);
 }
 
+/*
+ * A symlinked /etc/default/grub: the target is edited and backed up beside itself, the link
+ * stays. An absolute target is resolved inside the root, not on the machine running the test.
+ */
+static void symlinked_grub_case(const char *target, const char *target_rel)
+{
+	struct passthru_ctx *ctx;
+	struct passthru_setup *s = NULL;
+	char path[4200], link[4200];
+	struct stat st;
+	ssize_t n;
+	const char *b;
+
+	host();
+	put(target_rel, "GRUB_CMDLINE_LINUX=\"quiet\"\n");
+	snprintf(path, sizeof(path), "%s/etc/default/grub", root);
+	CHECK(unlink(path) == 0);
+	CHECK(symlink(target, path) == 0);
+	ctx = ctx_new();
+	CHECK_INT(passthru_setup_new(ctx, &s), 0);
+	CHECK_INT(passthru_setup_plan(s), 0);
+	CHECK_STR(passthru_setup_get_change_path(s, 0), "/etc/default/grub");
+	/* Fails on the command (update-grub is not installed), after the files. */
+	CHECK_INT(passthru_setup_apply(s), -ENOENT);
+	CHECK(strstr(passthru_setup_get_error(s), "update-grub: not installed") != NULL);
+	CHECK(lstat(path, &st) == 0 && S_ISLNK(st.st_mode));
+	n = readlink(path, link, sizeof(link) - 1);
+	CHECK(n > 0);
+	link[n > 0 ? n : 0] = '\0';
+	CHECK_STR(link, target);
+	{
+		_cleanup_free_ char *g = get(target_rel);
+
+		CHECK(g && strstr(g, "intel_iommu=on") != NULL);
+	}
+	b = passthru_setup_get_change_backup(s, 0);
+	CHECK(b && b[0] == '/' && strncmp(b + 1, target_rel, strlen(target_rel)) == 0 &&
+	      strncmp(b + 1 + strlen(target_rel), ".passthru-", 10) == 0);
+	{
+		_cleanup_free_ char *backup = get(b ? b + 1 : "none");
+
+		CHECK_STR(backup, "GRUB_CMDLINE_LINUX=\"quiet\"\n");
+	}
+	passthru_setup_unref(s);
+	passthru_ctx_unref(ctx);
+	CHECK(unlink(path) == 0);
+	put("etc/default/grub", "GRUB_CMDLINE_LINUX=\"quiet\"\n");
+}
+
+static void test_symlinked_grub(void)
+{
+	symlinked_grub_case("grub.local", "etc/default/grub.local");
+	symlinked_grub_case("../../usr/share/grub/default", "usr/share/grub/default");
+	symlinked_grub_case("/srv/boot/grub-default", "srv/boot/grub-default");
+}
+
 static void test_plan_errors(void)
 {
 	struct passthru_ctx *ctx;
@@ -378,6 +434,7 @@ int main(void)
 	test_diff();
 	test_setup_api();
 	test_backups();
+	test_symlinked_grub();
 	test_plan_errors();
 	test_check_report();
 	{
