@@ -395,8 +395,9 @@ static int plan_hugepages(struct passthru_setup *s)
 	return 0;
 }
 
+/* *ret_unsafe_set tells whether the file, as planned, sets allow_unsafe_interrupts. */
 static int plan_grub(struct passthru_setup *s, const struct param_req *reqs, size_t n,
-		     bool *ret_changed)
+		     bool *ret_changed, bool *ret_unsafe_set)
 {
 	_cleanup_free_ char *text = NULL, *out = NULL, *snippet_error = NULL;
 	struct grub_error err = {0};
@@ -424,6 +425,8 @@ static int plan_grub(struct passthru_setup *s, const struct param_req *reqs, siz
 		return fail(s, r, "%s; edit it by hand", snippet_error);
 	if (r < 0)
 		return fail(s, r, HOST_GRUB_DEFAULT ".d: %s", strerror(-r));
+	*ret_unsafe_set =
+	    grub_default_check(out, strlen(out), &host_unsafe_interrupts_param, 1, NULL, &err) == 1;
 	r = add_change(s, HOST_GRUB_DEFAULT, text, TAKE_PTR(out));
 	if (r < 0)
 		return r;
@@ -627,10 +630,10 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 	enum cpu_vendor cpu = CPU_VENDOR_UNKNOWN;
 	_cleanup_free_ char *cpu_id = NULL;
 	const struct param_req *iommu;
-	enum iommu_kind kind;
+	enum iommu_kind kind, firmware;
 	size_t n_iommu = 0, n_reqs = 0;
-	bool grub_changed = false, blacklist_changed = false;
-	int r;
+	bool grub_changed = false, blacklist_changed = false, unsafe_set = false, remapping;
+	int r, firmware_remapping;
 
 	if (!s)
 		return -EINVAL;
@@ -639,8 +642,17 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 	r = host_cpu_vendor(s->ctx, &cpu, &cpu_id);
 	if (r == -ENOMEM)
 		return r;
-	kind = host_iommu_for_params(host_firmware_iommu(s->ctx), cpu);
-	iommu = host_iommu_params(kind, &n_iommu);
+	firmware = host_firmware_iommu(s->ctx);
+	kind = host_iommu_for_params(firmware, cpu);
+	if (host_read_kmsg(s->ctx, &kmsg) == -ENOMEM)
+		return -ENOMEM;
+	/* allow_unsafe_interrupts only where interrupt remapping is missing: check's rule. */
+	remapping = host_interrupt_remapping(s->ctx, kmsg);
+	firmware_remapping = host_firmware_interrupt_remapping(s->ctx, firmware);
+	if (firmware_remapping == -ENOMEM)
+		return -ENOMEM;
+	iommu = host_iommu_params(
+	    kind, host_unsafe_interrupts_needed(firmware_remapping, remapping), &n_iommu);
 	if (kind == IOMMU_KIND_NONE)
 		return fail(s, -ENXIO,
 			    "cannot tell which IOMMU parameters apply: no DMAR or IVRS table and "
@@ -657,7 +669,7 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 	if (r >= 0)
 		r = plan_hugepages(s);
 	if (r >= 0)
-		r = plan_grub(s, reqs, n_reqs, &grub_changed);
+		r = plan_grub(s, reqs, n_reqs, &grub_changed, &unsafe_set);
 	if (r >= 0)
 		r = plan_modules_load(s, need);
 	if (r >= 0)
@@ -683,13 +695,12 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 		r = add_command(s, boot.initrd_argv);
 	if (r >= 0)
 		r = plan_reboot(s, reqs, n_reqs, need);
-	if (r >= 0 && host_read_kmsg(s->ctx, &kmsg) == -ENOMEM)
-		r = -ENOMEM;
-	if (r >= 0 && host_interrupt_remapping(s->ctx, kmsg))
+	if (r >= 0 && unsafe_set && (remapping || firmware_remapping > 0))
 		r = add_line(
 		    &s->notes,
-		    "vfio_iommu_type1.allow_unsafe_interrupts=1 weakens the isolation of "
-		    "guests; this host has interrupt remapping, which makes it unnecessary");
+		    "vfio_iommu_type1.allow_unsafe_interrupts=1 (" HOST_GRUB_DEFAULT
+		    ") weakens the isolation of guests; this host has interrupt "
+		    "remapping, which makes it unnecessary: passthru does not set it here");
 	boot_info_done(&boot);
 	if (r < 0) {
 		char *error = TAKE_PTR(s->error);
