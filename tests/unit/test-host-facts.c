@@ -651,6 +651,42 @@ static void test_acpi(void)
 	CHECK_INT(acpi_ivrs_interrupt_remapping(t.b, t.n), -EBADMSG);
 }
 
+/* The tables QEMU writes for the vm suite's guests (tests/fixtures/acpi/README.md). */
+static void test_acpi_qemu(void)
+{
+	static const struct {
+		const char *file;
+		int want;
+	} tables[] = {
+	    {"qemu-intel-iommu-intremap-on.DMAR", 1},
+	    {"qemu-intel-iommu-intremap-off.DMAR", 0},
+	    {"qemu-amd-iommu-intremap-on.IVRS", 1},
+	    {"qemu-amd-iommu-intremap-off.IVRS", 0},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(tables); i++) {
+		_cleanup_free_ char *path = NULL;
+		uint8_t buf[4096];
+		size_t n;
+		FILE *f;
+		int r;
+
+		CHECK(asprintf(&path, "%s/acpi/%s", getenv("FIXTURES"), tables[i].file) > 0);
+		f = fopen(path, "rb");
+		CHECK(f != NULL);
+		if (!f)
+			continue;
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		r = strstr(tables[i].file, ".DMAR") ? acpi_dmar_interrupt_remapping(buf, n)
+						    : acpi_ivrs_interrupt_remapping(buf, n);
+		if (r != tables[i].want) {
+			fprintf(stderr, "%s: %d, expected %d\n", tables[i].file, r, tables[i].want);
+			test_failures++;
+		}
+	}
+}
+
 static void test_snippets(void)
 {
 	size_t n;
@@ -692,6 +728,7 @@ int main(void)
 	test_modules();
 	test_iommu_and_pools();
 	test_acpi();
+	test_acpi_qemu();
 	test_snippets();
 	{
 		char cmd[4200];
