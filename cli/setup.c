@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * passthru setup [--apply] [--hugepages SIZE:COUNT] [--blacklist DRIVER]...: prepares the host
- * as the product chapter describes. Without --apply it only shows the change as a unified diff
- * and the commands it would run; with --apply it backs up, writes atomically, runs them, and
- * says whether a reboot is needed. A second run finds nothing to change.
+ * passthru setup [--apply] [--hugepages SIZE:COUNT] [--blacklist DRIVER]... [--force]: prepares
+ * the host as the product chapter describes. Without --apply it only shows the change as a
+ * unified diff and the commands it would run; with --apply it backs up, writes atomically, runs
+ * them, and says whether a reboot is needed. A second run finds nothing to change.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,7 +17,8 @@
 static void help(void)
 {
 	printf(
-	    "Usage: passthru setup [--apply] [--hugepages SIZE:COUNT] [--blacklist DRIVER]...\n"
+	    "Usage: passthru setup [--apply] [--hugepages SIZE:COUNT] [--blacklist DRIVER]... "
+	    "[--force]\n"
 	    "\n"
 	    "Prepare the host for PCI passthrough: the IOMMU parameters in GRUB_CMDLINE_LINUX\n"
 	    "(/etc/default/grub), grub.cfg regenerated the distribution's way, the vfio modules\n"
@@ -27,7 +28,8 @@ static void help(void)
 	    "  --apply                  make the changes (backups beside each file)\n"
 	    "  --hugepages SIZE:COUNT   also reserve COUNT huge pages of SIZE (1G, 2M) at boot\n"
 	    "  --blacklist DRIVER       also keep DRIVER (nouveau, amdgpu...) off the host;\n"
-	    "                           may be repeated\n"
+	    "                           may be repeated; never vfio's own modules\n"
+	    "  --force                  blacklist even the driver of the boot display\n"
 	    "  -h, --help               show this help\n"
 	    "\n"
 	    "Exit status: 0 done (or nothing to do), 1 refused or failed, 2 bad usage.\n"
@@ -143,11 +145,12 @@ static void print_applied(const struct passthru_setup *setup)
 
 int verb_setup(struct cli *cli, int argc, char **argv)
 {
-	enum { ARG_APPLY = 0x100, ARG_HUGEPAGES, ARG_BLACKLIST };
+	enum { ARG_APPLY = 0x100, ARG_HUGEPAGES, ARG_BLACKLIST, ARG_FORCE };
 	static const struct option options[] = {
 	    {"apply", no_argument, NULL, ARG_APPLY},
 	    {"hugepages", required_argument, NULL, ARG_HUGEPAGES},
 	    {"blacklist", required_argument, NULL, ARG_BLACKLIST},
+	    {"force", no_argument, NULL, ARG_FORCE},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
@@ -180,11 +183,19 @@ int verb_setup(struct cli *cli, int argc, char **argv)
 			break;
 		case ARG_BLACKLIST:
 			r = passthru_setup_add_blacklist(setup, optarg);
+			if (r == -EPERM) {
+				cli_error("%s", passthru_setup_get_error(setup));
+				passthru_setup_unref(setup);
+				return EXIT_REFUSED;
+			}
 			if (r < 0) {
 				passthru_setup_unref(setup);
 				return cli_usage_error("setup", "'%s' is not a kernel module name",
 						       optarg);
 			}
+			break;
+		case ARG_FORCE:
+			(void)passthru_setup_set_force(setup, true);
 			break;
 		case 'h':
 			passthru_setup_unref(setup);

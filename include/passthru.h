@@ -698,15 +698,20 @@ int passthru_setup_set_hugepages(struct passthru_setup *setup, const char *size,
 /*
  * Also keeps a host driver ("nouveau") off the devices: a modprobe.d blacklist,
  * rd.driver.blacklist=DRIVER, and DRIVER.modeset=0 for display drivers. -EINVAL for a name that
- * is not a module name.
+ * is not a module name; -EPERM (with passthru_setup_get_error()) for vfio or one of its modules
+ * (vfio-pci, vfio_iommu_type1...), which passthrough itself needs. The driver of the boot
+ * display is refused by passthru_setup_plan() unless forced.
  */
 int passthru_setup_add_blacklist(struct passthru_setup *setup, const char *driver);
+/* Blacklists the driver of the boot display all the same (passthru setup --force). */
+int passthru_setup_set_force(struct passthru_setup *setup, bool force);
 /*
  * Works out every change the host needs. Nothing is written. Returns 0, or a negative errno with
  * passthru_setup_get_error() naming the file (and line) that stopped it: -EBADMSG for a file that
  * cannot be edited safely, -ENOENT for a missing /etc/default/grub, -EOPNOTSUPP when the huge
  * page size or the boot loader layout is not supported, -ENXIO when neither the firmware nor the
- * CPU tells which IOMMU parameters apply, -ERANGE for huge pages that exceed the memory.
+ * CPU tells which IOMMU parameters apply, -ERANGE for huge pages that exceed the memory, -EPERM
+ * when a blacklisted driver drives the boot display and the setup is not forced.
  */
 int passthru_setup_plan(struct passthru_setup *setup);
 /*

@@ -617,6 +617,14 @@ static int apply_set(struct cmdline **parts, size_t n_parts, const struct param_
 	bool first = true;
 	int changed = 0, k;
 
+	/* When some occurrence already has a good value, every conflicting one just goes:
+	 * replacing one would write the good value a second time. */
+	FOREACH_OCCURRENCE(q, parts, n_parts, r->key)
+	{
+		if (param_value_acceptable(r->key, token_at(parts, q)->value, r->value))
+			first = false;
+	}
+
 	while (next_occurrence(parts, n_parts, r->key, &p)) {
 		const struct cmdline_token *t = token_at(parts, p);
 

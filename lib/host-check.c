@@ -43,7 +43,8 @@ struct host_state {
 	char **units;
 	unsigned groups;
 	struct cmdline *proc_cmdline;
-	bool remapping;
+	bool remapping;		/* the running kernel remaps interrupts */
+	int firmware_remapping; /* host_firmware_interrupt_remapping() */
 	bool unsafe_interrupts;
 	struct boot_info boot;
 	int boot_r;
@@ -351,6 +352,12 @@ static int check_kernel_iommu(struct passthru_check_report *rep, struct host_sta
 		       s->firmware == IOMMU_KIND_INTEL ? "DMAR" : "AMD-Vi");
 }
 
+/* "DMAR", "IVRS": the table that tells whether the platform can remap interrupts. */
+static const char *remapping_table(enum iommu_kind k)
+{
+	return k == IOMMU_KIND_AMD ? "IVRS" : "DMAR";
+}
+
 static int check_remapping(struct passthru_check_report *rep, struct host_state *s)
 {
 	struct check_item *it = add_item(rep, "interrupt-remapping", "Interrupt remapping", NULL);
@@ -358,9 +365,16 @@ static int check_remapping(struct passthru_check_report *rep, struct host_state 
 
 	if (!it)
 		return -ENOMEM;
-	if (!s->units || s->groups == 0)
-		return set_seen(it, PASSTHRU_CHECK_WARN,
-				"cannot tell: interrupt remapping needs an active IOMMU");
+	if (!s->units || s->groups == 0) {
+		r = set_seen(it, PASSTHRU_CHECK_WARN,
+			     "cannot tell: interrupt remapping needs an active IOMMU");
+		/* What the firmware promises for when it is on. */
+		if (r >= 0 && s->firmware_remapping >= 0)
+			r = add_detail(it, "the firmware's %s table says the platform %s it",
+				       remapping_table(s->firmware),
+				       s->firmware_remapping ? "supports" : "does not support");
+		return r;
+	}
 	if (s->remapping && s->unsafe_interrupts) {
 		r = set_seen(it, PASSTHRU_CHECK_WARN,
 			     "enabled, yet vfio_iommu_type1.allow_unsafe_interrupts=1 is set: it "
@@ -374,6 +388,22 @@ static int check_remapping(struct passthru_check_report *rep, struct host_state 
 	}
 	if (s->remapping)
 		return set_seen(it, PASSTHRU_CHECK_OK, "enabled");
+	if (s->firmware_remapping > 0) {
+		/* The platform can: the kernel was told not to (intremap=off) or gave up. */
+		r = set_seen(it, s->unsafe_interrupts ? PASSTHRU_CHECK_WARN : PASSTHRU_CHECK_FAIL,
+			     "not enabled, although the firmware's %s table says the platform "
+			     "supports it%s",
+			     remapping_table(s->firmware),
+			     s->unsafe_interrupts
+				 ? "; vfio_iommu_type1.allow_unsafe_interrupts=1 lets vfio assign "
+				   "devices meanwhile, with weaker isolation"
+				 : ": vfio refuses to assign devices");
+		return r < 0 ? r
+			     : set_fix(it,
+				       "remove intremap=off from the kernel command line if it is "
+				       "there, else look for %s errors in the kernel log (dmesg)",
+				       s->firmware == IOMMU_KIND_AMD ? "AMD-Vi" : "DMAR-IR");
+	}
 	if (s->unsafe_interrupts) {
 		r = set_seen(it, PASSTHRU_CHECK_WARN,
 			     "not available; vfio_iommu_type1.allow_unsafe_interrupts=1 lets vfio "
@@ -467,24 +497,13 @@ static int check_cmdline(struct passthru_check_report *rep, struct host_state *s
 				"that is neither Intel nor AMD");
 	if (!s->proc_cmdline)
 		return set_seen(it, PASSTHRU_CHECK_FAIL, "cannot read /proc/cmdline");
-	/* allow_unsafe_interrupts is only needed without interrupt remapping. */
-	if (unmet(s->proc_cmdline, s->reqs, s->n_reqs, s->remapping, false, &missing) < 0 ||
+	/* s->reqs hold allow_unsafe_interrupts only where interrupt remapping is missing. */
+	if (unmet(s->proc_cmdline, s->reqs, s->n_reqs, false, false, &missing) < 0 ||
 	    unmet(s->proc_cmdline, s->reqs, s->n_reqs, false, true, &bad) < 0 ||
 	    unmet(NULL, s->reqs, s->n_reqs, false, false, &all) < 0)
 		return -ENOMEM;
-	if (!missing && !bad) {
-		_cleanup_free_ char *with_unsafe = NULL, *without = NULL;
-
-		if (unmet(s->proc_cmdline, s->reqs, s->n_reqs, false, false, &with_unsafe) < 0 ||
-		    unmet(NULL, s->reqs, s->n_reqs, true, false, &without) < 0)
-			return -ENOMEM;
-		if (with_unsafe)
-			return set_seen(it, PASSTHRU_CHECK_OK,
-					"has %s; vfio_iommu_type1.allow_unsafe_interrupts=1 is not "
-					"needed: interrupt remapping is on",
-					without);
+	if (!missing && !bad)
 		return set_seen(it, PASSTHRU_CHECK_OK, "has %s", all);
-	}
 
 	/* Some kernels turn VT-d on by default (CONFIG_INTEL_IOMMU_DEFAULT_ON). */
 	if (s->params_kind == IOMMU_KIND_INTEL && s->units && s->groups > 0 && !bad &&
@@ -1221,10 +1240,17 @@ static int gather(struct passthru_ctx *ctx, struct host_state *s)
 		return s->cpu_r;
 	s->firmware = host_firmware_iommu(ctx);
 	s->params_kind = host_iommu_for_params(s->firmware, s->cpu);
-	s->reqs = host_iommu_params(s->params_kind, &s->n_reqs);
 	s->kmsg_r = host_read_kmsg(ctx, &s->kmsg);
 	if (s->kmsg_r == -ENOMEM)
 		return s->kmsg_r;
+	s->remapping = host_interrupt_remapping(ctx, s->kmsg);
+	s->firmware_remapping = host_firmware_interrupt_remapping(ctx, s->firmware);
+	if (s->firmware_remapping == -ENOMEM)
+		return s->firmware_remapping;
+	/* The same rule as passthru setup's: the parameter only where remapping is missing. */
+	s->reqs = host_iommu_params(
+	    s->params_kind, host_unsafe_interrupts_needed(s->firmware_remapping, s->remapping),
+	    &s->n_reqs);
 	r = host_iommu_units(ctx, &s->units);
 	if (r < 0 && r != -ENOENT)
 		return r;
@@ -1236,17 +1262,13 @@ static int gather(struct passthru_ctx *ctx, struct host_state *s)
 		if (r < 0)
 			return r;
 	}
-	s->remapping = host_interrupt_remapping(ctx, s->kmsg);
 	/* The module's parameter once it is loaded; the command line's before. */
 	if (root_read_file(ctx, "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
 			   &param, NULL) >= 0)
 		s->unsafe_interrupts = param[0] == 'Y' || param[0] == 'y' || param[0] == '1';
-	else if (s->proc_cmdline) {
-		static const struct param_req unsafe = {
-		    PARAM_REQ_SET, "vfio_iommu_type1.allow_unsafe_interrupts", "1", 0};
-
-		s->unsafe_interrupts = param_req_satisfied(&s->proc_cmdline, 1, &unsafe);
-	}
+	else if (s->proc_cmdline)
+		s->unsafe_interrupts =
+		    param_req_satisfied(&s->proc_cmdline, 1, &host_unsafe_interrupts_param);
 	s->boot_r = host_boot_info(ctx, &s->boot);
 	if (s->boot_r == -ENOMEM)
 		return s->boot_r;

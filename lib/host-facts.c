@@ -8,6 +8,7 @@
 #include <libkmod.h>
 #include <limits.h>
 
+#include "acpi.h"
 #include "grub.h"
 #include "host.h"
 #include "kver.h"
@@ -146,7 +147,11 @@ enum iommu_kind host_iommu_for_params(enum iommu_kind firmware, enum cpu_vendor 
 	return IOMMU_KIND_NONE;
 }
 
-const struct param_req *host_iommu_params(enum iommu_kind kind, size_t *ret_n)
+const struct param_req host_unsafe_interrupts_param = {
+    PARAM_REQ_SET, "vfio_iommu_type1.allow_unsafe_interrupts", "1", 0};
+
+const struct param_req *host_iommu_params(enum iommu_kind kind, bool unsafe_interrupts,
+					  size_t *ret_n)
 {
 	static const struct param_req intel[] = {
 	    {PARAM_REQ_SET, "intel_iommu", "on", 0},
@@ -160,12 +165,13 @@ const struct param_req *host_iommu_params(enum iommu_kind kind, size_t *ret_n)
 	    {PARAM_REQ_SET, "vfio_iommu_type1.allow_unsafe_interrupts", "1", 0},
 	};
 
+	/* allow_unsafe_interrupts comes last in both: leaving it out is one element less. */
 	switch (kind) {
 	case IOMMU_KIND_INTEL:
-		*ret_n = ELEMENTSOF(intel);
+		*ret_n = ELEMENTSOF(intel) - !unsafe_interrupts;
 		return intel;
 	case IOMMU_KIND_AMD:
-		*ret_n = ELEMENTSOF(amd);
+		*ret_n = ELEMENTSOF(amd) - !unsafe_interrupts;
 		return amd;
 	default:
 		*ret_n = 0;
@@ -187,6 +193,30 @@ bool host_interrupt_remapping(struct passthru_ctx *ctx, char *const *kmsg)
 		    strstr(kmsg[i], "Interrupt remapping enabled"))
 			return true;
 	return false;
+}
+
+int host_firmware_interrupt_remapping(struct passthru_ctx *ctx, enum iommu_kind kind)
+{
+	_cleanup_free_ char *table = NULL;
+	size_t len = 0;
+	int r;
+
+	/* The first table of each signature is the one without a number. */
+	switch (kind) {
+	case IOMMU_KIND_INTEL:
+		r = root_read_file(ctx, "/sys/firmware/acpi/tables/DMAR", &table, &len);
+		return r < 0 ? r : acpi_dmar_interrupt_remapping((const uint8_t *)table, len);
+	case IOMMU_KIND_AMD:
+		r = root_read_file(ctx, "/sys/firmware/acpi/tables/IVRS", &table, &len);
+		return r < 0 ? r : acpi_ivrs_interrupt_remapping((const uint8_t *)table, len);
+	default:
+		return -ENOENT;
+	}
+}
+
+bool host_unsafe_interrupts_needed(int firmware_remapping, bool running_remapping)
+{
+	return firmware_remapping == 0 && !running_remapping;
 }
 
 static int list_dir_sorted(struct passthru_ctx *ctx, const char *path, char ***ret)

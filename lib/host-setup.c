@@ -37,6 +37,7 @@ struct passthru_setup {
 	char *hp_size;
 	unsigned long hp_count;
 	char **blacklist;
+	bool force;
 
 	bool planned;
 	struct change *changes;
@@ -143,6 +144,25 @@ static bool valid_module_name(const char *s)
 	return true;
 }
 
+static int fail(struct passthru_setup *s, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(struct passthru_setup *s, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(s->error);
+	va_start(ap, fmt);
+	if (vasprintf(&s->error, fmt, ap) < 0)
+		s->error = NULL;
+	va_end(ap);
+	return r;
+}
+
+/* vfio and its parts (vfio_pci, vfio_pci_core, vfio_iommu_type1, vfio_virqfd): '_' names. */
+static bool module_is_vfio(const char *name)
+{
+	return strcmp(name, "vfio") == 0 || strncmp(name, "vfio_", 5) == 0;
+}
+
 _public_ int passthru_setup_add_blacklist(struct passthru_setup *setup, const char *driver)
 {
 	_cleanup_free_ char *n = NULL;
@@ -155,22 +175,14 @@ _public_ int passthru_setup_add_blacklist(struct passthru_setup *setup, const ch
 	for (char *p = n; *p; p++)
 		if (*p == '-')
 			*p = '_';
+	if (module_is_vfio(n))
+		return fail(setup, -EPERM,
+			    "refusing to blacklist %s: passthru hands devices to vfio-pci, which "
+			    "needs the vfio modules; blacklisted, nothing could be passed through",
+			    driver);
 	if (strv_contains(setup->blacklist, n))
 		return 0;
 	return strv_consume(&setup->blacklist, TAKE_PTR(n));
-}
-
-static int fail(struct passthru_setup *s, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(struct passthru_setup *s, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(s->error);
-	va_start(ap, fmt);
-	if (vasprintf(&s->error, fmt, ap) < 0)
-		s->error = NULL;
-	va_end(ap);
-	return r;
 }
 
 static int add_line(char ***v, const char *fmt, ...) _printf_(2, 3);
@@ -186,6 +198,14 @@ static int add_line(char ***v, const char *fmt, ...)
 	if (r < 0)
 		return -ENOMEM;
 	return strv_consume(v, s);
+}
+
+_public_ int passthru_setup_set_force(struct passthru_setup *setup, bool force)
+{
+	if (!setup)
+		return -EINVAL;
+	setup->force = force;
+	return 0;
 }
 
 /* Records the change from old to new (nothing when they are equal). Takes new. */
@@ -299,6 +319,41 @@ static int build_reqs(struct passthru_setup *s, const struct param_req *iommu, s
 	return 0;
 }
 
+/*
+ * A blacklisted driver that drives the boot display leaves the host without a console (and
+ * often without a working boot): refused unless forced. nvidia and nvidia_drm count as one.
+ */
+static int check_blacklist_boot_vga(struct passthru_setup *s)
+{
+	struct passthru_pci_list *all = NULL;
+	int r = 0;
+
+	if (!s->blacklist || s->force)
+		return 0;
+	/* No PCI bus to look at means no boot display to protect. */
+	if (passthru_pci_scan(s->ctx, &all) < 0)
+		return 0;
+	for (size_t i = 0; r >= 0 && i < passthru_pci_list_count(all); i++) {
+		struct passthru_pci_device *dev = passthru_pci_list_get(all, i);
+		const char *drv = passthru_pci_device_get_driver(dev);
+
+		if (!drv || !passthru_pci_device_is_boot_vga(dev))
+			continue;
+		STRV_FOREACH (d, s->blacklist)
+			if (cmdline_key_equal(modeset_module(*d), modeset_module(drv))) {
+				r = fail(
+				    s, -EPERM,
+				    "refusing to blacklist %s: %s drives the boot display (%s), "
+				    "the host would be left without a console; --force "
+				    "blacklists it anyway",
+				    *d, drv, passthru_pci_device_get_address(dev));
+				break;
+			}
+	}
+	passthru_pci_list_unref(all);
+	return r;
+}
+
 static int plan_hugepages(struct passthru_setup *s)
 {
 	_cleanup_free_ struct hugepage_pool *pools = NULL;
@@ -340,8 +395,9 @@ static int plan_hugepages(struct passthru_setup *s)
 	return 0;
 }
 
+/* *ret_unsafe_set tells whether the file, as planned, sets allow_unsafe_interrupts. */
 static int plan_grub(struct passthru_setup *s, const struct param_req *reqs, size_t n,
-		     bool *ret_changed)
+		     bool *ret_changed, bool *ret_unsafe_set)
 {
 	_cleanup_free_ char *text = NULL, *out = NULL, *snippet_error = NULL;
 	struct grub_error err = {0};
@@ -369,6 +425,8 @@ static int plan_grub(struct passthru_setup *s, const struct param_req *reqs, siz
 		return fail(s, r, "%s; edit it by hand", snippet_error);
 	if (r < 0)
 		return fail(s, r, HOST_GRUB_DEFAULT ".d: %s", strerror(-r));
+	*ret_unsafe_set =
+	    grub_default_check(out, strlen(out), &host_unsafe_interrupts_param, 1, NULL, &err) == 1;
 	r = add_change(s, HOST_GRUB_DEFAULT, text, TAKE_PTR(out));
 	if (r < 0)
 		return r;
@@ -572,10 +630,10 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 	enum cpu_vendor cpu = CPU_VENDOR_UNKNOWN;
 	_cleanup_free_ char *cpu_id = NULL;
 	const struct param_req *iommu;
-	enum iommu_kind kind;
+	enum iommu_kind kind, firmware;
 	size_t n_iommu = 0, n_reqs = 0;
-	bool grub_changed = false, blacklist_changed = false;
-	int r;
+	bool grub_changed = false, blacklist_changed = false, unsafe_set = false, remapping;
+	int r, firmware_remapping;
 
 	if (!s)
 		return -EINVAL;
@@ -584,8 +642,17 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 	r = host_cpu_vendor(s->ctx, &cpu, &cpu_id);
 	if (r == -ENOMEM)
 		return r;
-	kind = host_iommu_for_params(host_firmware_iommu(s->ctx), cpu);
-	iommu = host_iommu_params(kind, &n_iommu);
+	firmware = host_firmware_iommu(s->ctx);
+	kind = host_iommu_for_params(firmware, cpu);
+	if (host_read_kmsg(s->ctx, &kmsg) == -ENOMEM)
+		return -ENOMEM;
+	/* allow_unsafe_interrupts only where interrupt remapping is missing: check's rule. */
+	remapping = host_interrupt_remapping(s->ctx, kmsg);
+	firmware_remapping = host_firmware_interrupt_remapping(s->ctx, firmware);
+	if (firmware_remapping == -ENOMEM)
+		return -ENOMEM;
+	iommu = host_iommu_params(
+	    kind, host_unsafe_interrupts_needed(firmware_remapping, remapping), &n_iommu);
 	if (kind == IOMMU_KIND_NONE)
 		return fail(s, -ENXIO,
 			    "cannot tell which IOMMU parameters apply: no DMAR or IVRS table and "
@@ -596,11 +663,13 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 		return fail(s, r, "/proc/sys/kernel/osrelease: cannot read the kernel release");
 	if (r < 0)
 		return r;
-	r = build_reqs(s, iommu, n_iommu, &reqs, &n_reqs, &storage);
+	r = check_blacklist_boot_vga(s);
+	if (r >= 0)
+		r = build_reqs(s, iommu, n_iommu, &reqs, &n_reqs, &storage);
 	if (r >= 0)
 		r = plan_hugepages(s);
 	if (r >= 0)
-		r = plan_grub(s, reqs, n_reqs, &grub_changed);
+		r = plan_grub(s, reqs, n_reqs, &grub_changed, &unsafe_set);
 	if (r >= 0)
 		r = plan_modules_load(s, need);
 	if (r >= 0)
@@ -626,13 +695,12 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 		r = add_command(s, boot.initrd_argv);
 	if (r >= 0)
 		r = plan_reboot(s, reqs, n_reqs, need);
-	if (r >= 0 && host_read_kmsg(s->ctx, &kmsg) == -ENOMEM)
-		r = -ENOMEM;
-	if (r >= 0 && host_interrupt_remapping(s->ctx, kmsg))
+	if (r >= 0 && unsafe_set && (remapping || firmware_remapping > 0))
 		r = add_line(
 		    &s->notes,
-		    "vfio_iommu_type1.allow_unsafe_interrupts=1 weakens the isolation of "
-		    "guests; this host has interrupt remapping, which makes it unnecessary");
+		    "vfio_iommu_type1.allow_unsafe_interrupts=1 (" HOST_GRUB_DEFAULT
+		    ") weakens the isolation of guests; this host has interrupt "
+		    "remapping, which makes it unnecessary: passthru does not set it here");
 	boot_info_done(&boot);
 	if (r < 0) {
 		char *error = TAKE_PTR(s->error);
@@ -873,7 +941,7 @@ _public_ int passthru_setup_apply(struct passthru_setup *s)
 
 	for (size_t i = 0; i < s->n_changes; i++) {
 		struct change *c = &s->changes[i];
-		_cleanup_free_ char *now = NULL;
+		_cleanup_free_ char *now = NULL, *real = NULL;
 
 		/* The file must still be what the plan was made from. */
 		r = read_optional(s->ctx, c->path, &now, NULL);
@@ -882,15 +950,20 @@ _public_ int passthru_setup_apply(struct passthru_setup *s)
 		if ((now == NULL) != (c->old == NULL) || (now && strcmp(now, c->old) != 0))
 			return fail(s, -ESTALE, "%s: changed since the plan was made; run again",
 				    c->path);
-		if (c->old) {
-			r = backup(s->ctx, c->path, c->old, &c->backup);
-			if (r < 0)
-				return fail(s, r, "%s: cannot make a backup: %s", c->path,
-					    strerror(-r));
-		}
-		r = root_write_file_atomic(s->ctx, c->path, c->new, strlen(c->new), 0644);
+		/* A symlinked file (/etc/default/grub -> grub.local) is edited where it lives and
+		 * the link stays: the rename would replace the link itself. */
+		r = root_resolve_path(s->ctx, c->path, &real);
 		if (r < 0)
 			return fail(s, r, "%s: %s", c->path, strerror(-r));
+		if (c->old) {
+			r = backup(s->ctx, real, c->old, &c->backup);
+			if (r < 0)
+				return fail(s, r, "%s: cannot make a backup: %s", real,
+					    strerror(-r));
+		}
+		r = root_write_file_atomic(s->ctx, real, c->new, strlen(c->new), 0644);
+		if (r < 0)
+			return fail(s, r, "%s: %s", real, strerror(-r));
 	}
 	for (size_t i = 0; i < s->n_commands; i++) {
 		_cleanup_free_ char *error = NULL;

@@ -44,10 +44,32 @@ enum iommu_kind host_iommu_for_params(enum iommu_kind firmware, enum cpu_vendor 
 
 /*
  * The kernel parameters of the product chapter for an IOMMU kind: Intel intel_iommu=on
- * iommu=pt, AMD iommu=pt (and no amd_iommu=off); both vfio_iommu_type1.allow_unsafe_interrupts=1.
+ * iommu=pt, AMD iommu=pt (and no amd_iommu=off); with unsafe_interrupts (see
+ * host_unsafe_interrupts_needed()) also vfio_iommu_type1.allow_unsafe_interrupts=1.
  * Static storage. *ret_n is 0 for IOMMU_KIND_NONE.
  */
-const struct param_req *host_iommu_params(enum iommu_kind kind, size_t *ret_n);
+const struct param_req *host_iommu_params(enum iommu_kind kind, bool unsafe_interrupts,
+					  size_t *ret_n);
+
+/* vfio_iommu_type1.allow_unsafe_interrupts=1, the last of host_iommu_params() when asked for. */
+extern const struct param_req host_unsafe_interrupts_param;
+
+/*
+ * Whether the platform supports interrupt remapping, from the firmware's table for kind (DMAR
+ * flag INTR_REMAP; IVRS the southbridge IOAPIC, see acpi.h), which says so before the IOMMU is
+ * even on: 1 yes, 0 no, -ENOENT without a table, -EACCES for an unprivileged reader (the
+ * tables are root's only), -EBADMSG for a table that cannot be parsed.
+ */
+int host_firmware_interrupt_remapping(struct passthru_ctx *ctx, enum iommu_kind kind);
+
+/*
+ * The one rule setup and check share: vfio_iommu_type1.allow_unsafe_interrupts=1 belongs on
+ * the command line only where interrupt remapping is missing, i.e. the firmware's table says the
+ * platform has none (firmware_remapping 0, from host_firmware_interrupt_remapping()) and the
+ * running kernel shows none (host_interrupt_remapping()). When the table cannot be read, it is
+ * not asked for: running as root, setup reads it.
+ */
+bool host_unsafe_interrupts_needed(int firmware_remapping, bool running_remapping);
 
 /* The interrupt remapping evidence: /proc/interrupts chips named "IR-..." (the kernel names the
  * remapped MSI and IO-APIC domains so), else the kernel log's "Enabled IRQ remapping" /

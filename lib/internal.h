@@ -155,6 +155,12 @@ int path_join_lexical(const char *dir, const char *target, char **ret);
 /* The host path a symlink at path points to, resolved lexically; path itself when it is no
  * link. */
 int root_resolve_link(struct passthru_ctx *ctx, const char *path, char **ret);
+/*
+ * The host path that path names once every symlink in it is followed, inside the root as
+ * openat2(RESOLVE_IN_ROOT) does: an absolute target starts again at the root, ".." stops there.
+ * Components that do not exist are kept as written. -ELOOP after 40 links.
+ */
+int root_resolve_path(struct passthru_ctx *ctx, const char *path, char **ret);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Attribute access relative to an open directory (sysfs device dirs).                        */

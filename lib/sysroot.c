@@ -519,3 +519,82 @@ int root_resolve_link(struct passthru_ctx *ctx, const char *path, char **ret)
 		return -ENOMEM;
 	return path_join_lexical(dir, target, ret);
 }
+
+/* Drops the last component of a resolved path ("" stands for "/"; ".." stops at the root). */
+static void drop_last_component(char *path)
+{
+	char *slash = strrchr(path, '/');
+
+	if (slash)
+		*slash = '\0';
+}
+
+int root_resolve_path(struct passthru_ctx *ctx, const char *path, char **ret)
+{
+	_cleanup_free_ char *done = NULL, *todo = NULL;
+	unsigned links = 0;
+
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	done = strdup("");
+	todo = strdup(path);
+	if (!done || !todo)
+		return -ENOMEM;
+	/* done never holds a link, so ".." on it is its lexical parent, as the kernel's walk. */
+	for (;;) {
+		_cleanup_free_ char *name = NULL, *next = NULL, *target = NULL;
+		const char *p = todo, *end;
+		size_t n;
+		int r;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		end = strchr(p, '/');
+		n = end ? (size_t)(end - p) : strlen(p);
+		name = strndup(p, n);
+		if (!name)
+			return -ENOMEM;
+		p += n;
+		if (strcmp(name, ".") == 0) {
+			memmove(todo, p, strlen(p) + 1);
+			continue;
+		}
+		if (strcmp(name, "..") == 0) {
+			drop_last_component(done);
+			memmove(todo, p, strlen(p) + 1);
+			continue;
+		}
+		if (asprintf(&next, "%s/%s", done, name) < 0)
+			return -ENOMEM;
+		r = root_readlink(ctx, next, &target);
+		if (r == -EINVAL || r == -ENOENT) {
+			/* Not a link, or not there (yet): the name stays as it is. */
+			free(done);
+			done = TAKE_PTR(next);
+			memmove(todo, p, strlen(p) + 1);
+			continue;
+		}
+		if (r < 0)
+			return r;
+		/* The kernel's limit (MAXSYMLINKS). */
+		if (++links > 40)
+			return -ELOOP;
+		if (target[0] == '/')
+			done[0] = '\0';
+		free(next);
+		if (asprintf(&next, "%s/%s", target, p) < 0)
+			return -ENOMEM;
+		free(todo);
+		todo = TAKE_PTR(next);
+	}
+	if (!done[0]) {
+		free(done);
+		done = strdup("/");
+		if (!done)
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(done);
+	return 0;
+}

@@ -93,6 +93,10 @@ def build_root(case, root):
         os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, "w") as f:
             f.write(content)
+    for rel, target in case.get("links", {}).items():
+        p = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        os.symlink(target, p)
 
 
 def snapshot(root):

@@ -95,6 +95,18 @@ static void test_shapes(void)
 	EDIT("GRUB_CMDLINE_LINUX=\"intel_iommu=off quiet\"\n", intel,
 	     "GRUB_CMDLINE_LINUX=\"intel_iommu=on quiet iommu=pt "
 	     "vfio_iommu_type1.allow_unsafe_interrupts=1\"\n");
+	/* A conflicting value before an acceptable one goes: replacing it would duplicate the
+	 * other (a user's "iommu=1 amd_iommu=on iommu=pt"). */
+	EDIT("GRUB_CMDLINE_LINUX=\"\"\n"
+	     "GRUB_CMDLINE_LINUX_DEFAULT=\"iommu=1 amd_iommu=on iommu=pt\"\n",
+	     amd,
+	     "GRUB_CMDLINE_LINUX=\"vfio_iommu_type1.allow_unsafe_interrupts=1\"\n"
+	     "GRUB_CMDLINE_LINUX_DEFAULT=\"amd_iommu=on iommu=pt\"\n");
+	EDIT("GRUB_CMDLINE_LINUX=\"iommu=soft quiet\"\n"
+	     "GRUB_CMDLINE_LINUX_DEFAULT=\"iommu=pt\"\n",
+	     amd,
+	     "GRUB_CMDLINE_LINUX=\"quiet vfio_iommu_type1.allow_unsafe_interrupts=1\"\n"
+	     "GRUB_CMDLINE_LINUX_DEFAULT=\"iommu=pt\"\n");
 	/* intel_iommu keeps its other options. */
 	EDIT("GRUB_CMDLINE_LINUX=\"intel_iommu=igfx_off iommu=pt "
 	     "vfio_iommu_type1.allow_unsafe_interrupts=1\"\n",

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "acpi.h"
 #include "host.h"
 #include "internal.h"
 #include "test.h"
@@ -75,15 +76,29 @@ static void test_cpu(void)
 	CHECK_INT(host_iommu_for_params(IOMMU_KIND_NONE, CPU_VENDOR_OTHER), IOMMU_KIND_NONE);
 	{
 		size_t n;
-		const struct param_req *r = host_iommu_params(IOMMU_KIND_INTEL, &n);
+		const struct param_req *r = host_iommu_params(IOMMU_KIND_INTEL, true, &n);
 
 		CHECK_INT(n, 3);
 		CHECK_STR(r[0].key, "intel_iommu");
-		r = host_iommu_params(IOMMU_KIND_AMD, &n);
+		CHECK_STR(r[2].key, "vfio_iommu_type1.allow_unsafe_interrupts");
+		r = host_iommu_params(IOMMU_KIND_INTEL, false, &n);
+		CHECK_INT(n, 2);
+		CHECK_STR(r[1].key, "iommu");
+		r = host_iommu_params(IOMMU_KIND_AMD, true, &n);
 		CHECK_INT(n, 3);
 		CHECK_INT(r[0].kind, PARAM_REQ_NOT);
-		CHECK(host_iommu_params(IOMMU_KIND_NONE, &n) == NULL && n == 0);
+		r = host_iommu_params(IOMMU_KIND_AMD, false, &n);
+		CHECK_INT(n, 2);
+		CHECK(host_iommu_params(IOMMU_KIND_NONE, true, &n) == NULL && n == 0);
 	}
+	/* allow_unsafe_interrupts only where remapping is missing: the firmware says it has none
+	 * and the kernel shows none. An unreadable table asks for nothing. */
+	CHECK(host_unsafe_interrupts_needed(0, false));
+	CHECK(!host_unsafe_interrupts_needed(0, true));
+	CHECK(!host_unsafe_interrupts_needed(1, false));
+	CHECK(!host_unsafe_interrupts_needed(1, true));
+	CHECK(!host_unsafe_interrupts_needed(-EACCES, false));
+	CHECK(!host_unsafe_interrupts_needed(-ENOENT, false));
 }
 
 static void test_os_release(void)
@@ -414,10 +429,268 @@ static void test_iommu_and_pools(void)
 	passthru_ctx_unref(ctx);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* ACPI tables, built byte by byte */
+
+struct blob {
+	uint8_t b[512];
+	size_t n;
+};
+
+static void blob_put(struct blob *t, const void *p, size_t n)
+{
+	if (t->n + n > sizeof(t->b))
+		abort();
+	memcpy(t->b + t->n, p, n);
+	t->n += n;
+}
+
+static void blob_u8(struct blob *t, unsigned v)
+{
+	uint8_t b = (uint8_t)v;
+
+	blob_put(t, &b, 1);
+}
+
+static void blob_u16(struct blob *t, unsigned v)
+{
+	blob_u8(t, v & 0xff);
+	blob_u8(t, v >> 8);
+}
+
+static void blob_zeros(struct blob *t, size_t n)
+{
+	while (n--)
+		blob_u8(t, 0);
+}
+
+/* The 36-byte header with the length left 0 (blob_finish sets it). */
+static void blob_header(struct blob *t, const char *sig)
+{
+	t->n = 0;
+	blob_put(t, sig, 4);
+	blob_zeros(t, 4);
+	blob_u8(t, 1); /* revision */
+	blob_u8(t, 0); /* checksum */
+	blob_put(t, "PTHRU FAKESYS \1\0\0\0PTHR\1\0\0\0", 26);
+}
+
+static void blob_finish(struct blob *t)
+{
+	t->b[4] = (uint8_t)t->n;
+	t->b[5] = (uint8_t)(t->n >> 8);
+	t->b[6] = t->b[7] = 0;
+}
+
+static void dmar(struct blob *t, unsigned flags)
+{
+	blob_header(t, "DMAR");
+	blob_u8(t, 38); /* host address width - 1 */
+	blob_u8(t, flags);
+	blob_zeros(t, 10);
+	/* A DRHD (type 0, 16 bytes) with no device scope. */
+	blob_u16(t, 0);
+	blob_u16(t, 16);
+	blob_zeros(t, 12);
+	blob_finish(t);
+}
+
+/* An IVRS up to its first block; IVHD blocks follow with ivhd_begin()/ivhd_end(). */
+static void ivrs(struct blob *t)
+{
+	blob_header(t, "IVRS");
+	blob_u8(t, 0x41); /* IVinfo: EFRSup, 40-bit virtual addresses */
+	blob_zeros(t, 3 + 8);
+}
+
+static size_t ivhd_begin(struct blob *t, unsigned type)
+{
+	size_t start = t->n;
+
+	blob_u8(t, type);
+	blob_u8(t, 0xb0); /* flags: Coherent, IotlbSup... */
+	blob_u16(t, 0);	  /* length, set by ivhd_end() */
+	blob_u16(t, 0x0002);
+	blob_zeros(t, (type == 0x10 ? 24 : 40) - 6);
+	return start;
+}
+
+static void ivhd_end(struct blob *t, size_t start)
+{
+	t->b[start + 2] = (uint8_t)(t->n - start);
+	t->b[start + 3] = (uint8_t)((t->n - start) >> 8);
+}
+
+/* A special device entry (48h): handle, the device id it uses, variety (1 IOAPIC, 2 HPET). */
+static void ivhd_special(struct blob *t, unsigned handle, unsigned devid, unsigned variety)
+{
+	blob_u8(t, 0x48);
+	blob_zeros(t, 2);
+	blob_u8(t, 0xd7); /* DTE setting */
+	blob_u8(t, handle);
+	blob_u16(t, devid);
+	blob_u8(t, variety);
+}
+
+static void test_acpi(void)
+{
+	struct blob t;
+	size_t start;
+
+	/* DMAR: bit 0 of the flags. */
+	dmar(&t, 0x01);
+	CHECK_INT(acpi_dmar_interrupt_remapping(t.b, t.n), 1);
+	dmar(&t, 0x07);
+	CHECK_INT(acpi_dmar_interrupt_remapping(t.b, t.n), 1);
+	dmar(&t, 0x06); /* x2APIC opt-out, DMA control opt-in: no remapping */
+	CHECK_INT(acpi_dmar_interrupt_remapping(t.b, t.n), 0);
+	dmar(&t, 0x00);
+	CHECK_INT(acpi_dmar_interrupt_remapping(t.b, t.n), 0);
+	dmar(&t, 0x01);
+	CHECK_INT(acpi_dmar_interrupt_remapping(t.b, 37), -EBADMSG);	  /* cut before the flags */
+	CHECK_INT(acpi_dmar_interrupt_remapping(t.b, t.n - 1), -EBADMSG); /* length too long */
+	t.b[4] = 37;
+	CHECK_INT(acpi_dmar_interrupt_remapping(t.b, t.n), -EBADMSG); /* length too short */
+	dmar(&t, 0x01);
+	memcpy(t.b, "IVRS", 4);
+	CHECK_INT(acpi_dmar_interrupt_remapping(t.b, t.n), -EBADMSG);
+	CHECK_INT(acpi_dmar_interrupt_remapping(NULL, 0), -EBADMSG);
+
+	/* IVRS, as QEMU's amd-iommu with intremap=on writes it: an IVHD 10h and an 11h, each
+	 * with the southbridge IOAPIC. */
+	ivrs(&t);
+	start = ivhd_begin(&t, 0x10);
+	blob_u8(&t, 0x01); /* select all */
+	blob_zeros(&t, 3);
+	ivhd_special(&t, 0, 0x00a0, 1);
+	ivhd_end(&t, start);
+	start = ivhd_begin(&t, 0x11);
+	blob_u8(&t, 0x01);
+	blob_zeros(&t, 3);
+	ivhd_special(&t, 0, 0x00a0, 1);
+	ivhd_end(&t, start);
+	blob_finish(&t);
+	CHECK_INT(acpi_ivrs_interrupt_remapping(t.b, t.n), 1);
+	/* Cut inside the blocks: the table's length is beyond the data. */
+	CHECK_INT(acpi_ivrs_interrupt_remapping(t.b, t.n - 1), -EBADMSG);
+
+	/* Without the special entry (intremap=off): no remapping. */
+	ivrs(&t);
+	start = ivhd_begin(&t, 0x10);
+	blob_u8(&t, 0x01);
+	blob_zeros(&t, 3);
+	ivhd_end(&t, start);
+	blob_finish(&t);
+	CHECK_INT(acpi_ivrs_interrupt_remapping(t.b, t.n), 0);
+
+	/* An HPET, another IOAPIC and an ACPI HID entry before it; after an IVMD block; in a
+	 * type 40h block. */
+	ivrs(&t);
+	blob_u8(&t, 0x21); /* IVMD, 32 bytes */
+	blob_u8(&t, 0);
+	blob_u16(&t, 32);
+	blob_zeros(&t, 28);
+	start = ivhd_begin(&t, 0x40);
+	ivhd_special(&t, 0, 0x00a2, 2);
+	ivhd_special(&t, 33, 0x0001, 1);
+	blob_u8(&t, 0xf0); /* ACPI HID entry with a 3-byte UID */
+	blob_zeros(&t, 20);
+	blob_u8(&t, 3);
+	blob_zeros(&t, 3);
+	ivhd_special(&t, 32, 0x00a0, 1);
+	ivhd_end(&t, start);
+	blob_finish(&t);
+	CHECK_INT(acpi_ivrs_interrupt_remapping(t.b, t.n), 1);
+
+	/* The southbridge IOAPIC as an HPET, or in an IVMD block, does not count. */
+	ivrs(&t);
+	start = ivhd_begin(&t, 0x10);
+	ivhd_special(&t, 0, 0x00a0, 2);
+	ivhd_end(&t, start);
+	start = t.n;
+	blob_u8(&t, 0x20);
+	blob_u8(&t, 0);
+	blob_u16(&t, 0);
+	blob_zeros(&t, 4);
+	ivhd_special(&t, 0, 0x00a0, 1);
+	ivhd_end(&t, start);
+	blob_finish(&t);
+	CHECK_INT(acpi_ivrs_interrupt_remapping(t.b, t.n), 0);
+
+	/* An entry that runs past its block, a block that runs past the table, an unknown entry
+	 * type: the walk stops there. */
+	ivrs(&t);
+	start = ivhd_begin(&t, 0x10);
+	ivhd_special(&t, 0, 0x00a0, 1);
+	ivhd_end(&t, start);
+	t.b[start + 2] -= 1;
+	blob_finish(&t);
+	CHECK_INT(acpi_ivrs_interrupt_remapping(t.b, t.n), 0);
+	ivrs(&t);
+	start = ivhd_begin(&t, 0x10);
+	ivhd_special(&t, 0, 0x00a0, 1);
+	ivhd_end(&t, start);
+	t.b[start + 2] += 1;
+	blob_finish(&t);
+	CHECK_INT(acpi_ivrs_interrupt_remapping(t.b, t.n), 0);
+	ivrs(&t);
+	start = ivhd_begin(&t, 0x10);
+	blob_u8(&t, 0x85);
+	blob_zeros(&t, 15);
+	ivhd_special(&t, 0, 0x00a0, 1);
+	ivhd_end(&t, start);
+	blob_finish(&t);
+	CHECK_INT(acpi_ivrs_interrupt_remapping(t.b, t.n), 0);
+
+	/* Header only, or not an IVRS. */
+	ivrs(&t);
+	blob_finish(&t);
+	CHECK_INT(acpi_ivrs_interrupt_remapping(t.b, t.n), 0);
+	CHECK_INT(acpi_ivrs_interrupt_remapping(t.b, 40), -EBADMSG);
+	memcpy(t.b, "DMAR", 4);
+	CHECK_INT(acpi_ivrs_interrupt_remapping(t.b, t.n), -EBADMSG);
+}
+
+/* The tables QEMU writes for the vm suite's guests (tests/fixtures/acpi/README.md). */
+static void test_acpi_qemu(void)
+{
+	static const struct {
+		const char *file;
+		int want;
+	} tables[] = {
+	    {"qemu-intel-iommu-intremap-on.DMAR", 1},
+	    {"qemu-intel-iommu-intremap-off.DMAR", 0},
+	    {"qemu-amd-iommu-intremap-on.IVRS", 1},
+	    {"qemu-amd-iommu-intremap-off.IVRS", 0},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(tables); i++) {
+		_cleanup_free_ char *path = NULL;
+		uint8_t buf[4096];
+		size_t n;
+		FILE *f;
+		int r;
+
+		CHECK(asprintf(&path, "%s/acpi/%s", getenv("FIXTURES"), tables[i].file) > 0);
+		f = fopen(path, "rb");
+		CHECK(f != NULL);
+		if (!f)
+			continue;
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		r = strstr(tables[i].file, ".DMAR") ? acpi_dmar_interrupt_remapping(buf, n)
+						    : acpi_ivrs_interrupt_remapping(buf, n);
+		if (r != tables[i].want) {
+			fprintf(stderr, "%s: %d, expected %d\n", tables[i].file, r, tables[i].want);
+			test_failures++;
+		}
+	}
+}
+
 static void test_snippets(void)
 {
 	size_t n;
-	const struct param_req *reqs = host_iommu_params(IOMMU_KIND_INTEL, &n);
+	const struct param_req *reqs = host_iommu_params(IOMMU_KIND_INTEL, true, &n);
 	struct passthru_ctx *ctx;
 	char *error = NULL;
 
@@ -454,6 +727,8 @@ int main(void)
 	test_boot_cmdlines();
 	test_modules();
 	test_iommu_and_pools();
+	test_acpi();
+	test_acpi_qemu();
 	test_snippets();
 	{
 		char cmd[4200];

@@ -182,12 +182,32 @@ static struct passthru_ctx *ctx_new(void)
 	return ctx;
 }
 
+/* A 48-byte DMAR table with these flags (bit 0: interrupt remapping supported). */
+static void put_dmar(unsigned flags)
+{
+	uint8_t t[48] = {'D', 'M', 'A', 'R', 48, 0, 0, 0, 1};
+	char path[4096];
+	FILE *f;
+
+	t[36] = 38; /* host address width - 1 */
+	t[37] = (uint8_t)flags;
+	snprintf(path, sizeof(path), "%s/sys/firmware/acpi/tables/DMAR", root);
+	f = fopen(path, "w");
+	if (!f || fwrite(t, 1, sizeof(t), f) != sizeof(t)) {
+		perror(path);
+		exit(1);
+	}
+	fclose(f);
+}
+
+/* An Intel host whose platform has no interrupt remapping (DMAR flags 0). */
 static void host(void)
 {
 	put("proc/cpuinfo", "vendor_id\t: GenuineIntel\n");
 	put("proc/sys/kernel/osrelease", "6.1.0-18-amd64\n");
 	put("proc/cmdline", "BOOT_IMAGE=/vmlinuz ro quiet\n");
-	put("sys/firmware/acpi/tables/DMAR", "x");
+	put("sys/firmware/acpi/tables/DMAR", "");
+	put_dmar(0);
 	put("etc/os-release", "ID=debian\n");
 	put("etc/default/grub", "GRUB_CMDLINE_LINUX=\"quiet\"\n");
 	put("boot/grub/grub.cfg", "linux /vmlinuz ro quiet\n");
@@ -304,6 +324,135 @@ static void test_backups(void)
 	passthru_ctx_unref(ctx);
 }
 
+/*
+ * A symlinked /etc/default/grub: the target is edited and backed up beside itself, the link
+ * stays. An absolute target is resolved inside the root, not on the machine running the test.
+ */
+static void symlinked_grub_case(const char *target, const char *target_rel)
+{
+	struct passthru_ctx *ctx;
+	struct passthru_setup *s = NULL;
+	char path[4200], link[4200];
+	struct stat st;
+	ssize_t n;
+	const char *b;
+
+	host();
+	put(target_rel, "GRUB_CMDLINE_LINUX=\"quiet\"\n");
+	snprintf(path, sizeof(path), "%s/etc/default/grub", root);
+	CHECK(unlink(path) == 0);
+	CHECK(symlink(target, path) == 0);
+	ctx = ctx_new();
+	CHECK_INT(passthru_setup_new(ctx, &s), 0);
+	CHECK_INT(passthru_setup_plan(s), 0);
+	CHECK_STR(passthru_setup_get_change_path(s, 0), "/etc/default/grub");
+	/* Fails on the command (update-grub is not installed), after the files. */
+	CHECK_INT(passthru_setup_apply(s), -ENOENT);
+	CHECK(strstr(passthru_setup_get_error(s), "update-grub: not installed") != NULL);
+	CHECK(lstat(path, &st) == 0 && S_ISLNK(st.st_mode));
+	n = readlink(path, link, sizeof(link) - 1);
+	CHECK(n > 0);
+	link[n > 0 ? n : 0] = '\0';
+	CHECK_STR(link, target);
+	{
+		_cleanup_free_ char *g = get(target_rel);
+
+		CHECK(g && strstr(g, "intel_iommu=on") != NULL);
+	}
+	b = passthru_setup_get_change_backup(s, 0);
+	CHECK(b && b[0] == '/' && strncmp(b + 1, target_rel, strlen(target_rel)) == 0 &&
+	      strncmp(b + 1 + strlen(target_rel), ".passthru-", 10) == 0);
+	{
+		_cleanup_free_ char *backup = get(b ? b + 1 : "none");
+
+		CHECK_STR(backup, "GRUB_CMDLINE_LINUX=\"quiet\"\n");
+	}
+	passthru_setup_unref(s);
+	passthru_ctx_unref(ctx);
+	CHECK(unlink(path) == 0);
+	put("etc/default/grub", "GRUB_CMDLINE_LINUX=\"quiet\"\n");
+}
+
+static void test_symlinked_grub(void)
+{
+	symlinked_grub_case("grub.local", "etc/default/grub.local");
+	symlinked_grub_case("../../usr/share/grub/default", "usr/share/grub/default");
+	symlinked_grub_case("/srv/boot/grub-default", "srv/boot/grub-default");
+}
+
+/*
+ * allow_unsafe_interrupts=1 only where interrupt remapping is missing: the DMAR flags say so
+ * before the IOMMU is on, the running kernel's remapped interrupt domains after; check asks for
+ * exactly what setup writes.
+ */
+static void unsafe_case(int line, unsigned dmar_flags, const char *interrupts, bool want_unsafe)
+{
+	struct passthru_ctx *ctx;
+	struct passthru_setup *s = NULL;
+	struct passthru_check_report *rep = NULL;
+	const char *content;
+
+	host();
+	put_dmar(dmar_flags);
+	put("proc/interrupts", interrupts);
+	ctx = ctx_new();
+	CHECK_INT(passthru_setup_new(ctx, &s), 0);
+	CHECK_INT(passthru_setup_plan(s), 0);
+	content = passthru_setup_get_change_content(s, 0);
+	if (!content || (strstr(content, "allow_unsafe_interrupts=1") != NULL) != want_unsafe) {
+		fprintf(stderr, "line %d: setup planned %s", line, content ? content : "nothing\n");
+		test_failures++;
+	}
+	CHECK_INT(passthru_check_run(ctx, NULL, &rep), 0);
+	for (size_t i = 0; rep && i < passthru_check_report_count(rep); i++) {
+		const char *seen = passthru_check_report_get_seen(rep, i);
+
+		if (strcmp(passthru_check_report_get_id(rep, i), "kernel-cmdline") == 0 &&
+		    (strstr(seen, "allow_unsafe_interrupts") != NULL) != want_unsafe) {
+			fprintf(stderr, "line %d: check says %s\n", line, seen);
+			test_failures++;
+		}
+	}
+	passthru_check_report_unref(rep);
+	passthru_setup_unref(s);
+	passthru_ctx_unref(ctx);
+}
+
+static void test_unsafe_interrupts(void)
+{
+	static const char plain[] = "  0: 44 IO-APIC 2-edge timer\n";
+	static const char remapped[] = "  0: 44 IR-IO-APIC 2-edge timer\n";
+	struct passthru_ctx *ctx;
+	struct passthru_setup *s = NULL;
+	bool noted = false;
+
+	unsafe_case(__LINE__, 0x00, plain, true);
+	unsafe_case(__LINE__, 0x02, plain, true); /* x2APIC opt-out alone */
+	unsafe_case(__LINE__, 0x01, plain, false);
+	unsafe_case(__LINE__, 0x05, plain, false);
+	/* The running kernel remaps: whatever the table says. */
+	unsafe_case(__LINE__, 0x00, remapped, false);
+
+	/* Already set on a host with remapping: left alone, with a note. */
+	host();
+	put_dmar(0x01);
+	put("etc/default/grub",
+	    "GRUB_CMDLINE_LINUX=\"quiet vfio_iommu_type1.allow_unsafe_interrupts=1\"\n");
+	ctx = ctx_new();
+	CHECK_INT(passthru_setup_new(ctx, &s), 0);
+	CHECK_INT(passthru_setup_plan(s), 0);
+	CHECK(strstr(passthru_setup_get_change_content(s, 0),
+		     "quiet vfio_iommu_type1.allow_unsafe_interrupts=1 intel_iommu=on iommu=pt") !=
+	      NULL);
+	for (const char *const *n = passthru_setup_get_notes(s); *n; n++)
+		noted = noted || strstr(*n, "makes it unnecessary") != NULL;
+	CHECK(noted);
+	passthru_setup_unref(s);
+	passthru_ctx_unref(ctx);
+	put("etc/default/grub", "GRUB_CMDLINE_LINUX=\"quiet\"\n");
+	unlink(strcat(strcpy((char[4200]){0}, root), "/proc/interrupts"));
+}
+
 static void test_plan_errors(void)
 {
 	struct passthru_ctx *ctx;
@@ -378,6 +527,8 @@ int main(void)
 	test_diff();
 	test_setup_api();
 	test_backups();
+	test_symlinked_grub();
+	test_unsafe_interrupts();
 	test_plan_errors();
 	test_check_report();
 	{

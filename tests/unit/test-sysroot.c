@@ -199,12 +199,58 @@ static void test_attr_not_regular(void)
 	unlink(outside);
 }
 
+static void resolve_case(struct passthru_ctx *ctx, const char *path, int want_r, const char *want)
+{
+	_cleanup_free_ char *got = NULL;
+
+	CHECK_INT(root_resolve_path(ctx, path, &got), want_r);
+	if (want_r == 0)
+		CHECK_STR(got, want);
+}
+
+/* Links are followed inside the root, component by component, ".." after a link included. */
+static void test_resolve(void)
+{
+	struct passthru_ctx *ctx = NULL;
+	static const char *const dirs[] = {"etc", "etc/default", "srv", "srv/dir"};
+	static const char *const links[][2] = {
+	    {"etc/default/grub", "grub.local"},
+	    {"etc/dlink", "/srv/dir"},
+	    {"srv/dir/back", "../../etc/./default//grub"},
+	    {"up", "../../../.."},
+	    {"loop", "loop"},
+	};
+	char path[4096];
+
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+		mkdir(path, 0755);
+	}
+	put("etc/default/grub.local", "x\n");
+	for (size_t i = 0; i < ELEMENTSOF(links); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, links[i][0]);
+		CHECK(symlink(links[i][1], path) == 0);
+	}
+	CHECK_INT(passthru_ctx_new(root, &ctx), 0);
+	resolve_case(ctx, "/etc/default/grub", 0, "/etc/default/grub.local");
+	resolve_case(ctx, "/etc/default/grub.local", 0, "/etc/default/grub.local");
+	resolve_case(ctx, "/etc/dlink/../x", 0, "/srv/x");
+	resolve_case(ctx, "/etc/dlink/back", 0, "/etc/default/grub.local");
+	resolve_case(ctx, "/up/etc/dlink", 0, "/srv/dir");
+	resolve_case(ctx, "/etc/missing/file", 0, "/etc/missing/file");
+	resolve_case(ctx, "/", 0, "/");
+	resolve_case(ctx, "/loop", -ELOOP, NULL);
+	resolve_case(ctx, "etc", -EINVAL, NULL);
+	passthru_ctx_unref(ctx);
+}
+
 int main(void)
 {
 	test_parsers();
 	test_escape();
 	test_rooted();
 	test_attr_not_regular();
+	test_resolve();
 	{
 		char cmd[4200];
 

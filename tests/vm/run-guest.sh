@@ -2,7 +2,8 @@
 # Boot a vm test guest under QEMU/TCG, run a job script in it and return the
 # job's exit code. See README.md in this directory.
 #
-#   run-guest.sh [--kernel 6.1|6.12] [--iommu intel|amd|none] [--cmdline-extra ARGS]
+#   run-guest.sh [--kernel 6.1|6.12] [--iommu intel|amd|none] [--intremap on|off]
+#                [--cmdline-extra ARGS]
 #                [--script FILE] [--check PROGRAM] [--results DIR] [--timeout SEC]
 #                [--shell] [--passthru PATH] [--bin PATH]... [--file SRC[:DEST]]...
 #                [--module NAME]... [--with-qemu]
@@ -11,7 +12,8 @@
 # host's results directory. --check runs PROGRAM RESULTS_DIR on the host once
 # the guest is off; its exit code counts too. The results directory holds
 # testbed.json (the profile), console.log, job.log, rc and what the job wrote;
-# without --results it is a temporary one, removed on success.
+# without --results it is a temporary one, removed on success. --intremap off
+# gives the emulated IOMMU no interrupt remapping (its ACPI table says so too).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,7 +21,7 @@ cache=${PASSTHRU_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/passthru-testbed
 
 die() { echo "run-guest: $*" >&2; exit 99; }
 
-series=6.1 iommu=intel extra= script= check= results= shell=0
+series=6.1 iommu=intel intremap=on extra= script= check= results= shell=0
 limit=${PASSTHRU_TESTBED_TIMEOUT:-240}
 set --  "$@" --end
 mkargs=
@@ -27,6 +29,7 @@ while [ "$1" != --end ]; do
 	case $1 in
 	--kernel) series=$2; shift ;;
 	--iommu) iommu=$2; shift ;;
+	--intremap) intremap=$2; shift ;;
 	--cmdline-extra) extra="$extra $2"; shift ;;
 	--script) script=$2; shift ;;
 	--check) check=$2; shift ;;
@@ -41,6 +44,7 @@ while [ "$1" != --end ]; do
 done
 case $series in 6.1 | 6.12) ;; *) die "--kernel must be 6.1 or 6.12" ;; esac
 case $iommu in intel | amd | none) ;; *) die "--iommu must be intel, amd or none" ;; esac
+case $intremap in on | off) ;; *) die "--intremap must be on or off" ;; esac
 
 kdir=$cache/kernels/$series
 if [ ! -f "$kdir/.complete" ]; then
@@ -85,11 +89,11 @@ truncate -s 64M "$tmp/nvme.img"
 append="console=ttyS0 panic=-1 quiet no_timer_check testbed.results=9p"
 case $iommu in
 intel)
-	iommu_dev="-device intel-iommu,intremap=on,caching-mode=on"
+	iommu_dev="-device intel-iommu,intremap=$intremap,caching-mode=on"
 	append="$append intel_iommu=on iommu=pt"
 	;;
 amd)
-	iommu_dev="-device amd-iommu,intremap=on"
+	iommu_dev="-device amd-iommu,intremap=$intremap"
 	append="$append iommu=pt"
 	;;
 none) iommu_dev= ;;
@@ -97,8 +101,8 @@ esac
 [ "$shell" = 1 ] && append="$append testbed.shell=1"
 append="$append$extra"
 
-printf '{"kernel": "%s", "release": "%s", "iommu": "%s", "cmdline": "%s"}\n' \
-	"$series" "$rel" "$iommu" "$append" >"$results/testbed.json"
+printf '{"kernel": "%s", "release": "%s", "iommu": "%s", "intremap": "%s", "cmdline": "%s"}\n' \
+	"$series" "$rel" "$iommu" "$intremap" "$append" >"$results/testbed.json"
 
 echo "run-guest: kernel $rel, iommu $iommu, timeout ${limit}s, results $results" >&2
 boot() {

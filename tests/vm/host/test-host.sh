@@ -39,6 +39,11 @@ fact acpi_tables "$(ls /sys/firmware/acpi/tables | tr '\n' ' ')"
 fact iommu_units "$(ls /sys/class/iommu 2>/dev/null | tr '\n' ' ')"
 fact iommu_groups "$(ls /sys/kernel/iommu_groups 2>/dev/null | wc -l)"
 fact ir_chips "$(grep -c ' IR-' /proc/interrupts)"
+# The IOMMU's ACPI table as the emulated firmware wrote it (check-host.py reads its remapping
+# bit on its own).
+for t in DMAR IVRS; do
+	[ -e "/sys/firmware/acpi/tables/$t" ] && cp "/sys/firmware/acpi/tables/$t" "$out/acpi-$t"
+done
 fact unsafe_param "$(cat /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts 2>/dev/null)"
 grep -h 'vfio_virqfd' "/lib/modules/$(uname -r)/modules.dep" >/dev/null 2>&1 &&
 	fact virqfd_in_moddep yes || fact virqfd_in_moddep no
