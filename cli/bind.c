@@ -163,6 +163,11 @@ static const char *refusal_hint(enum passthru_refusal_kind kind, const char *ver
 	case PASSTHRU_REFUSAL_NO_IOMMU:
 		return "turn the IOMMU on in the firmware and on the kernel command line "
 		       "(intel_iommu=on, or amd_iommu=on), then reboot";
+	case PASSTHRU_REFUSAL_NO_GROUP:
+		snprintf(buf, size,
+			 "the kernel may have said why the IOMMU left it out: dmesg | grep %s",
+			 address);
+		return buf;
 	case PASSTHRU_REFUSAL_BRIDGE:
 		return "name the endpoints behind the bridge instead ('passthru list pci')";
 	case PASSTHRU_REFUSAL_GROUP:

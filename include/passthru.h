@@ -461,13 +461,14 @@ enum passthru_takeover_action {
 };
 
 enum passthru_refusal_kind {
-	PASSTHRU_REFUSAL_NO_IOMMU,  /* the device is in no IOMMU group */
+	PASSTHRU_REFUSAL_NO_IOMMU,  /* the device is in no IOMMU group: the host has none at all */
 	PASSTHRU_REFUSAL_BRIDGE,    /* a bridge: vfio-pci does not drive bridges */
 	PASSTHRU_REFUSAL_GROUP,     /* other endpoints of its IOMMU group stay on host drivers */
 	PASSTHRU_REFUSAL_GUARD,     /* the host uses it (passthru_guard_check_pci()) */
 	PASSTHRU_REFUSAL_IN_USE,    /* a process (a VM) holds the group's VFIO files open */
 	PASSTHRU_REFUSAL_VFS_BOUND, /* a PF whose VFs are on vfio-pci: they would go with it */
 	PASSTHRU_REFUSAL_NO_RESET,  /* no reset attribute, or not the requested method */
+	PASSTHRU_REFUSAL_NO_GROUP,  /* the IOMMU is on, but the device is in none of its groups */
 };
 
 enum passthru_repair_outcome {

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "host.h"
 #include "takeover.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
@@ -1020,6 +1021,24 @@ static int plan_read_overrides(struct passthru_takeover *t)
 	return 0;
 }
 
+/*
+ * A device in no IOMMU group: with no group on the host, the IOMMU is off (or there is none);
+ * with groups, the IOMMU is on but leaves this device out (outside every DMAR/IVRS scope, or
+ * ignored by a quirk), and turning it on would change nothing.
+ */
+static int refuse_ungrouped(struct passthru_takeover *t, const char *address)
+{
+	unsigned groups = 0;
+
+	if (host_iommu_group_count(t->ctx, &groups) < 0 || groups == 0)
+		return refuse(t, PASSTHRU_REFUSAL_NO_IOMMU, address,
+			      "it is in no IOMMU group: the IOMMU is off or absent");
+	return refuse(t, PASSTHRU_REFUSAL_NO_GROUP, address,
+		      "it is in no IOMMU group, although the IOMMU is on (%u groups): the IOMMU "
+		      "does not cover it, so no VM can have it",
+		      groups);
+}
+
 static int plan_bind(struct passthru_takeover *t)
 {
 	int r;
@@ -1038,8 +1057,7 @@ static int plan_bind(struct passthru_takeover *t)
 			continue;
 		}
 		if (it->group < 0) {
-			r = refuse(t, PASSTHRU_REFUSAL_NO_IOMMU, it->address,
-				   "it is in no IOMMU group: the IOMMU is off or absent");
+			r = refuse_ungrouped(t, it->address);
 			if (r < 0)
 				return r;
 			continue;
