@@ -194,26 +194,28 @@ static void ring_clear(struct ring *r)
 		free(r->lines[i]);
 }
 
-static void kmsg_take(struct ring *about, struct ring *any, const char *address, const char *rec,
-		      size_t len)
+static void kmsg_take(struct ring *about, const char *address, const char *rec, size_t len)
 {
 	char *line = NULL;
 
 	if (kmsg_record_parse(rec, len, &line) < 0)
 		return;
 	if (strstr(line, address))
-		ring_put(about, strdup(line));
-	ring_put(any, line);
+		ring_put(about, line);
+	else
+		free(line);
 }
 
 /*
- * The kernel's last messages about address (any last messages when none is about it).
- * /dev/kmsg hands out one record per read(); a fixture root has a plain file instead.
+ * The kernel's last messages that name address ("vfio-pci 0000:42:00.0: ..."), none when no
+ * message does: the lines before a failure are as often about other devices, and shown under
+ * this one they would read as its cause. /dev/kmsg hands out one record per read(); a fixture
+ * root has a plain file instead.
  */
 static int kmsg_tail(struct passthru_ctx *ctx, const char *address, char ***v)
 {
 	_cleanup_close_ int fd = root_open(ctx, "/dev/kmsg", O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-	struct ring about = {.max = 8}, any = {.max = 5};
+	struct ring about = {.max = 8};
 	char buf[8192];
 	struct stat st;
 	size_t have = 0;
@@ -233,7 +235,7 @@ static int kmsg_tail(struct passthru_ctx *ctx, const char *address, char ***v)
 		if (n <= 0)
 			break;
 		if (!S_ISREG(st.st_mode)) {
-			kmsg_take(&about, &any, address, buf, (size_t)n);
+			kmsg_take(&about, address, buf, (size_t)n);
 			continue;
 		}
 		have += (size_t)n;
@@ -244,16 +246,15 @@ static int kmsg_tail(struct passthru_ctx *ctx, const char *address, char ***v)
 			if (!nl)
 				break;
 			l = (size_t)(nl - buf) + 1;
-			kmsg_take(&about, &any, address, buf, l);
+			kmsg_take(&about, address, buf, l);
 			memmove(buf, buf + l, have - l);
 			have -= l;
 		}
 		if (have == sizeof(buf) - 1)
 			have = 0; /* a line longer than any record: drop it */
 	}
-	r = ring_take(about.n ? &about : &any, v);
+	r = ring_take(&about, v);
 	ring_clear(&about);
-	ring_clear(&any);
 	return r;
 }
 

@@ -273,6 +273,22 @@ static void test_execute(const char *root, struct passthru_ctx *ctx)
 	}
 	CHECK(rolled_back);
 	CHECK(kernel);
+	{
+		char **v = NULL;
+
+		/* No kernel line names 00:03.0: none is shown, not the last lines about others. */
+		CHECK_INT(device_describe(ctx, NULL, "0000:00:03.0", &v), 0);
+		CHECK_INT(strv_length(v), 1);
+		STRV_FOREACH (l, v)
+			CHECK(!strstr(*l, "kernel:"));
+		strv_free(v);
+		v = NULL;
+		/* Those that name 00:02.0 are, and only they. */
+		CHECK_INT(device_describe(ctx, NULL, "0000:00:02.0", &v), 0);
+		CHECK_INT(strv_length(v), 2);
+		CHECK(v && v[1] && strstr(v[1], "kernel: [    1.234567] e1000e 0000:00:02.0:"));
+		strv_free(v);
+	}
 	CHECK_INT(passthru_takeover_get_repair_outcome(t), PASSTHRU_REPAIR_NOTHING);
 	/* The writes went where the kernel takes them, in order, and the override came back. */
 	CHECK_STR(takeover_get(root, "sys/bus/pci/drivers/e1000e/unbind"), "0000:00:02.0");
