@@ -267,9 +267,9 @@ int takeover_cli_report_failure(struct passthru_takeover *t, const char *verb)
 		cli_hint("once the kernel lets go of the device ('dmesg'), 'passthru repair' puts "
 			 "every device back where it was");
 	else if (strcmp(verb, "reset") == 0 || strcmp(verb, "repair") == 0)
-		cli_hint("'passthru -v %s ...' shows each step", verb);
+		cli_hint("to see each step: %s", cli_verbose_command());
 	else
-		cli_hint("nothing was left changed; 'passthru -v %s ...' shows each step", verb);
+		cli_hint("nothing was left changed; to see each step: %s", cli_verbose_command());
 	return EXIT_REFUSED;
 }
 
