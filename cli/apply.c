@@ -92,6 +92,7 @@ static int apply_bucket(struct cli *cli, const struct bucket *b, bool dry_run, u
 		return EXIT_REFUSED;
 	}
 	passthru_takeover_set_timeout(t, timeout);
+	takeover_cli_say_lock_wait(t);
 	ret = takeover_cli_add_devices("apply", t, (int)strv_length(b->addresses), b->addresses);
 	if (ret != EXIT_DONE)
 		goto out;

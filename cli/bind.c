@@ -34,6 +34,20 @@ int takeover_cli_parse_timeout(const char *verb, const char *arg, unsigned *ret_
 	return EXIT_DONE;
 }
 
+static void say_lock_wait(void *userdata, const char *holder)
+{
+	if (holder)
+		fprintf(stderr, "passthru: waiting for the lock held by %s\n", holder);
+	else
+		fprintf(stderr,
+			"passthru: waiting for another process to release /run/passthru/lock\n");
+}
+
+void takeover_cli_say_lock_wait(struct passthru_takeover *t)
+{
+	passthru_takeover_set_wait_fn(t, say_lock_wait, NULL);
+}
+
 int takeover_cli_add_devices(const char *verb, struct passthru_takeover *t, int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {
@@ -256,7 +270,7 @@ int takeover_cli_report_failure(struct passthru_takeover *t, const char *verb)
 		if (strstr(*d, "journal is kept"))
 			kept = true;
 	}
-	if (error && strstr(error, "is locked"))
+	if (error && strstr(error, "another passthru is changing devices"))
 		cli_hint("wait for the other passthru to finish, then try again");
 	else if (error && strstr(error, "vfio-pci is not available"))
 		cli_hint("load the modules: modprobe vfio-pci vfio_iommu_type1");
@@ -487,6 +501,7 @@ int takeover_cli_run(struct cli *cli, const struct takeover_verb *verb, int argc
 		return EXIT_REFUSED;
 	}
 	passthru_takeover_set_timeout(t, timeout);
+	takeover_cli_say_lock_wait(t);
 	ret = takeover_cli_add_devices(verb->name, t, argc - optind, argv + optind);
 	if (ret != EXIT_DONE)
 		goto out;

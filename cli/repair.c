@@ -64,6 +64,7 @@ int verb_repair(struct cli *cli, int argc, char **argv)
 		return EXIT_REFUSED;
 	}
 	passthru_takeover_set_timeout(t, timeout);
+	takeover_cli_say_lock_wait(t);
 	r = passthru_takeover_execute(t);
 	if (r < 0) {
 		ret = takeover_cli_report_failure(t, "repair");

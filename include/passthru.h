@@ -484,8 +484,19 @@ struct passthru_takeover *passthru_takeover_unref(struct passthru_takeover *t);
 
 /* Adds a device the user named. -EINVAL for a malformed address, -ENODEV when absent. */
 int passthru_takeover_add_device(struct passthru_takeover *t, const char *address);
-/* The limit for each write that can block (unbind, probe, reset); 10000 ms by default. */
+/*
+ * The limit for each write that can block (unbind, probe, reset); 10000 ms by default. Also the
+ * limit of the wait for another passthru's lock at execution, 30000 ms when none was set.
+ */
 void passthru_takeover_set_timeout(struct passthru_takeover *t, unsigned msec);
+/*
+ * Called once per execution when another process holds the lock that serialises changes,
+ * before waiting for it: holder is "pid 812 (passthru bind 0000:42:00.0)", NULL when the
+ * kernel does not say (owned by the library, valid during the call).
+ */
+typedef void (*passthru_takeover_wait_fn)(void *userdata, const char *holder);
+void passthru_takeover_set_wait_fn(struct passthru_takeover *t, passthru_takeover_wait_fn fn,
+				   void *userdata);
 /* For PASSTHRU_TAKEOVER_RESET: the reset_method to use ("flr", "bus", ...). */
 int passthru_takeover_set_reset_method(struct passthru_takeover *t, const char *method);
 

@@ -555,6 +555,10 @@ struct passthru_takeover {
 	enum passthru_takeover_op op;
 	unsigned flags;
 	unsigned timeout_ms;
+	/* The wait for another passthru's lock: the timeout when one was set, else 30 s. */
+	unsigned lock_timeout_ms;
+	passthru_takeover_wait_fn wait_fn;
+	void *wait_userdata;
 	char *reset_method;
 	struct fault fault;
 
@@ -571,6 +575,7 @@ struct passthru_takeover {
 
 	/* While executing. */
 	int lock_fd;
+	char *lock_holder; /* who held the lock when execution began to wait for it */
 	struct timed_writer *writer;
 };
 
@@ -629,6 +634,7 @@ _public_ int passthru_takeover_new(struct passthru_ctx *ctx, enum passthru_takeo
 	t->op = op;
 	t->flags = flags;
 	t->timeout_ms = DEFAULT_TIMEOUT_MS;
+	t->lock_timeout_ms = LOCK_TIMEOUT_MS;
 	t->lock_fd = -1;
 	fault = getenv("PASSTHRU_FAULT");
 	if (fault && *fault && fault_parse(fault, &t->fault) < 0)
@@ -655,6 +661,7 @@ _public_ struct passthru_takeover *passthru_takeover_unref(struct passthru_takeo
 	timed_writer_free(t->writer);
 	if (t->lock_fd >= 0)
 		close(t->lock_fd);
+	free(t->lock_holder);
 	passthru_ctx_unref(t->ctx);
 	free(t);
 	return NULL;
@@ -680,8 +687,19 @@ _public_ int passthru_takeover_add_device(struct passthru_takeover *t, const cha
 
 _public_ void passthru_takeover_set_timeout(struct passthru_takeover *t, unsigned msec)
 {
-	if (t)
-		t->timeout_ms = msec ? msec : DEFAULT_TIMEOUT_MS;
+	if (!t)
+		return;
+	t->timeout_ms = msec ? msec : DEFAULT_TIMEOUT_MS;
+	t->lock_timeout_ms = msec ? msec : LOCK_TIMEOUT_MS;
+}
+
+_public_ void passthru_takeover_set_wait_fn(struct passthru_takeover *t,
+					    passthru_takeover_wait_fn fn, void *userdata)
+{
+	if (!t)
+		return;
+	t->wait_fn = fn;
+	t->wait_userdata = userdata;
 }
 
 _public_ int passthru_takeover_set_reset_method(struct passthru_takeover *t, const char *method)
@@ -2301,6 +2319,17 @@ static int run_resets(struct passthru_takeover *t)
 	return 0;
 }
 
+static void lock_waiting(void *userdata, const char *holder)
+{
+	struct passthru_takeover *t = userdata;
+
+	free(t->lock_holder);
+	t->lock_holder = holder ? strdup(holder) : NULL;
+	log_debug(t->ctx, "waiting for %s, held by %s", LOCK_PATH, holder ?: "another process");
+	if (t->wait_fn)
+		t->wait_fn(t->wait_userdata, holder);
+}
+
 _public_ int passthru_takeover_execute(struct passthru_takeover *t)
 {
 	int r;
@@ -2310,13 +2339,20 @@ _public_ int passthru_takeover_execute(struct passthru_takeover *t)
 	error_clear(t);
 	t->repair = PASSTHRU_REPAIR_NOTHING;
 
-	t->lock_fd = journal_lock(t->ctx, LOCK_TIMEOUT_MS);
+	free(t->lock_holder);
+	t->lock_holder = NULL;
+	t->lock_fd = journal_lock_wait(t->ctx, t->lock_timeout_ms, lock_waiting, t);
 	if (t->lock_fd < 0) {
+		char buf[32];
+
 		r = t->lock_fd;
 		t->lock_fd = -1;
 		if (r == -EBUSY)
-			set_error(t, "another passthru is changing devices (%s is locked)",
-				  LOCK_PATH);
+			set_error(t,
+				  "another passthru is changing devices: %s holds %s; gave up "
+				  "waiting after %s",
+				  t->lock_holder ?: "another process", LOCK_PATH,
+				  ms_text(t->lock_timeout_ms, buf));
 		else
 			set_error(t, "cannot lock %s: %s", LOCK_PATH, strerror(-r));
 		return r;
