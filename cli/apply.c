@@ -22,7 +22,8 @@ static void help(void)
 	       "\n"
 	       "Options:\n"
 	       "  -n, --dry-run      print the plans, change nothing\n"
-	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10)\n"
+	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10),\n"
+	       "                     and on another passthru's lock after as long (default 30)\n"
 	       "  -h, --help         show this help\n"
 	       "\n"
 	       "See passthru-bind(1).\n");

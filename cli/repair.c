@@ -19,7 +19,8 @@ static void help(void)
 	       "changes devices does this first.\n"
 	       "\n"
 	       "Options:\n"
-	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10)\n"
+	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10),\n"
+	       "                     and on another passthru's lock after as long (default 30)\n"
 	       "  -h, --help         show this help\n"
 	       "\n"
 	       "See passthru-bind(1).\n");
