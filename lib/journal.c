@@ -601,7 +601,8 @@ int proc_locks_flock_pid(const char *text, unsigned major, unsigned minor, unsig
  */
 static int lock_holder(struct passthru_ctx *ctx, int fd, char **ret)
 {
-	_cleanup_free_ char *locks = NULL, *path = NULL, *cmdline = NULL, *clean = NULL;
+	_cleanup_free_ char *locks = NULL, *path = NULL, *cmdline = NULL, *comm = NULL,
+			    *clean = NULL;
 	struct stat st;
 	size_t len = 0;
 	long pid;
@@ -635,9 +636,9 @@ static int lock_holder(struct passthru_ctx *ctx, int fd, char **ret)
 		path = NULL;
 		if (asprintf(&path, "/proc/%ld/comm", pid) < 0)
 			return -ENOMEM;
-		if (root_read_file(ctx, path, &cmdline, NULL) >= 0) {
-			strip_trailing(cmdline);
-			clean = escape_for_message(cmdline, 64);
+		if (root_read_file(ctx, path, &comm, NULL) >= 0) {
+			strip_trailing(comm);
+			clean = escape_for_message(comm, 64);
 		}
 	}
 	{

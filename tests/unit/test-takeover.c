@@ -562,6 +562,18 @@ static void test_lock(const char *root, struct passthru_ctx *ctx)
 	waits = (struct waits){0};
 	passthru_takeover_unref(t);
 
+	/* An empty command line (a kernel thread, a zombie): the holder by its comm. */
+	takeover_put(root, rel, "");
+	snprintf(path, sizeof(path), "proc/%d/comm", (int)holder);
+	takeover_put(root, path, "flock\n");
+	snprintf(expected, sizeof(expected), "pid %d (flock) holds", (int)holder);
+	t = plan(ctx, PASSTHRU_TAKEOVER_BIND, 0, (const char *[]){"00:02.0", NULL}, &r);
+	passthru_takeover_set_timeout(t, 100);
+	CHECK_INT(passthru_takeover_execute(t), -EBUSY);
+	CHECK(passthru_takeover_get_error(t) && strstr(passthru_takeover_get_error(t), expected));
+	passthru_takeover_unref(t);
+	takeover_remove(root, path);
+
 	/* Without a line in /proc/locks for it, the holder is not made up. */
 	takeover_put(root, "proc/locks", "");
 	t = plan(ctx, PASSTHRU_TAKEOVER_BIND, 0, (const char *[]){"00:02.0", NULL}, &r);
