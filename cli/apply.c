@@ -22,7 +22,8 @@ static void help(void)
 	       "\n"
 	       "Options:\n"
 	       "  -n, --dry-run      print the plans, change nothing\n"
-	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10)\n"
+	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10),\n"
+	       "                     and on another passthru's lock after as long (default 30)\n"
 	       "  -h, --help         show this help\n"
 	       "\n"
 	       "See passthru-bind(1).\n");
@@ -92,6 +93,7 @@ static int apply_bucket(struct cli *cli, const struct bucket *b, bool dry_run, u
 		return EXIT_REFUSED;
 	}
 	passthru_takeover_set_timeout(t, timeout);
+	takeover_cli_say_lock_wait(t);
 	ret = takeover_cli_add_devices("apply", t, (int)strv_length(b->addresses), b->addresses);
 	if (ret != EXIT_DONE)
 		goto out;

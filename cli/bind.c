@@ -34,6 +34,20 @@ int takeover_cli_parse_timeout(const char *verb, const char *arg, unsigned *ret_
 	return EXIT_DONE;
 }
 
+static void say_lock_wait(void *userdata, const char *holder)
+{
+	if (holder)
+		fprintf(stderr, "passthru: waiting for the lock held by %s\n", holder);
+	else
+		fprintf(stderr,
+			"passthru: waiting for another process to release /run/passthru/lock\n");
+}
+
+void takeover_cli_say_lock_wait(struct passthru_takeover *t)
+{
+	passthru_takeover_set_wait_fn(t, say_lock_wait, NULL);
+}
+
 int takeover_cli_add_devices(const char *verb, struct passthru_takeover *t, int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {
@@ -163,6 +177,11 @@ static const char *refusal_hint(enum passthru_refusal_kind kind, const char *ver
 	case PASSTHRU_REFUSAL_NO_IOMMU:
 		return "turn the IOMMU on in the firmware and on the kernel command line "
 		       "(intel_iommu=on, or amd_iommu=on), then reboot";
+	case PASSTHRU_REFUSAL_NO_GROUP:
+		snprintf(buf, size,
+			 "the kernel may have said why the IOMMU left it out: dmesg | grep %s",
+			 address);
+		return buf;
 	case PASSTHRU_REFUSAL_BRIDGE:
 		return "name the endpoints behind the bridge instead ('passthru list pci')";
 	case PASSTHRU_REFUSAL_GROUP:
@@ -251,7 +270,7 @@ int takeover_cli_report_failure(struct passthru_takeover *t, const char *verb)
 		if (strstr(*d, "journal is kept"))
 			kept = true;
 	}
-	if (error && strstr(error, "is locked"))
+	if (error && strstr(error, "another passthru is changing devices"))
 		cli_hint("wait for the other passthru to finish, then try again");
 	else if (error && strstr(error, "vfio-pci is not available"))
 		cli_hint("load the modules: modprobe vfio-pci vfio_iommu_type1");
@@ -262,9 +281,9 @@ int takeover_cli_report_failure(struct passthru_takeover *t, const char *verb)
 		cli_hint("once the kernel lets go of the device ('dmesg'), 'passthru repair' puts "
 			 "every device back where it was");
 	else if (strcmp(verb, "reset") == 0 || strcmp(verb, "repair") == 0)
-		cli_hint("'passthru -v %s ...' shows each step", verb);
+		cli_hint("to see each step: %s", cli_verbose_command());
 	else
-		cli_hint("nothing was left changed; 'passthru -v %s ...' shows each step", verb);
+		cli_hint("nothing was left changed; to see each step: %s", cli_verbose_command());
 	return EXIT_REFUSED;
 }
 
@@ -375,7 +394,8 @@ static void help(void)
 	       "  -p, --persist      bind them again at every boot (passthru apply)\n"
 	       "  -f, --force        bind even what the host uses (logged)\n"
 	       "  -n, --dry-run      print the plan, change nothing\n"
-	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10)\n"
+	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10),\n"
+	       "                     and on another passthru's lock after as long (default 30)\n"
 	       "  -h, --help         show this help\n"
 	       "\n"
 	       "See passthru-bind(1).\n");
@@ -482,6 +502,7 @@ int takeover_cli_run(struct cli *cli, const struct takeover_verb *verb, int argc
 		return EXIT_REFUSED;
 	}
 	passthru_takeover_set_timeout(t, timeout);
+	takeover_cli_say_lock_wait(t);
 	ret = takeover_cli_add_devices(verb->name, t, argc - optind, argv + optind);
 	if (ret != EXIT_DONE)
 		goto out;

@@ -50,5 +50,10 @@ int verb_vf(struct cli *cli, int argc, char **argv);
 void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 /* "hint: <message>" on stderr, one line. */
 void cli_hint(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * The command line of this run as a shell would take it, with -v added: "passthru -v bind
+ * 42:00.0". For hints; "passthru -v ..." when it could not be made.
+ */
+const char *cli_verbose_command(void);
 /* Reports a bad usage of verb and returns EXIT_USAGE. */
 int cli_usage_error(const char *verb, const char *format, ...) __attribute__((format(printf, 2, 3)));

@@ -8,6 +8,7 @@
 #include <syslog.h>
 
 #include "cli.h"
+#include "guard.h" /* shell_quote() */
 
 static const struct verb verbs[] = {
 	{ "list", verb_list, "list PCI, USB and serial devices" },
@@ -60,6 +61,37 @@ int cli_usage_error(const char *verb, const char *format, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'passthru %s%s--help'.\n", verb ? verb : "", verb ? " " : "");
 	return EXIT_USAGE;
+}
+
+/* The command line as given, with -v, for hints that say how to see each step. */
+static char *verbose_command;
+
+const char *cli_verbose_command(void)
+{
+	return verbose_command ?: "passthru -v ...";
+}
+
+/* "passthru -v" and the arguments, quoted for a shell, without the -v or --verbose given. */
+static char *command_line_verbose(int argc, char **argv)
+{
+	_cleanup_free_ char *line = strdup("passthru -v");
+	bool options = true;
+
+	for (int i = 1; line && i < argc; i++) {
+		_cleanup_free_ char *word = NULL;
+		char *longer;
+
+		if (strcmp(argv[i], "--") == 0)
+			options = false;
+		if (options && (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0))
+			continue;
+		word = shell_quote(argv[i]);
+		if (!word || asprintf(&longer, "%s %s", line, word) < 0)
+			return NULL;
+		free(line);
+		line = longer;
+	}
+	return TAKE_PTR(line);
 }
 
 static void usage(FILE *f)
@@ -156,6 +188,7 @@ int main(int argc, char **argv)
 	const struct verb *verb = NULL;
 	int r;
 
+	verbose_command = command_line_verbose(argc, argv);
 	r = take_global_options(&argc, argv, &sysroot, &verbose, &help, &version);
 	if (r != 0)
 		return r;

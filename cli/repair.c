@@ -19,7 +19,8 @@ static void help(void)
 	       "changes devices does this first.\n"
 	       "\n"
 	       "Options:\n"
-	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10)\n"
+	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10),\n"
+	       "                     and on another passthru's lock after as long (default 30)\n"
 	       "  -h, --help         show this help\n"
 	       "\n"
 	       "See passthru-bind(1).\n");
@@ -64,6 +65,7 @@ int verb_repair(struct cli *cli, int argc, char **argv)
 		return EXIT_REFUSED;
 	}
 	passthru_takeover_set_timeout(t, timeout);
+	takeover_cli_say_lock_wait(t);
 	r = passthru_takeover_execute(t);
 	if (r < 0) {
 		ret = takeover_cli_report_failure(t, "repair");

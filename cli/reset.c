@@ -75,6 +75,7 @@ int verb_reset(struct cli *cli, int argc, char **argv)
 		return EXIT_REFUSED;
 	}
 	passthru_takeover_set_timeout(t, timeout);
+	takeover_cli_say_lock_wait(t);
 	if (method && passthru_takeover_set_reset_method(t, method) < 0) {
 		passthru_takeover_unref(t);
 		return cli_usage_error("reset", "invalid reset method '%s'", method);

@@ -10,6 +10,12 @@
 int takeover_cli_parse_timeout(const char *verb, const char *arg, unsigned *ret_ms);
 
 /*
+ * Makes execution say on stderr who holds the lock when it has to wait for it:
+ * "passthru: waiting for the lock held by pid 812 (passthru bind 0000:42:00.0)".
+ */
+void takeover_cli_say_lock_wait(struct passthru_takeover *t);
+
+/*
  * Adds the named devices; on a malformed address (EXIT_USAGE) or an absent device
  * (EXIT_REFUSED) says so and returns the exit code.
  */

@@ -24,7 +24,8 @@ static void help(void)
 	       "  -f, --force        even from a VM that holds them: ask it to let go and\n"
 	       "                     wait for it up to the timeout (logged)\n"
 	       "  -n, --dry-run      print the plan, change nothing\n"
-	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10)\n"
+	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10),\n"
+	       "                     and on another passthru's lock after as long (default 30)\n"
 	       "  -h, --help         show this help\n"
 	       "\n"
 	       "See passthru-bind(1).\n");

@@ -471,13 +471,14 @@ enum passthru_takeover_action {
 };
 
 enum passthru_refusal_kind {
-	PASSTHRU_REFUSAL_NO_IOMMU,  /* the device is in no IOMMU group */
+	PASSTHRU_REFUSAL_NO_IOMMU,  /* the device is in no IOMMU group: the host has none at all */
 	PASSTHRU_REFUSAL_BRIDGE,    /* a bridge: vfio-pci does not drive bridges */
 	PASSTHRU_REFUSAL_GROUP,     /* other endpoints of its IOMMU group stay on host drivers */
 	PASSTHRU_REFUSAL_GUARD,     /* the host uses it (passthru_guard_check_pci()) */
 	PASSTHRU_REFUSAL_IN_USE,    /* a process (a VM) holds the group's VFIO files open */
 	PASSTHRU_REFUSAL_VFS_BOUND, /* a PF whose VFs are on vfio-pci: they would go with it */
 	PASSTHRU_REFUSAL_NO_RESET,  /* no reset attribute, or not the requested method */
+	PASSTHRU_REFUSAL_NO_GROUP,  /* the IOMMU is on, but the device is in none of its groups */
 };
 
 enum passthru_repair_outcome {
@@ -493,8 +494,19 @@ struct passthru_takeover *passthru_takeover_unref(struct passthru_takeover *t);
 
 /* Adds a device the user named. -EINVAL for a malformed address, -ENODEV when absent. */
 int passthru_takeover_add_device(struct passthru_takeover *t, const char *address);
-/* The limit for each write that can block (unbind, probe, reset); 10000 ms by default. */
+/*
+ * The limit for each write that can block (unbind, probe, reset); 10000 ms by default. Also the
+ * limit of the wait for another passthru's lock at execution, 30000 ms when none was set.
+ */
 void passthru_takeover_set_timeout(struct passthru_takeover *t, unsigned msec);
+/*
+ * Called once per execution when another process holds the lock that serialises changes,
+ * before waiting for it: holder is "pid 812 (passthru bind 0000:42:00.0)", NULL when the
+ * kernel does not say (owned by the library, valid during the call).
+ */
+typedef void (*passthru_takeover_wait_fn)(void *userdata, const char *holder);
+void passthru_takeover_set_wait_fn(struct passthru_takeover *t, passthru_takeover_wait_fn fn,
+				   void *userdata);
 /* For PASSTHRU_TAKEOVER_RESET: the reset_method to use ("flr", "bus", ...). */
 int passthru_takeover_set_reset_method(struct passthru_takeover *t, const char *method);
 

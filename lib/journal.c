@@ -25,6 +25,7 @@
 #include <stdarg.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #include "takeover.h"
@@ -573,10 +574,96 @@ static int run_dir_open(struct passthru_ctx *ctx)
 	return root_open_dir(ctx, RUN_DIR);
 }
 
-int journal_lock(struct passthru_ctx *ctx, unsigned timeout_ms)
+int proc_locks_flock_pid(const char *text, unsigned major, unsigned minor, unsigned long ino,
+			 long *ret)
+{
+	/* "1: FLOCK  ADVISORY  WRITE 812 00:19:1234 0 EOF"; waiters are "1: -> FLOCK ...". */
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		char type[16];
+		unsigned maj, min;
+		unsigned long i;
+		long pid;
+
+		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%lu", type, &pid, &maj, &min, &i) ==
+			5 &&
+		    strcmp(type, "FLOCK") == 0 && maj == major && min == minor && i == ino &&
+		    pid > 0) {
+			*ret = pid;
+			return 0;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Who holds the flock of fd: "pid 812 (passthru bind 0000:42:00.0)", from /proc/locks and the
+ * holder's command line (its comm when that is unreadable). -ENOENT when /proc/locks does not
+ * name it: it was released meanwhile, or the holder is in another PID namespace.
+ */
+static int lock_holder(struct passthru_ctx *ctx, int fd, char **ret)
+{
+	_cleanup_free_ char *locks = NULL, *path = NULL, *cmdline = NULL, *comm = NULL,
+			    *clean = NULL;
+	struct stat st;
+	size_t len = 0;
+	long pid;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	r = root_read_file(ctx, "/proc/locks", &locks, NULL);
+	if (r < 0)
+		return r;
+	r = proc_locks_flock_pid(locks, major(st.st_dev), minor(st.st_dev),
+				 (unsigned long)st.st_ino, &pid);
+	if (r < 0)
+		return r;
+	if (asprintf(&path, "/proc/%ld/cmdline", pid) < 0)
+		return -ENOMEM;
+	if (root_read_file(ctx, path, &cmdline, &len) >= 0 && len > 0) {
+		/* NUL-separated arguments; the program by its name, as a user would type it. */
+		char *program = cmdline, *slash;
+
+		for (size_t k = 0; k + 1 < len; k++)
+			if (cmdline[k] == '\0')
+				cmdline[k] = ' ';
+		slash = memrchr(cmdline, '/', strcspn(cmdline, " "));
+		if (slash)
+			program = slash + 1;
+		strip_trailing(program);
+		clean = escape_for_message(program, 200);
+	} else {
+		free(path);
+		path = NULL;
+		if (asprintf(&path, "/proc/%ld/comm", pid) < 0)
+			return -ENOMEM;
+		if (root_read_file(ctx, path, &comm, NULL) >= 0) {
+			strip_trailing(comm);
+			clean = escape_for_message(comm, 64);
+		}
+	}
+	{
+		char *holder;
+
+		if (clean && *clean)
+			r = asprintf(&holder, "pid %ld (%s)", pid, clean);
+		else
+			r = asprintf(&holder, "pid %ld", pid);
+		if (r < 0)
+			return -ENOMEM;
+		*ret = holder;
+	}
+	return 0;
+}
+
+int journal_lock_wait(struct passthru_ctx *ctx, unsigned timeout_ms, journal_lock_wait_fn on_wait,
+		      void *userdata)
 {
 	_cleanup_close_ int dir = run_dir_open(ctx), fd = -1;
 	struct timespec start, now;
+	bool told = false;
 
 	if (dir < 0)
 		return dir;
@@ -591,6 +678,13 @@ int journal_lock(struct passthru_ctx *ctx, unsigned timeout_ms)
 			return TAKE_FD(fd);
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return -errno;
+		if (!told && on_wait) {
+			_cleanup_free_ char *holder = NULL;
+
+			(void)lock_holder(ctx, fd, &holder);
+			on_wait(userdata, holder);
+		}
+		told = true;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		elapsed =
 		    (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;

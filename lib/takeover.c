@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "host.h"
 #include "pci.h"
 #include "takeover.h"
 
@@ -194,26 +195,28 @@ static void ring_clear(struct ring *r)
 		free(r->lines[i]);
 }
 
-static void kmsg_take(struct ring *about, struct ring *any, const char *address, const char *rec,
-		      size_t len)
+static void kmsg_take(struct ring *about, const char *address, const char *rec, size_t len)
 {
 	char *line = NULL;
 
 	if (kmsg_record_parse(rec, len, &line) < 0)
 		return;
 	if (strstr(line, address))
-		ring_put(about, strdup(line));
-	ring_put(any, line);
+		ring_put(about, line);
+	else
+		free(line);
 }
 
 /*
- * The kernel's last messages about address (any last messages when none is about it).
- * /dev/kmsg hands out one record per read(); a fixture root has a plain file instead.
+ * The kernel's last messages that name address ("vfio-pci 0000:42:00.0: ..."), none when no
+ * message does: the lines before a failure are as often about other devices, and shown under
+ * this one they would read as its cause. /dev/kmsg hands out one record per read(); a fixture
+ * root has a plain file instead.
  */
 static int kmsg_tail(struct passthru_ctx *ctx, const char *address, char ***v)
 {
 	_cleanup_close_ int fd = root_open(ctx, "/dev/kmsg", O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-	struct ring about = {.max = 8}, any = {.max = 5};
+	struct ring about = {.max = 8};
 	char buf[8192];
 	struct stat st;
 	size_t have = 0;
@@ -233,7 +236,7 @@ static int kmsg_tail(struct passthru_ctx *ctx, const char *address, char ***v)
 		if (n <= 0)
 			break;
 		if (!S_ISREG(st.st_mode)) {
-			kmsg_take(&about, &any, address, buf, (size_t)n);
+			kmsg_take(&about, address, buf, (size_t)n);
 			continue;
 		}
 		have += (size_t)n;
@@ -244,16 +247,15 @@ static int kmsg_tail(struct passthru_ctx *ctx, const char *address, char ***v)
 			if (!nl)
 				break;
 			l = (size_t)(nl - buf) + 1;
-			kmsg_take(&about, &any, address, buf, l);
+			kmsg_take(&about, address, buf, l);
 			memmove(buf, buf + l, have - l);
 			have -= l;
 		}
 		if (have == sizeof(buf) - 1)
 			have = 0; /* a line longer than any record: drop it */
 	}
-	r = ring_take(about.n ? &about : &any, v);
+	r = ring_take(&about, v);
 	ring_clear(&about);
-	ring_clear(&any);
 	return r;
 }
 
@@ -556,6 +558,10 @@ struct passthru_takeover {
 	enum passthru_takeover_op op;
 	unsigned flags;
 	unsigned timeout_ms;
+	/* The wait for another passthru's lock: the timeout when one was set, else 30 s. */
+	unsigned lock_timeout_ms;
+	passthru_takeover_wait_fn wait_fn;
+	void *wait_userdata;
 	char *reset_method;
 	struct fault fault;
 
@@ -572,6 +578,7 @@ struct passthru_takeover {
 
 	/* While executing. */
 	int lock_fd;
+	char *lock_holder; /* who held the lock when execution began to wait for it */
 	struct timed_writer *writer;
 };
 
@@ -630,6 +637,7 @@ _public_ int passthru_takeover_new(struct passthru_ctx *ctx, enum passthru_takeo
 	t->op = op;
 	t->flags = flags;
 	t->timeout_ms = DEFAULT_TIMEOUT_MS;
+	t->lock_timeout_ms = LOCK_TIMEOUT_MS;
 	t->lock_fd = -1;
 	fault = getenv("PASSTHRU_FAULT");
 	if (fault && *fault && fault_parse(fault, &t->fault) < 0)
@@ -656,6 +664,7 @@ _public_ struct passthru_takeover *passthru_takeover_unref(struct passthru_takeo
 	timed_writer_free(t->writer);
 	if (t->lock_fd >= 0)
 		close(t->lock_fd);
+	free(t->lock_holder);
 	passthru_ctx_unref(t->ctx);
 	free(t);
 	return NULL;
@@ -681,8 +690,19 @@ _public_ int passthru_takeover_add_device(struct passthru_takeover *t, const cha
 
 _public_ void passthru_takeover_set_timeout(struct passthru_takeover *t, unsigned msec)
 {
-	if (t)
-		t->timeout_ms = msec ? msec : DEFAULT_TIMEOUT_MS;
+	if (!t)
+		return;
+	t->timeout_ms = msec ? msec : DEFAULT_TIMEOUT_MS;
+	t->lock_timeout_ms = msec ? msec : LOCK_TIMEOUT_MS;
+}
+
+_public_ void passthru_takeover_set_wait_fn(struct passthru_takeover *t,
+					    passthru_takeover_wait_fn fn, void *userdata)
+{
+	if (!t)
+		return;
+	t->wait_fn = fn;
+	t->wait_userdata = userdata;
 }
 
 _public_ int passthru_takeover_set_reset_method(struct passthru_takeover *t, const char *method)
@@ -1038,6 +1058,24 @@ static int plan_read_overrides(struct passthru_takeover *t)
 	return 0;
 }
 
+/*
+ * A device in no IOMMU group: with no group on the host, the IOMMU is off (or there is none);
+ * with groups, the IOMMU is on but leaves this device out (outside every DMAR/IVRS scope, or
+ * ignored by a quirk), and turning it on would change nothing.
+ */
+static int refuse_ungrouped(struct passthru_takeover *t, const char *address)
+{
+	unsigned groups = 0;
+
+	if (host_iommu_group_count(t->ctx, &groups) < 0 || groups == 0)
+		return refuse(t, PASSTHRU_REFUSAL_NO_IOMMU, address,
+			      "it is in no IOMMU group: the IOMMU is off or absent");
+	return refuse(t, PASSTHRU_REFUSAL_NO_GROUP, address,
+		      "it is in no IOMMU group, although the IOMMU is on (%u groups): the IOMMU "
+		      "does not cover it, so no VM can have it",
+		      groups);
+}
+
 static int plan_bind(struct passthru_takeover *t)
 {
 	int r;
@@ -1056,8 +1094,7 @@ static int plan_bind(struct passthru_takeover *t)
 			continue;
 		}
 		if (it->group < 0) {
-			r = refuse(t, PASSTHRU_REFUSAL_NO_IOMMU, it->address,
-				   "it is in no IOMMU group: the IOMMU is off or absent");
+			r = refuse_ungrouped(t, it->address);
 			if (r < 0)
 				return r;
 			continue;
@@ -2302,6 +2339,17 @@ static int run_resets(struct passthru_takeover *t)
 	return 0;
 }
 
+static void lock_waiting(void *userdata, const char *holder)
+{
+	struct passthru_takeover *t = userdata;
+
+	free(t->lock_holder);
+	t->lock_holder = holder ? strdup(holder) : NULL;
+	log_debug(t->ctx, "waiting for %s, held by %s", LOCK_PATH, holder ?: "another process");
+	if (t->wait_fn)
+		t->wait_fn(t->wait_userdata, holder);
+}
+
 _public_ int passthru_takeover_execute(struct passthru_takeover *t)
 {
 	int r;
@@ -2311,13 +2359,20 @@ _public_ int passthru_takeover_execute(struct passthru_takeover *t)
 	error_clear(t);
 	t->repair = PASSTHRU_REPAIR_NOTHING;
 
-	t->lock_fd = journal_lock(t->ctx, LOCK_TIMEOUT_MS);
+	free(t->lock_holder);
+	t->lock_holder = NULL;
+	t->lock_fd = journal_lock_wait(t->ctx, t->lock_timeout_ms, lock_waiting, t);
 	if (t->lock_fd < 0) {
+		char buf[32];
+
 		r = t->lock_fd;
 		t->lock_fd = -1;
 		if (r == -EBUSY)
-			set_error(t, "another passthru is changing devices (%s is locked)",
-				  LOCK_PATH);
+			set_error(t,
+				  "another passthru is changing devices: %s holds %s; gave up "
+				  "waiting after %s",
+				  t->lock_holder ?: "another process", LOCK_PATH,
+				  ms_text(t->lock_timeout_ms, buf));
 		else
 			set_error(t, "cannot lock %s: %s", LOCK_PATH, strerror(-r));
 		return r;

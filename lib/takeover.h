@@ -89,8 +89,27 @@ int journal_load(struct passthru_ctx *ctx, const char *path, enum journal_kind k
 int journal_save(struct passthru_ctx *ctx, const char *path, enum journal_kind kind,
 		 const struct journal *j);
 
-/* Creates /run/passthru (0700) and takes its lock, waiting up to timeout_ms. Returns the fd. */
-int journal_lock(struct passthru_ctx *ctx, unsigned timeout_ms);
+/*
+ * Called once when another process holds the lock, before waiting for it: holder is
+ * "pid 812 (passthru bind 0000:42:00.0)", or NULL when /proc/locks does not say.
+ */
+typedef void (*journal_lock_wait_fn)(void *userdata, const char *holder);
+/*
+ * Creates /run/passthru (0700) and takes its lock, waiting up to timeout_ms (-EBUSY then).
+ * Returns the fd.
+ */
+int journal_lock_wait(struct passthru_ctx *ctx, unsigned timeout_ms, journal_lock_wait_fn on_wait,
+		      void *userdata);
+static inline int journal_lock(struct passthru_ctx *ctx, unsigned timeout_ms)
+{
+	return journal_lock_wait(ctx, timeout_ms, NULL, NULL);
+}
+/*
+ * The pid of the flock(2) holder of the file major:minor:ino in the text of /proc/locks;
+ * -ENOENT when none is listed.
+ */
+int proc_locks_flock_pid(const char *text, unsigned major, unsigned minor, unsigned long ino,
+			 long *ret);
 /* Appends one line with a timestamp to LOG_PATH; best effort. */
 void journal_log_line(struct passthru_ctx *ctx, const char *format, ...) _printf_(2, 3);
 

@@ -325,6 +325,35 @@ static void test_files(void)
 	passthru_ctx_unref(ctx);
 }
 
+static void test_proc_locks(void)
+{
+	const char *text = "1: POSIX  ADVISORY  WRITE 700 00:19:42 0 EOF\n"
+			   "2: OFDLCK ADVISORY  WRITE -1 00:19:43 0 EOF\n"
+			   "3: FLOCK  ADVISORY  WRITE 812 00:19:44 0 EOF\n"
+			   "3: -> FLOCK  ADVISORY  WRITE 900 00:19:44 0 EOF\n"
+			   "4: FLOCK  ADVISORY  WRITE 813 fd:01:44 0 EOF\n"
+			   "5: FLOCK  ADVISORY  WRITE 814 00:1a:44 0 EOF";
+	long pid = 0;
+
+	CHECK_INT(proc_locks_flock_pid(text, 0x00, 0x19, 44, &pid), 0);
+	CHECK_INT(pid, 812);
+	CHECK_INT(proc_locks_flock_pid(text, 0xfd, 0x01, 44, &pid), 0);
+	CHECK_INT(pid, 813);
+	/* The last line, without a newline; minors in hex. */
+	CHECK_INT(proc_locks_flock_pid(text, 0x00, 0x1a, 44, &pid), 0);
+	CHECK_INT(pid, 814);
+	/* POSIX and OFD locks are not flock(2)'s; waiters hold nothing. */
+	pid = 0;
+	CHECK_INT(proc_locks_flock_pid(text, 0x00, 0x19, 42, &pid), -ENOENT);
+	CHECK_INT(proc_locks_flock_pid(text, 0x00, 0x19, 43, &pid), -ENOENT);
+	CHECK_INT(proc_locks_flock_pid("3: -> FLOCK  ADVISORY  WRITE 900 00:19:44 0 EOF\n", 0x00,
+				       0x19, 44, &pid),
+		  -ENOENT);
+	CHECK_INT(proc_locks_flock_pid("", 0, 0, 0, &pid), -ENOENT);
+	CHECK_INT(proc_locks_flock_pid("garbage\n\n1:\n", 0, 0, 0, &pid), -ENOENT);
+	CHECK_INT(pid, 0);
+}
+
 static void test_kmsg(void)
 {
 	char *s = NULL;
@@ -375,6 +404,7 @@ int main(void)
 	test_decide();
 	test_files();
 	test_kmsg();
+	test_proc_locks();
 	test_fault();
 	{
 		char cmd[4200];

@@ -1,7 +1,8 @@
 # Guest job: the e1000e to vfio-pci and back; refused while it carries the default route, bound
 # with --force and logged; the vfio modules loaded through libkmod; a nested
 # QEMU holding the device (unbind refused naming it, a forced unbind that the kernel blocks
-# ends in a timeout, never a hang); repair afterwards.
+# ends in a timeout, never a hang, while a second passthru waiting for the lock names it and
+# gives up after its own --timeout); repair afterwards.
 . /testbed/lib.sh
 nic=0000:00:02.0
 group=$(basename "$(readlink /sys/bus/pci/devices/$nic/iommu_group)")
@@ -74,7 +75,28 @@ expect_driver $nic vfio-pci "refused unbind changes nothing"
 
 # Forced, the kernel's unbind waits for the paused VM to let go: it never will.
 start=$(date +%s)
-run forced passthru unbind --force --timeout 3 00:02.0
+echo "+ passthru unbind --force --timeout 3 00:02.0 &"
+passthru unbind --force --timeout 3 00:02.0 >"$RESULTS/forced.out" 2>"$RESULTS/forced.err" &
+forced=$!
+# Meanwhile it holds the lock: another passthru says who holds it, gives up after its --timeout.
+lock_ino=$(ls -i /run/passthru/lock | awk '{ print $1 }')
+i=0
+while ! grep -q "FLOCK .*:$lock_ino " /proc/locks && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+run lock-wait passthru bind --timeout 1 00:02.0
+expect_rc 1 "bind while the forced unbind holds the lock"
+expect_in "waiting for the lock held by pid $forced (passthru unbind --force --timeout 3 00:02.0)" \
+	"$err" "the waiting bind names the holder"
+expect_in "gave up waiting after 1 s" "$err" "the waiting bind honours --timeout"
+wait $forced
+rc=$?
+echo "$rc" >"$RESULTS/forced.rc"
+out=$(cat "$RESULTS/forced.out")
+err=$(cat "$RESULTS/forced.err")
+sed 's/^/  err: /' "$RESULTS/forced.err"
+echo "  rc: $rc"
 took=$(($(date +%s) - start))
 expect_rc 1 "forced unbind of a held device"
 expect_in "timed out after 3 s" "$err" "forced unbind"

@@ -1,0 +1,79 @@
+#!/bin/sh
+# passthru bind while another process holds /run/passthru/lock: it says who holds it (pid and
+# command line, as the running kernel's /proc/locks tells), gives up after --timeout, exit 1.
+# The holder is flock(1) on the fixture root's lock file; the root's proc/locks and the
+# holder's cmdline are copied from the real /proc once it holds the lock.
+#     lock-wait.sh PASSTHRU MKSYSFS FIXTURE.json
+set -u
+passthru=$1 mksysfs=$2 fixture=$3
+fails=0
+tmp=$(mktemp -d)
+holder=""
+stop_holder() { # flock(1) and the sleep it runs
+	[ -n "$holder" ] || return 0
+	kill $(ps -o pid= --ppid "$holder") "$holder" 2>/dev/null
+	holder=""
+}
+trap 'stop_holder; rm -rf "$tmp"' EXIT
+
+check() { # name, expected, actual
+	if [ "$2" = "$3" ]; then
+		echo "ok - $1"
+	else
+		echo "not ok - $1"
+		echo "  expected: $2"
+		echo "  actual:   $3"
+		fails=$((fails + 1))
+	fi
+}
+
+python3 - "$mksysfs" "$fixture" "$tmp/root" <<'PY' || exit 1
+import json, os, sys
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+import mksysfs
+spec = json.load(open(sys.argv[2]))
+for key in ("description", "files_from", "captured"):
+    spec.pop(key, None)
+mksysfs.build(spec, sys.argv[3])
+PY
+root=$tmp/root
+mkdir -p "$root/run/passthru"
+: >"$root/run/passthru/lock"
+
+# Not on our stdout: the test's end must not wait for the holder.
+flock "$root/run/passthru/lock" sleep 60 </dev/null >/dev/null 2>&1 &
+holder=$!
+# Held once flock(1) has it: a non-blocking attempt fails.
+i=0
+while flock -n "$root/run/passthru/lock" true; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && { echo "not ok - flock(1) never took the lock"; exit 1; }
+	sleep 0.05
+done
+cp /proc/locks "$root/proc/locks"
+mkdir -p "$root/proc/$holder"
+cp "/proc/$holder/cmdline" "$root/proc/$holder/cmdline"
+
+start=$(date +%s)
+"$passthru" --sysroot "$root" bind --timeout 1 06:00.0 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+took=$(($(date +%s) - start))
+sed "s|$root|@ROOT@|g" "$tmp/err" >"$tmp/err.sed"
+
+check "exit code" 1 "$rc"
+check "nothing on stdout" "" "$(cat "$tmp/out")"
+check "says who holds the lock while waiting" \
+	"passthru: waiting for the lock held by pid $holder (flock @ROOT@/run/passthru/lock sleep 60)" \
+	"$(sed -n 1p "$tmp/err.sed")"
+check "gives up after --timeout, naming the holder" \
+	"passthru: another passthru is changing devices: pid $holder (flock @ROOT@/run/passthru/lock sleep 60) holds /run/passthru/lock; gave up waiting after 1 s" \
+	"$(sed -n 2p "$tmp/err.sed")"
+check "hint" "hint: wait for the other passthru to finish, then try again" "$(sed -n 3p "$tmp/err.sed")"
+check "three lines" 3 "$(wc -l <"$tmp/err")"
+if [ "$took" -le 5 ]; then
+	echo "ok - gave up after ${took}s"
+else
+	echo "not ok - gave up after ${took}s, not about 1"
+	fails=$((fails + 1))
+fi
+exit $((fails > 0))
