@@ -874,7 +874,9 @@ const char *const *passthru_vm_devices_get_qemu_argv(const struct passthru_vm_de
  * with managed='no' (passthru does the binding), USB by vendor/product (or bus/device number
  * without usb_by_id), serial ports as <serial type='dev'> with target ports from 1 (0 is left
  * for the guest's own console). -EPERM before a successful plan, -EINVAL for a relative ROM
- * file (libvirt wants an absolute path). The caller frees *ret.
+ * file (libvirt wants an absolute path), -ENODATA when a USB device's ids (usb_by_id) or its
+ * device number (by address) cannot be read, passthru_vm_devices_get_error() then naming it.
+ * The caller frees *ret.
  */
 int passthru_vm_devices_get_libvirt_xml(struct passthru_vm_devices *vd, char **ret);
 
@@ -940,7 +942,10 @@ int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct passthru_q
  */
 int passthru_vm_devices_detach(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 			       unsigned timeout_ms);
-/* After a failed attach or detach: one line naming the device and the cause. Owned by vd. */
+/*
+ * After a failed attach, detach or libvirt XML: one line naming the device and the cause. Owned
+ * by vd.
+ */
 const char *passthru_vm_devices_get_error(const struct passthru_vm_devices *vd);
 
 /* ------------------------------------------------------------------------------------------ */

@@ -1391,9 +1391,7 @@ _public_ const char *passthru_vm_devices_get_error(const struct passthru_vm_devi
 /* ------------------------------------------------------------------------------------------ */
 /* Hot-plug                                                                                   */
 
-static int set_error(struct passthru_vm_devices *vd, int r, const char *format, ...) _printf_(3, 4);
-
-static int set_error(struct passthru_vm_devices *vd, int r, const char *format, ...)
+int vm_devices_set_error(struct passthru_vm_devices *vd, int r, const char *format, ...)
 {
 	va_list ap;
 	char *s;
@@ -1451,8 +1449,8 @@ static int device_add(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 	r = qmp_execute(qmp, "device_add", args, NULL);
 	json_object_put(args);
 	if (r < 0)
-		return set_error(vd, r, "%s: QEMU refused device_add: %s", d->host,
-				 qmp_reason(qmp, r));
+		return vm_devices_set_error(vd, r, "%s: QEMU refused device_add: %s", d->host,
+					    qmp_reason(qmp, r));
 	d->attached = true;
 	return 0;
 }
@@ -1494,8 +1492,9 @@ static int chardev_command(struct passthru_vm_devices *vd, struct passthru_qmp *
 	}
 	r = qmp_execute(qmp, add ? "chardev-add" : "chardev-remove", args, NULL);
 	if (r < 0)
-		r = set_error(vd, r, "%s: QEMU refused %s: %s", d->host,
-			      add ? "chardev-add" : "chardev-remove", qmp_reason(qmp, r));
+		r = vm_devices_set_error(vd, r, "%s: QEMU refused %s: %s", d->host,
+					 add ? "chardev-add" : "chardev-remove",
+					 qmp_reason(qmp, r));
 out:
 	json_object_put(args);
 	return r;
@@ -1530,12 +1529,13 @@ static int vm_pci_read(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 
 	r = qmp_execute(qmp, "query-pci", NULL, &ret);
 	if (r < 0)
-		return set_error(vd, r, "cannot list the VM's PCI devices (query-pci): %s",
-				 qmp_reason(qmp, r));
+		return vm_devices_set_error(
+		    vd, r, "cannot list the VM's PCI devices (query-pci): %s", qmp_reason(qmp, r));
 	r = qmp_parse_query_pci(ret, &p->v, &p->n);
 	json_object_put(ret);
 	if (r < 0)
-		return set_error(vd, r, "cannot make sense of QEMU's answer to query-pci");
+		return vm_devices_set_error(vd, r,
+					    "cannot make sense of QEMU's answer to query-pci");
 	p->taken = calloc(p->n ? p->n : 1, sizeof(bool));
 	if (!p->taken)
 		return -ENOMEM;
@@ -1671,8 +1671,8 @@ static int vm_pci_read_named(struct passthru_vm_devices *vd, struct passthru_qmp
 	p->named = is_pcie_port(bridge) ? NAMED_PORT : NAMED_BRIDGE;
 	r = qom_bus_devices(qmp, bus, &count, p->named_used);
 	if (r < 0)
-		return set_error(vd, r, "cannot see what is on bus %s (qom-list): %s", bus,
-				 qmp_reason(qmp, r));
+		return vm_devices_set_error(vd, r, "cannot see what is on bus %s (qom-list): %s",
+					    bus, qmp_reason(qmp, r));
 	if (p->named == NAMED_PORT) {
 		/* A PCI Express port has one slot. */
 		for (unsigned s = 1; s < 32; s++)
@@ -1727,11 +1727,12 @@ static int pick_place(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 		s = p->named == NAMED_UNKNOWN ? -1
 					      : take_slot(p->named_used, p->named == NAMED_ROOT);
 		if (s == -ENOSPC)
-			return set_error(vd, -ENOSPC, "%s: bus %s has no free slot", host, bus);
+			return vm_devices_set_error(vd, -ENOSPC, "%s: bus %s has no free slot",
+						    host, bus);
 		b = strdup(bus);
 	} else if (p->pcie_root) {
 		if (take_free_port(qmp, p, &port) < 0)
-			return set_error(
+			return vm_devices_set_error(
 			    vd, -ENOSPC,
 			    "%s: the VM has no free pcie-root-port (a bridge with an "
 			    "id and nothing behind it): start it with spare ones "
@@ -1743,7 +1744,8 @@ static int pick_place(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 	} else {
 		s = take_slot(p->used0, 1);
 		if (s < 0)
-			return set_error(vd, -ENOSPC, "%s: pci.0 has no free slot", host);
+			return vm_devices_set_error(vd, -ENOSPC, "%s: pci.0 has no free slot",
+						    host);
 		b = strdup("pci.0");
 	}
 	if (!b)
@@ -1801,8 +1803,8 @@ _public_ int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct p
 	if (!vd->planned) {
 		r = passthru_vm_devices_plan(vd);
 		if (r == -EPERM)
-			return set_error(vd, r, "%s: %s", vd->refusals[0].device,
-					 vd->refusals[0].reason);
+			return vm_devices_set_error(vd, r, "%s: %s", vd->refusals[0].device,
+						    vd->refusals[0].reason);
 		if (r < 0)
 			return r;
 	}
@@ -1812,9 +1814,9 @@ _public_ int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct p
 		d->attached = false;
 		if (d->kind == PASSTHRU_VM_DEVICE_SERIAL &&
 		    vd->serial_model == PASSTHRU_VM_SERIAL_ISA)
-			return set_error(vd, -EOPNOTSUPP,
-					 "%s: isa-serial cannot be hot-plugged; use pci-serial",
-					 d->host);
+			return vm_devices_set_error(
+			    vd, -EOPNOTSUPP, "%s: isa-serial cannot be hot-plugged; use pci-serial",
+			    d->host);
 		need_pci = need_pci || d->kind == PASSTHRU_VM_DEVICE_PCI ||
 			   d->kind == PASSTHRU_VM_DEVICE_SERIAL;
 	}
@@ -1920,8 +1922,8 @@ static int device_del(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 	r = qmp_execute(qmp, "device_del", args, NULL);
 	json_object_put(args);
 	if (r < 0)
-		return set_error(vd, r, "%s: QEMU refused device_del: %s", named,
-				 qmp_reason(qmp, r));
+		return vm_devices_set_error(vd, r, "%s: QEMU refused device_del: %s", named,
+					    qmp_reason(qmp, r));
 	return 0;
 }
 
@@ -1936,13 +1938,14 @@ static int peripheral_ids(struct passthru_vm_devices *vd, struct passthru_qmp *q
 	r = qmp_execute(qmp, "qom-list", args, &list);
 	json_object_put(args);
 	if (r < 0)
-		return set_error(vd, r, "cannot list the VM's devices (qom-list): %s",
-				 qmp_reason(qmp, r));
+		return vm_devices_set_error(vd, r, "cannot list the VM's devices (qom-list): %s",
+					    qmp_reason(qmp, r));
 	/* Devices are child<TYPE> properties; "type" and the like are not. */
 	r = qmp_parse_qom_list(list, NULL, "child<", ret);
 	json_object_put(list);
 	if (r == -EBADMSG)
-		return set_error(vd, r, "cannot make sense of QEMU's answer to qom-list");
+		return vm_devices_set_error(vd, r,
+					    "cannot make sense of QEMU's answer to qom-list");
 	return r;
 }
 
@@ -1966,8 +1969,8 @@ static int detach_pci(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 		if (strcmp((*pending)[i].id, id) == 0)
 			return 0; /* in a slot already on its way out */
 	if (!strv_contains(ids, id))
-		return set_error(vd, -ENODEV, "%s: not in the VM (no device with id %s)", address,
-				 id);
+		return vm_devices_set_error(vd, -ENODEV, "%s: not in the VM (no device with id %s)",
+					    address, id);
 	r = passthru_pci_device_new(vd->ctx, address, &dev);
 	if (r >= 0 && passthru_pci_device_get_iommu_group(dev, &group) >= 0)
 		r = group_endpoints(vd, dev, &eps, &n_eps);
@@ -2022,7 +2025,7 @@ static int wait_deleted(struct passthru_vm_devices *vd, struct passthru_qmp *qmp
 		if (r == -ETIMEDOUT) {
 			for (size_t i = 0; i < n_pending; i++)
 				if (!done[i]) {
-					r = set_error(
+					r = vm_devices_set_error(
 					    vd, -ETIMEDOUT,
 					    "%s: no DEVICE_DELETED for %s within %.1f s: the guest "
 					    "OS has not acknowledged the unplug (a paused VM, or "
@@ -2036,7 +2039,8 @@ static int wait_deleted(struct passthru_vm_devices *vd, struct passthru_qmp *qmp
 			break;
 		}
 		if (r < 0) {
-			r = set_error(vd, r, "waiting for DEVICE_DELETED: %s", qmp_reason(qmp, r));
+			r = vm_devices_set_error(vd, r, "waiting for DEVICE_DELETED: %s",
+						 qmp_reason(qmp, r));
 			break;
 		}
 		what = json_object_object_get_ex(event, "event", &name)
@@ -2050,10 +2054,10 @@ static int wait_deleted(struct passthru_vm_devices *vd, struct passthru_qmp *qmp
 				done[i] = true;
 				left--;
 			} else if (strcmp(what, "DEVICE_UNPLUG_GUEST_ERROR") == 0) {
-				r = set_error(vd, -EREMOTEIO,
-					      "%s: the guest refused to unplug %s "
-					      "(DEVICE_UNPLUG_GUEST_ERROR)",
-					      pending[i].named, device);
+				r = vm_devices_set_error(vd, -EREMOTEIO,
+							 "%s: the guest refused to unplug %s "
+							 "(DEVICE_UNPLUG_GUEST_ERROR)",
+							 pending[i].named, device);
 			}
 		}
 		json_object_put(event);
@@ -2095,8 +2099,8 @@ _public_ int passthru_vm_devices_detach(struct passthru_vm_devices *vd, struct p
 		if (!id)
 			r = -ENOMEM;
 		else if (!strv_contains(ids, id))
-			r = set_error(vd, -ENODEV, "%s: not in the VM (no device with id %s)", name,
-				      id);
+			r = vm_devices_set_error(
+			    vd, -ENODEV, "%s: not in the VM (no device with id %s)", name, id);
 		else
 			r = pending_add(&pending, &n_pending, id, name);
 		if (r >= 0)
