@@ -893,10 +893,19 @@ struct passthru_qmp;
  * context's root) when absolute, else relative to the working directory; a path too long for
  * a socket address is reached through an O_PATH descriptor. timeout_ms applies to each step
  * (0: 10 s). -ENOENT no such socket, -ECONNREFUSED nothing listening, -ETIMEDOUT no greeting
- * (QEMU serves one QMP client per socket at a time), -EPROTO the peer does not speak QMP.
+ * (QEMU serves one QMP client per socket at a time), -EPROTO the peer does not speak QMP,
+ * -EREMOTEIO QEMU answered the capabilities negotiation with an error.
  */
 int passthru_qmp_connect(struct passthru_ctx *ctx, const char *path, unsigned timeout_ms,
 			 struct passthru_qmp **ret);
+/*
+ * passthru_qmp_connect() that also says why it failed: on failure *ret_error (when not NULL)
+ * gets one line, QEMU's own "desc" for -EREMOTEIO, else what went wrong on the way ("QEMU sent
+ * something that is not a QMP message"), or NULL when the errno says all. Freed by the caller;
+ * untouched on success.
+ */
+int passthru_qmp_connect_full(struct passthru_ctx *ctx, const char *path, unsigned timeout_ms,
+			      struct passthru_qmp **ret, char **ret_error);
 struct passthru_qmp *passthru_qmp_ref(struct passthru_qmp *qmp);
 struct passthru_qmp *passthru_qmp_unref(struct passthru_qmp *qmp);
 void passthru_qmp_set_timeout(struct passthru_qmp *qmp, unsigned timeout_ms);

@@ -444,9 +444,30 @@ static void test_errors(struct passthru_ctx *ctx)
 		     "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"no\"}}\r\n", 0},
 		};
 
+		const struct step refuse_why[] = {
+		    {"qmp_capabilities",
+		     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Capabilities "
+		     "negotiation is already complete, command ignored\"}, \"id\": \"@ID@\"}\r\n",
+		     0},
+		};
+		char *why = NULL;
+
+		/* An error reply is QMP all the same: -EREMOTEIO, and QEMU's words. */
 		pid = server_start(refuse, false);
-		CHECK_INT(passthru_qmp_connect(ctx, sock_path, 1000, &qmp), -EPROTO);
+		CHECK_INT(passthru_qmp_connect(ctx, sock_path, 1000, &qmp), -EREMOTEIO);
 		CHECK_INT(server_finish(pid, false), 0);
+		pid = server_start(refuse_why, false);
+		CHECK_INT(passthru_qmp_connect_full(ctx, sock_path, 1000, &qmp, &why), -EREMOTEIO);
+		CHECK_STR(why, "Capabilities negotiation is already complete, command ignored");
+		CHECK_INT(server_finish(pid, false), 0);
+		free(why);
+		why = NULL;
+		/* Not QMP at all: -EPROTO, and what came instead. */
+		pid = server_start_at(sock_path, "SSH-2.0-OpenSSH_9.2\r\n", NULL, 0, false);
+		CHECK_INT(passthru_qmp_connect_full(ctx, sock_path, 1000, &qmp, &why), -EPROTO);
+		CHECK_STR(why, "QEMU sent something that is not a QMP message");
+		CHECK_INT(server_finish(pid, false), 0);
+		free(why);
 	}
 	CHECK(qmp == NULL);
 
