@@ -1063,10 +1063,12 @@ const char *passthru_sriov_get_refusal_reason(const struct passthru_sriov *s, si
 
 /*
  * Runs the plan (planning first when not done or when the VF count changed since). Returns 0
- * when the PF has the target count (and, with PASSTHRU_SRIOV_BIND_VFIO, its VFs are on
- * vfio-pci), -EPERM when refused, -EBUSY when another passthru holds the lock, -ETIMEDOUT
- * when a write did not return in time, another negative errno from the kernel. A failure after
- * the VFs were removed leaves the PF with none; a failed binding leaves the new VFs made.
+ * when the PF has the target count, read back after the writes (and, with
+ * PASSTHRU_SRIOV_BIND_VFIO, its VFs are on vfio-pci), -EPERM when refused, -EBUSY when another
+ * passthru holds the lock, -ETIMEDOUT when a write did not return in time, -EIO when the writes
+ * succeeded but the PF has another count (a driver may enable fewer VFs than asked: those it
+ * made stay, not bound to vfio-pci), another negative errno from the kernel. A failure after the VFs were
+ * removed leaves the PF with none; a failed binding leaves the new VFs made.
  */
 int passthru_sriov_execute(struct passthru_sriov *s);
 /* After a failed execution: one line naming the PF and the cause; NULL after success. */
