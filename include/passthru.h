@@ -946,11 +946,23 @@ int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct passthru_q
  * reports DEVICE_DELETED for every device that goes (for PCI, the group's endpoints in the VM),
  * at most timeout_ms (0: 10 s) for all of them together; then removes the chardevs of serial
  * ports. A PCI unplug completes only when the guest OS acknowledges it: a paused VM or one
- * without a running OS gives -ETIMEDOUT. -ENODEV when a device is not in the VM (under
- * passthru's id), -EREMOTEIO when QEMU refused or the guest reported an unplug error.
+ * without a running OS gives -ETIMEDOUT. Each named device goes on its own: one that fails does
+ * not keep the others in the VM, and passthru_vm_devices_get_detach_result() tells what
+ * happened to each. Returns 0 when every device left, else the error of the first named one
+ * that did not (passthru_vm_devices_get_error() says why): -ENODEV when it is not in the VM
+ * (under passthru's id), -EREMOTEIO when QEMU refused or the guest reported an unplug error.
  */
 int passthru_vm_devices_detach(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 			       unsigned timeout_ms);
+/*
+ * After passthru_vm_devices_detach(): what happened to the device added under name (any form
+ * of it): 0 when it left the VM, else its negative errno as detach gives it, with *ret_reason
+ * (when not NULL) one line naming the device and the cause, owned by vd. -ENODATA when detach
+ * stopped before any device (it could not list the VM's devices), -ENOENT for a device that
+ * was not added.
+ */
+int passthru_vm_devices_get_detach_result(const struct passthru_vm_devices *vd, const char *name,
+					  const char **ret_reason);
 /*
  * After a failed attach, detach or libvirt XML: one line naming the device and the cause. Owned
  * by vd.

@@ -102,6 +102,12 @@ struct vm_refusal {
 	char *device, *reason, *fix;
 };
 
+/* What detach did to one named device: 0, or the errno and the line that says why. */
+struct vm_outcome {
+	int error;
+	char *reason;
+};
+
 struct passthru_vm_devices {
 	unsigned refcount;
 	struct passthru_ctx *ctx;
@@ -130,6 +136,8 @@ struct passthru_vm_devices {
 	char **argv;
 
 	char *error;
+	/* After detach, one per name (NULL when it stopped before any device). */
+	struct vm_outcome *outcomes;
 };
 
 /*
