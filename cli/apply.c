@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * passthru apply [--dry-run] [--timeout SEC]: bring the host to the persisted bindings of
+ * passthru apply [--dry-run] [--timeout SEC]: bring the host to every persisted setting: the
+ * SR-IOV settings of /etc/passthru/vf.d/ first (VF counts, autoprobe, VFs to vfio-pci, VF link
+ * settings: the VFs must exist before bindings of VFs), then the bindings of
  * /etc/passthru/bindings.conf. What passthru-apply.service runs at boot, before VMs start.
  */
 #include <errno.h>
@@ -16,16 +18,18 @@ static void help(void)
 {
 	printf("Usage: passthru apply [OPTIONS]\n"
 	       "\n"
-	       "Bind the devices saved with 'passthru bind --persist' to vfio-pci, one IOMMU\n"
-	       "group at a time. A device that is no longer the one that was saved at its\n"
-	       "address is refused.\n"
+	       "Apply every persisted setting: first the SR-IOV settings saved with 'passthru\n"
+	       "sriov --persist' and 'passthru vf --persist' (VF counts, autoprobe, VFs to\n"
+	       "vfio-pci, VF link settings), then bind the devices saved with 'passthru bind\n"
+	       "--persist' to vfio-pci, one IOMMU group at a time. A device that is no longer\n"
+	       "the one that was saved at its address is refused.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -n, --dry-run      print the plans, change nothing\n"
 	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10)\n"
 	       "  -h, --help         show this help\n"
 	       "\n"
-	       "See passthru-bind(1).\n");
+	       "See passthru-bind(1) and passthru-sriov(1).\n");
 }
 
 /* "10de:1b80 (subsystem 1458:3702)" from "10de:1b80:1458:3702". */
@@ -72,6 +76,37 @@ static int check_entry(struct cli *cli, struct passthru_persist *p, size_t i)
 		 "%s' saves the one there now",
 		 address, address);
 	return EXIT_REFUSED;
+}
+
+struct sriov_report {
+	bool any;
+	char *last_failed_pf;
+};
+
+/* One line per thing the SR-IOV settings did or refused; a hint once per PF that failed. */
+static void on_sriov_report(void *userdata, const char *pf, int error, const char *message)
+{
+	struct sriov_report *rep = userdata;
+
+	rep->any = true;
+	if (error >= 0) {
+		printf("%s: %s\n", pf, message);
+		return;
+	}
+	/* Some of the library's messages name the file or the PF already. */
+	if (strncmp(message, "/etc/passthru/vf.d/", 19) == 0 ||
+	    strncmp(message, pf, strlen(pf)) == 0)
+		cli_error("%s", message);
+	else
+		cli_error("%s: %s", pf, message);
+	if (rep->last_failed_pf && strcmp(rep->last_failed_pf, pf) == 0)
+		return;
+	free(rep->last_failed_pf);
+	rep->last_failed_pf = strdup(pf);
+	cli_hint(
+	    "'passthru sriov %s' shows the PF now; 'passthru sriov %s ... --persist' saves its "
+	    "settings anew, removing /etc/passthru/vf.d/%s.conf forgets them",
+	    pf, pf, pf);
 }
 
 struct bucket {
@@ -123,6 +158,7 @@ int verb_apply(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	struct sriov_report sriov = {0};
 	struct passthru_persist *p = NULL;
 	struct bucket *buckets = NULL;
 	size_t n_buckets = 0;
@@ -154,6 +190,16 @@ int verb_apply(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("apply", "unexpected argument '%s'", argv[optind]);
+
+	/* VFs first: bindings of VFs need them to exist. */
+	r = passthru_sriov_apply_persisted(cli->ctx, dry_run ? PASSTHRU_SRIOV_APPLY_DRY_RUN : 0,
+					   on_sriov_report, &sriov);
+	free(sriov.last_failed_pf);
+	if (r < 0) {
+		if (!sriov.any)
+			cli_error("cannot read /etc/passthru/vf.d: %s", strerror(-r));
+		ret = EXIT_REFUSED;
+	}
 
 	r = passthru_persist_load(cli->ctx, &p);
 	if (r < 0) {
@@ -202,7 +248,7 @@ int verb_apply(struct cli *cli, int argc, char **argv)
 			ret = EXIT_REFUSED;
 	if (!dry_run && takeover_cli_write_modprobe(p) != EXIT_DONE)
 		ret = EXIT_REFUSED;
-	if (passthru_persist_get_count(p) == 0)
+	if (passthru_persist_get_count(p) == 0 && !sriov.any)
 		printf("Nothing is persisted.\n");
 
 	for (size_t k = 0; k < n_buckets; k++)
