@@ -41,13 +41,22 @@ static void describe_identity(const char *id, char *buf, size_t size)
 		snprintf(buf, size, "%s", id);
 }
 
-/* Says why entry i does not apply to the host; EXIT_DONE when it does. */
-static int check_entry(struct cli *cli, struct passthru_persist *p, size_t i)
+struct apply_state {
+	struct cli *cli;
+	bool dry_run;
+	/* Something persisted was seen: a setting, a binding, an unreadable store. */
+	bool any;
+	char *last_failed_pf;
+};
+
+/* Says why entry i of the bindings does not apply to the host. */
+static void on_binding_refused(void *userdata, struct passthru_persist *p, size_t i, int r)
 {
+	struct apply_state *st = userdata;
 	const char *address = passthru_persist_get_address(p, i);
 	char wanted[64], now[64] = "something unreadable";
-	int r = passthru_persist_check(p, i);
 
+	st->any = true;
 	describe_identity(passthru_persist_get_identity(p, i), wanted, sizeof(wanted));
 	if (r == -ENODEV) {
 		cli_error("%s: saved for %s, but there is no device at this address now", address,
@@ -56,7 +65,7 @@ static int check_entry(struct cli *cli, struct passthru_persist *p, size_t i)
 		struct passthru_pci_device *dev = NULL;
 		uint16_t v, d, sv = 0, sd = 0;
 
-		if (passthru_pci_device_new(cli->ctx, address, &dev) >= 0 &&
+		if (passthru_pci_device_new(st->cli->ctx, address, &dev) >= 0 &&
 		    passthru_pci_device_get_vendor_id(dev, &v) >= 0 &&
 		    passthru_pci_device_get_device_id(dev, &d) >= 0) {
 			(void)passthru_pci_device_get_subsystem_vendor_id(dev, &sv);
@@ -66,27 +75,60 @@ static int check_entry(struct cli *cli, struct passthru_persist *p, size_t i)
 		passthru_pci_device_unref(dev);
 		cli_error("%s: saved for %s, but the address now holds %s: not binding it", address,
 			  wanted, now);
-	} else if (r < 0) {
-		cli_error("%s: cannot read it: %s", address, strerror(-r));
-		return EXIT_REFUSED;
 	} else {
-		return EXIT_DONE;
+		cli_error("%s: cannot read it: %s", address, strerror(-r));
+		return;
 	}
 	cli_hint("'passthru unbind --persist %s' forgets the old device; 'passthru bind --persist "
 		 "%s' saves the one there now",
 		 address, address);
-	return EXIT_REFUSED;
 }
 
-struct sriov_report {
-	bool any;
-	char *last_failed_pf;
-};
+static void on_bindings_unreadable(void *userdata, int r)
+{
+	struct apply_state *st = userdata;
+
+	st->any = true;
+	cli_error("cannot read /etc/passthru/bindings.conf: %s", strerror(-r));
+	cli_hint("fix the line named above, or remove the file and persist again");
+}
+
+/* One IOMMU group's bindings: its plan (dry run) or what its execution did. */
+static void on_group(void *userdata, struct passthru_takeover *t, int r)
+{
+	struct apply_state *st = userdata;
+
+	st->any = true;
+	if (!t) {
+		cli_error("cannot start: %s", strerror(-r));
+		return;
+	}
+	if (st->dry_run) {
+		(void)takeover_cli_report_plan(t, r, "bind");
+		return;
+	}
+	takeover_cli_report_repair(t);
+	if (r == -EPERM) {
+		(void)takeover_cli_report_refusals(t, "bind");
+	} else if (r < 0) {
+		(void)takeover_cli_report_failure(t, "apply");
+	} else {
+		takeover_cli_print_results(t);
+		takeover_cli_print_notes(t, "apply");
+	}
+}
+
+static void on_modprobe(void *userdata, struct passthru_persist *p, int r)
+{
+	(void)userdata;
+	(void)p;
+	(void)takeover_cli_report_modprobe(r);
+}
 
 /* One line per thing the SR-IOV settings did or refused; a hint once per PF that failed. */
 static void on_sriov_report(void *userdata, const char *pf, int error, const char *message)
 {
-	struct sriov_report *rep = userdata;
+	struct apply_state *rep = userdata;
 
 	rep->any = true;
 	if (error >= 0) {
@@ -99,7 +141,7 @@ static void on_sriov_report(void *userdata, const char *pf, int error, const cha
 		cli_error("%s", message);
 	else
 		cli_error("%s: %s", pf, message);
-	if (rep->last_failed_pf && strcmp(rep->last_failed_pf, pf) == 0)
+	if (pf[0] == '/' || (rep->last_failed_pf && strcmp(rep->last_failed_pf, pf) == 0))
 		return;
 	free(rep->last_failed_pf);
 	rep->last_failed_pf = strdup(pf);
@@ -107,47 +149,6 @@ static void on_sriov_report(void *userdata, const char *pf, int error, const cha
 	    "'passthru sriov %s' shows the PF now; 'passthru sriov %s ... --persist' saves its "
 	    "settings anew, removing /etc/passthru/vf.d/%s.conf forgets them",
 	    pf, pf, pf);
-}
-
-struct bucket {
-	int group;
-	bool force;
-	char **addresses;
-};
-
-static int apply_bucket(struct cli *cli, const struct bucket *b, bool dry_run, unsigned timeout)
-{
-	struct passthru_takeover *t = NULL;
-	int r, ret;
-
-	r = passthru_takeover_new(cli->ctx, PASSTHRU_TAKEOVER_BIND,
-				  b->force ? PASSTHRU_TAKEOVER_FORCE : 0, &t);
-	if (r < 0) {
-		cli_error("cannot start: %s", strerror(-r));
-		return EXIT_REFUSED;
-	}
-	passthru_takeover_set_timeout(t, timeout);
-	ret = takeover_cli_add_devices("apply", t, (int)strv_length(b->addresses), b->addresses);
-	if (ret != EXIT_DONE)
-		goto out;
-	if (dry_run) {
-		ret = takeover_cli_dry_run(t, "bind");
-		goto out;
-	}
-	r = passthru_takeover_execute(t);
-	takeover_cli_report_repair(t);
-	if (r == -EPERM)
-		ret = takeover_cli_report_refusals(t, "bind");
-	else if (r < 0)
-		ret = takeover_cli_report_failure(t, "apply");
-	else {
-		takeover_cli_print_results(t);
-		takeover_cli_print_notes(t, "apply");
-		ret = EXIT_DONE;
-	}
-out:
-	passthru_takeover_unref(t);
-	return ret;
 }
 
 int verb_apply(struct cli *cli, int argc, char **argv)
@@ -158,10 +159,14 @@ int verb_apply(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct sriov_report sriov = {0};
-	struct passthru_persist *p = NULL;
-	struct bucket *buckets = NULL;
-	size_t n_buckets = 0;
+	static const struct passthru_apply_ops ops = {
+	    .sriov = on_sriov_report,
+	    .bindings_unreadable = on_bindings_unreadable,
+	    .binding_refused = on_binding_refused,
+	    .group = on_group,
+	    .modprobe = on_modprobe,
+	};
+	struct apply_state st = {.cli = cli};
 	unsigned timeout = 0;
 	bool dry_run = false;
 	int c, r, ret = EXIT_DONE;
@@ -191,69 +196,13 @@ int verb_apply(struct cli *cli, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("apply", "unexpected argument '%s'", argv[optind]);
 
-	/* VFs first: bindings of VFs need them to exist. */
-	r = passthru_sriov_apply_persisted(cli->ctx, dry_run ? PASSTHRU_SRIOV_APPLY_DRY_RUN : 0,
-					   on_sriov_report, &sriov);
-	free(sriov.last_failed_pf);
-	if (r < 0) {
-		if (!sriov.any)
-			cli_error("cannot read /etc/passthru/vf.d: %s", strerror(-r));
+	st.dry_run = dry_run;
+	r = passthru_apply_persisted(cli->ctx, dry_run ? PASSTHRU_APPLY_DRY_RUN : 0, timeout, &ops,
+				     &st);
+	free(st.last_failed_pf);
+	if (r < 0)
 		ret = EXIT_REFUSED;
-	}
-
-	r = passthru_persist_load(cli->ctx, &p);
-	if (r < 0) {
-		cli_error("cannot read /etc/passthru/bindings.conf: %s", strerror(-r));
-		cli_hint("fix the line named above, or remove the file and persist again");
-		return EXIT_REFUSED;
-	}
-
-	/* One transaction per IOMMU group: a bad device does not keep the others from VMs. */
-	for (size_t i = 0; i < passthru_persist_get_count(p); i++) {
-		struct passthru_pci_device *dev = NULL;
-		const char *address = passthru_persist_get_address(p, i);
-		struct bucket *b = NULL;
-		int group = -1;
-
-		if (check_entry(cli, p, i) != EXIT_DONE) {
-			ret = EXIT_REFUSED;
-			continue;
-		}
-		if (passthru_pci_device_new(cli->ctx, address, &dev) >= 0 &&
-		    passthru_pci_device_get_iommu_group(dev, &group) < 0)
-			group = -1;
-		passthru_pci_device_unref(dev);
-		for (size_t k = 0; group >= 0 && k < n_buckets; k++)
-			if (buckets[k].group == group)
-				b = &buckets[k];
-		if (!b) {
-			struct bucket *nb = realloc(buckets, (n_buckets + 1) * sizeof(*nb));
-
-			if (!nb) {
-				ret = EXIT_REFUSED;
-				break;
-			}
-			buckets = nb;
-			b = &buckets[n_buckets++];
-			*b = (struct bucket){.group = group};
-		}
-		b->force |= passthru_persist_get_force(p, i);
-		if (strv_push(&b->addresses, address) < 0) {
-			ret = EXIT_REFUSED;
-			break;
-		}
-	}
-	for (size_t k = 0; k < n_buckets; k++)
-		if (apply_bucket(cli, &buckets[k], dry_run, timeout) != EXIT_DONE)
-			ret = EXIT_REFUSED;
-	if (!dry_run && takeover_cli_write_modprobe(p) != EXIT_DONE)
-		ret = EXIT_REFUSED;
-	if (passthru_persist_get_count(p) == 0 && !sriov.any)
+	if (!st.any)
 		printf("Nothing is persisted.\n");
-
-	for (size_t k = 0; k < n_buckets; k++)
-		strv_free(buckets[k].addresses);
-	free(buckets);
-	passthru_persist_unref(p);
 	return ret;
 }

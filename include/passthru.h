@@ -1079,8 +1079,8 @@ const char *passthru_sriov_get_refusal_reason(const struct passthru_sriov *s, si
  * PASSTHRU_SRIOV_BIND_VFIO, its VFs are on vfio-pci), -EPERM when refused, -EBUSY when another
  * passthru holds the lock, -ETIMEDOUT when a write did not return in time, -EIO when the writes
  * succeeded but the PF has another count (a driver may enable fewer VFs than asked: those it
- * made stay, not bound to vfio-pci), another negative errno from the kernel. A failure after the VFs were
- * removed leaves the PF with none; a failed binding leaves the new VFs made.
+ * made stay, not bound to vfio-pci), another negative errno from the kernel. A failure after
+ * the VFs were removed leaves the PF with none; a failed binding leaves the new VFs made.
  */
 int passthru_sriov_execute(struct passthru_sriov *s);
 /* After a failed execution: one line naming the PF and the cause; NULL after success. */
@@ -1106,9 +1106,10 @@ int passthru_sriov_save(struct passthru_sriov *s);
 
 /*
  * Called by passthru_sriov_apply_persisted() once per thing done or refused: pf the PF's
- * address, error 0 or a negative errno, message one line ("4 VFs made, on vfio-pci", "VF 0:
- * mac 02:11:22:33:44:55 vlan 10", "saved for 8086:1572 (subsystem 8086:0000), but the address
- * now holds 8086:10fb (subsystem 8086:000c): not applied").
+ * address (the directory's path when /etc/passthru/vf.d cannot be read), error 0 or a negative
+ * errno, message one line ("4 VFs made, on vfio-pci", "VF 0: mac 02:11:22:33:44:55 vlan 10",
+ * "saved for 8086:1572 (subsystem 8086:0000), but the address now holds 8086:10fb (subsystem
+ * 8086:000c): not applied").
  */
 typedef void (*passthru_sriov_report_fn)(void *userdata, const char *pf, int error,
 					 const char *message);
@@ -1122,6 +1123,48 @@ typedef void (*passthru_sriov_report_fn)(void *userdata, const char *pf, int err
  */
 int passthru_sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags,
 				   passthru_sriov_report_fn report, void *userdata);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Applying every persisted setting                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Flags of passthru_apply_persisted(). */
+#define PASSTHRU_APPLY_DRY_RUN (1u << 0) /* plan and report; change nothing */
+
+/* What passthru_apply_persisted() tells as it goes; any member may be NULL. */
+struct passthru_apply_ops {
+	/* Each SR-IOV setting of /etc/passthru/vf.d/ applied, planned or refused. */
+	passthru_sriov_report_fn sriov;
+	/* bindings.conf cannot be read (-EBADMSG: a malformed line); none of it is applied. */
+	void (*bindings_unreadable)(void *userdata, int error);
+	/*
+	 * Entry index of p is not applied: -ENODEV no device at its address, -ESTALE another
+	 * device there now (passthru_persist_check()), else the errno of reading it.
+	 */
+	void (*binding_refused)(void *userdata, struct passthru_persist *p, size_t index,
+				int error);
+	/*
+	 * One IOMMU group's persisted devices as one takeover, after its plan (a dry run: r of
+	 * passthru_takeover_plan()) or its execution (r of passthru_takeover_execute()). t is
+	 * NULL when it could not be made (r says why). t is valid during the call only.
+	 */
+	void (*group)(void *userdata, struct passthru_takeover *t, int r);
+	/* After the bindings, not in a dry run: r of passthru_persist_write_modprobe(). */
+	void (*modprobe)(void *userdata, struct passthru_persist *p, int r);
+};
+
+/*
+ * Brings the host to every persisted setting, in the order boot needs: the SR-IOV settings of
+ * /etc/passthru/vf.d/ first (passthru_sriov_apply_persisted(); the VFs must exist before
+ * bindings of VFs are applied), then the bindings of /etc/passthru/bindings.conf, one takeover
+ * per IOMMU group (forced when any of its entries was; a group that fails does not stop the
+ * others), then /etc/modprobe.d/passthru-vfio.conf. timeout_ms limits each takeover's writes
+ * (0: the default). What `passthru apply` and passthru-apply.service run. Returns 0 when
+ * everything persisted was applied (or nothing is persisted), else the first negative errno
+ * (-EROFS of the modprobe.d file is not one: early at boot /etc may be read-only).
+ */
+int passthru_apply_persisted(struct passthru_ctx *ctx, unsigned flags, unsigned timeout_ms,
+			     const struct passthru_apply_ops *ops, void *userdata);
 
 /*
  * VF link settings. A NIC PF's driver configures its VFs' MAC address, VLAN, spoof checking,

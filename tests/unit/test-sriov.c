@@ -676,6 +676,42 @@ static void test_persist(void)
 	CHECK_INT(passthru_sriov_apply_persisted(ctx, 0, on_report, &rep), 0);
 }
 
+static void on_binding_refused(void *userdata, struct passthru_persist *p, size_t index, int error)
+{
+	struct reports *r = userdata;
+	int n = snprintf(r->text + r->len, sizeof(r->text) - r->len, "binding %s %d\n",
+			 passthru_persist_get_address(p, index), error);
+
+	if (n > 0 && r->len + (size_t)n < sizeof(r->text))
+		r->len += (size_t)n;
+}
+
+/* Everything persisted, in the order boot needs: the VFs of vf.d before the bindings. */
+static void test_apply_persisted(void)
+{
+	const struct passthru_apply_ops ops = {
+	    .sriov = on_report,
+	    .binding_refused = on_binding_refused,
+	};
+	struct reports rep = {.len = 0};
+
+	mkdir(path_of("etc/passthru/vf.d"), 0755);
+	write_text("etc/passthru/vf.d/0000:06:00.0.conf", "device 1b36:0010:1b36:0010\nvfs 0\n");
+	write_text("etc/passthru/bindings.conf", "0000:06:10.0 1b36:0010 1b36:0010\n"
+						 "0000:08:00.0 8086:10d3 8086:beef\n");
+	CHECK_INT(passthru_apply_persisted(ctx, PASSTHRU_APPLY_DRY_RUN, 0, &ops, &rep), -ENODEV);
+	CHECK_STR(rep.text, "0000:06:00.0 0 0 VFs, nothing to do\n"
+			    "binding 0000:06:10.0 -19\n"
+			    "binding 0000:08:00.0 -116\n");
+	CHECK(unlink(path_of("etc/passthru/bindings.conf")) == 0);
+	CHECK(unlink(path_of("etc/passthru/vf.d/0000:06:00.0.conf")) == 0);
+	/* Nothing persisted: nothing said, nothing failed. */
+	rep.len = 0;
+	rep.text[0] = '\0';
+	CHECK_INT(passthru_apply_persisted(ctx, 0, 0, &ops, &rep), 0);
+	CHECK_STR(rep.text, "");
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp)) {
@@ -690,6 +726,7 @@ int main(void)
 	test_refusals();
 	test_config_parse();
 	test_persist();
+	test_apply_persisted();
 	test_bind_current();
 	test_execute();
 	passthru_ctx_unref(ctx);
