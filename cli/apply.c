@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * passthru apply [--dry-run] [--timeout SEC]: bring the host to the persisted bindings of
+ * passthru apply [--dry-run] [--timeout SEC]: bring the host to every persisted setting: the
+ * SR-IOV settings of /etc/passthru/vf.d/ first (VF counts, autoprobe, VFs to vfio-pci, VF link
+ * settings: the VFs must exist before bindings of VFs), then the bindings of
  * /etc/passthru/bindings.conf. What passthru-apply.service runs at boot, before VMs start.
  */
 #include <errno.h>
@@ -16,9 +18,11 @@ static void help(void)
 {
 	printf("Usage: passthru apply [OPTIONS]\n"
 	       "\n"
-	       "Bind the devices saved with 'passthru bind --persist' to vfio-pci, one IOMMU\n"
-	       "group at a time. A device that is no longer the one that was saved at its\n"
-	       "address is refused.\n"
+	       "Apply every persisted setting: first the SR-IOV settings saved with 'passthru\n"
+	       "sriov --persist' and 'passthru vf --persist' (VF counts, autoprobe, VFs to\n"
+	       "vfio-pci, VF link settings), then bind the devices saved with 'passthru bind\n"
+	       "--persist' to vfio-pci, one IOMMU group at a time. A device that is no longer\n"
+	       "the one that was saved at its address is refused.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -n, --dry-run      print the plans, change nothing\n"
@@ -26,7 +30,7 @@ static void help(void)
 	       "                     and on another passthru's lock after as long (default 30)\n"
 	       "  -h, --help         show this help\n"
 	       "\n"
-	       "See passthru-bind(1).\n");
+	       "See passthru-bind(1) and passthru-sriov(1).\n");
 }
 
 /* "10de:1b80 (subsystem 1458:3702)" from "10de:1b80:1458:3702". */
@@ -38,13 +42,22 @@ static void describe_identity(const char *id, char *buf, size_t size)
 		snprintf(buf, size, "%s", id);
 }
 
-/* Says why entry i does not apply to the host; EXIT_DONE when it does. */
-static int check_entry(struct cli *cli, struct passthru_persist *p, size_t i)
+struct apply_state {
+	struct cli *cli;
+	bool dry_run;
+	/* Something persisted was seen: a setting, a binding, an unreadable store. */
+	bool any;
+	char *last_failed_pf;
+};
+
+/* Says why entry i of the bindings does not apply to the host. */
+static void on_binding_refused(void *userdata, struct passthru_persist *p, size_t i, int r)
 {
+	struct apply_state *st = userdata;
 	const char *address = passthru_persist_get_address(p, i);
 	char wanted[64], now[64] = "something unreadable";
-	int r = passthru_persist_check(p, i);
 
+	st->any = true;
 	describe_identity(passthru_persist_get_identity(p, i), wanted, sizeof(wanted));
 	if (r == -ENODEV) {
 		cli_error("%s: saved for %s, but there is no device at this address now", address,
@@ -53,7 +66,7 @@ static int check_entry(struct cli *cli, struct passthru_persist *p, size_t i)
 		struct passthru_pci_device *dev = NULL;
 		uint16_t v, d, sv = 0, sd = 0;
 
-		if (passthru_pci_device_new(cli->ctx, address, &dev) >= 0 &&
+		if (passthru_pci_device_new(st->cli->ctx, address, &dev) >= 0 &&
 		    passthru_pci_device_get_vendor_id(dev, &v) >= 0 &&
 		    passthru_pci_device_get_device_id(dev, &d) >= 0) {
 			(void)passthru_pci_device_get_subsystem_vendor_id(dev, &sv);
@@ -63,58 +76,80 @@ static int check_entry(struct cli *cli, struct passthru_persist *p, size_t i)
 		passthru_pci_device_unref(dev);
 		cli_error("%s: saved for %s, but the address now holds %s: not binding it", address,
 			  wanted, now);
-	} else if (r < 0) {
-		cli_error("%s: cannot read it: %s", address, strerror(-r));
-		return EXIT_REFUSED;
 	} else {
-		return EXIT_DONE;
+		cli_error("%s: cannot read it: %s", address, strerror(-r));
+		return;
 	}
 	cli_hint("'passthru unbind --persist %s' forgets the old device; 'passthru bind --persist "
 		 "%s' saves the one there now",
 		 address, address);
-	return EXIT_REFUSED;
 }
 
-struct bucket {
-	int group;
-	bool force;
-	char **addresses;
-};
-
-static int apply_bucket(struct cli *cli, const struct bucket *b, bool dry_run, unsigned timeout)
+static void on_bindings_unreadable(void *userdata, int r)
 {
-	struct passthru_takeover *t = NULL;
-	int r, ret;
+	struct apply_state *st = userdata;
 
-	r = passthru_takeover_new(cli->ctx, PASSTHRU_TAKEOVER_BIND,
-				  b->force ? PASSTHRU_TAKEOVER_FORCE : 0, &t);
-	if (r < 0) {
+	st->any = true;
+	cli_error("cannot read /etc/passthru/bindings.conf: %s", strerror(-r));
+	cli_hint("fix the line named above, or remove the file and persist again");
+}
+
+/* One IOMMU group's bindings: its plan (dry run) or what its execution did. */
+static void on_group(void *userdata, struct passthru_takeover *t, int r)
+{
+	struct apply_state *st = userdata;
+
+	st->any = true;
+	if (!t) {
 		cli_error("cannot start: %s", strerror(-r));
-		return EXIT_REFUSED;
+		return;
 	}
-	passthru_takeover_set_timeout(t, timeout);
-	takeover_cli_say_lock_wait(t);
-	ret = takeover_cli_add_devices("apply", t, (int)strv_length(b->addresses), b->addresses);
-	if (ret != EXIT_DONE)
-		goto out;
-	if (dry_run) {
-		ret = takeover_cli_dry_run(t, "bind");
-		goto out;
+	if (st->dry_run) {
+		(void)takeover_cli_report_plan(t, r, "bind");
+		return;
 	}
-	r = passthru_takeover_execute(t);
 	takeover_cli_report_repair(t);
-	if (r == -EPERM)
-		ret = takeover_cli_report_refusals(t, "bind");
-	else if (r < 0)
-		ret = takeover_cli_report_failure(t, "apply");
-	else {
+	if (r == -EPERM) {
+		(void)takeover_cli_report_refusals(t, "bind");
+	} else if (r < 0) {
+		(void)takeover_cli_report_failure(t, "apply");
+	} else {
 		takeover_cli_print_results(t);
 		takeover_cli_print_notes(t, "apply");
-		ret = EXIT_DONE;
 	}
-out:
-	passthru_takeover_unref(t);
-	return ret;
+}
+
+static void on_modprobe(void *userdata, struct passthru_persist *p, int r)
+{
+	(void)userdata;
+	(void)p;
+	(void)takeover_cli_report_modprobe(r);
+}
+
+/* One line per thing the SR-IOV settings did or refused; a hint once per PF that failed. */
+static void on_sriov_report(void *userdata, const char *pf, int error, const char *message)
+{
+	struct apply_state *rep = userdata;
+
+	rep->any = true;
+	if (error >= 0) {
+		printf("%s: %s\n", pf, message);
+		return;
+	}
+	/* Some of the library's messages name the file or the PF already. */
+	if (strncmp(message, "/etc/passthru/vf.d/", 19) == 0 ||
+	    strncmp(message, pf, strlen(pf)) == 0)
+		cli_error("%s", message);
+	else
+		cli_error("%s: %s", pf, message);
+	if (pf[0] == '/' || (rep->last_failed_pf && strcmp(rep->last_failed_pf, pf) == 0))
+		return;
+	free(rep->last_failed_pf);
+	rep->last_failed_pf = strdup(pf);
+	cli_hint(
+	    "'passthru sriov %s' shows the PF now; 'passthru sriov %s ... --persist' saves its "
+	    "settings anew, removing /etc/passthru/vf.d/%s.conf forgets them",
+	    pf, pf, pf);
 }
 
 int verb_apply(struct cli *cli, int argc, char **argv)
@@ -125,9 +160,15 @@ int verb_apply(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct passthru_persist *p = NULL;
-	struct bucket *buckets = NULL;
-	size_t n_buckets = 0;
+	static const struct passthru_apply_ops ops = {
+	    .sriov = on_sriov_report,
+	    .bindings_unreadable = on_bindings_unreadable,
+	    .binding_refused = on_binding_refused,
+	    .group = on_group,
+	    .lock_wait = takeover_cli_on_lock_wait,
+	    .modprobe = on_modprobe,
+	};
+	struct apply_state st = {.cli = cli};
 	unsigned timeout = 0;
 	bool dry_run = false;
 	int c, r, ret = EXIT_DONE;
@@ -157,59 +198,13 @@ int verb_apply(struct cli *cli, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("apply", "unexpected argument '%s'", argv[optind]);
 
-	r = passthru_persist_load(cli->ctx, &p);
-	if (r < 0) {
-		cli_error("cannot read /etc/passthru/bindings.conf: %s", strerror(-r));
-		cli_hint("fix the line named above, or remove the file and persist again");
-		return EXIT_REFUSED;
-	}
-
-	/* One transaction per IOMMU group: a bad device does not keep the others from VMs. */
-	for (size_t i = 0; i < passthru_persist_get_count(p); i++) {
-		struct passthru_pci_device *dev = NULL;
-		const char *address = passthru_persist_get_address(p, i);
-		struct bucket *b = NULL;
-		int group = -1;
-
-		if (check_entry(cli, p, i) != EXIT_DONE) {
-			ret = EXIT_REFUSED;
-			continue;
-		}
-		if (passthru_pci_device_new(cli->ctx, address, &dev) >= 0 &&
-		    passthru_pci_device_get_iommu_group(dev, &group) < 0)
-			group = -1;
-		passthru_pci_device_unref(dev);
-		for (size_t k = 0; group >= 0 && k < n_buckets; k++)
-			if (buckets[k].group == group)
-				b = &buckets[k];
-		if (!b) {
-			struct bucket *nb = realloc(buckets, (n_buckets + 1) * sizeof(*nb));
-
-			if (!nb) {
-				ret = EXIT_REFUSED;
-				break;
-			}
-			buckets = nb;
-			b = &buckets[n_buckets++];
-			*b = (struct bucket){.group = group};
-		}
-		b->force |= passthru_persist_get_force(p, i);
-		if (strv_push(&b->addresses, address) < 0) {
-			ret = EXIT_REFUSED;
-			break;
-		}
-	}
-	for (size_t k = 0; k < n_buckets; k++)
-		if (apply_bucket(cli, &buckets[k], dry_run, timeout) != EXIT_DONE)
-			ret = EXIT_REFUSED;
-	if (!dry_run && takeover_cli_write_modprobe(p) != EXIT_DONE)
+	st.dry_run = dry_run;
+	r = passthru_apply_persisted(cli->ctx, dry_run ? PASSTHRU_APPLY_DRY_RUN : 0, timeout, &ops,
+				     &st);
+	free(st.last_failed_pf);
+	if (r < 0)
 		ret = EXIT_REFUSED;
-	if (passthru_persist_get_count(p) == 0)
+	if (!st.any)
 		printf("Nothing is persisted.\n");
-
-	for (size_t k = 0; k < n_buckets; k++)
-		strv_free(buckets[k].addresses);
-	free(buckets);
-	passthru_persist_unref(p);
 	return ret;
 }

@@ -113,6 +113,13 @@ out:
 	return ret;
 }
 
+static void report_failure_hint(int r, const char *verb)
+{
+	if (r == -ETIMEDOUT && strcmp(verb, "detach") == 0)
+		cli_hint("QEMU may still finish the unplug once the guest answers: 'info pci' on "
+			 "the monitor shows whether it did");
+}
+
 static int report_failure(struct passthru_vm_devices *vd, int r, const char *verb)
 {
 	const char *error = passthru_vm_devices_get_error(vd);
@@ -121,9 +128,7 @@ static int report_failure(struct passthru_vm_devices *vd, int r, const char *ver
 		cli_error("%s", error);
 	else
 		cli_error("%s failed: %s", verb, strerror(-r));
-	if (r == -ETIMEDOUT && strcmp(verb, "detach") == 0)
-		cli_hint("QEMU may still finish the unplug once the guest answers: 'info pci' on "
-			 "the monitor shows whether it did");
+	report_failure_hint(r, verb);
 	return EXIT_REFUSED;
 }
 
@@ -268,6 +273,7 @@ int verb_detach(struct cli *cli, int argc, char **argv)
 	struct passthru_qmp *qmp = NULL;
 	const char *socket = NULL;
 	unsigned timeout = 10000;
+	bool timed_out = false;
 	int c, r, ret;
 
 	optind = 0;
@@ -309,13 +315,29 @@ int verb_detach(struct cli *cli, int argc, char **argv)
 	if (ret != EXIT_DONE)
 		goto out;
 	r = passthru_vm_devices_detach(vd, qmp, timeout);
-	if (r < 0) {
-		ret = report_failure(vd, r, "detach");
-		goto out;
-	}
-	for (int i = optind; i < argc; i++)
-		printf("%s: detached\n", argv[i]);
+	/* Every device's outcome: one that did not go does not hide those that did. */
 	ret = EXIT_DONE;
+	for (int i = optind; i < argc; i++) {
+		const char *reason = NULL;
+		int k = passthru_vm_devices_get_detach_result(vd, argv[i], &reason);
+
+		if (k == 0) {
+			printf("%s: detached\n", argv[i]);
+			continue;
+		}
+		if (k == -ENODATA)
+			break; /* it stopped before any device: the error below says why */
+		if (reason)
+			cli_error("%s", reason);
+		else
+			cli_error("%s: cannot detach it: %s", argv[i], strerror(-k));
+		ret = EXIT_REFUSED;
+		timed_out |= k == -ETIMEDOUT;
+	}
+	if (r < 0 && ret == EXIT_DONE)
+		ret = report_failure(vd, r, "detach");
+	else if (timed_out)
+		report_failure_hint(-ETIMEDOUT, "detach");
 out:
 	passthru_qmp_unref(qmp);
 	passthru_vm_devices_unref(vd);

@@ -34,7 +34,7 @@ int takeover_cli_parse_timeout(const char *verb, const char *arg, unsigned *ret_
 	return EXIT_DONE;
 }
 
-static void say_lock_wait(void *userdata, const char *holder)
+void takeover_cli_on_lock_wait(void *userdata, const char *holder)
 {
 	if (holder)
 		fprintf(stderr, "passthru: waiting for the lock held by %s\n", holder);
@@ -45,7 +45,7 @@ static void say_lock_wait(void *userdata, const char *holder)
 
 void takeover_cli_say_lock_wait(struct passthru_takeover *t)
 {
-	passthru_takeover_set_wait_fn(t, say_lock_wait, NULL);
+	passthru_takeover_set_wait_fn(t, takeover_cli_on_lock_wait, NULL);
 }
 
 int takeover_cli_add_devices(const char *verb, struct passthru_takeover *t, int argc, char **argv)
@@ -154,8 +154,11 @@ int takeover_cli_print_plan(struct passthru_takeover *t)
 
 int takeover_cli_dry_run(struct passthru_takeover *t, const char *verb)
 {
-	int r = passthru_takeover_plan(t);
+	return takeover_cli_report_plan(t, passthru_takeover_plan(t), verb);
+}
 
+int takeover_cli_report_plan(struct passthru_takeover *t, int r, const char *verb)
+{
 	if (r < 0 && r != -EPERM) {
 		if (passthru_takeover_get_error(t))
 			cli_error("%s", passthru_takeover_get_error(t));
@@ -358,8 +361,11 @@ void takeover_cli_print_notes(struct passthru_takeover *t, const char *verb)
 
 int takeover_cli_write_modprobe(struct passthru_persist *p)
 {
-	int r = passthru_persist_write_modprobe(p);
+	return takeover_cli_report_modprobe(passthru_persist_write_modprobe(p));
+}
 
+int takeover_cli_report_modprobe(int r)
+{
 	/* Early at boot / may still be read-only: the bindings matter, the file can wait. */
 	if (r == -EROFS) {
 		fprintf(stderr, "passthru: /etc is read-only: /etc/modprobe.d/passthru-vfio.conf "

@@ -101,6 +101,15 @@ int verb_libvirt_xml(struct cli *cli, int argc, char **argv)
 	if (ret != EXIT_DONE)
 		goto out;
 	r = passthru_vm_devices_get_libvirt_xml(vd, &xml);
+	if (r == -ENODATA && passthru_vm_devices_get_error(vd)) {
+		cli_error("%s", passthru_vm_devices_get_error(vd));
+		if (by_address)
+			cli_hint(
+			    "'passthru libvirt-xml' without --usb-by-address names USB devices "
+			    "by vendor and product id");
+		ret = EXIT_REFUSED;
+		goto out;
+	}
 	if (r < 0) {
 		cli_error("cannot make the XML: %s", strerror(-r));
 		ret = EXIT_REFUSED;

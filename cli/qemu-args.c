@@ -92,7 +92,8 @@ int vm_cli_plan(struct passthru_vm_devices *vd)
 int vm_cli_connect(struct cli *cli, const char *path, unsigned timeout_ms,
 		   struct passthru_qmp **ret)
 {
-	int r = passthru_qmp_connect(cli->ctx, path, timeout_ms, ret);
+	_cleanup_free_ char *error = NULL;
+	int r = passthru_qmp_connect_full(cli->ctx, path, timeout_ms, ret, &error);
 
 	switch (r) {
 	case 0:
@@ -110,6 +111,10 @@ int vm_cli_connect(struct cli *cli, const char *path, unsigned timeout_ms,
 		break;
 	case -EPROTO:
 		cli_error("%s: does not speak QMP", path);
+		break;
+	case -EREMOTEIO:
+		cli_error("%s: QEMU refused the QMP negotiation (qmp_capabilities): %s", path,
+			  error ?: "no reason given");
 		break;
 	default:
 		cli_error("%s: cannot connect: %s", path, strerror(-r));

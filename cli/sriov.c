@@ -231,7 +231,7 @@ static void print_result(struct passthru_sriov *s, unsigned before)
 	}
 }
 
-static int report_failure(struct passthru_sriov *s)
+static int report_failure(struct passthru_sriov *s, int r)
 {
 	struct passthru_takeover *t = passthru_sriov_get_takeover(s);
 	const char *error = passthru_sriov_get_error(s);
@@ -241,6 +241,10 @@ static int report_failure(struct passthru_sriov *s)
 		for (const char *const *d = passthru_takeover_get_error_details(t); *d; d++)
 			fprintf(stderr, "  %s\n", *d);
 		cli_hint("'passthru bind' of the VFs tries the binding again");
+	} else if (r == -EIO) {
+		cli_hint("'dmesg' says why its driver did not make them; 'passthru sriov %s' shows "
+			 "the VFs it has",
+			 passthru_sriov_get_pf(s));
 	} else if (error && strstr(error, "did not return within")) {
 		cli_hint("the kernel may still finish: look at 'dmesg' and 'passthru sriov %s'",
 			 passthru_sriov_get_pf(s));
@@ -385,7 +389,7 @@ int verb_sriov(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (r < 0) {
-		ret = report_failure(s);
+		ret = report_failure(s, r);
 		goto out;
 	}
 	print_result(s, before);

@@ -9,6 +9,9 @@
 /* "--timeout SEC" (decimal seconds, > 0); EXIT_USAGE after a message when malformed. */
 int takeover_cli_parse_timeout(const char *verb, const char *arg, unsigned *ret_ms);
 
+/* Says on stderr whose lock a takeover waits for (a passthru_takeover_wait_fn). */
+void takeover_cli_on_lock_wait(void *userdata, const char *holder);
+
 /*
  * Makes execution say on stderr who holds the lock when it has to wait for it:
  * "passthru: waiting for the lock held by pid 812 (passthru bind 0000:42:00.0)".
@@ -26,6 +29,8 @@ int takeover_cli_print_plan(struct passthru_takeover *t);
 
 /* --dry-run: plans, prints the plan and the refusals; returns the exit code. */
 int takeover_cli_dry_run(struct passthru_takeover *t, const char *verb);
+/* The same for a plan already made, r what passthru_takeover_plan() returned. */
+int takeover_cli_report_plan(struct passthru_takeover *t, int r, const char *verb);
 
 /* One line per refusal and a hint per kind of refusal; returns EXIT_REFUSED. */
 int takeover_cli_report_refusals(struct passthru_takeover *t, const char *verb);
@@ -47,6 +52,8 @@ void takeover_cli_print_notes(struct passthru_takeover *t, const char *verb);
  * Returns EXIT_DONE or EXIT_REFUSED.
  */
 int takeover_cli_write_modprobe(struct passthru_persist *p);
+/* The same for r of a passthru_persist_write_modprobe() already made. */
+int takeover_cli_report_modprobe(int r);
 
 /* What distinguishes bind from unbind; both share options and the run below. */
 struct takeover_verb {

@@ -901,7 +901,9 @@ const char *const *passthru_vm_devices_get_qemu_argv(const struct passthru_vm_de
  * with managed='no' (passthru does the binding), USB by vendor/product (or bus/device number
  * without usb_by_id), serial ports as <serial type='dev'> with target ports from 1 (0 is left
  * for the guest's own console). -EPERM before a successful plan, -EINVAL for a relative ROM
- * file (libvirt wants an absolute path). The caller frees *ret.
+ * file (libvirt wants an absolute path), -ENODATA when a USB device's ids (usb_by_id) or its
+ * device number (by address) cannot be read, passthru_vm_devices_get_error() then naming it.
+ * The caller frees *ret.
  */
 int passthru_vm_devices_get_libvirt_xml(struct passthru_vm_devices *vd, char **ret);
 
@@ -918,10 +920,19 @@ struct passthru_qmp;
  * context's root) when absolute, else relative to the working directory; a path too long for
  * a socket address is reached through an O_PATH descriptor. timeout_ms applies to each step
  * (0: 10 s). -ENOENT no such socket, -ECONNREFUSED nothing listening, -ETIMEDOUT no greeting
- * (QEMU serves one QMP client per socket at a time), -EPROTO the peer does not speak QMP.
+ * (QEMU serves one QMP client per socket at a time), -EPROTO the peer does not speak QMP,
+ * -EREMOTEIO QEMU answered the capabilities negotiation with an error.
  */
 int passthru_qmp_connect(struct passthru_ctx *ctx, const char *path, unsigned timeout_ms,
 			 struct passthru_qmp **ret);
+/*
+ * passthru_qmp_connect() that also says why it failed: on failure *ret_error (when not NULL)
+ * gets one line, QEMU's own "desc" for -EREMOTEIO, else what went wrong on the way ("QEMU sent
+ * something that is not a QMP message"), or NULL when the errno says all. Freed by the caller;
+ * untouched on success.
+ */
+int passthru_qmp_connect_full(struct passthru_ctx *ctx, const char *path, unsigned timeout_ms,
+			      struct passthru_qmp **ret, char **ret_error);
 struct passthru_qmp *passthru_qmp_ref(struct passthru_qmp *qmp);
 struct passthru_qmp *passthru_qmp_unref(struct passthru_qmp *qmp);
 void passthru_qmp_set_timeout(struct passthru_qmp *qmp, unsigned timeout_ms);
@@ -962,12 +973,27 @@ int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct passthru_q
  * reports DEVICE_DELETED for every device that goes (for PCI, the group's endpoints in the VM),
  * at most timeout_ms (0: 10 s) for all of them together; then removes the chardevs of serial
  * ports. A PCI unplug completes only when the guest OS acknowledges it: a paused VM or one
- * without a running OS gives -ETIMEDOUT. -ENODEV when a device is not in the VM (under
- * passthru's id), -EREMOTEIO when QEMU refused or the guest reported an unplug error.
+ * without a running OS gives -ETIMEDOUT. Each named device goes on its own: one that fails does
+ * not keep the others in the VM, and passthru_vm_devices_get_detach_result() tells what
+ * happened to each. Returns 0 when every device left, else the error of the first named one
+ * that did not (passthru_vm_devices_get_error() says why): -ENODEV when it is not in the VM
+ * (under passthru's id), -EREMOTEIO when QEMU refused or the guest reported an unplug error.
  */
 int passthru_vm_devices_detach(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 			       unsigned timeout_ms);
-/* After a failed attach or detach: one line naming the device and the cause. Owned by vd. */
+/*
+ * After passthru_vm_devices_detach(): what happened to the device added under name (any form
+ * of it): 0 when it left the VM, else its negative errno as detach gives it, with *ret_reason
+ * (when not NULL) one line naming the device and the cause, owned by vd. -ENODATA when detach
+ * stopped before any device (it could not list the VM's devices), -ENOENT for a device that
+ * was not added.
+ */
+int passthru_vm_devices_get_detach_result(const struct passthru_vm_devices *vd, const char *name,
+					  const char **ret_reason);
+/*
+ * After a failed attach, detach or libvirt XML: one line naming the device and the cause. Owned
+ * by vd.
+ */
 const char *passthru_vm_devices_get_error(const struct passthru_vm_devices *vd);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1076,9 +1102,11 @@ const char *passthru_sriov_get_refusal_reason(const struct passthru_sriov *s, si
 
 /*
  * Runs the plan (planning first when not done or when the VF count changed since). Returns 0
- * when the PF has the target count (and, with PASSTHRU_SRIOV_BIND_VFIO, its VFs are on
- * vfio-pci), -EPERM when refused, -EBUSY when another passthru holds the lock, -ETIMEDOUT
- * when a write did not return in time, another negative errno from the kernel. A failure after
+ * when the PF has the target count, read back after the writes (and, with
+ * PASSTHRU_SRIOV_BIND_VFIO, its VFs are on vfio-pci), -EPERM when refused, -EBUSY when another
+ * passthru holds the lock, -ETIMEDOUT when a write did not return in time, -EIO when the writes
+ * succeeded but the PF has another count (a driver may enable fewer VFs than asked: those it
+ * made stay, not bound to vfio-pci), another negative errno from the kernel. A failure after
  * the VFs were removed leaves the PF with none; a failed binding leaves the new VFs made.
  */
 int passthru_sriov_execute(struct passthru_sriov *s);
@@ -1105,9 +1133,10 @@ int passthru_sriov_save(struct passthru_sriov *s);
 
 /*
  * Called by passthru_sriov_apply_persisted() once per thing done or refused: pf the PF's
- * address, error 0 or a negative errno, message one line ("4 VFs made, on vfio-pci", "VF 0:
- * mac 02:11:22:33:44:55 vlan 10", "saved for 8086:1572 (subsystem 8086:0000), but the address
- * now holds 8086:10fb (subsystem 8086:000c): not applied").
+ * address (the directory's path when /etc/passthru/vf.d cannot be read), error 0 or a negative
+ * errno, message one line ("4 VFs made, on vfio-pci", "VF 0: mac 02:11:22:33:44:55 vlan 10",
+ * "saved for 8086:1572 (subsystem 8086:0000), but the address now holds 8086:10fb (subsystem
+ * 8086:000c): not applied").
  */
 typedef void (*passthru_sriov_report_fn)(void *userdata, const char *pf, int error,
 					 const char *message);
@@ -1121,6 +1150,50 @@ typedef void (*passthru_sriov_report_fn)(void *userdata, const char *pf, int err
  */
 int passthru_sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags,
 				   passthru_sriov_report_fn report, void *userdata);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Applying every persisted setting                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Flags of passthru_apply_persisted(). */
+#define PASSTHRU_APPLY_DRY_RUN (1u << 0) /* plan and report; change nothing */
+
+/* What passthru_apply_persisted() tells as it goes; any member may be NULL. */
+struct passthru_apply_ops {
+	/* Each SR-IOV setting of /etc/passthru/vf.d/ applied, planned or refused. */
+	passthru_sriov_report_fn sriov;
+	/* bindings.conf cannot be read (-EBADMSG: a malformed line); none of it is applied. */
+	void (*bindings_unreadable)(void *userdata, int error);
+	/*
+	 * Entry index of p is not applied: -ENODEV no device at its address, -ESTALE another
+	 * device there now (passthru_persist_check()), else the errno of reading it.
+	 */
+	void (*binding_refused)(void *userdata, struct passthru_persist *p, size_t index,
+				int error);
+	/*
+	 * One IOMMU group's persisted devices as one takeover, after its plan (a dry run: r of
+	 * passthru_takeover_plan()) or its execution (r of passthru_takeover_execute()). t is
+	 * NULL when it could not be made (r says why). t is valid during the call only.
+	 */
+	void (*group)(void *userdata, struct passthru_takeover *t, int r);
+	/* A takeover waits for another process's lock (passthru_takeover_set_wait_fn()). */
+	passthru_takeover_wait_fn lock_wait;
+	/* After the bindings, not in a dry run: r of passthru_persist_write_modprobe(). */
+	void (*modprobe)(void *userdata, struct passthru_persist *p, int r);
+};
+
+/*
+ * Brings the host to every persisted setting, in the order boot needs: the SR-IOV settings of
+ * /etc/passthru/vf.d/ first (passthru_sriov_apply_persisted(); the VFs must exist before
+ * bindings of VFs are applied), then the bindings of /etc/passthru/bindings.conf, one takeover
+ * per IOMMU group (forced when any of its entries was; a group that fails does not stop the
+ * others), then /etc/modprobe.d/passthru-vfio.conf. timeout_ms limits each takeover's writes
+ * (0: the default). What `passthru apply` and passthru-apply.service run. Returns 0 when
+ * everything persisted was applied (or nothing is persisted), else the first negative errno
+ * (-EROFS of the modprobe.d file is not one: early at boot /etc may be read-only).
+ */
+int passthru_apply_persisted(struct passthru_ctx *ctx, unsigned flags, unsigned timeout_ms,
+			     const struct passthru_apply_ops *ops, void *userdata);
 
 /*
  * VF link settings. A NIC PF's driver configures its VFs' MAC address, VLAN, spoof checking,

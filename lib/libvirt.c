@@ -94,7 +94,12 @@ _public_ int passthru_vm_devices_get_libvirt_xml(struct passthru_vm_devices *vd,
 			return -EINVAL;
 		/* Planned without usb_by_id, the ids may be unknown; by address needs none. */
 		if (d->kind == PASSTHRU_VM_DEVICE_USB && vd->usb_by_id && !d->have_ids)
-			return -ENODATA;
+			return vm_devices_set_error(
+			    vd, -ENODATA, "%s: its vendor and product ids cannot be read", d->host);
+		/* By address libvirt needs the device number: 0 would name no device at all. */
+		if (d->kind == PASSTHRU_VM_DEVICE_USB && !vd->usb_by_id && d->devnum == 0)
+			return vm_devices_set_error(
+			    vd, -ENODATA, "%s: its device number cannot be read (devnum)", d->host);
 	}
 	f = open_memstream(&s, &size);
 	if (!f)

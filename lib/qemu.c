@@ -256,6 +256,14 @@ _public_ struct passthru_vm_devices *passthru_vm_devices_ref(struct passthru_vm_
 	return vd;
 }
 
+static void outcomes_free(struct passthru_vm_devices *vd)
+{
+	for (size_t i = 0; vd->outcomes && i < vd->n_names; i++)
+		free(vd->outcomes[i].reason);
+	free(vd->outcomes);
+	vd->outcomes = NULL;
+}
+
 _public_ struct passthru_vm_devices *passthru_vm_devices_unref(struct passthru_vm_devices *vd)
 {
 	if (!vd || --vd->refcount > 0)
@@ -268,6 +276,7 @@ _public_ struct passthru_vm_devices *passthru_vm_devices_unref(struct passthru_v
 	free(vd->romfile_address);
 	free(vd->usb_bus);
 	free(vd->error);
+	outcomes_free(vd);
 	passthru_ctx_unref(vd->ctx);
 	free(vd);
 	return NULL;
@@ -373,6 +382,7 @@ _public_ int passthru_vm_devices_add(struct passthru_vm_devices *vd, const char 
 	r = strv_consume(&vd->names, TAKE_PTR(canonical));
 	if (r < 0)
 		return r;
+	outcomes_free(vd); /* sized by the names */
 	vd->kinds[vd->n_names++] = kind;
 	plan_clear(vd);
 	return 0;
@@ -1458,9 +1468,7 @@ _public_ const char *passthru_vm_devices_get_error(const struct passthru_vm_devi
 /* ------------------------------------------------------------------------------------------ */
 /* Hot-plug                                                                                   */
 
-static int set_error(struct passthru_vm_devices *vd, int r, const char *format, ...) _printf_(3, 4);
-
-static int set_error(struct passthru_vm_devices *vd, int r, const char *format, ...)
+int vm_devices_set_error(struct passthru_vm_devices *vd, int r, const char *format, ...)
 {
 	va_list ap;
 	char *s;
@@ -1518,8 +1526,8 @@ static int device_add(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 	r = qmp_execute(qmp, "device_add", args, NULL);
 	json_object_put(args);
 	if (r < 0)
-		return set_error(vd, r, "%s: QEMU refused device_add: %s", d->host,
-				 qmp_reason(qmp, r));
+		return vm_devices_set_error(vd, r, "%s: QEMU refused device_add: %s", d->host,
+					    qmp_reason(qmp, r));
 	d->attached = true;
 	return 0;
 }
@@ -1561,8 +1569,9 @@ static int chardev_command(struct passthru_vm_devices *vd, struct passthru_qmp *
 	}
 	r = qmp_execute(qmp, add ? "chardev-add" : "chardev-remove", args, NULL);
 	if (r < 0)
-		r = set_error(vd, r, "%s: QEMU refused %s: %s", d->host,
-			      add ? "chardev-add" : "chardev-remove", qmp_reason(qmp, r));
+		r = vm_devices_set_error(vd, r, "%s: QEMU refused %s: %s", d->host,
+					 add ? "chardev-add" : "chardev-remove",
+					 qmp_reason(qmp, r));
 out:
 	json_object_put(args);
 	return r;
@@ -1597,12 +1606,13 @@ static int vm_pci_read(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 
 	r = qmp_execute(qmp, "query-pci", NULL, &ret);
 	if (r < 0)
-		return set_error(vd, r, "cannot list the VM's PCI devices (query-pci): %s",
-				 qmp_reason(qmp, r));
+		return vm_devices_set_error(
+		    vd, r, "cannot list the VM's PCI devices (query-pci): %s", qmp_reason(qmp, r));
 	r = qmp_parse_query_pci(ret, &p->v, &p->n);
 	json_object_put(ret);
 	if (r < 0)
-		return set_error(vd, r, "cannot make sense of QEMU's answer to query-pci");
+		return vm_devices_set_error(vd, r,
+					    "cannot make sense of QEMU's answer to query-pci");
 	p->taken = calloc(p->n ? p->n : 1, sizeof(bool));
 	if (!p->taken)
 		return -ENOMEM;
@@ -1738,8 +1748,8 @@ static int vm_pci_read_named(struct passthru_vm_devices *vd, struct passthru_qmp
 	p->named = is_pcie_port(bridge) ? NAMED_PORT : NAMED_BRIDGE;
 	r = qom_bus_devices(qmp, bus, &count, p->named_used);
 	if (r < 0)
-		return set_error(vd, r, "cannot see what is on bus %s (qom-list): %s", bus,
-				 qmp_reason(qmp, r));
+		return vm_devices_set_error(vd, r, "cannot see what is on bus %s (qom-list): %s",
+					    bus, qmp_reason(qmp, r));
 	if (p->named == NAMED_PORT) {
 		/* A PCI Express port has one slot. */
 		for (unsigned s = 1; s < 32; s++)
@@ -1794,11 +1804,12 @@ static int pick_place(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 		s = p->named == NAMED_UNKNOWN ? -1
 					      : take_slot(p->named_used, p->named == NAMED_ROOT);
 		if (s == -ENOSPC)
-			return set_error(vd, -ENOSPC, "%s: bus %s has no free slot", host, bus);
+			return vm_devices_set_error(vd, -ENOSPC, "%s: bus %s has no free slot",
+						    host, bus);
 		b = strdup(bus);
 	} else if (p->pcie_root) {
 		if (take_free_port(qmp, p, &port) < 0)
-			return set_error(
+			return vm_devices_set_error(
 			    vd, -ENOSPC,
 			    "%s: the VM has no free pcie-root-port (a bridge with an "
 			    "id and nothing behind it): start it with spare ones "
@@ -1810,7 +1821,8 @@ static int pick_place(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 	} else {
 		s = take_slot(p->used0, 1);
 		if (s < 0)
-			return set_error(vd, -ENOSPC, "%s: pci.0 has no free slot", host);
+			return vm_devices_set_error(vd, -ENOSPC, "%s: pci.0 has no free slot",
+						    host);
 		b = strdup("pci.0");
 	}
 	if (!b)
@@ -1868,8 +1880,8 @@ _public_ int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct p
 	if (!vd->planned) {
 		r = passthru_vm_devices_plan(vd);
 		if (r == -EPERM)
-			return set_error(vd, r, "%s: %s", vd->refusals[0].device,
-					 vd->refusals[0].reason);
+			return vm_devices_set_error(vd, r, "%s: %s", vd->refusals[0].device,
+						    vd->refusals[0].reason);
 		if (r < 0)
 			return r;
 	}
@@ -1878,9 +1890,9 @@ _public_ int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct p
 
 		d->attached = false;
 		if (d->kind == PASSTHRU_VM_DEVICE_SERIAL && !d->pci_serial)
-			return set_error(vd, -EOPNOTSUPP,
-					 "%s: isa-serial cannot be hot-plugged; use pci-serial",
-					 d->host);
+			return vm_devices_set_error(
+			    vd, -EOPNOTSUPP, "%s: isa-serial cannot be hot-plugged; use pci-serial",
+			    d->host);
 		need_pci = need_pci || d->kind == PASSTHRU_VM_DEVICE_PCI ||
 			   d->kind == PASSTHRU_VM_DEVICE_SERIAL;
 	}
@@ -1942,28 +1954,39 @@ out:
 	return r;
 }
 
+/*
+ * A QEMU device detach waits for, for the name at index in vd->names. Several names can wait
+ * for the same id (two functions of one guest slot), each with its own entry.
+ */
 struct pending {
 	char *id;
-	/* The device the user named that it goes with, for messages. */
-	const char *named;
+	size_t index;
 };
 
-static int pending_add(struct pending **v, size_t *n, const char *id, const char *named)
+static int pending_add(struct pending **v, size_t *n, const char *id, size_t index)
 {
 	struct pending *nv;
 
 	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*v)[i].id, id) == 0)
+		if ((*v)[i].index == index && strcmp((*v)[i].id, id) == 0)
 			return 0;
 	nv = realloc(*v, (*n + 1) * sizeof(*nv));
 	if (!nv)
 		return -ENOMEM;
 	*v = nv;
-	nv[*n] = (struct pending){.id = strdup(id), .named = named};
+	nv[*n] = (struct pending){.id = strdup(id), .index = index};
 	if (!nv[*n].id)
 		return -ENOMEM;
 	(*n)++;
 	return 0;
+}
+
+static bool pending_has(const struct pending *v, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].id, id) == 0)
+			return true;
+	return false;
 }
 
 static void pending_free(struct pending *v, size_t n)
@@ -1971,6 +1994,29 @@ static void pending_free(struct pending *v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(v[i].id);
 	free(v);
+}
+
+static void error_clear(struct passthru_vm_devices *vd)
+{
+	free(vd->error);
+	vd->error = NULL;
+}
+
+/*
+ * Records that the name at index failed with r, and why: vd->error, which the failing step set
+ * (cleared before each step), else the errno's text. The first failure of a name is the one
+ * kept. Returns r.
+ */
+static int outcome_fail(struct passthru_vm_devices *vd, size_t index, int r)
+{
+	struct vm_outcome *o = &vd->outcomes[index];
+
+	if (o->error < 0)
+		return r;
+	o->error = r;
+	o->reason =
+	    vd->error ? strdup(vd->error) : vm_strf("%s: %s", vd->names[index], strerror(-r));
+	return r;
 }
 
 static int device_del(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, const char *named,
@@ -1986,8 +2032,8 @@ static int device_del(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 	r = qmp_execute(qmp, "device_del", args, NULL);
 	json_object_put(args);
 	if (r < 0)
-		return set_error(vd, r, "%s: QEMU refused device_del: %s", named,
-				 qmp_reason(qmp, r));
+		return vm_devices_set_error(vd, r, "%s: QEMU refused device_del: %s", named,
+					    qmp_reason(qmp, r));
 	return 0;
 }
 
@@ -2002,13 +2048,14 @@ static int peripheral_ids(struct passthru_vm_devices *vd, struct passthru_qmp *q
 	r = qmp_execute(qmp, "qom-list", args, &list);
 	json_object_put(args);
 	if (r < 0)
-		return set_error(vd, r, "cannot list the VM's devices (qom-list): %s",
-				 qmp_reason(qmp, r));
+		return vm_devices_set_error(vd, r, "cannot list the VM's devices (qom-list): %s",
+					    qmp_reason(qmp, r));
 	/* Devices are child<TYPE> properties; "type" and the like are not. */
 	r = qmp_parse_qom_list(list, NULL, "child<", ret);
 	json_object_put(list);
 	if (r == -EBADMSG)
-		return set_error(vd, r, "cannot make sense of QEMU's answer to qom-list");
+		return vm_devices_set_error(vd, r,
+					    "cannot make sense of QEMU's answer to qom-list");
 	return r;
 }
 
@@ -2018,8 +2065,9 @@ static int peripheral_ids(struct passthru_vm_devices *vd, struct passthru_qmp *q
  * slot's function 0, the first endpoint, takes the whole slot: wait for all of them.
  */
 static int detach_pci(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, char **ids,
-		      const char *address, struct pending **pending, size_t *n_pending)
+		      size_t index, struct pending **pending, size_t *n_pending)
 {
+	const char *address = vd->names[index];
 	_cleanup_free_ char *id = qemu_id_pci(address), *fn0 = NULL;
 	struct passthru_pci_device *dev = NULL;
 	struct endpoint *eps = NULL;
@@ -2028,12 +2076,12 @@ static int detach_pci(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 
 	if (!id)
 		return -ENOMEM;
-	for (size_t i = 0; i < *n_pending; i++)
-		if (strcmp((*pending)[i].id, id) == 0)
-			return 0; /* in a slot already on its way out */
+	/* In a slot already on its way out: wait for it, nothing to delete. */
+	if (pending_has(*pending, *n_pending, id))
+		return pending_add(pending, n_pending, id, index);
 	if (!strv_contains(ids, id))
-		return set_error(vd, -ENODEV, "%s: not in the VM (no device with id %s)", address,
-				 id);
+		return vm_devices_set_error(vd, -ENODEV, "%s: not in the VM (no device with id %s)",
+					    address, id);
 	r = passthru_pci_device_new(vd->ctx, address, &dev);
 	if (r >= 0 && passthru_pci_device_get_iommu_group(dev, &group) >= 0)
 		r = group_endpoints(vd, dev, &eps, &n_eps);
@@ -2048,12 +2096,12 @@ static int detach_pci(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 		else if (strv_contains(ids, mate)) {
 			if (!fn0)
 				fn0 = strdup(mate);
-			r = fn0 ? pending_add(pending, n_pending, mate, address) : -ENOMEM;
+			r = fn0 ? pending_add(pending, n_pending, mate, index) : -ENOMEM;
 		}
 	}
 	endpoints_free(eps, n_eps);
 	if (r >= 0)
-		r = pending_add(pending, n_pending, id, address);
+		r = pending_add(pending, n_pending, id, index);
 	if (r < 0)
 		return r;
 	return device_del(vd, qmp, address, fn0 ? fn0 : id);
@@ -2070,40 +2118,56 @@ static const char *event_device(struct json_object *event)
 	return json_object_get_string(device);
 }
 
-static int wait_deleted(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
-			struct pending *pending, size_t n_pending, unsigned timeout_ms)
+/*
+ * Waits for DEVICE_DELETED of every pending device whose name has not failed yet; a name whose
+ * device does not go (the timeout, the guest's refusal, a broken connection) fails.
+ */
+static void wait_deleted(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
+			 struct pending *pending, size_t n_pending, unsigned timeout_ms)
 {
 	uint64_t deadline = qmp_now_ms() + timeout_ms;
-	size_t left = n_pending;
-	bool *done = calloc(n_pending ? n_pending : 1, sizeof(bool));
-	int r = 0;
+	_cleanup_free_ bool *done = calloc(n_pending ? n_pending : 1, sizeof(bool));
+	size_t left = 0;
 
-	if (!done)
-		return -ENOMEM;
+	if (!done) {
+		error_clear(vd);
+		for (size_t i = 0; i < n_pending; i++)
+			outcome_fail(vd, pending[i].index, -ENOMEM);
+		return;
+	}
+	for (size_t i = 0; i < n_pending; i++) {
+		/* device_del failed for it: nothing comes. */
+		done[i] = vd->outcomes[pending[i].index].error < 0;
+		left += !done[i];
+	}
 	while (left > 0) {
 		struct json_object *event = NULL, *name;
 		const char *device, *what;
+		int r;
 
 		r = qmp_next_event(qmp, deadline, &event);
-		if (r == -ETIMEDOUT) {
-			for (size_t i = 0; i < n_pending; i++)
-				if (!done[i]) {
-					r = set_error(
-					    vd, -ETIMEDOUT,
+		if (r < 0) {
+			for (size_t i = 0; i < n_pending; i++) {
+				if (done[i])
+					continue;
+				if (r == -ETIMEDOUT)
+					vm_devices_set_error(
+					    vd, r,
 					    "%s: no DEVICE_DELETED for %s within %.1f s: the guest "
 					    "OS has not acknowledged the unplug (a paused VM, or "
 					    "one "
 					    "without a running OS, never does); the device stays "
 					    "in "
 					    "the VM",
-					    pending[i].named, pending[i].id, timeout_ms / 1000.0);
-					break;
-				}
-			break;
-		}
-		if (r < 0) {
-			r = set_error(vd, r, "waiting for DEVICE_DELETED: %s", qmp_reason(qmp, r));
-			break;
+					    vd->names[pending[i].index], pending[i].id,
+					    timeout_ms / 1000.0);
+				else
+					vm_devices_set_error(
+					    vd, r, "%s: waiting for DEVICE_DELETED: %s",
+					    vd->names[pending[i].index], qmp_reason(qmp, r));
+				outcome_fail(vd, pending[i].index, r);
+			}
+			return;
 		}
 		what = json_object_object_get_ex(event, "event", &name)
 			   ? json_object_get_string(name)
@@ -2116,18 +2180,17 @@ static int wait_deleted(struct passthru_vm_devices *vd, struct passthru_qmp *qmp
 				done[i] = true;
 				left--;
 			} else if (strcmp(what, "DEVICE_UNPLUG_GUEST_ERROR") == 0) {
-				r = set_error(vd, -EREMOTEIO,
-					      "%s: the guest refused to unplug %s "
-					      "(DEVICE_UNPLUG_GUEST_ERROR)",
-					      pending[i].named, device);
+				vm_devices_set_error(vd, -EREMOTEIO,
+						     "%s: the guest refused to unplug %s "
+						     "(DEVICE_UNPLUG_GUEST_ERROR)",
+						     vd->names[pending[i].index], device);
+				outcome_fail(vd, pending[i].index, -EREMOTEIO);
+				done[i] = true;
+				left--;
 			}
 		}
 		json_object_put(event);
-		if (r < 0)
-			break;
 	}
-	free(done);
-	return r;
 }
 
 _public_ int passthru_vm_devices_detach(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
@@ -2142,45 +2205,93 @@ _public_ int passthru_vm_devices_detach(struct passthru_vm_devices *vd, struct p
 		return -EINVAL;
 	free(vd->error);
 	vd->error = NULL;
+	outcomes_free(vd);
 	if (timeout_ms == 0)
 		timeout_ms = 10000;
 	r = peripheral_ids(vd, qmp, &ids);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < vd->n_names && r >= 0; i++) {
+	vd->outcomes = calloc(vd->n_names ? vd->n_names : 1, sizeof(*vd->outcomes));
+	if (!vd->outcomes)
+		return -ENOMEM;
+
+	/* Each device on its own: one that is not there does not keep the others in the VM. */
+	for (size_t i = 0; i < vd->n_names; i++) {
 		const char *name = vd->names[i];
 		_cleanup_free_ char *id = NULL;
 		const char *tty = strrchr(name, '/');
 
+		error_clear(vd);
 		if (vd->kinds[i] == PASSTHRU_VM_DEVICE_PCI) {
-			r = detach_pci(vd, qmp, ids, name, &pending, &n_pending);
-			continue;
+			r = detach_pci(vd, qmp, ids, i, &pending, &n_pending);
+		} else {
+			id = vd->kinds[i] == PASSTHRU_VM_DEVICE_USB
+				 ? qemu_id_usb(name)
+				 : qemu_id_serial(tty ? tty + 1 : name);
+			if (!id)
+				r = -ENOMEM;
+			else if (!strv_contains(ids, id))
+				r = vm_devices_set_error(vd, -ENODEV,
+							 "%s: not in the VM (no device with id %s)",
+							 name, id);
+			else
+				r = pending_add(&pending, &n_pending, id, i);
+			if (r >= 0)
+				r = device_del(vd, qmp, name, id);
 		}
-		id = vd->kinds[i] == PASSTHRU_VM_DEVICE_USB ? qemu_id_usb(name)
-							    : qemu_id_serial(tty ? tty + 1 : name);
-		if (!id)
-			r = -ENOMEM;
-		else if (!strv_contains(ids, id))
-			r = set_error(vd, -ENODEV, "%s: not in the VM (no device with id %s)", name,
-				      id);
-		else
-			r = pending_add(&pending, &n_pending, id, name);
-		if (r >= 0)
-			r = device_del(vd, qmp, name, id);
+		if (r < 0)
+			outcome_fail(vd, i, r);
 	}
-	if (r >= 0)
-		r = wait_deleted(vd, qmp, pending, n_pending, timeout_ms);
-	for (size_t i = 0; i < vd->n_names && r >= 0; i++) {
+	wait_deleted(vd, qmp, pending, n_pending, timeout_ms);
+	pending_free(pending, n_pending);
+	/* A serial port's chardev goes once its device is gone. */
+	for (size_t i = 0; i < vd->n_names; i++) {
 		struct guest_device d = {0};
 		const char *tty = strrchr(vd->names[i], '/');
 
-		if (vd->kinds[i] != PASSTHRU_VM_DEVICE_SERIAL)
+		if (vd->kinds[i] != PASSTHRU_VM_DEVICE_SERIAL || vd->outcomes[i].error < 0)
 			continue;
+		error_clear(vd);
 		d.host = vd->names[i];
 		d.chardev_id = qemu_id_chardev(tty ? tty + 1 : vd->names[i]);
 		r = d.chardev_id ? chardev_command(vd, qmp, &d, false) : -ENOMEM;
 		free(d.chardev_id);
+		if (r < 0)
+			outcome_fail(vd, i, r);
 	}
-	pending_free(pending, n_pending);
-	return r;
+	/* The error is that of the first device that did not go. */
+	error_clear(vd);
+	for (size_t i = 0; i < vd->n_names; i++)
+		if (vd->outcomes[i].error < 0) {
+			vd->error = vd->outcomes[i].reason ? strdup(vd->outcomes[i].reason) : NULL;
+			return vd->outcomes[i].error;
+		}
+	return 0;
+}
+
+_public_ int passthru_vm_devices_get_detach_result(const struct passthru_vm_devices *vd,
+						   const char *name, const char **ret_reason)
+{
+	enum passthru_vm_device_kind kind;
+	_cleanup_free_ char *canonical = NULL;
+	int r;
+
+	if (!vd || !name)
+		return -EINVAL;
+	r = passthru_vm_device_kind_of(name, &kind);
+	if (r < 0)
+		return r;
+	r = device_canonical_name(vd->ctx, name, kind, &canonical);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < vd->n_names; i++) {
+		if (strcmp(vd->names[i], canonical) != 0)
+			continue;
+		if (!vd->outcomes)
+			return -ENODATA;
+		if (vd->outcomes[i].error < 0 && ret_reason)
+			*ret_reason = vd->outcomes[i].reason;
+		return vd->outcomes[i].error;
+	}
+	return -ENOENT;
 }

@@ -71,6 +71,7 @@ struct guest_device {
 	char *romfile;
 
 	/* USB. */
+	/* devnum 0: unreadable (the kernel numbers a bus's devices from 1). */
 	unsigned busnum, devnum;
 	uint16_t vendor, product;
 	bool have_ids;
@@ -106,6 +107,12 @@ struct vm_refusal {
 	char *device, *reason, *fix;
 };
 
+/* What detach did to one named device: 0, or the errno and the line that says why. */
+struct vm_outcome {
+	int error;
+	char *reason;
+};
+
 struct passthru_vm_devices {
 	unsigned refcount;
 	struct passthru_ctx *ctx;
@@ -134,6 +141,8 @@ struct passthru_vm_devices {
 	char **argv;
 
 	char *error;
+	/* After detach, one per name (NULL when it stopped before any device). */
+	struct vm_outcome *outcomes;
 };
 
 /*
@@ -142,5 +151,8 @@ struct passthru_vm_devices {
  */
 int guest_device_props(const struct passthru_vm_devices *vd, const struct guest_device *d,
 		       char ***ret);
+/* Replaces vd's error (passthru_vm_devices_get_error()) and returns r. */
+int vm_devices_set_error(struct passthru_vm_devices *vd, int r, const char *format, ...)
+    _printf_(3, 4);
 /* "driver,key=value,..." with values escaped. */
 char *qemu_props_to_option(char *const *props);

@@ -637,6 +637,13 @@ int qmp_next_event(struct passthru_qmp *qmp, uint64_t deadline, struct json_obje
 _public_ int passthru_qmp_connect(struct passthru_ctx *ctx, const char *path, unsigned timeout_ms,
 				  struct passthru_qmp **ret)
 {
+	return passthru_qmp_connect_full(ctx, path, timeout_ms, ret, NULL);
+}
+
+_public_ int passthru_qmp_connect_full(struct passthru_ctx *ctx, const char *path,
+				       unsigned timeout_ms, struct passthru_qmp **ret,
+				       char **ret_error)
+{
 	struct passthru_qmp *qmp;
 	struct json_object *greeting = NULL, *info, *version, *q;
 	int r;
@@ -681,14 +688,15 @@ _public_ int passthru_qmp_connect(struct passthru_ctx *ctx, const char *path, un
 			qmp->version = NULL;
 	}
 	json_object_put(greeting);
+	/* An error reply is QEMU speaking QMP all the same: its "desc" is the reason. */
 	r = qmp_execute(qmp, "qmp_capabilities", NULL, NULL);
-	if (r == -EREMOTEIO)
-		r = -EPROTO;
 	if (r < 0)
 		goto fail;
 	*ret = qmp;
 	return 0;
 fail:
+	if (ret_error && qmp->error)
+		*ret_error = TAKE_PTR(qmp->error);
 	passthru_qmp_unref(qmp);
 	return r;
 }

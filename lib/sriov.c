@@ -824,11 +824,25 @@ _public_ int passthru_sriov_execute(struct passthru_sriov *s)
 			numvfs_error(s, w, r, s->plan_target, pf_count_vfs(dfd));
 			goto out;
 		}
-		journal_log_line(s->ctx, "%s: made %u VFs", s->pf, s->plan_target);
 	}
 	r = read_vfs(s, dfd);
 	if (r < 0)
 		goto out;
+	/*
+	 * A successful write is no promise: a driver's sriov_configure may enable fewer VFs than
+	 * asked (the kernel only warns), and a PF may keep its VFs. What counts is what is there.
+	 */
+	if (s->current != s->plan_target) {
+		journal_log_line(s->ctx, "%s: asked for %u VFs, has %u", s->pf, s->plan_target,
+				 s->current);
+		r = set_error(s, -EIO,
+			      "asked for %u VF%s, but it has %u now (its driver may enable fewer "
+			      "than asked)",
+			      s->plan_target, s->plan_target == 1 ? "" : "s", s->current);
+		goto out;
+	}
+	if (s->write_target)
+		journal_log_line(s->ctx, "%s: made %u VFs", s->pf, s->plan_target);
 	/* The takeover takes the lock itself. */
 	timed_writer_free(w);
 	w = NULL;

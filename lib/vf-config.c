@@ -744,8 +744,10 @@ _public_ int passthru_sriov_apply_persisted(struct passthru_ctx *ctx, unsigned f
 	r = root_opendir(ctx, VF_CONFIG_DIR, &d);
 	if (r == -ENOENT)
 		return 0;
-	if (r < 0)
+	if (r < 0) {
+		report(&rep, VF_CONFIG_DIR, r, "cannot read it: %s", strerror(-r));
 		return r;
+	}
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		char address[PASSTHRU_PCI_ADDRESS_LEN + 1];

@@ -161,6 +161,32 @@ static void test_refusals(struct passthru_ctx *ctx)
 	passthru_vm_devices_unref(vd);
 }
 
+/* By address with an unreadable device number: refused, never device='0'. */
+static void test_usb_no_devnum(struct passthru_ctx *ctx)
+{
+	const char *usb[] = {"1-3.1", NULL};
+	struct passthru_vm_devices *vd;
+	char path[4200], *xml = NULL;
+
+	snprintf(path, sizeof(path), "%s/sys/bus/usb/devices/1-3.1/devnum", vm_fixture_root());
+	CHECK(unlink(path) == 0);
+	vd = vm_devices(ctx, NULL, usb);
+	passthru_vm_devices_set_usb_by_id(vd, false);
+	CHECK_INT(passthru_vm_devices_plan(vd), 0);
+	CHECK_INT(passthru_vm_devices_get_libvirt_xml(vd, &xml), -ENODATA);
+	CHECK(xml == NULL);
+	CHECK_STR(passthru_vm_devices_get_error(vd),
+		  "1-3.1: its device number cannot be read (devnum)");
+	free(xml);
+	/* By id it needs no device number. */
+	passthru_vm_devices_set_usb_by_id(vd, true);
+	CHECK_INT(passthru_vm_devices_plan(vd), 0);
+	CHECK_INT(passthru_vm_devices_get_libvirt_xml(vd, &xml), 0);
+	CHECK(xml && strstr(xml, "<vendor id='0x0403'/>"));
+	free(xml);
+	passthru_vm_devices_unref(vd);
+}
+
 int main(void)
 {
 	struct passthru_ctx *ctx;
@@ -172,6 +198,7 @@ int main(void)
 	ctx = vm_fixture_ctx();
 	test_families(ctx);
 	test_refusals(ctx);
+	test_usb_no_devnum(ctx);
 	passthru_ctx_unref(ctx);
 	{
 		char cmd[sizeof(tmp) + 16];

@@ -444,9 +444,30 @@ static void test_errors(struct passthru_ctx *ctx)
 		     "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"no\"}}\r\n", 0},
 		};
 
+		const struct step refuse_why[] = {
+		    {"qmp_capabilities",
+		     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Capabilities "
+		     "negotiation is already complete, command ignored\"}, \"id\": \"@ID@\"}\r\n",
+		     0},
+		};
+		char *why = NULL;
+
+		/* An error reply is QMP all the same: -EREMOTEIO, and QEMU's words. */
 		pid = server_start(refuse, false);
-		CHECK_INT(passthru_qmp_connect(ctx, sock_path, 1000, &qmp), -EPROTO);
+		CHECK_INT(passthru_qmp_connect(ctx, sock_path, 1000, &qmp), -EREMOTEIO);
 		CHECK_INT(server_finish(pid, false), 0);
+		pid = server_start(refuse_why, false);
+		CHECK_INT(passthru_qmp_connect_full(ctx, sock_path, 1000, &qmp, &why), -EREMOTEIO);
+		CHECK_STR(why, "Capabilities negotiation is already complete, command ignored");
+		CHECK_INT(server_finish(pid, false), 0);
+		free(why);
+		why = NULL;
+		/* Not QMP at all: -EPROTO, and what came instead. */
+		pid = server_start_at(sock_path, "SSH-2.0-OpenSSH_9.2\r\n", NULL, 0, false);
+		CHECK_INT(passthru_qmp_connect_full(ctx, sock_path, 1000, &qmp, &why), -EPROTO);
+		CHECK_STR(why, "QEMU sent something that is not a QMP message");
+		CHECK_INT(server_finish(pid, false), 0);
+		free(why);
 	}
 	CHECK(qmp == NULL);
 
@@ -789,6 +810,44 @@ static void test_detach(struct passthru_ctx *ctx)
 		CHECK_INT(passthru_vm_devices_detach(vd, qmp, 2000), -ENODEV);
 		CHECK_STR(passthru_vm_devices_get_error(vd),
 			  "0000:00:02.0: not in the VM (no device with id pt-0000-00-02.0)");
+		passthru_qmp_unref(qmp);
+		CHECK_INT(server_finish(pid, false), 0);
+		passthru_vm_devices_unref(vd);
+	}
+
+	/*
+	 * One device not in the VM does not keep the others in it, whichever comes first: each
+	 * one's outcome is told (1-2 is not in PERIPHERALS, 1-1 and ttyS1 are).
+	 */
+	{
+		const char *mixed[] = {"1-2", "1-1", "/dev/ttyS1", NULL};
+		const struct step steps[] = {
+		    CAPS,
+		    {"/machine/peripheral\"", PERIPHERALS, 0},
+		    {DEL("pt-usb-1-1"), OK EVENT("DEVICE_DELETED", "pt-usb-1-1"), 0},
+		    {DEL("pt-ttyS1"), OK, 0},
+		};
+		const char *reason = NULL;
+
+		vd = vm_devices(ctx, NULL, mixed);
+		CHECK_INT(passthru_vm_devices_get_detach_result(vd, "1-1", &reason), -ENODATA);
+		pid = server_start(steps, false);
+		qmp = connect_ok(ctx, 2000);
+		CHECK_INT(passthru_vm_devices_detach(vd, qmp, 300), -ENODEV);
+		CHECK_STR(passthru_vm_devices_get_error(vd),
+			  "1-2: not in the VM (no device with id pt-usb-1-2)");
+		CHECK_INT(passthru_vm_devices_get_detach_result(vd, "1-2", &reason), -ENODEV);
+		CHECK_STR(reason, "1-2: not in the VM (no device with id pt-usb-1-2)");
+		reason = NULL;
+		CHECK_INT(passthru_vm_devices_get_detach_result(vd, "1-1", &reason), 0);
+		CHECK(reason == NULL);
+		/* The serial port's device never goes: its chardev stays, and that is said. */
+		CHECK_INT(passthru_vm_devices_get_detach_result(vd, "/dev/ttyS1", &reason),
+			  -ETIMEDOUT);
+		CHECK(reason &&
+		      strstr(reason, "/dev/ttyS1: no DEVICE_DELETED for pt-ttyS1 within 0.3 s") ==
+			  reason);
+		CHECK_INT(passthru_vm_devices_get_detach_result(vd, "1-3.1", &reason), -ENOENT);
 		passthru_qmp_unref(qmp);
 		CHECK_INT(server_finish(pid, false), 0);
 		passthru_vm_devices_unref(vd);

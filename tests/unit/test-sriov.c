@@ -367,6 +367,7 @@ static void test_execute(void)
 {
 	struct progress_log progress = {.len = 0};
 	struct passthru_sriov *s;
+	unsigned now = 0;
 	pid_t pid;
 	int fd;
 
@@ -381,8 +382,15 @@ static void test_execute(void)
 		  "write 0 to /sys/bus/pci/devices/0000:03:00.0/sriov_numvfs (removes 4 VFs)|"
 		  "write 0 to /sys/bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe|"
 		  "write 2 to /sys/bus/pci/devices/0000:03:00.0/sriov_numvfs (makes 2 VFs)");
-	CHECK_INT(passthru_sriov_execute(s), 0);
-	CHECK(passthru_sriov_get_error(s) == NULL);
+	/*
+	 * The fixture's kernel makes no VF: its 4 links stay. The writes succeeded, but the PF
+	 * does not have the 2 VFs asked for, and that is what execution says.
+	 */
+	CHECK_INT(passthru_sriov_execute(s), -EIO);
+	CHECK_STR(passthru_sriov_get_error(s), "0000:03:00.0: asked for 2 VFs, but it has 4 now "
+					       "(its driver may enable fewer than asked)");
+	CHECK_INT(passthru_sriov_get_numvfs(s, &now), 0);
+	CHECK_INT(now, 4);
 	CHECK(passthru_sriov_get_takeover(s) == NULL);
 	{
 		/*
@@ -404,7 +412,7 @@ static void test_execute(void)
 			fprintf(stderr, "watched:\n%s", w);
 		CHECK(seen_in_order);
 	}
-	/* The fixture's kernel makes no VF: its links stay, and so does the count seen. */
+	/* Its links stay, and so does the count seen. */
 	CHECK_STR(progress.text, "4/0 4/2 ");
 	passthru_sriov_unref(s);
 
@@ -418,9 +426,11 @@ static void test_execute(void)
 		  "write 0 to /sys/bus/pci/devices/0000:06:00.0/sriov_drivers_autoprobe|"
 		  "write 64 to /sys/bus/pci/devices/0000:06:00.0/sriov_numvfs (makes 64 VFs)|"
 		  "bind the new VFs to vfio-pci");
-	CHECK_INT(passthru_sriov_execute(s), 0);
+	/* No VF appeared (a driver that enables none): a failure, and nothing bound. */
+	CHECK_INT(passthru_sriov_execute(s), -EIO);
 	CHECK_STR(watched(fd, pid, 1), "numvfs=64 autoprobe=0\n");
-	/* No VF appeared (no kernel): nothing to bind, nothing bound. */
+	CHECK_STR(passthru_sriov_get_error(s), "0000:06:00.0: asked for 64 VFs, but it has 0 now "
+					       "(its driver may enable fewer than asked)");
 	CHECK_STR(joined(passthru_sriov_get_vfs(s)), "");
 	CHECK(passthru_sriov_get_takeover(s) == NULL);
 	passthru_sriov_unref(s);
@@ -674,6 +684,42 @@ static void test_persist(void)
 	CHECK_INT(passthru_sriov_apply_persisted(ctx, 0, on_report, &rep), 0);
 }
 
+static void on_binding_refused(void *userdata, struct passthru_persist *p, size_t index, int error)
+{
+	struct reports *r = userdata;
+	int n = snprintf(r->text + r->len, sizeof(r->text) - r->len, "binding %s %d\n",
+			 passthru_persist_get_address(p, index), error);
+
+	if (n > 0 && r->len + (size_t)n < sizeof(r->text))
+		r->len += (size_t)n;
+}
+
+/* Everything persisted, in the order boot needs: the VFs of vf.d before the bindings. */
+static void test_apply_persisted(void)
+{
+	const struct passthru_apply_ops ops = {
+	    .sriov = on_report,
+	    .binding_refused = on_binding_refused,
+	};
+	struct reports rep = {.len = 0};
+
+	mkdir(path_of("etc/passthru/vf.d"), 0755);
+	write_text("etc/passthru/vf.d/0000:06:00.0.conf", "device 1b36:0010:1b36:0010\nvfs 0\n");
+	write_text("etc/passthru/bindings.conf", "0000:06:10.0 1b36:0010 1b36:0010\n"
+						 "0000:08:00.0 8086:10d3 8086:beef\n");
+	CHECK_INT(passthru_apply_persisted(ctx, PASSTHRU_APPLY_DRY_RUN, 0, &ops, &rep), -ENODEV);
+	CHECK_STR(rep.text, "0000:06:00.0 0 0 VFs, nothing to do\n"
+			    "binding 0000:06:10.0 -19\n"
+			    "binding 0000:08:00.0 -116\n");
+	CHECK(unlink(path_of("etc/passthru/bindings.conf")) == 0);
+	CHECK(unlink(path_of("etc/passthru/vf.d/0000:06:00.0.conf")) == 0);
+	/* Nothing persisted: nothing said, nothing failed. */
+	rep.len = 0;
+	rep.text[0] = '\0';
+	CHECK_INT(passthru_apply_persisted(ctx, 0, 0, &ops, &rep), 0);
+	CHECK_STR(rep.text, "");
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp)) {
@@ -688,6 +734,7 @@ int main(void)
 	test_refusals();
 	test_config_parse();
 	test_persist();
+	test_apply_persisted();
 	test_bind_current();
 	test_execute();
 	passthru_ctx_unref(ctx);

@@ -29,6 +29,19 @@ grep -q "^options vfio-pci ids=1234:1111,8086:293e$" $mp && pass "vfio-pci ids= 
 grep -q "^softdep bochs pre: vfio-pci$" $mp && pass "softdep for bochs" || fail "no softdep bochs"
 grep -q "^softdep snd_hda_intel pre: vfio-pci$" $mp && pass "softdep for snd_hda_intel" ||
 	fail "no softdep snd_hda_intel"
+# Two VFs of the NVMe PF for VMs, one of them also in bindings.conf: at the next boot apply
+# must make the VFs before it applies that binding.
+vfconf=/etc/passthru/vf.d/0000:00:03.0.conf
+run sriov passthru sriov 00:03.0 --vfs 2 --bind-vfio --persist
+expect_rc 0 "sriov --persist the NVMe PF"
+expect_driver 0000:00:03.2 vfio-pci "sriov --bind-vfio"
+grep -q "^vfs 2 vfio$" $vfconf && pass "VF count persisted in $vfconf" ||
+	fail "VF count not persisted right in $vfconf"
+run vf passthru bind --persist 00:03.2
+expect_rc 0 "bind --persist a VF"
+grep -q "^0000:00:03.2 1b36:0010 " $conf && pass "VF binding persisted" ||
+	fail "VF binding not persisted"
 echo "--- $conf"; cat $conf
 echo "--- $mp"; cat $mp
+echo "--- $vfconf"; cat $vfconf
 finish

@@ -63,6 +63,17 @@ run detach-usb-again passthru detach --qmp "$qmp" 1-2
 expect_rc 1 "detach what is not there"
 expect_in "1-2: not in the VM (no device with id pt-usb-1-2)" "$err" "detach what is not there"
 
+# Several devices, the first not in the VM: it keeps no other in the VM, and each is reported.
+run attach-usb-again passthru attach --qmp "$qmp" 1-2
+expect_rc 0 "attach the USB tablet again"
+run detach-two passthru detach --qmp "$qmp" 1-1 1-2
+expect_rc 1 "detach a device that is not there and one that is"
+expect_in "1-2: detached" "$out" "detach a device that is not there and one that is"
+expect_in "1-1: not in the VM (no device with id pt-usb-1-1)" "$err" \
+	"detach a device that is not there and one that is"
+run detach-two-again passthru detach --qmp "$qmp" 1-2
+expect_rc 1 "the tablet is gone after detaching two"
+
 # QEMU's own words when it refuses: the NIC is in the VM already.
 run again passthru attach --qmp "$qmp" 00:02.0
 expect_rc 1 "attach twice"
