@@ -163,7 +163,7 @@ if [ "$write_docs" = 1 ]; then
 		"$top/docs/BENCHMARKS.md" 2>/dev/null || true)
 	cp "$report" "$top/docs/BENCHMARKS.md"
 	if [ -n "$bind_section" ]; then
-		printf '\n%s\n' "$bind_section" >>"$top/docs/BENCHMARKS.md"
+		printf '%s\n' "$bind_section" >>"$top/docs/BENCHMARKS.md"
 	fi
 	echo "run.sh: wrote docs/BENCHMARKS.md" >&2
 fi
