@@ -673,15 +673,6 @@ static int write_numvfs(struct passthru_sriov *s, int dfd, struct timed_writer *
 	return timed_write(w, path, text, s->timeout_ms);
 }
 
-static const char *ms_text(unsigned ms, char buf[32])
-{
-	if (ms % 1000 == 0)
-		snprintf(buf, 32, "%u s", ms / 1000);
-	else
-		snprintf(buf, 32, "%u ms", ms);
-	return buf;
-}
-
 /* The message for a failed write of value to sriov_numvfs. */
 static int numvfs_error(struct passthru_sriov *s, struct timed_writer *w, int r, unsigned value,
 			unsigned now)

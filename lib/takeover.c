@@ -1422,15 +1422,6 @@ static int fault_point(struct passthru_takeover *t, const char *phase, const cha
 	return -EIO;
 }
 
-static const char *ms_text(unsigned ms, char buf[32])
-{
-	if (ms % 1000 == 0)
-		snprintf(buf, 32, "%u s", ms / 1000);
-	else
-		snprintf(buf, 32, "%u ms", ms);
-	return buf;
-}
-
 /* A write of the transaction, with the step named in the error when it fails. */
 static int step_write(struct passthru_takeover *t, const char *address, const char *what,
 		      const char *path, const char *value)

@@ -215,6 +215,8 @@ int timed_read(struct timed_writer *w, const char *path, unsigned timeout_ms, ch
 void timed_writer_set_close_fd(struct timed_writer *w, int fd);
 /* The pid of the helper left blocked in the kernel by the last timeout, else 0. */
 pid_t timed_writer_stuck_pid(const struct timed_writer *w);
+/* A timeout as messages give it: "10 s", or "1500 ms" when not whole seconds. */
+const char *ms_text(unsigned ms, char buf[32]);
 
 /* PASSTHRU_FAULT: "PHASE:STEP:N[:fail]" (see the header's Takeover section). */
 struct fault {
