@@ -105,6 +105,14 @@ static inline int journal_lock(struct passthru_ctx *ctx, unsigned timeout_ms)
 	return journal_lock_wait(ctx, timeout_ms, NULL, NULL);
 }
 /*
+ * journal_lock_wait() as execution takes the lock (a takeover's, an SR-IOV change's), with
+ * on_wait told who holds it. On failure a negative errno and *ret_error the message for the
+ * user (NULL without memory; the caller frees it): "another passthru is changing devices:
+ * pid 812 (passthru bind 0000:42:00.0) holds /run/passthru/lock; gave up waiting after 30 s".
+ */
+int journal_lock_take(struct passthru_ctx *ctx, unsigned timeout_ms, journal_lock_wait_fn on_wait,
+		      void *userdata, char **ret_error);
+/*
  * The pid of the flock(2) holder of the file major:minor:ino in the text of /proc/locks;
  * -ENOENT when none is listed.
  */
