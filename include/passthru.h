@@ -1058,8 +1058,18 @@ int passthru_sriov_get_autoprobe(const struct passthru_sriov *s, bool *ret);
 int passthru_sriov_set_numvfs(struct passthru_sriov *s, unsigned numvfs);
 /* sriov_drivers_autoprobe to set before VFs are made: 1, 0, or -1 to leave it (default). */
 int passthru_sriov_set_autoprobe(struct passthru_sriov *s, int autoprobe);
-/* The limit for each write to sriov_numvfs and for the binding; 60000 ms by default. */
+/*
+ * The limit for each write to sriov_numvfs and for the binding; 60000 ms by default. Also the
+ * limit of the wait for another passthru's lock at execution, 30000 ms when none was set.
+ */
 void passthru_sriov_set_timeout(struct passthru_sriov *s, unsigned msec);
+/*
+ * Called when another process holds the lock that serialises changes, before waiting for it,
+ * as passthru_takeover_set_wait_fn() says: once when execution takes it, and once more when
+ * the binding of the new VFs (a takeover) has to wait for it again.
+ */
+void passthru_sriov_set_wait_fn(struct passthru_sriov *s, passthru_takeover_wait_fn fn,
+				void *userdata);
 /*
  * Called during execution while the kernel makes or removes VFs: when the number of VFs the
  * PF has changes (looked at every 100 ms) and when each write to sriov_numvfs returns, at
