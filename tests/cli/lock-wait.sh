@@ -1,5 +1,5 @@
 #!/bin/sh
-# passthru bind and sriov while another process holds /run/passthru/lock: each
+# passthru bind, sriov and attach --bind while another process holds /run/passthru/lock: each
 # says who holds it (pid and command line, as the running kernel's /proc/locks tells), gives up
 # after --timeout, exit 1.
 # The holder is flock(1) on the fixture root's lock file; the root's proc/locks and the
@@ -88,4 +88,6 @@ expect_wait() {
 expect_wait bind "" bind --timeout 1 06:00.0
 # The PF keeps its 2 VFs (a change of count is refused: they are on ixgbevf).
 expect_wait sriov "0000:02:00.0: " sriov 02:00.0 --autoprobe off --timeout 1
+# The binding comes before QMP: the socket is never opened.
+expect_wait "attach --bind" "" attach --qmp "$tmp/no-vm.sock" --bind --timeout 1 06:00.0
 exit $((fails > 0))
