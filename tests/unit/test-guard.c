@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "guard.h"
+#include "test-takeover-plan.h"
 #include "test.h"
 
 static char tmp[] = "/tmp/passthru-test-guard-XXXXXX";
@@ -898,18 +899,6 @@ static struct passthru_takeover *plan_one(struct passthru_ctx *ctx, enum passthr
 	return t;
 }
 
-/* True when the plan has a refusal of kind for address whose reason holds part. */
-static bool refused(struct passthru_takeover *t, enum passthru_refusal_kind kind,
-		    const char *address, const char *part)
-{
-	for (size_t i = 0; i < passthru_takeover_get_refusal_count(t); i++)
-		if (passthru_takeover_get_refusal_kind(t, i) == kind &&
-		    strcmp(passthru_takeover_get_refusal_address(t, i), address) == 0 &&
-		    strstr(passthru_takeover_get_refusal_reason(t, i), part))
-			return true;
-	return false;
-}
-
 /* True when a device of the plan has a note that holds part. */
 static bool noted(struct passthru_takeover *t, const char *part)
 {
@@ -928,19 +917,21 @@ static void test_reset_guarded(struct passthru_ctx *ctx)
 
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:03.0", &r);
 	CHECK_INT(r, -EPERM);
-	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "/ is mounted from nvme0n1p1"));
-	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "swap is active on nvme0n1p3"));
+	CHECK(
+	    has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "/ is mounted from nvme0n1p1"));
+	CHECK(
+	    has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "swap is active on nvme0n1p3"));
 	passthru_takeover_unref(t);
 
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:1f.2", &r);
 	CHECK_INT(r, -EPERM);
-	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:1f.2", "/data is mounted from md0"));
+	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:1f.2", "/data is mounted from md0"));
 	passthru_takeover_unref(t);
 
 	/* A PF's reset resets its VFs; one of them is in use. */
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:0a.0", &r);
 	CHECK_INT(r, -EPERM);
-	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0", "VF 0000:00:1a.0"));
+	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0", "VF 0000:00:1a.0"));
 	passthru_takeover_unref(t);
 
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, PASSTHRU_TAKEOVER_FORCE, "00:03.0", &r);
@@ -975,13 +966,14 @@ static void test_unreadable_refuses(const char *root)
 
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_BIND, 0, "00:03.0", &r);
 	CHECK_INT(r, -EPERM);
-	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0",
-		      "cannot tell which disk / is mounted from: /proc/mounts names /dev/root"));
+	CHECK(
+	    has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0",
+			"cannot tell which disk / is mounted from: /proc/mounts names /dev/root"));
 	passthru_takeover_unref(t);
 
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:03.0", &r);
 	CHECK_INT(r, -EPERM);
-	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "/proc/self/mountinfo"));
+	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "/proc/self/mountinfo"));
 	passthru_takeover_unref(t);
 
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_BIND, PASSTHRU_TAKEOVER_FORCE, "00:05.0", &r);
