@@ -157,30 +157,27 @@ static char *dump(const struct passthru_guard_list *list)
 		CHECK(_l == NULL);                                                                 \
 	} while (0)
 
+/*
+ * The guards of the fixture's NVMe controller 0000:00:03.0: a partition, a swap file on it, LVM
+ * on a partition (a mounted LV, a swap LV), plain swap.
+ */
+static const char nvme_guards[] =
+    "mount|nvme0n1p1|/ is mounted from nvme0n1p1|umount /\n"
+    "swap|nvme0n1p1|swap file /swapfile is active on nvme0n1p1|swapoff /swapfile\n"
+    "mount|nvme0n1p2|/srv/my data is mounted from vg0-data (dm-0) on nvme0n1p2|umount '/srv/my "
+    "data'\n"
+    "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
+    "swap|nvme0n1p2|swap is active on vg0-swap (dm-1) on nvme0n1p2|swapoff /dev/dm-1\n"
+    "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n"
+    "swap|nvme0n1p3|swap is active on nvme0n1p3|swapoff /dev/nvme0n1p3\n";
+
 static void test_storage(struct passthru_ctx *ctx)
 {
-	/* Partition, swap file on it, LVM on a partition (mounted LV, swap LV), plain swap. */
-	CHECK_GUARDS(ctx, "0000:00:03.0",
-		     "mount|nvme0n1p1|/ is mounted from nvme0n1p1|umount /\n"
-		     "swap|nvme0n1p1|swap file /swapfile is active on nvme0n1p1|swapoff /swapfile\n"
-		     "mount|nvme0n1p2|/srv/my data is mounted from vg0-data (dm-0) on "
-		     "nvme0n1p2|umount '/srv/my data'\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
-		     "swap|nvme0n1p2|swap is active on vg0-swap (dm-1) on nvme0n1p2|swapoff "
-		     "/dev/dm-1\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n"
-		     "swap|nvme0n1p3|swap is active on nvme0n1p3|swapoff /dev/nvme0n1p3\n");
+	CHECK_GUARDS(ctx, "0000:00:03.0", nvme_guards);
+
 	/* The short address form works the same. */
-	CHECK_GUARDS(ctx, "00:03.0",
-		     "mount|nvme0n1p1|/ is mounted from nvme0n1p1|umount /\n"
-		     "swap|nvme0n1p1|swap file /swapfile is active on nvme0n1p1|swapoff /swapfile\n"
-		     "mount|nvme0n1p2|/srv/my data is mounted from vg0-data (dm-0) on "
-		     "nvme0n1p2|umount '/srv/my data'\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
-		     "swap|nvme0n1p2|swap is active on vg0-swap (dm-1) on nvme0n1p2|swapoff "
-		     "/dev/dm-1\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n"
-		     "swap|nvme0n1p3|swap is active on nvme0n1p3|swapoff /dev/nvme0n1p3\n");
+	CHECK_GUARDS(ctx, "00:03.0", nvme_guards);
+
 	/* NVMe multipath: the disk is below the subsystem; btrfs has an anonymous number. */
 	CHECK_GUARDS(ctx, "0000:00:04.0",
 		     "mount|nvme1n1|/srv/btrfs is mounted from nvme1n1|umount /srv/btrfs\n");
@@ -482,16 +479,8 @@ static void test_unreadable(const char *root)
 		"/dev/mapper/vg0-data /srv/my\\040data xfs rw,relatime 0 0\n"
 		"/dev/md0 /data ext4 rw,relatime 0 0\n");
 	ctx = ctx_new(root);
-	CHECK_GUARDS(ctx, "0000:00:03.0",
-		     "mount|nvme0n1p1|/ is mounted from nvme0n1p1|umount /\n"
-		     "swap|nvme0n1p1|swap file /swapfile is active on nvme0n1p1|swapoff /swapfile\n"
-		     "mount|nvme0n1p2|/srv/my data is mounted from vg0-data (dm-0) on "
-		     "nvme0n1p2|umount '/srv/my data'\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
-		     "swap|nvme0n1p2|swap is active on vg0-swap (dm-1) on nvme0n1p2|swapoff "
-		     "/dev/dm-1\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n"
-		     "swap|nvme0n1p3|swap is active on nvme0n1p3|swapoff /dev/nvme0n1p3\n");
+	CHECK_GUARDS(ctx, "0000:00:03.0", nvme_guards); /* as from mountinfo */
+
 	CHECK_GUARDS(ctx, "0000:00:1f.2",
 		     "mount|sda1|/data is mounted from md0 on sda1|umount /data\n"
 		     "holder|sda1|sda1 is held by md0 (MD RAID)|mdadm --stop /dev/md0\n");
