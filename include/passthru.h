@@ -1186,7 +1186,10 @@ struct passthru_apply_ops {
 	 * NULL when it could not be made (r says why). t is valid during the call only.
 	 */
 	void (*group)(void *userdata, struct passthru_takeover *t, int r);
-	/* A takeover waits for another process's lock (passthru_takeover_set_wait_fn()). */
+	/*
+	 * A takeover or a change of a VF count waits for another process's lock
+	 * (passthru_takeover_set_wait_fn()).
+	 */
 	passthru_takeover_wait_fn lock_wait;
 	/* After the bindings, not in a dry run: r of passthru_persist_write_modprobe(). */
 	void (*modprobe)(void *userdata, struct passthru_persist *p, int r);
@@ -1198,7 +1201,8 @@ struct passthru_apply_ops {
  * bindings of VFs are applied), then the bindings of /etc/passthru/bindings.conf, one takeover
  * per IOMMU group (forced when any of its entries was; a group that fails does not stop the
  * others), then /etc/modprobe.d/passthru-vfio.conf. timeout_ms limits each takeover's writes
- * (0: the default). What `passthru apply` and passthru-apply.service run. Returns 0 when
+ * and each wait for another passthru's lock, also that of a VF count's change (0: the
+ * defaults). What `passthru apply` and passthru-apply.service run. Returns 0 when
  * everything persisted was applied (or nothing is persisted), else the first negative errno
  * (-EROFS of the modprobe.d file is not one: early at boot /etc may be read-only).
  */

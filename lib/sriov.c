@@ -266,6 +266,11 @@ _public_ void passthru_sriov_set_timeout(struct passthru_sriov *s, unsigned msec
 	s->lock_timeout_ms = msec ? msec : LOCK_TIMEOUT_MS;
 }
 
+void sriov_set_lock_timeout(struct passthru_sriov *s, unsigned msec)
+{
+	s->lock_timeout_ms = msec ? msec : LOCK_TIMEOUT_MS;
+}
+
 _public_ void passthru_sriov_set_wait_fn(struct passthru_sriov *s, passthru_takeover_wait_fn fn,
 					 void *userdata)
 {

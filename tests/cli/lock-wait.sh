@@ -1,6 +1,6 @@
 #!/bin/sh
-# passthru bind, sriov and attach --bind while another process holds /run/passthru/lock: each
-# says who holds it (pid and command line, as the running kernel's /proc/locks tells), gives up
+# passthru bind, sriov, attach --bind and apply (its SR-IOV step) while another process holds
+# /run/passthru/lock: each says who holds it (pid and command line, as the running kernel's /proc/locks tells), gives up
 # after --timeout, exit 1.
 # The holder is flock(1) on the fixture root's lock file; the root's proc/locks and the
 # holder's cmdline are copied from the real /proc once it holds the lock.
@@ -55,11 +55,12 @@ cp /proc/locks "$root/proc/locks"
 mkdir -p "$root/proc/$holder"
 cp "/proc/$holder/cmdline" "$root/proc/$holder/cmdline"
 
-# expect_wait NAME ERROR_PREFIX ARG...: passthru ARG... waits for the holder, says so, gives up
-# after its --timeout 1 with "passthru: ERROR_PREFIXanother passthru is changing devices: ...".
+# expect_wait NAME ERROR_PREFIX HINT ARG...: passthru ARG... waits for the holder, says so,
+# gives up after its --timeout 1 with "passthru: ERROR_PREFIXanother passthru is changing
+# devices: ..." and HINT.
 expect_wait() {
-	name=$1 prefix=$2
-	shift 2
+	name=$1 prefix=$2 hint=$3
+	shift 3
 	start=$(date +%s)
 	"$passthru" --sysroot "$root" "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
@@ -74,8 +75,7 @@ expect_wait() {
 	check "$name: gives up after --timeout, naming the holder" \
 		"passthru: ${prefix}another passthru is changing devices: pid $holder (flock @ROOT@/run/passthru/lock sleep 60) holds /run/passthru/lock; gave up waiting after 1 s" \
 		"$(sed -n 2p "$tmp/err.sed")"
-	check "$name: hint" "hint: wait for the other passthru to finish, then try again" \
-		"$(sed -n 3p "$tmp/err.sed")"
+	check "$name: hint" "hint: $hint" "$(sed -n 3p "$tmp/err.sed")"
 	check "$name: three lines" 3 "$(wc -l <"$tmp/err")"
 	if [ "$took" -le 5 ]; then
 		echo "ok - $name: gave up after ${took}s"
@@ -85,9 +85,16 @@ expect_wait() {
 	fi
 }
 
-expect_wait bind "" bind --timeout 1 06:00.0
+wait_hint="wait for the other passthru to finish, then try again"
+expect_wait bind "" "$wait_hint" bind --timeout 1 06:00.0
 # The PF keeps its 2 VFs (a change of count is refused: they are on ixgbevf).
-expect_wait sriov "0000:02:00.0: " sriov 02:00.0 --autoprobe off --timeout 1
+expect_wait sriov "0000:02:00.0: " "$wait_hint" sriov 02:00.0 --autoprobe off --timeout 1
 # The binding comes before QMP: the socket is never opened.
-expect_wait "attach --bind" "" attach --qmp "$tmp/no-vm.sock" --bind --timeout 1 06:00.0
+expect_wait "attach --bind" "" "$wait_hint" attach --qmp "$tmp/no-vm.sock" --bind --timeout 1 06:00.0
+# Its SR-IOV settings persisted (as 'sriov 02:00.0 --autoprobe off --persist' saves them).
+mkdir -p "$root/etc/passthru/vf.d"
+printf 'device 8086:10fb:8086:000c\nvfs 2 autoprobe=off\n' >"$root/etc/passthru/vf.d/0000:02:00.0.conf"
+expect_wait apply "0000:02:00.0: " \
+	"'passthru sriov 0000:02:00.0' shows the PF now; 'passthru sriov 0000:02:00.0 ... --persist' saves its settings anew, removing /etc/passthru/vf.d/0000:02:00.0.conf forgets them" \
+	apply --timeout 1
 exit $((fails > 0))
