@@ -31,7 +31,9 @@ static void help_attach(void)
 	       "      --usb-by-id            USB devices by vendor and product id, not by port\n"
 	       "      --usb-bus BUS          USB devices on this bus of the VM\n"
 	       "      --serial-device MODEL  pci-serial (isa-serial cannot be hot-plugged)\n"
-	       "  -t, --timeout SEC          give up on a QMP step after SEC seconds (default 10)\n"
+	       "  -t, --timeout SEC          give up on a QMP step after SEC seconds (default 10),\n"
+	       "                             with --bind also on a stuck unbind and on another\n"
+	       "                             passthru's lock\n"
 	       "  -h, --help                 show this help\n"
 	       "\n"
 	       "See passthru-vm(1).\n");
@@ -82,6 +84,7 @@ static int bind_first(struct cli *cli, int argc, char **argv, unsigned timeout_m
 	}
 	if (timeout_ms)
 		passthru_takeover_set_timeout(t, timeout_ms);
+	takeover_cli_say_lock_wait(t);
 	ret = takeover_cli_add_devices("attach", t, n_pci, pci);
 	if (ret != EXIT_DONE)
 		goto out;

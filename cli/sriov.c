@@ -35,7 +35,9 @@ static void help(void)
 	       "                           uses (never those a VM holds)\n"
 	       "      --persist            also save the settings for 'passthru apply'\n"
 	       "  -n, --dry-run            print what would be done, change nothing\n"
-	       "  -t, --timeout SEC        give up on a write after SEC seconds (default 60)\n"
+	       "  -t, --timeout SEC        give up on a write after SEC seconds (default 60),\n"
+	       "                           and on another passthru's lock after as long\n"
+	       "                           (default 30)\n"
 	       "  -h, --help               show this help\n"
 	       "\n"
 	       "See passthru-sriov(1).\n");
@@ -360,6 +362,7 @@ int verb_sriov(struct cli *cli, int argc, char **argv)
 	}
 	(void)passthru_sriov_set_autoprobe(s, autoprobe);
 	passthru_sriov_set_timeout(s, timeout);
+	passthru_sriov_set_wait_fn(s, takeover_cli_on_lock_wait, NULL);
 	progress.pf = passthru_sriov_get_pf(s);
 	progress.tty = isatty(STDERR_FILENO);
 	progress.verbose = cli->verbose;

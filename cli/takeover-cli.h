@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What bind, unbind, repair, reset and apply share: options, plan tables, messages. */
+/*
+ * What bind, unbind, repair, reset and apply share: options, plan tables, messages (also
+ * sriov's and attach --bind's timeout and wait for the lock).
+ */
 #pragma once
 
 #include <stdbool.h>

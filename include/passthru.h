@@ -1058,8 +1058,18 @@ int passthru_sriov_get_autoprobe(const struct passthru_sriov *s, bool *ret);
 int passthru_sriov_set_numvfs(struct passthru_sriov *s, unsigned numvfs);
 /* sriov_drivers_autoprobe to set before VFs are made: 1, 0, or -1 to leave it (default). */
 int passthru_sriov_set_autoprobe(struct passthru_sriov *s, int autoprobe);
-/* The limit for each write to sriov_numvfs and for the binding; 60000 ms by default. */
+/*
+ * The limit for each write to sriov_numvfs and for the binding; 60000 ms by default. Also the
+ * limit of the wait for another passthru's lock at execution, 30000 ms when none was set.
+ */
 void passthru_sriov_set_timeout(struct passthru_sriov *s, unsigned msec);
+/*
+ * Called when another process holds the lock that serialises changes, before waiting for it,
+ * as passthru_takeover_set_wait_fn() says: once when execution takes it, and once more when
+ * the binding of the new VFs (a takeover) has to wait for it again.
+ */
+void passthru_sriov_set_wait_fn(struct passthru_sriov *s, passthru_takeover_wait_fn fn,
+				void *userdata);
 /*
  * Called during execution while the kernel makes or removes VFs: when the number of VFs the
  * PF has changes (looked at every 100 ms) and when each write to sriov_numvfs returns, at
@@ -1176,7 +1186,10 @@ struct passthru_apply_ops {
 	 * NULL when it could not be made (r says why). t is valid during the call only.
 	 */
 	void (*group)(void *userdata, struct passthru_takeover *t, int r);
-	/* A takeover waits for another process's lock (passthru_takeover_set_wait_fn()). */
+	/*
+	 * A takeover or a change of a VF count waits for another process's lock
+	 * (passthru_takeover_set_wait_fn()).
+	 */
 	passthru_takeover_wait_fn lock_wait;
 	/* After the bindings, not in a dry run: r of passthru_persist_write_modprobe(). */
 	void (*modprobe)(void *userdata, struct passthru_persist *p, int r);
@@ -1188,7 +1201,8 @@ struct passthru_apply_ops {
  * bindings of VFs are applied), then the bindings of /etc/passthru/bindings.conf, one takeover
  * per IOMMU group (forced when any of its entries was; a group that fails does not stop the
  * others), then /etc/modprobe.d/passthru-vfio.conf. timeout_ms limits each takeover's writes
- * (0: the default). What `passthru apply` and passthru-apply.service run. Returns 0 when
+ * and each wait for another passthru's lock, also that of a VF count's change (0: the
+ * defaults). What `passthru apply` and passthru-apply.service run. Returns 0 when
  * everything persisted was applied (or nothing is persisted), else the first negative errno
  * (-EROFS of the modprobe.d file is not one: early at boot /etc may be read-only).
  */

@@ -11,6 +11,7 @@
  * Nothing here prints: every step is told to the caller through its ops.
  */
 #include "internal.h"
+#include "sriov.h"
 
 struct group {
 	int iommu_group; /* -1: none known, a group of its own */
@@ -119,9 +120,9 @@ _public_ int passthru_apply_persisted(struct passthru_ctx *ctx, unsigned flags, 
 		ops = &none;
 
 	/* 1. VFs first: bindings of VFs need them to exist. */
-	r = passthru_sriov_apply_persisted(
-	    ctx, (flags & PASSTHRU_APPLY_DRY_RUN) ? PASSTHRU_SRIOV_APPLY_DRY_RUN : 0, ops->sriov,
-	    userdata);
+	r = sriov_apply_persisted(
+	    ctx, (flags & PASSTHRU_APPLY_DRY_RUN) ? PASSTHRU_SRIOV_APPLY_DRY_RUN : 0, timeout_ms,
+	    ops->lock_wait, ops->sriov, userdata);
 	if (r < 0 && first == 0)
 		first = r;
 

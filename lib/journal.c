@@ -694,6 +694,48 @@ int journal_lock_wait(struct passthru_ctx *ctx, unsigned timeout_ms, journal_loc
 	}
 }
 
+struct lock_waiting {
+	struct passthru_ctx *ctx;
+	journal_lock_wait_fn fn;
+	void *userdata;
+	char *holder;
+};
+
+static void lock_waiting(void *userdata, const char *holder)
+{
+	struct lock_waiting *w = userdata;
+
+	free(w->holder);
+	w->holder = holder ? strdup(holder) : NULL;
+	log_debug(w->ctx, "waiting for %s, held by %s", LOCK_PATH, holder ?: "another process");
+	if (w->fn)
+		w->fn(w->userdata, holder);
+}
+
+int journal_lock_take(struct passthru_ctx *ctx, unsigned timeout_ms, journal_lock_wait_fn on_wait,
+		      void *userdata, char **ret_error)
+{
+	struct lock_waiting w = {.ctx = ctx, .fn = on_wait, .userdata = userdata};
+	_cleanup_free_ char *holder = NULL;
+	char buf[32];
+	int fd, k;
+
+	fd = journal_lock_wait(ctx, timeout_ms, lock_waiting, &w);
+	holder = w.holder;
+	if (fd >= 0)
+		return fd;
+	if (fd == -EBUSY)
+		k = asprintf(ret_error,
+			     "another passthru is changing devices: %s holds %s; gave up waiting "
+			     "after %s",
+			     holder ?: "another process", LOCK_PATH, ms_text(timeout_ms, buf));
+	else
+		k = asprintf(ret_error, "cannot lock %s: %s", LOCK_PATH, strerror(-fd));
+	if (k < 0)
+		*ret_error = NULL;
+	return fd;
+}
+
 void journal_log_line(struct passthru_ctx *ctx, const char *format, ...)
 {
 	_cleanup_close_ int dir = run_dir_open(ctx), fd = -1;

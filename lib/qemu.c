@@ -308,14 +308,21 @@ _public_ int passthru_vm_device_kind_of(const char *name, enum passthru_vm_devic
 	return 0;
 }
 
-/* The canonical name of a device that exists: the kernel's PCI address, port path, tty path. */
+/*
+ * The kind of a device that exists and its canonical name: the kernel's PCI address, port path,
+ * tty path. -EINVAL for a name of no kind (passthru_vm_device_kind_of()).
+ */
 static int device_canonical_name(struct passthru_ctx *ctx, const char *name,
-				 enum passthru_vm_device_kind kind, char **ret)
+				 enum passthru_vm_device_kind *ret_kind, char **ret)
 {
 	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	enum passthru_vm_device_kind kind;
 	char *s;
 	int r;
 
+	r = passthru_vm_device_kind_of(name, &kind);
+	if (r < 0)
+		return r;
 	switch (kind) {
 	case PASSTHRU_VM_DEVICE_PCI: {
 		struct passthru_pci_device *dev = NULL;
@@ -355,6 +362,7 @@ static int device_canonical_name(struct passthru_ctx *ctx, const char *name,
 	}
 	if (!s)
 		return -ENOMEM;
+	*ret_kind = kind;
 	*ret = s;
 	return 0;
 }
@@ -367,10 +375,7 @@ _public_ int passthru_vm_devices_add(struct passthru_vm_devices *vd, const char 
 
 	if (!vd)
 		return -EINVAL;
-	r = passthru_vm_device_kind_of(name, &kind);
-	if (r < 0)
-		return r;
-	r = device_canonical_name(vd->ctx, name, kind, &canonical);
+	r = device_canonical_name(vd->ctx, name, &kind, &canonical);
 	if (r < 0)
 		return errno_is_vanished(r) ? -ENODEV : r;
 	if (strv_contains(vd->names, canonical))
@@ -2278,10 +2283,7 @@ _public_ int passthru_vm_devices_get_detach_result(const struct passthru_vm_devi
 
 	if (!vd || !name)
 		return -EINVAL;
-	r = passthru_vm_device_kind_of(name, &kind);
-	if (r < 0)
-		return r;
-	r = device_canonical_name(vd->ctx, name, kind, &canonical);
+	r = device_canonical_name(vd->ctx, name, &kind, &canonical);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < vd->n_names; i++) {

@@ -93,6 +93,10 @@ struct passthru_sriov {
 	char pf[PASSTHRU_PCI_ADDRESS_LEN + 1];
 	unsigned flags;
 	unsigned timeout_ms;
+	/* The wait for another passthru's lock: the timeout when one was set, else 30 s. */
+	unsigned lock_timeout_ms;
+	passthru_takeover_wait_fn wait_fn;
+	void *wait_userdata;
 	passthru_sriov_progress_fn progress;
 	void *progress_userdata;
 
@@ -179,6 +183,7 @@ _public_ int passthru_sriov_new(struct passthru_ctx *ctx, const char *pf, unsign
 	memcpy(s->pf, address, sizeof(s->pf));
 	s->flags = flags;
 	s->timeout_ms = DEFAULT_TIMEOUT_MS;
+	s->lock_timeout_ms = LOCK_TIMEOUT_MS;
 	s->autoprobe_want = -1;
 	s->write_autoprobe = -1;
 	r = read_pf(s, dfd);
@@ -258,6 +263,19 @@ _public_ int passthru_sriov_set_autoprobe(struct passthru_sriov *s, int autoprob
 _public_ void passthru_sriov_set_timeout(struct passthru_sriov *s, unsigned msec)
 {
 	s->timeout_ms = msec ? msec : DEFAULT_TIMEOUT_MS;
+	s->lock_timeout_ms = msec ? msec : LOCK_TIMEOUT_MS;
+}
+
+void sriov_set_lock_timeout(struct passthru_sriov *s, unsigned msec)
+{
+	s->lock_timeout_ms = msec ? msec : LOCK_TIMEOUT_MS;
+}
+
+_public_ void passthru_sriov_set_wait_fn(struct passthru_sriov *s, passthru_takeover_wait_fn fn,
+					 void *userdata)
+{
+	s->wait_fn = fn;
+	s->wait_userdata = userdata;
 }
 
 _public_ void passthru_sriov_set_progress_fn(struct passthru_sriov *s,
@@ -673,15 +691,6 @@ static int write_numvfs(struct passthru_sriov *s, int dfd, struct timed_writer *
 	return timed_write(w, path, text, s->timeout_ms);
 }
 
-static const char *ms_text(unsigned ms, char buf[32])
-{
-	if (ms % 1000 == 0)
-		snprintf(buf, 32, "%u s", ms / 1000);
-	else
-		snprintf(buf, 32, "%u ms", ms);
-	return buf;
-}
-
 /* The message for a failed write of value to sriov_numvfs. */
 static int numvfs_error(struct passthru_sriov *s, struct timed_writer *w, int r, unsigned value,
 			unsigned now)
@@ -743,6 +752,7 @@ static int bind_vfs(struct passthru_sriov *s)
 	passthru_takeover_unref(s->takeover);
 	s->takeover = t;
 	passthru_takeover_set_timeout(t, s->timeout_ms);
+	passthru_takeover_set_wait_fn(t, s->wait_fn, s->wait_userdata);
 	STRV_FOREACH (vf, s->vfs) {
 		r = passthru_takeover_add_device(t, *vf);
 		if (r < 0)
@@ -765,16 +775,17 @@ static int bind_vfs(struct passthru_sriov *s)
 _public_ int passthru_sriov_execute(struct passthru_sriov *s)
 {
 	_cleanup_close_ int lock = -1, dfd = -1;
+	_cleanup_free_ char *lock_error = NULL;
 	struct timed_writer *w = NULL;
 	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
 	int r;
 
 	free(s->error);
 	s->error = NULL;
-	lock = journal_lock(s->ctx, LOCK_TIMEOUT_MS);
+	lock = journal_lock_take(s->ctx, s->lock_timeout_ms, s->wait_fn, s->wait_userdata,
+				 &lock_error);
 	if (lock < 0)
-		return set_error(s, lock, "cannot take %s: %s", LOCK_PATH,
-				 lock == -EBUSY ? "another passthru holds it" : strerror(-lock));
+		return set_error(s, lock, "%s", lock_error ?: strerror(-lock));
 	dfd = pf_open_dir(s->ctx, s->pf, address);
 	if (dfd < 0)
 		return set_error(s, dfd, "cannot open it: %s", strerror(-dfd));

@@ -23,6 +23,16 @@ int pf_open_dir(struct passthru_ctx *ctx, const char *pf,
 unsigned pf_count_vfs(int pf_dirfd);
 /* The address of VF index from the PF's virtfnN link. */
 int pf_vf_address(int pf_dirfd, unsigned index, char ret[PASSTHRU_PCI_ADDRESS_LEN + 1]);
+/* Only the limit of the wait for another passthru's lock (0: 30 s); the writes' stays. */
+void sriov_set_lock_timeout(struct passthru_sriov *s, unsigned msec);
+/*
+ * passthru_sriov_apply_persisted() for passthru_apply_persisted(): each change of a VF count
+ * waits for another passthru's lock at most lock_timeout_ms (0: 30 s) and tells lock_wait
+ * (with userdata) who holds it.
+ */
+int sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags, unsigned lock_timeout_ms,
+			  passthru_takeover_wait_fn lock_wait, passthru_sriov_report_fn fn,
+			  void *userdata);
 
 /* ------------------------------------------------------------------------------------------ */
 /* VF link requests (vf-netlink.c)                                                            */

@@ -578,7 +578,6 @@ struct passthru_takeover {
 
 	/* While executing. */
 	int lock_fd;
-	char *lock_holder; /* who held the lock when execution began to wait for it */
 	struct timed_writer *writer;
 };
 
@@ -664,7 +663,6 @@ _public_ struct passthru_takeover *passthru_takeover_unref(struct passthru_takeo
 	timed_writer_free(t->writer);
 	if (t->lock_fd >= 0)
 		close(t->lock_fd);
-	free(t->lock_holder);
 	passthru_ctx_unref(t->ctx);
 	free(t);
 	return NULL;
@@ -1420,15 +1418,6 @@ static int fault_point(struct passthru_takeover *t, const char *phase, const cha
 	log_debug(t->ctx, "injected crash at %s:%s:%u", phase, step, index);
 	raise(SIGKILL);
 	return -EIO;
-}
-
-static const char *ms_text(unsigned ms, char buf[32])
-{
-	if (ms % 1000 == 0)
-		snprintf(buf, 32, "%u s", ms / 1000);
-	else
-		snprintf(buf, 32, "%u ms", ms);
-	return buf;
 }
 
 /* A write of the transaction, with the step named in the error when it fails. */
@@ -2339,19 +2328,9 @@ static int run_resets(struct passthru_takeover *t)
 	return 0;
 }
 
-static void lock_waiting(void *userdata, const char *holder)
-{
-	struct passthru_takeover *t = userdata;
-
-	free(t->lock_holder);
-	t->lock_holder = holder ? strdup(holder) : NULL;
-	log_debug(t->ctx, "waiting for %s, held by %s", LOCK_PATH, holder ?: "another process");
-	if (t->wait_fn)
-		t->wait_fn(t->wait_userdata, holder);
-}
-
 _public_ int passthru_takeover_execute(struct passthru_takeover *t)
 {
+	_cleanup_free_ char *lock_error = NULL;
 	int r;
 
 	if (!t)
@@ -2359,22 +2338,12 @@ _public_ int passthru_takeover_execute(struct passthru_takeover *t)
 	error_clear(t);
 	t->repair = PASSTHRU_REPAIR_NOTHING;
 
-	free(t->lock_holder);
-	t->lock_holder = NULL;
-	t->lock_fd = journal_lock_wait(t->ctx, t->lock_timeout_ms, lock_waiting, t);
+	t->lock_fd = journal_lock_take(t->ctx, t->lock_timeout_ms, t->wait_fn, t->wait_userdata,
+				       &lock_error);
 	if (t->lock_fd < 0) {
-		char buf[32];
-
 		r = t->lock_fd;
 		t->lock_fd = -1;
-		if (r == -EBUSY)
-			set_error(t,
-				  "another passthru is changing devices: %s holds %s; gave up "
-				  "waiting after %s",
-				  t->lock_holder ?: "another process", LOCK_PATH,
-				  ms_text(t->lock_timeout_ms, buf));
-		else
-			set_error(t, "cannot lock %s: %s", LOCK_PATH, strerror(-r));
+		set_error(t, "%s", lock_error ?: strerror(-r));
 		return r;
 	}
 	/* Helpers spawned from now on must not inherit the lock: a stuck one would keep it. */

@@ -105,6 +105,14 @@ static inline int journal_lock(struct passthru_ctx *ctx, unsigned timeout_ms)
 	return journal_lock_wait(ctx, timeout_ms, NULL, NULL);
 }
 /*
+ * journal_lock_wait() as execution takes the lock (a takeover's, an SR-IOV change's), with
+ * on_wait told who holds it. On failure a negative errno and *ret_error the message for the
+ * user (NULL without memory; the caller frees it): "another passthru is changing devices:
+ * pid 812 (passthru bind 0000:42:00.0) holds /run/passthru/lock; gave up waiting after 30 s".
+ */
+int journal_lock_take(struct passthru_ctx *ctx, unsigned timeout_ms, journal_lock_wait_fn on_wait,
+		      void *userdata, char **ret_error);
+/*
  * The pid of the flock(2) holder of the file major:minor:ino in the text of /proc/locks;
  * -ENOENT when none is listed.
  */
@@ -215,6 +223,8 @@ int timed_read(struct timed_writer *w, const char *path, unsigned timeout_ms, ch
 void timed_writer_set_close_fd(struct timed_writer *w, int fd);
 /* The pid of the helper left blocked in the kernel by the last timeout, else 0. */
 pid_t timed_writer_stuck_pid(const struct timed_writer *w);
+/* A timeout as messages give it: "10 s", or "1500 ms" when not whole seconds. */
+const char *ms_text(unsigned ms, char buf[32]);
 
 /* PASSTHRU_FAULT: "PHASE:STEP:N[:fail]" (see the header's Takeover section). */
 struct fault {

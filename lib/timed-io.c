@@ -504,3 +504,12 @@ int timed_read(struct timed_writer *w, const char *path, unsigned timeout_ms, ch
 	*ret = s.result;
 	return 0;
 }
+
+const char *ms_text(unsigned ms, char buf[32])
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, 32, "%u s", ms / 1000);
+	else
+		snprintf(buf, 32, "%u ms", ms);
+	return buf;
+}

@@ -563,6 +563,9 @@ struct reporter {
 	passthru_sriov_report_fn fn;
 	void *userdata;
 	int first_error;
+	/* For the VF counts' executions: the wait for another passthru's lock. */
+	unsigned lock_timeout_ms;
+	passthru_takeover_wait_fn lock_wait;
 };
 
 static void report(struct reporter *rep, const char *pf, int error, const char *format, ...)
@@ -648,6 +651,8 @@ static void apply_count(struct passthru_ctx *ctx, const struct vf_config *c, boo
 	}
 	if (c->autoprobe >= 0)
 		(void)passthru_sriov_set_autoprobe(s, c->autoprobe);
+	sriov_set_lock_timeout(s, rep->lock_timeout_ms);
+	passthru_sriov_set_wait_fn(s, rep->lock_wait, rep->userdata);
 	r = passthru_sriov_plan(s);
 	if (r == -EPERM) {
 		for (size_t i = 0; i < passthru_sriov_get_refusal_count(s); i++)
@@ -732,7 +737,17 @@ static int cmp_str(const void *a, const void *b)
 _public_ int passthru_sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags,
 					    passthru_sriov_report_fn fn, void *userdata)
 {
-	struct reporter rep = {.fn = fn, .userdata = userdata};
+	return sriov_apply_persisted(ctx, flags, 0, NULL, fn, userdata);
+}
+
+int sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags, unsigned lock_timeout_ms,
+			  passthru_takeover_wait_fn lock_wait, passthru_sriov_report_fn fn,
+			  void *userdata)
+{
+	struct reporter rep = {.fn = fn,
+			       .userdata = userdata,
+			       .lock_timeout_ms = lock_timeout_ms,
+			       .lock_wait = lock_wait};
 	_cleanup_closedir_ DIR *d = NULL;
 	_cleanup_strv_free_ char **pfs = NULL;
 	struct dirent *de;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "guard.h"
+#include "test-takeover-plan.h"
 #include "test.h"
 
 static char tmp[] = "/tmp/passthru-test-guard-XXXXXX";
@@ -156,30 +157,27 @@ static char *dump(const struct passthru_guard_list *list)
 		CHECK(_l == NULL);                                                                 \
 	} while (0)
 
+/*
+ * The guards of the fixture's NVMe controller 0000:00:03.0: a partition, a swap file on it, LVM
+ * on a partition (a mounted LV, a swap LV), plain swap.
+ */
+static const char nvme_guards[] =
+    "mount|nvme0n1p1|/ is mounted from nvme0n1p1|umount /\n"
+    "swap|nvme0n1p1|swap file /swapfile is active on nvme0n1p1|swapoff /swapfile\n"
+    "mount|nvme0n1p2|/srv/my data is mounted from vg0-data (dm-0) on nvme0n1p2|umount '/srv/my "
+    "data'\n"
+    "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
+    "swap|nvme0n1p2|swap is active on vg0-swap (dm-1) on nvme0n1p2|swapoff /dev/dm-1\n"
+    "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n"
+    "swap|nvme0n1p3|swap is active on nvme0n1p3|swapoff /dev/nvme0n1p3\n";
+
 static void test_storage(struct passthru_ctx *ctx)
 {
-	/* Partition, swap file on it, LVM on a partition (mounted LV, swap LV), plain swap. */
-	CHECK_GUARDS(ctx, "0000:00:03.0",
-		     "mount|nvme0n1p1|/ is mounted from nvme0n1p1|umount /\n"
-		     "swap|nvme0n1p1|swap file /swapfile is active on nvme0n1p1|swapoff /swapfile\n"
-		     "mount|nvme0n1p2|/srv/my data is mounted from vg0-data (dm-0) on "
-		     "nvme0n1p2|umount '/srv/my data'\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
-		     "swap|nvme0n1p2|swap is active on vg0-swap (dm-1) on nvme0n1p2|swapoff "
-		     "/dev/dm-1\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n"
-		     "swap|nvme0n1p3|swap is active on nvme0n1p3|swapoff /dev/nvme0n1p3\n");
+	CHECK_GUARDS(ctx, "0000:00:03.0", nvme_guards);
+
 	/* The short address form works the same. */
-	CHECK_GUARDS(ctx, "00:03.0",
-		     "mount|nvme0n1p1|/ is mounted from nvme0n1p1|umount /\n"
-		     "swap|nvme0n1p1|swap file /swapfile is active on nvme0n1p1|swapoff /swapfile\n"
-		     "mount|nvme0n1p2|/srv/my data is mounted from vg0-data (dm-0) on "
-		     "nvme0n1p2|umount '/srv/my data'\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
-		     "swap|nvme0n1p2|swap is active on vg0-swap (dm-1) on nvme0n1p2|swapoff "
-		     "/dev/dm-1\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n"
-		     "swap|nvme0n1p3|swap is active on nvme0n1p3|swapoff /dev/nvme0n1p3\n");
+	CHECK_GUARDS(ctx, "00:03.0", nvme_guards);
+
 	/* NVMe multipath: the disk is below the subsystem; btrfs has an anonymous number. */
 	CHECK_GUARDS(ctx, "0000:00:04.0",
 		     "mount|nvme1n1|/srv/btrfs is mounted from nvme1n1|umount /srv/btrfs\n");
@@ -481,16 +479,8 @@ static void test_unreadable(const char *root)
 		"/dev/mapper/vg0-data /srv/my\\040data xfs rw,relatime 0 0\n"
 		"/dev/md0 /data ext4 rw,relatime 0 0\n");
 	ctx = ctx_new(root);
-	CHECK_GUARDS(ctx, "0000:00:03.0",
-		     "mount|nvme0n1p1|/ is mounted from nvme0n1p1|umount /\n"
-		     "swap|nvme0n1p1|swap file /swapfile is active on nvme0n1p1|swapoff /swapfile\n"
-		     "mount|nvme0n1p2|/srv/my data is mounted from vg0-data (dm-0) on "
-		     "nvme0n1p2|umount '/srv/my data'\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-0 (vg0-data)|vgchange -an vg0\n"
-		     "swap|nvme0n1p2|swap is active on vg0-swap (dm-1) on nvme0n1p2|swapoff "
-		     "/dev/dm-1\n"
-		     "holder|nvme0n1p2|nvme0n1p2 is held by dm-1 (vg0-swap)|vgchange -an vg0\n"
-		     "swap|nvme0n1p3|swap is active on nvme0n1p3|swapoff /dev/nvme0n1p3\n");
+	CHECK_GUARDS(ctx, "0000:00:03.0", nvme_guards); /* as from mountinfo */
+
 	CHECK_GUARDS(ctx, "0000:00:1f.2",
 		     "mount|sda1|/data is mounted from md0 on sda1|umount /data\n"
 		     "holder|sda1|sda1 is held by md0 (MD RAID)|mdadm --stop /dev/md0\n");
@@ -898,18 +888,6 @@ static struct passthru_takeover *plan_one(struct passthru_ctx *ctx, enum passthr
 	return t;
 }
 
-/* True when the plan has a refusal of kind for address whose reason holds part. */
-static bool refused(struct passthru_takeover *t, enum passthru_refusal_kind kind,
-		    const char *address, const char *part)
-{
-	for (size_t i = 0; i < passthru_takeover_get_refusal_count(t); i++)
-		if (passthru_takeover_get_refusal_kind(t, i) == kind &&
-		    strcmp(passthru_takeover_get_refusal_address(t, i), address) == 0 &&
-		    strstr(passthru_takeover_get_refusal_reason(t, i), part))
-			return true;
-	return false;
-}
-
 /* True when a device of the plan has a note that holds part. */
 static bool noted(struct passthru_takeover *t, const char *part)
 {
@@ -928,19 +906,21 @@ static void test_reset_guarded(struct passthru_ctx *ctx)
 
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:03.0", &r);
 	CHECK_INT(r, -EPERM);
-	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "/ is mounted from nvme0n1p1"));
-	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "swap is active on nvme0n1p3"));
+	CHECK(
+	    has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "/ is mounted from nvme0n1p1"));
+	CHECK(
+	    has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "swap is active on nvme0n1p3"));
 	passthru_takeover_unref(t);
 
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:1f.2", &r);
 	CHECK_INT(r, -EPERM);
-	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:1f.2", "/data is mounted from md0"));
+	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:1f.2", "/data is mounted from md0"));
 	passthru_takeover_unref(t);
 
 	/* A PF's reset resets its VFs; one of them is in use. */
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:0a.0", &r);
 	CHECK_INT(r, -EPERM);
-	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0", "VF 0000:00:1a.0"));
+	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0", "VF 0000:00:1a.0"));
 	passthru_takeover_unref(t);
 
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, PASSTHRU_TAKEOVER_FORCE, "00:03.0", &r);
@@ -975,13 +955,14 @@ static void test_unreadable_refuses(const char *root)
 
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_BIND, 0, "00:03.0", &r);
 	CHECK_INT(r, -EPERM);
-	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0",
-		      "cannot tell which disk / is mounted from: /proc/mounts names /dev/root"));
+	CHECK(
+	    has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0",
+			"cannot tell which disk / is mounted from: /proc/mounts names /dev/root"));
 	passthru_takeover_unref(t);
 
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:03.0", &r);
 	CHECK_INT(r, -EPERM);
-	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "/proc/self/mountinfo"));
+	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:03.0", "/proc/self/mountinfo"));
 	passthru_takeover_unref(t);
 
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_BIND, PASSTHRU_TAKEOVER_FORCE, "00:05.0", &r);

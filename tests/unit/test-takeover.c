@@ -17,6 +17,7 @@
 
 #include "takeover.h"
 #include "test-takeover-fixture.h"
+#include "test-takeover-plan.h"
 #include "test.h"
 
 static struct passthru_takeover *plan(struct passthru_ctx *ctx, enum passthru_takeover_op op,
@@ -48,17 +49,6 @@ static bool has_note(struct passthru_takeover *t, long i, const char *part)
 		return false;
 	for (const char *const *n = passthru_takeover_get_notes(t, (size_t)i); *n; n++)
 		if (strstr(*n, part))
-			return true;
-	return false;
-}
-
-static bool has_refusal(struct passthru_takeover *t, enum passthru_refusal_kind kind,
-			const char *address, const char *part)
-{
-	for (size_t i = 0; i < passthru_takeover_get_refusal_count(t); i++)
-		if (passthru_takeover_get_refusal_kind(t, i) == kind &&
-		    strcmp(passthru_takeover_get_refusal_address(t, i), address) == 0 &&
-		    strstr(passthru_takeover_get_refusal_reason(t, i), part))
 			return true;
 	return false;
 }
