@@ -24,6 +24,18 @@ int pci_address_compare(const char *a, const char *b);
 bool pci_address_same_slot(const char *a, const char *b);
 
 /*
+ * Copies a canonical address into a buffer of PASSTHRU_PCI_ADDRESS_LEN + 1, whatever the size
+ * of the string it comes from (a 12-character address may sit in a buffer of its own size).
+ */
+static inline void pci_address_copy(char dst[static PASSTHRU_PCI_ADDRESS_LEN + 1], const char *src)
+{
+	size_t n = strnlen(src, PASSTHRU_PCI_ADDRESS_LEN);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/*
  * The one rule for what may go to vfio-pci: endpoints. Returns what the function is instead
  * ("a bridge", "a host bridge", "the IOMMU"...), a static string, or NULL for an endpoint.
  * A function whose class and header type cannot be read is not taken for an endpoint.

@@ -20,6 +20,7 @@
  */
 #include <ctype.h>
 
+#include "pci.h"
 #include "sriov.h"
 #include "takeover.h"
 
@@ -470,7 +471,7 @@ static int load(struct passthru_ctx *ctx, const char *address, struct vf_config 
 	r = vf_config_parse(text, len, &c, ret_line);
 	if (r < 0)
 		return r;
-	memcpy(c->address, address, sizeof(c->address));
+	pci_address_copy(c->address, address);
 	*ret = c;
 	return 0;
 }
@@ -526,7 +527,7 @@ int vf_config_for_device(struct passthru_ctx *ctx, struct passthru_pci_device *d
 		c = vf_config_new();
 		if (!c)
 			return -ENOMEM;
-		memcpy(c->address, address, sizeof(c->address));
+		pci_address_copy(c->address, address);
 		memcpy(c->id, id, sizeof(c->id));
 	}
 	*ret = TAKE_PTR(c);
