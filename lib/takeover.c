@@ -1058,22 +1058,16 @@ static int plan_read_overrides(struct passthru_takeover *t)
 	return 0;
 }
 
-/*
- * A device in no IOMMU group: with no group on the host, the IOMMU is off (or there is none);
- * with groups, the IOMMU is on but leaves this device out (outside every DMAR/IVRS scope, or
- * ignored by a quirk), and turning it on would change nothing.
- */
+/* A device in no IOMMU group: the IOMMU is off, or on and leaving it out (host.h). */
 static int refuse_ungrouped(struct passthru_takeover *t, const char *address)
 {
-	unsigned groups = 0;
+	_cleanup_free_ char *reason = NULL;
+	int on = host_ungrouped_reason(t->ctx, &reason);
 
-	if (host_iommu_group_count(t->ctx, &groups) < 0 || groups == 0)
-		return refuse(t, PASSTHRU_REFUSAL_NO_IOMMU, address,
-			      "it is in no IOMMU group: the IOMMU is off or absent");
-	return refuse(t, PASSTHRU_REFUSAL_NO_GROUP, address,
-		      "it is in no IOMMU group, although the IOMMU is on (%u groups): the IOMMU "
-		      "does not cover it, so no VM can have it",
-		      groups);
+	if (on < 0)
+		return on;
+	return refuse(t, on ? PASSTHRU_REFUSAL_NO_GROUP : PASSTHRU_REFUSAL_NO_IOMMU, address, "%s",
+		      reason);
 }
 
 static int plan_bind(struct passthru_takeover *t)
