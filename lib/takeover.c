@@ -881,6 +881,31 @@ static int cmp_item(const void *a, const void *b)
 	return strcmp(((const struct item *)a)->address, ((const struct item *)b)->address);
 }
 
+/*
+ * The VF guard speaks of bind: taking the PF from its driver disables SR-IOV and removes the
+ * VFs. A PF's reset does not remove them (the kernel sets VF Enable again when it restores the
+ * PF's state) but resets each VF under whoever uses it. NULL when the guard's words stand.
+ */
+static char *reset_vf_reason(struct passthru_takeover *t, const struct passthru_guard_list *g,
+			     size_t index)
+{
+	_cleanup_free_ char *driver = NULL;
+	const char *vf = passthru_guard_list_get_resource(g, index);
+	char *s;
+
+	if (t->op != PASSTHRU_TAKEOVER_RESET ||
+	    passthru_guard_list_get_kind(g, index) != PASSTHRU_GUARD_VFS_IN_USE || !vf)
+		return NULL;
+	if (device_driver_read(t->ctx, vf, &driver) < 0 || !driver)
+		return NULL;
+	if (asprintf(&s,
+		     "VF %s is bound to %s; resetting the PF resets the VF too, under whoever "
+		     "uses it",
+		     vf, driver) < 0)
+		return NULL;
+	return s;
+}
+
 static int plan_guards(struct passthru_takeover *t, struct item *it)
 {
 	bool vfs_guarded = false;
@@ -895,7 +920,8 @@ static int plan_guards(struct passthru_takeover *t, struct item *it)
 			      "cannot check what the host uses on it: %s", strerror(-r));
 	}
 	for (size_t g = 0; g < passthru_guard_list_count(it->guards); g++) {
-		const char *reason = passthru_guard_list_get_reason(it->guards, g);
+		_cleanup_free_ char *own = reset_vf_reason(t, it->guards, g);
+		const char *reason = own ?: passthru_guard_list_get_reason(it->guards, g);
 
 		if (passthru_guard_list_get_kind(it->guards, g) == PASSTHRU_GUARD_VFS_IN_USE)
 			vfs_guarded = true;
@@ -941,6 +967,11 @@ static int plan_vfs(struct passthru_takeover *t, struct item *it)
 	}
 	if (t->flags & PASSTHRU_TAKEOVER_FORCE)
 		return note(it, "forced although its VFs %s are on vfio-pci", list);
+	if (t->op == PASSTHRU_TAKEOVER_RESET)
+		return refuse(t, PASSTHRU_REFUSAL_VFS_BOUND, it->address,
+			      "its VFs %s are on vfio-pci: resetting it resets them under their "
+			      "VMs",
+			      list);
 	return refuse(t, PASSTHRU_REFUSAL_VFS_BOUND, it->address,
 		      "its VFs %s are on vfio-pci and would go with it", list);
 }

@@ -20,7 +20,10 @@ for v in $vfs; do expect_driver $v vfio-pci "refused PF keeps the VFs"; done
 # reset runs the guards of bind: a PF's reset resets its VFs, which VMs may hold.
 run reset-pf passthru reset 00:03.0
 expect_rc 1 "reset the PF while its VFs are on vfio-pci"
-expect_in "VF 0000:00:03.1 is bound to vfio-pci" "$err" "reset names the bound VFs"
+expect_in "VF 0000:00:03.1 is bound to vfio-pci; resetting the PF resets the VF too" "$err" \
+	"reset names the bound VFs, in words that fit a reset"
+expect_not_in "would remove" "$err" "a PF's reset removes no VF"
+expect_not_in "sriov_numvfs" "$err" "reset's hint frees the VFs instead of removing them"
 
 run reset passthru reset 00:03.1
 expect_rc 0 "reset a VF"
