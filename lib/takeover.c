@@ -884,26 +884,37 @@ static int cmp_item(const void *a, const void *b)
 /*
  * The VF guard speaks of bind: taking the PF from its driver disables SR-IOV and removes the
  * VFs. A PF's reset does not remove them (the kernel sets VF Enable again when it restores the
- * PF's state) but resets each VF under whoever uses it. NULL when the guard's words stand.
+ * PF's state) but resets each VF under whoever uses it. *ret stays NULL when the guard's words
+ * stand.
  */
-static char *reset_vf_reason(struct passthru_takeover *t, const struct passthru_guard_list *g,
-			     size_t index)
+static int reset_vf_reason(struct passthru_takeover *t, const struct passthru_guard_list *g,
+			   size_t index, char **ret)
 {
 	_cleanup_free_ char *driver = NULL;
 	const char *vf = passthru_guard_list_get_resource(g, index);
-	char *s;
+	int k;
 
+	*ret = NULL;
 	if (t->op != PASSTHRU_TAKEOVER_RESET ||
 	    passthru_guard_list_get_kind(g, index) != PASSTHRU_GUARD_VFS_IN_USE || !vf)
-		return NULL;
-	if (device_driver_read(t->ctx, vf, &driver) < 0 || !driver)
-		return NULL;
-	if (asprintf(&s,
-		     "VF %s is bound to %s; resetting the PF resets the VF too, under whoever "
-		     "uses it",
-		     vf, driver) < 0)
-		return NULL;
-	return s;
+		return 0;
+	if (device_driver_read(t->ctx, vf, &driver) < 0)
+		driver = NULL; /* gone since the guard looked: it was in use then */
+	if (driver)
+		k = asprintf(ret,
+			     "VF %s is bound to %s; resetting the PF resets the VF too, under "
+			     "whoever uses it",
+			     vf, driver);
+	else
+		k = asprintf(ret,
+			     "VF %s is in use; resetting the PF resets the VF too, under "
+			     "whoever uses it",
+			     vf);
+	if (k < 0) {
+		*ret = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static int plan_guards(struct passthru_takeover *t, struct item *it)
@@ -920,8 +931,13 @@ static int plan_guards(struct passthru_takeover *t, struct item *it)
 			      "cannot check what the host uses on it: %s", strerror(-r));
 	}
 	for (size_t g = 0; g < passthru_guard_list_count(it->guards); g++) {
-		_cleanup_free_ char *own = reset_vf_reason(t, it->guards, g);
-		const char *reason = own ?: passthru_guard_list_get_reason(it->guards, g);
+		_cleanup_free_ char *own = NULL;
+		const char *reason;
+
+		r = reset_vf_reason(t, it->guards, g, &own);
+		if (r < 0)
+			return r;
+		reason = own ?: passthru_guard_list_get_reason(it->guards, g);
 
 		if (passthru_guard_list_get_kind(it->guards, g) == PASSTHRU_GUARD_VFS_IN_USE)
 			vfs_guarded = true;
