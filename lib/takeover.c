@@ -883,9 +883,10 @@ static int cmp_item(const void *a, const void *b)
 
 /*
  * The VF guard speaks of bind: taking the PF from its driver disables SR-IOV and removes the
- * VFs. A PF's reset does not remove them (the kernel sets VF Enable again when it restores the
- * PF's state) but resets each VF under whoever uses it. *ret stays NULL when the guard's words
- * stand.
+ * VFs. A PF's reset leaves them listed and bound (the kernel keeps their devices), but it
+ * resets each VF under whoever uses it, and may leave it unresponsive: a PF's FLR clears VF
+ * Enable, and in the guest QEMU's NVMe VFs no longer answered afterwards (tests/vm/takeover/
+ * test-sriov.sh). *ret stays NULL when the guard's words stand.
  */
 static int reset_vf_reason(struct passthru_takeover *t, const struct passthru_guard_list *g,
 			   size_t index, char **ret)
@@ -903,12 +904,14 @@ static int reset_vf_reason(struct passthru_takeover *t, const struct passthru_gu
 	if (driver)
 		k = asprintf(ret,
 			     "VF %s is bound to %s; resetting the PF resets the VF too, under "
-			     "whoever uses it",
+			     "whoever uses it, and can leave it unresponsive until the VFs are "
+			     "created again",
 			     vf, driver);
 	else
 		k = asprintf(ret,
 			     "VF %s is in use; resetting the PF resets the VF too, under "
-			     "whoever uses it",
+			     "whoever uses it, and can leave it unresponsive until the VFs are "
+			     "created again",
 			     vf);
 	if (k < 0) {
 		*ret = NULL;
@@ -986,7 +989,7 @@ static int plan_vfs(struct passthru_takeover *t, struct item *it)
 	if (t->op == PASSTHRU_TAKEOVER_RESET)
 		return refuse(t, PASSTHRU_REFUSAL_VFS_BOUND, it->address,
 			      "its VFs %s are on vfio-pci: resetting it resets them under their "
-			      "VMs",
+			      "VMs, and can leave them unresponsive until they are created again",
 			      list);
 	return refuse(t, PASSTHRU_REFUSAL_VFS_BOUND, it->address,
 		      "its VFs %s are on vfio-pci and would go with it", list);

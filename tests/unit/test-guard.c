@@ -335,14 +335,15 @@ static void test_console_variants(const char *root)
 	passthru_ctx_unref(ctx);
 	put_str(root, "proc/sys/kernel/osrelease", "6.0.0\n");
 	ctx = ctx_new(root);
-	CHECK_GUARDS(ctx, "0000:01:00.0",
-		     "console|vtcon0|the boot VGA drives the host console: vtcon0 (VGA+) is "
-		     "bound|vtcon0 (VGA+) is built into the kernel and cannot be unbound; vfio-pci "
-		     "replaces it with the dummy console when it takes the device (Linux 6.0 and "
-		     "later): bind with --force if the host can do without this screen until the "
-		     "next boot\n"
-		     "console|fb0|the boot VGA has framebuffer fb0 (bochs-drmdrmfb), which the host "
-		     "may draw on|-\n");
+	CHECK_GUARDS(
+	    ctx, "0000:01:00.0",
+	    "console|vtcon0|the boot VGA drives the host console: vtcon0 (VGA+) is "
+	    "bound|vtcon0 (VGA+) is built into the kernel and cannot be unbound; vfio-pci "
+	    "replaces it with the dummy console when it takes the device (Linux 6.0 and "
+	    "later): bind with --force if the host can do without this screen until the "
+	    "next boot\n"
+	    "console|fb0|the boot VGA has framebuffer fb0 (bochs-drmdrmfb), which the host "
+	    "may draw on|-\n");
 	passthru_ctx_unref(ctx);
 	put_str(root, "proc/sys/kernel/osrelease", "6.1.0-18-amd64\n");
 
@@ -967,14 +968,15 @@ static void test_reset_guarded(struct passthru_ctx *ctx)
 	passthru_takeover_unref(t);
 
 	/*
-	 * A PF's reset resets its VFs; one of them is in use. It does not remove them (the kernel
-	 * sets VF Enable again after it): the guard's words for bind do not fit.
+	 * A PF's reset resets its VFs; one of them is in use. The kernel keeps them listed and
+	 * bound, but a VF may not answer afterwards: the guard's words for bind do not fit.
 	 */
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:0a.0", &r);
 	CHECK_INT(r, -EPERM);
 	CHECK(refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0",
 		      "VF 0000:00:1a.0 is bound to vfio-pci; resetting the PF resets the VF too, "
-		      "under whoever uses it"));
+		      "under whoever uses it, and can leave it unresponsive until the VFs are "
+		      "created again"));
 	CHECK(!refused(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0", "remove"));
 	passthru_takeover_unref(t);
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, PASSTHRU_TAKEOVER_FORCE, "00:0a.0", &r);
