@@ -210,18 +210,31 @@ static const char *refusal_hint(enum passthru_refusal_kind kind, const char *ver
 	return NULL;
 }
 
+/*
+ * A guard's remedy, for this verb. The VF guard's (echo 0 > sriov_numvfs) is bind's: a reset
+ * does not remove the VFs, so it needs them free, not gone.
+ */
+static const char *guard_hint(const struct passthru_guard_list *g, size_t k, const char *verb)
+{
+	if (strcmp(verb, "reset") == 0 &&
+	    passthru_guard_list_get_kind(g, k) == PASSTHRU_GUARD_VFS_IN_USE)
+		return "free its VFs first: stop the VMs using them, then give those on vfio-pci "
+		       "back ('passthru unbind VF...')";
+	return passthru_guard_list_get_hint(g, k);
+}
+
 /* The guards know how to free what they found; each remedy is said once. */
-static void print_guard_hints(struct passthru_takeover *t)
+static void print_guard_hints(struct passthru_takeover *t, const char *verb)
 {
 	for (size_t d = 0; d < passthru_takeover_get_count(t); d++) {
 		struct passthru_guard_list *g = passthru_takeover_get_guards(t, d);
 
 		for (size_t k = 0; g && k < passthru_guard_list_count(g); k++) {
-			const char *h = passthru_guard_list_get_hint(g, k);
+			const char *h = guard_hint(g, k, verb);
 			bool said = false;
 
 			for (size_t q = 0; h && q < k; q++) {
-				const char *o = passthru_guard_list_get_hint(g, q);
+				const char *o = guard_hint(g, q, verb);
 
 				if (o && strcmp(o, h) == 0)
 					said = true;
@@ -256,7 +269,7 @@ int takeover_cli_report_refusals(struct passthru_takeover *t, const char *verb)
 		if (hint)
 			cli_hint("%s", hint);
 		if (kind == PASSTHRU_REFUSAL_GUARD)
-			print_guard_hints(t);
+			print_guard_hints(t, verb);
 	}
 	return EXIT_REFUSED;
 }

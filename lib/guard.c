@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "guard.h"
+#include "kver.h"
 
 struct guard {
 	enum passthru_guard_kind kind;
@@ -481,18 +482,28 @@ static const char *vtcon_display_name(const char *name)
  * only the console drivers registered after boot, "(M)" (fbcon): for the one the VT layer
  * started with, "(S)" (vgacon), vt_unbind() does nothing and the write still succeeds. That
  * one goes only when a driver takes the boot VGA and removes it: vfio-pci does since Linux
- * 6.0 (vgaarb "deactivate vga console"), handing the VTs to the dummy console for the rest of
- * the boot.
+ * 6.0 ("vfio/pci: Remove console drivers": aperture_remove_conflicting_pci_devices(), then
+ * vgaarb's "deactivate vga console"), handing the VTs to the dummy console for the rest of
+ * the boot. Before 6.0 it leaves vgacon in place; a release that cannot be read gets the
+ * promise with its condition.
  */
-static char *vtcon_hint(const struct sysfs_entry *vt, const char *name)
+static char *vtcon_hint(struct passthru_ctx *ctx, const struct sysfs_entry *vt, const char *name)
 {
-	if (strncmp(name, "(S) ", 4) == 0)
-		return strf("%s (%s) is built into the kernel and cannot be unbound; vfio-pci "
-			    "replaces it with the dummy console when it takes the device (Linux "
-			    "6.0 and later): bind with --force if the host can do without this "
-			    "screen until the next boot",
-			    vt->name, vtcon_display_name(name));
-	return strf("echo 0 > /sys/class/vtconsole/%s/bind", vt->name);
+	const char *release = passthru_ctx_get_kernel_release(ctx);
+	struct kver kv;
+
+	if (strncmp(name, "(S) ", 4) != 0)
+		return strf("echo 0 > /sys/class/vtconsole/%s/bind", vt->name);
+	if (release && kver_parse(release, &kv) == 0 && kver_compare(&kv, 6, 0) < 0)
+		return strf("%s (%s) is built into the kernel and cannot be unbound, and vfio-pci "
+			    "removes it only from Linux 6.0 on (this kernel is %s): make another "
+			    "display adapter the primary one in the firmware setup, or bind with "
+			    "--force if the host console may go on writing to this device",
+			    vt->name, vtcon_display_name(name), release);
+	return strf("%s (%s) is built into the kernel and cannot be unbound; vfio-pci replaces "
+		    "it with the dummy console when it takes the device (Linux 6.0 and later): "
+		    "bind with --force if the host can do without this screen until the next boot",
+		    vt->name, vtcon_display_name(name));
 }
 
 struct framebuffer {
@@ -593,7 +604,7 @@ static int vtcon_check(struct passthru_ctx *ctx, const struct sysfs_entry *vt,
 	if (strcmp(bind, "0") == 0 || strstr(name, "dummy"))
 		return 0;
 	shown = vtcon_display_name(name);
-	hint = vtcon_hint(vt, name);
+	hint = vtcon_hint(ctx, vt, name);
 	if (!hint)
 		return -ENOMEM;
 	if (!strstr(name, "frame buffer"))

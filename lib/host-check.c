@@ -873,10 +873,21 @@ static int check_device_group(struct passthru_check_report *rep, struct passthru
 	}
 	r = passthru_pci_device_get_iommu_group(dev, &group);
 	if (r < 0) {
-		r = set_seen(it, PASSTHRU_CHECK_FAIL, "in no IOMMU group: the IOMMU is off");
-		return r < 0 ? r
-			     : set_fix(it, "enable the IOMMU first (see the firmware-iommu and "
-					   "kernel-iommu checks)");
+		_cleanup_free_ char *reason = NULL;
+		int on = host_ungrouped_reason(rep->ctx, &reason);
+
+		if (on < 0)
+			return on;
+		r = set_seen(it, PASSTHRU_CHECK_FAIL, "%s", reason);
+		if (r < 0)
+			return r;
+		if (on)
+			return set_fix(it,
+				       "the kernel may have said why the IOMMU left it out: "
+				       "dmesg | grep %s",
+				       addr);
+		return set_fix(it, "enable the IOMMU first (see the firmware-iommu and "
+				   "kernel-iommu checks)");
 	}
 	r = guard_summary(rep->ctx, addr, &own);
 	if (r < 0)

@@ -261,6 +261,31 @@ int host_iommu_group_count(struct passthru_ctx *ctx, unsigned *ret)
 	return 0;
 }
 
+/*
+ * A device outside every group on a host with groups is outside every DMAR/IVRS scope, or
+ * ignored by a quirk. A group count that cannot be read says nothing of the IOMMU being on.
+ */
+int host_ungrouped_reason(struct passthru_ctx *ctx, char **ret)
+{
+	unsigned groups = 0;
+	char *s;
+
+	if (host_iommu_group_count(ctx, &groups) < 0 || groups == 0) {
+		s = strdup("it is in no IOMMU group: the IOMMU is off or absent");
+		if (!s)
+			return -ENOMEM;
+		*ret = s;
+		return 0;
+	}
+	if (asprintf(&s,
+		     "it is in no IOMMU group, although the IOMMU is on (%u groups): the IOMMU "
+		     "does not cover it, so no VM can have it",
+		     groups) < 0)
+		return -ENOMEM;
+	*ret = s;
+	return 1;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Kernel log                                                                                 */
 

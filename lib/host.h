@@ -81,6 +81,14 @@ int host_iommu_units(struct passthru_ctx *ctx, char ***ret);
 /* The number of IOMMU groups in /sys/kernel/iommu_groups. */
 int host_iommu_group_count(struct passthru_ctx *ctx, unsigned *ret);
 
+/*
+ * Why a device is in no IOMMU group, in the words bind and check share. With no group on the
+ * host, the IOMMU is off (or there is none); with groups, the IOMMU is on but leaves the device
+ * out, and turning it on would change nothing. Returns 1 (on) or 0 (off), with the sentence in
+ * *ret (the caller frees it); -ENOMEM.
+ */
+int host_ungrouped_reason(struct passthru_ctx *ctx, char **ret);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Kernel log                                                                                 */
 

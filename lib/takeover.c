@@ -879,6 +879,45 @@ static int cmp_item(const void *a, const void *b)
 	return strcmp(((const struct item *)a)->address, ((const struct item *)b)->address);
 }
 
+/*
+ * The VF guard speaks of bind: taking the PF from its driver disables SR-IOV and removes the
+ * VFs. A PF's reset leaves them listed and bound (the kernel keeps their devices), but it
+ * resets each VF under whoever uses it, and may leave it unresponsive: a PF's FLR clears VF
+ * Enable, and in the guest QEMU's NVMe VFs no longer answered afterwards (tests/vm/takeover/
+ * test-sriov.sh). *ret stays NULL when the guard's words stand.
+ */
+static int reset_vf_reason(struct passthru_takeover *t, const struct passthru_guard_list *g,
+			   size_t index, char **ret)
+{
+	_cleanup_free_ char *driver = NULL;
+	const char *vf = passthru_guard_list_get_resource(g, index);
+	int k;
+
+	*ret = NULL;
+	if (t->op != PASSTHRU_TAKEOVER_RESET ||
+	    passthru_guard_list_get_kind(g, index) != PASSTHRU_GUARD_VFS_IN_USE || !vf)
+		return 0;
+	if (device_driver_read(t->ctx, vf, &driver) < 0)
+		driver = NULL; /* gone since the guard looked: it was in use then */
+	if (driver)
+		k = asprintf(ret,
+			     "VF %s is bound to %s; resetting the PF resets the VF too, under "
+			     "whoever uses it, and can leave it unresponsive until the VFs are "
+			     "created again",
+			     vf, driver);
+	else
+		k = asprintf(ret,
+			     "VF %s is in use; resetting the PF resets the VF too, under "
+			     "whoever uses it, and can leave it unresponsive until the VFs are "
+			     "created again",
+			     vf);
+	if (k < 0) {
+		*ret = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int plan_guards(struct passthru_takeover *t, struct item *it)
 {
 	bool vfs_guarded = false;
@@ -893,7 +932,13 @@ static int plan_guards(struct passthru_takeover *t, struct item *it)
 			      "cannot check what the host uses on it: %s", strerror(-r));
 	}
 	for (size_t g = 0; g < passthru_guard_list_count(it->guards); g++) {
-		const char *reason = passthru_guard_list_get_reason(it->guards, g);
+		_cleanup_free_ char *own = NULL;
+		const char *reason;
+
+		r = reset_vf_reason(t, it->guards, g, &own);
+		if (r < 0)
+			return r;
+		reason = own ?: passthru_guard_list_get_reason(it->guards, g);
 
 		if (passthru_guard_list_get_kind(it->guards, g) == PASSTHRU_GUARD_VFS_IN_USE)
 			vfs_guarded = true;
@@ -939,6 +984,11 @@ static int plan_vfs(struct passthru_takeover *t, struct item *it)
 	}
 	if (t->flags & PASSTHRU_TAKEOVER_FORCE)
 		return note(it, "forced although its VFs %s are on vfio-pci", list);
+	if (t->op == PASSTHRU_TAKEOVER_RESET)
+		return refuse(t, PASSTHRU_REFUSAL_VFS_BOUND, it->address,
+			      "its VFs %s are on vfio-pci: resetting it resets them under their "
+			      "VMs, and can leave them unresponsive until they are created again",
+			      list);
 	return refuse(t, PASSTHRU_REFUSAL_VFS_BOUND, it->address,
 		      "its VFs %s are on vfio-pci and would go with it", list);
 }
@@ -1056,22 +1106,16 @@ static int plan_read_overrides(struct passthru_takeover *t)
 	return 0;
 }
 
-/*
- * A device in no IOMMU group: with no group on the host, the IOMMU is off (or there is none);
- * with groups, the IOMMU is on but leaves this device out (outside every DMAR/IVRS scope, or
- * ignored by a quirk), and turning it on would change nothing.
- */
+/* A device in no IOMMU group: the IOMMU is off, or on and leaving it out (host.h). */
 static int refuse_ungrouped(struct passthru_takeover *t, const char *address)
 {
-	unsigned groups = 0;
+	_cleanup_free_ char *reason = NULL;
+	int on = host_ungrouped_reason(t->ctx, &reason);
 
-	if (host_iommu_group_count(t->ctx, &groups) < 0 || groups == 0)
-		return refuse(t, PASSTHRU_REFUSAL_NO_IOMMU, address,
-			      "it is in no IOMMU group: the IOMMU is off or absent");
-	return refuse(t, PASSTHRU_REFUSAL_NO_GROUP, address,
-		      "it is in no IOMMU group, although the IOMMU is on (%u groups): the IOMMU "
-		      "does not cover it, so no VM can have it",
-		      groups);
+	if (on < 0)
+		return on;
+	return refuse(t, on ? PASSTHRU_REFUSAL_NO_GROUP : PASSTHRU_REFUSAL_NO_IOMMU, address, "%s",
+		      reason);
 }
 
 static int plan_bind(struct passthru_takeover *t)

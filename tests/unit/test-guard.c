@@ -314,6 +314,36 @@ static void test_console_variants(const char *root)
 	    "console|fb0|the boot VGA has framebuffer fb0 (bochs-drmdrmfb), which the host "
 	    "may draw on|-\n");
 	passthru_ctx_unref(ctx);
+	/*
+	 * vfio-pci removes the console drivers on the device it takes only from Linux 6.0 on
+	 * ("vfio/pci: Remove console drivers"): before, vgacon stays, and the hint must not
+	 * promise the dummy console.
+	 */
+	put_str(root, "proc/sys/kernel/osrelease", "5.15.0-91-generic\n");
+	ctx = ctx_new(root);
+	CHECK_GUARDS(
+	    ctx, "0000:01:00.0",
+	    "console|vtcon0|the boot VGA drives the host console: vtcon0 (VGA+) is "
+	    "bound|vtcon0 (VGA+) is built into the kernel and cannot be unbound, and vfio-pci "
+	    "removes it only from Linux 6.0 on (this kernel is 5.15.0-91-generic): make another "
+	    "display adapter the primary one in the firmware setup, or bind with --force if the "
+	    "host console may go on writing to this device\n"
+	    "console|fb0|the boot VGA has framebuffer fb0 (bochs-drmdrmfb), which the host "
+	    "may draw on|-\n");
+	passthru_ctx_unref(ctx);
+	put_str(root, "proc/sys/kernel/osrelease", "6.0.0\n");
+	ctx = ctx_new(root);
+	CHECK_GUARDS(
+	    ctx, "0000:01:00.0",
+	    "console|vtcon0|the boot VGA drives the host console: vtcon0 (VGA+) is "
+	    "bound|vtcon0 (VGA+) is built into the kernel and cannot be unbound; vfio-pci "
+	    "replaces it with the dummy console when it takes the device (Linux 6.0 and "
+	    "later): bind with --force if the host can do without this screen until the "
+	    "next boot\n"
+	    "console|fb0|the boot VGA has framebuffer fb0 (bochs-drmdrmfb), which the host "
+	    "may draw on|-\n");
+	passthru_ctx_unref(ctx);
+	put_str(root, "proc/sys/kernel/osrelease", "6.1.0-18-amd64\n");
 
 	/* efifb on a platform device, fbcon on it; the DRM framebuffer gone. */
 	put_str(root, "sys/devices/virtual/vtconsole/vtcon0/name", "(S) dummy device\n");
@@ -917,10 +947,27 @@ static void test_reset_guarded(struct passthru_ctx *ctx)
 	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:1f.2", "/data is mounted from md0"));
 	passthru_takeover_unref(t);
 
-	/* A PF's reset resets its VFs; one of them is in use. */
+	/*
+	 * A PF's reset resets its VFs; one of them is in use. The kernel keeps them listed and
+	 * bound, but a VF may not answer afterwards: the guard's words for bind do not fit.
+	 */
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:0a.0", &r);
 	CHECK_INT(r, -EPERM);
-	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0", "VF 0000:00:1a.0"));
+	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0",
+			  "VF 0000:00:1a.0 is bound to vfio-pci; resetting the PF resets the VF too, "
+			  "under whoever uses it, and can leave it unresponsive until the VFs are "
+			  "created again"));
+	CHECK(!has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0", "remove"));
+	passthru_takeover_unref(t);
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, PASSTHRU_TAKEOVER_FORCE, "00:0a.0", &r);
+	CHECK_INT(r, 0);
+	CHECK(noted(t, "forced past a guard: VF 0000:00:1a.0 is bound to vfio-pci; resetting the "
+		       "PF resets the VF too"));
+	passthru_takeover_unref(t);
+	/* bind keeps them: taking the PF from its driver does remove its VFs. */
+	t = plan_one(ctx, PASSTHRU_TAKEOVER_BIND, 0, "00:0a.0", &r);
+	CHECK_INT(r, -EPERM);
+	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0", "taking the PF would remove it"));
 	passthru_takeover_unref(t);
 
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, PASSTHRU_TAKEOVER_FORCE, "00:03.0", &r);

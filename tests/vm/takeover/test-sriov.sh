@@ -20,7 +20,10 @@ for v in $vfs; do expect_driver $v vfio-pci "refused PF keeps the VFs"; done
 # reset runs the guards of bind: a PF's reset resets its VFs, which VMs may hold.
 run reset-pf passthru reset 00:03.0
 expect_rc 1 "reset the PF while its VFs are on vfio-pci"
-expect_in "VF 0000:00:03.1 is bound to vfio-pci" "$err" "reset names the bound VFs"
+expect_in "VF 0000:00:03.1 is bound to vfio-pci; resetting the PF resets the VF too" "$err" \
+	"reset names the bound VFs, in words that fit a reset"
+expect_not_in "would remove" "$err" "a PF's reset removes no VF"
+expect_not_in "sriov_numvfs" "$err" "reset's hint frees the VFs instead of removing them"
 
 run reset passthru reset 00:03.1
 expect_rc 0 "reset a VF"
@@ -50,4 +53,20 @@ expect_rc 1 "reset the PF while it holds active swap"
 expect_in "swap is active on nvme0n1" "$err" "reset names the swap"
 expect_in "passthru reset --force 0000:00:03.0" "$err" "reset hint"
 swapoff /dev/nvme0n1
+
+# Last, as it leaves the VFs unusable here: forced, the PF's reset keeps a bound VF listed and
+# on vfio-pci (nothing removes it), but QEMU's NVMe VF stops answering (config space all ones)
+# until the VFs are created again. The refusal says both.
+run vf-again passthru bind 00:03.1
+expect_rc 0 "bind a VF again"
+run reset-pf-force passthru reset --force 00:03.0
+expect_rc 0 "reset --force of the PF"
+expect_in "forced past a guard: VF 0000:00:03.1 is bound to vfio-pci; resetting the PF" "$err" \
+	"the forced reset names the VF"
+expect_driver $pf nvme "PF back on nvme after its reset"
+[ -e /sys/bus/pci/devices/0000:00:03.1 ] && pass "0000:00:03.1 still listed after the PF's reset" ||
+	fail "0000:00:03.1 gone after the PF's reset"
+expect_driver 0000:00:03.1 vfio-pci "a PF's reset leaves its VF on vfio-pci"
+vendor=$(od -An -tx2 -N2 /sys/bus/pci/devices/0000:00:03.1/config 2>/dev/null | tr -d ' ')
+echo "after the PF's reset, 0000:00:03.1 reads vendor '$vendor' from its config space"
 finish
