@@ -108,8 +108,9 @@ bool param_req_satisfied(struct cmdline *const *parts, size_t n_parts, const str
 /*
  * Edits parts so that r is satisfied, touching as little as possible: a conflicting value is
  * replaced where it stands (removed when another occurrence already has a good value), later
- * duplicates are removed, a missing parameter is appended to parts[0]. Returns 1 when something changed, 0 when r was already satisfied, -EDOM when the
- * edit cannot satisfy it (e.g. huge page settings that cannot be merged safely).
+ * duplicates are removed, a missing parameter is appended to parts[0]. Returns 1 when something
+ * changed, 0 when r was already satisfied, -EDOM when the edit cannot satisfy it (e.g. huge page
+ * settings that cannot be merged safely).
  */
 int param_req_apply(struct cmdline **parts, size_t n_parts, const struct param_req *r);
 

@@ -873,9 +873,9 @@ static void test_helpers(void)
 {
 	char *s = NULL;
 
-	CHECK_INT(
-	    path_join_lexical("/sys/block", "../devices/pci0000:00/0000:00:03.0/nvme/nvme0/nvme0n1", &s),
-	    0);
+	CHECK_INT(path_join_lexical("/sys/block",
+				    "../devices/pci0000:00/0000:00:03.0/nvme/nvme0/nvme0n1", &s),
+		  0);
 	CHECK_STR(s, "/sys/devices/pci0000:00/0000:00:03.0/nvme/nvme0/nvme0n1");
 	free(s);
 	CHECK_INT(path_join_lexical("/sys/class/net", "/sys/devices/./virtual//net/lo", &s), 0);
@@ -953,10 +953,11 @@ static void test_reset_guarded(struct passthru_ctx *ctx)
 	 */
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, 0, "00:0a.0", &r);
 	CHECK_INT(r, -EPERM);
-	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0",
-			  "VF 0000:00:1a.0 is bound to vfio-pci; resetting the PF resets the VF too, "
-			  "under whoever uses it, and can leave it unresponsive until the VFs are "
-			  "created again"));
+	CHECK(
+	    has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0",
+			"VF 0000:00:1a.0 is bound to vfio-pci; resetting the PF resets the VF too, "
+			"under whoever uses it, and can leave it unresponsive until the VFs are "
+			"created again"));
 	CHECK(!has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0", "remove"));
 	passthru_takeover_unref(t);
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, PASSTHRU_TAKEOVER_FORCE, "00:0a.0", &r);
@@ -967,7 +968,8 @@ static void test_reset_guarded(struct passthru_ctx *ctx)
 	/* bind keeps them: taking the PF from its driver does remove its VFs. */
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_BIND, 0, "00:0a.0", &r);
 	CHECK_INT(r, -EPERM);
-	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0", "taking the PF would remove it"));
+	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GUARD, "0000:00:0a.0",
+			  "taking the PF would remove it"));
 	passthru_takeover_unref(t);
 
 	t = plan_one(ctx, PASSTHRU_TAKEOVER_RESET, PASSTHRU_TAKEOVER_FORCE, "00:03.0", &r);
