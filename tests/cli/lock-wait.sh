@@ -7,7 +7,8 @@
 #     lock-wait.sh PASSTHRU MKSYSFS FIXTURE.json
 set -u
 passthru=$1 mksysfs=$2 fixture=$3
-fails=0
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
 tmp=$(mktemp -d)
 holder=""
 stop_holder() { # flock(1) and the sleep it runs
@@ -17,26 +18,7 @@ stop_holder() { # flock(1) and the sleep it runs
 }
 trap 'stop_holder; rm -rf "$tmp"' EXIT
 
-check() { # name, expected, actual
-	if [ "$2" = "$3" ]; then
-		echo "ok - $1"
-	else
-		echo "not ok - $1"
-		echo "  expected: $2"
-		echo "  actual:   $3"
-		fails=$((fails + 1))
-	fi
-}
-
-python3 - "$mksysfs" "$fixture" "$tmp/root" <<'PY' || exit 1
-import json, os, sys
-sys.path.insert(0, os.path.dirname(sys.argv[1]))
-import mksysfs
-spec = json.load(open(sys.argv[2]))
-for key in ("description", "files_from", "captured"):
-    spec.pop(key, None)
-mksysfs.build(spec, sys.argv[3])
-PY
+fixture_root "$mksysfs" "$fixture" "$tmp/root" || exit 1
 root=$tmp/root
 mkdir -p "$root/run/passthru"
 : >"$root/run/passthru/lock"

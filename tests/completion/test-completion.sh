@@ -6,20 +6,14 @@
 #     test-completion.sh PASSTHRU COMPLETION MKSYSFS FIXTURE.json
 set -u
 passthru=$1 completion=$2 mksysfs=$3 fixture=$4
-fails=0
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck disable=SC1091
+. "$here/../lib.sh"
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
 # A root from the CLI's host fixture (without the runner's own keys).
-python3 - "$mksysfs" "$fixture" "$root/host" <<'PY' || exit 1
-import json, os, sys
-sys.path.insert(0, os.path.dirname(sys.argv[1]))
-import mksysfs
-spec = json.load(open(sys.argv[2]))
-for key in ("description", "files_from", "captured"):
-    spec.pop(key, None)
-mksysfs.build(spec, sys.argv[3])
-PY
+fixture_root "$mksysfs" "$fixture" "$root/host" || exit 1
 
 if [[ ! -r /usr/share/bash-completion/bash_completion ]]; then
 	echo "not ok - bash-completion is not installed (tools/install-deps.sh installs it)"

@@ -4,20 +4,9 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 vm=$(dirname "$here")
-fails=0
+. "$here/../../lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-check() { # name, expected, actual
-	if [ "$2" = "$3" ]; then
-		echo "ok - $1"
-	else
-		echo "not ok - $1"
-		echo "  expected: $(printf '%s' "$2" | tr '\n' '|')"
-		echo "  actual:   $(printf '%s' "$3" | tr '\n' '|')"
-		fails=$((fails + 1))
-	fi
-}
 
 resolve() { # recording, series
 	RECORDED=$here/recorded/$1 APT_CACHE=$here/fake-apt-cache.sh "$vm/resolve-kernel.sh" "$2"
