@@ -5,12 +5,12 @@
  * the QEMU options that give host devices to a VM (see passthru-vm(1)).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "guard.h" /* shell_quote() */
+#include "options.h"
 #include "vm-cli.h"
 
 static void help(void)
@@ -81,15 +81,14 @@ int verb_qemu_args(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	struct cli_options opts = {"qemu-args", "m:f:h", options, help};
 	struct passthru_vm_devices *vd = NULL;
 	const char *machine = NULL, *vga_address = NULL, *romfile = NULL, *usb_bus = NULL;
 	enum passthru_vm_serial_model serial = PASSTHRU_VM_SERIAL_ISA;
 	bool vga = false, usb_by_id = false, shell = false;
 	int c, r, ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:f:h", options, NULL)) >= 0) {
+	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (c) {
 		case 'm':
 			machine = optarg;
@@ -119,17 +118,10 @@ int verb_qemu_args(struct cli *cli, int argc, char **argv)
 				return cli_usage_error(
 				    "qemu-args", "invalid format '%s': lines or shell", optarg);
 			break;
-		case 'h':
-			help();
-			return EXIT_DONE;
-		case ':':
-			return cli_usage_error("qemu-args", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("qemu-args", "unknown option '%s'",
-					       argv[optind - 1]);
 		}
 	}
+	if (c == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	if (optind >= argc)
 		return cli_usage_error("qemu-args", "name at least one device");
 

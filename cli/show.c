@@ -5,7 +5,6 @@
  * object has the keys of the device's `passthru list --json` entry, ID and NAME included.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "cli.h"
 #include "columns.h"
 #include "internal.h"
+#include "options.h"
 #include "utf8.h"
 
 #define ACCEPTED_FORMS                                                                             \
@@ -381,27 +381,21 @@ int verb_show(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"json", no_argument, NULL, 'J'}, {"help", no_argument, NULL, 'h'}, {}};
+	struct cli_options opts = {"show", "Jh", options, help};
 	enum device_class c;
 	void *device = NULL;
 	bool json = false;
 	int opt, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":Jh", options, NULL)) >= 0) {
+	while ((opt = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (opt) {
 		case 'J':
 			json = true;
 			break;
-		case 'h':
-			help();
-			return EXIT_DONE;
-		default:
-			if (optopt)
-				return cli_usage_error("show", "unknown option '-%c'", optopt);
-			return cli_usage_error("show", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (opt == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	if (optind >= argc)
 		return cli_usage_error("show", "which device? Give " ACCEPTED_FORMS);
 	if (argc - optind > 1)

@@ -4,7 +4,6 @@
  * messages, and the run of bind and unbind.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <libsmartcols/libsmartcols.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <syslog.h>
 
 #include "internal.h"
+#include "options.h"
 #include "takeover-cli.h"
 
 int takeover_cli_parse_timeout(const char *verb, const char *arg, unsigned *ret_ms)
@@ -405,14 +405,13 @@ int takeover_cli_run(struct cli *cli, const struct takeover_verb *verb, int argc
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	struct cli_options opts = {verb->name, "gpfnt:h", options, verb->help};
 	struct passthru_takeover *t = NULL;
 	unsigned flags = 0, timeout = 0;
 	bool persist = false, dry_run = false;
 	int c, r, ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":gpfnt:h", options, NULL)) >= 0) {
+	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (c) {
 		case 'g':
 			flags |= PASSTHRU_TAKEOVER_GROUP;
@@ -431,16 +430,10 @@ int takeover_cli_run(struct cli *cli, const struct takeover_verb *verb, int argc
 			if (ret != EXIT_DONE)
 				return ret;
 			break;
-		case 'h':
-			verb->help();
-			return EXIT_DONE;
-		case ':':
-			return cli_usage_error(verb->name, "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error(verb->name, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (c == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	if (optind >= argc)
 		return cli_usage_error(verb->name, "name at least one device");
 
