@@ -32,20 +32,29 @@ static void help(void)
 	       "See passthru-list(1).\n");
 }
 
-/* Decides the class from the syntax alone; the library then validates the details. */
+/*
+ * Reads a name as the library and the VM verbs do (passthru_vm_device_kind_of()), from its
+ * syntax alone; opening the device then validates the details.
+ */
 static int class_of(const char *name, enum device_class *ret)
 {
-	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	enum passthru_vm_device_kind kind;
+	int r;
 
-	if (strncmp(name, "/dev/", 5) == 0 || strncmp(name, "tty", 3) == 0)
-		*ret = DEVICE_CLASS_SERIAL;
-	else if (passthru_pci_address_parse(name, address) >= 0)
+	r = passthru_vm_device_kind_of(name, &kind);
+	if (r < 0)
+		return r;
+	switch (kind) {
+	case PASSTHRU_VM_DEVICE_PCI:
 		*ret = DEVICE_CLASS_PCI;
-	else if (strncmp(name, "usb", 3) == 0 ||
-		 (name[0] >= '0' && name[0] <= '9' && strchr(name, '-') && !strchr(name, ':')))
+		break;
+	case PASSTHRU_VM_DEVICE_USB:
 		*ret = DEVICE_CLASS_USB;
-	else
-		return -EINVAL;
+		break;
+	case PASSTHRU_VM_DEVICE_SERIAL:
+		*ret = DEVICE_CLASS_SERIAL;
+		break;
+	}
 	return 0;
 }
 
