@@ -6,12 +6,12 @@
  * /etc/passthru/bindings.conf. What passthru-apply.service runs at boot, before VMs start.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "options.h"
 #include "takeover-cli.h"
 
 static void help(void)
@@ -160,6 +160,7 @@ int verb_apply(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	struct cli_options opts = {"apply", "nt:h", options, help};
 	static const struct passthru_apply_ops ops = {
 	    .sriov = on_sriov_report,
 	    .bindings_unreadable = on_bindings_unreadable,
@@ -173,9 +174,7 @@ int verb_apply(struct cli *cli, int argc, char **argv)
 	bool dry_run = false;
 	int c, r, ret = EXIT_DONE;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":nt:h", options, NULL)) >= 0) {
+	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (c) {
 		case 'n':
 			dry_run = true;
@@ -185,16 +184,10 @@ int verb_apply(struct cli *cli, int argc, char **argv)
 			if (ret != EXIT_DONE)
 				return ret;
 			break;
-		case 'h':
-			help();
-			return EXIT_DONE;
-		case ':':
-			return cli_usage_error("apply", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("apply", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (c == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	if (optind < argc)
 		return cli_usage_error("apply", "unexpected argument '%s'", argv[optind]);
 

@@ -6,11 +6,11 @@
  * passthru-vm(1)).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
+#include "options.h"
 #include "takeover-cli.h"
 #include "vm-cli.h"
 
@@ -150,6 +150,7 @@ int verb_attach(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	struct cli_options opts = {"attach", "q:bt:h", options, help_attach};
 	struct passthru_vm_devices *vd = NULL;
 	struct passthru_qmp *qmp = NULL;
 	const char *socket = NULL, *bus = NULL, *romfile = NULL, *usb_bus = NULL;
@@ -158,9 +159,7 @@ int verb_attach(struct cli *cli, int argc, char **argv)
 	unsigned timeout = 10000;
 	int c, r, ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":q:bt:h", options, NULL)) >= 0) {
+	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (c) {
 		case 'q':
 			socket = optarg;
@@ -190,16 +189,10 @@ int verb_attach(struct cli *cli, int argc, char **argv)
 			if (ret != EXIT_DONE)
 				return ret;
 			break;
-		case 'h':
-			help_attach();
-			return EXIT_DONE;
-		case ':':
-			return cli_usage_error("attach", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("attach", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (c == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	if (!socket)
 		return cli_usage_error("attach", "name the VM's QMP socket with --qmp SOCKET");
 	if (optind >= argc)
@@ -272,6 +265,7 @@ int verb_detach(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	struct cli_options opts = {"detach", "q:t:h", options, help_detach};
 	struct passthru_vm_devices *vd = NULL;
 	struct passthru_qmp *qmp = NULL;
 	const char *socket = NULL;
@@ -279,9 +273,7 @@ int verb_detach(struct cli *cli, int argc, char **argv)
 	bool timed_out = false;
 	int c, r, ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":q:t:h", options, NULL)) >= 0) {
+	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (c) {
 		case 'q':
 			socket = optarg;
@@ -291,16 +283,10 @@ int verb_detach(struct cli *cli, int argc, char **argv)
 			if (ret != EXIT_DONE)
 				return ret;
 			break;
-		case 'h':
-			help_detach();
-			return EXIT_DONE;
-		case ':':
-			return cli_usage_error("detach", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("detach", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (c == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	if (!socket)
 		return cli_usage_error("detach", "name the VM's QMP socket with --qmp SOCKET");
 	if (optind >= argc)

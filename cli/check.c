@@ -6,13 +6,13 @@
  * passthru-check(1)).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 
 static void help(void)
 {
@@ -155,26 +155,20 @@ int verb_check(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"json", no_argument, NULL, 'J'}, {"help", no_argument, NULL, 'h'}, {}};
+	struct cli_options opts = {"check", "Jh", options, help};
 	struct passthru_check_report *rep = NULL;
 	bool json = false;
 	int opt, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":Jh", options, NULL)) >= 0) {
+	while ((opt = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (opt) {
 		case 'J':
 			json = true;
 			break;
-		case 'h':
-			help();
-			return EXIT_DONE;
-		default:
-			if (optopt)
-				return cli_usage_error("check", "unknown option '-%c'", optopt);
-			return cli_usage_error("check", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (opt == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	for (int i = optind; i < argc; i++) {
 		char canon[PASSTHRU_PCI_ADDRESS_LEN + 1];
 

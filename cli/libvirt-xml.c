@@ -4,11 +4,11 @@
  * libvirt <hostdev> and <serial> elements for host devices (see passthru-vm(1)).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "options.h"
 #include "vm-cli.h"
 
 static void help(void)
@@ -42,6 +42,7 @@ int verb_libvirt_xml(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	struct cli_options opts = {"libvirt-xml", "h", options, help};
 	struct passthru_vm_devices *vd = NULL;
 	enum passthru_vm_serial_model serial = PASSTHRU_VM_SERIAL_ISA;
 	const char *romfile = NULL;
@@ -49,9 +50,7 @@ int verb_libvirt_xml(struct cli *cli, int argc, char **argv)
 	char *xml = NULL;
 	int c, r, ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (c) {
 		case OPT_USB_BY_ADDRESS:
 			by_address = true;
@@ -64,17 +63,10 @@ int verb_libvirt_xml(struct cli *cli, int argc, char **argv)
 			if (ret != EXIT_DONE)
 				return ret;
 			break;
-		case 'h':
-			help();
-			return EXIT_DONE;
-		case ':':
-			return cli_usage_error("libvirt-xml", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("libvirt-xml", "unknown option '%s'",
-					       argv[optind - 1]);
 		}
 	}
+	if (c == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	if (optind >= argc)
 		return cli_usage_error("libvirt-xml", "name at least one device");
 	if (romfile && romfile[0] != '/')

@@ -4,7 +4,6 @@
  * or as one JSON document whose format is a stable interface (see passthru-list(1)).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "cli.h"
 #include "columns.h"
 #include "internal.h"
+#include "options.h"
 
 enum format {
 	FORMAT_TABLE,
@@ -191,12 +191,11 @@ static int parse_args(int argc, char **argv, struct list_options *o)
 						{"tree", no_argument, NULL, ARG_TREE},
 						{"help", no_argument, NULL, 'h'},
 						{}};
+	struct cli_options opts = {"list", "o:JrPnh", options, help};
 	bool any_class = false;
 	int c, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:JrPnh", options, NULL)) >= 0) {
+	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -228,18 +227,11 @@ static int parse_args(int argc, char **argv, struct list_options *o)
 		case ARG_TREE:
 			o->tree = true;
 			break;
-		case 'h':
-			help();
-			return -1;
-		case ':':
-			return cli_usage_error("list", "option '%s' needs an argument",
-					       argv[optind - 1]);
-		default:
-			if (optopt)
-				return cli_usage_error("list", "unknown option '-%c'", optopt);
-			return cli_usage_error("list", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	/* -1 after the help: the caller's EXIT_DONE without listing anything. */
+	if (c == CLI_OPTIONS_EXIT)
+		return opts.exit == EXIT_DONE ? -1 : opts.exit;
 
 	for (int i = optind; i < argc; i++) {
 		int k = device_class_from_name(argv[i]);

@@ -2,127 +2,16 @@
 /*
  * passthru qemu-args DEVICE... [--machine q35|pc] [--vga[=ADDRESS]] [--romfile FILE]
  *     [--usb-by-id] [--usb-bus BUS] [--serial-device MODEL] [--format lines|shell]:
- * the QEMU options that give host devices to a VM (see passthru-vm(1)). Also the helpers the
- * other VM verbs share.
+ * the QEMU options that give host devices to a VM (see passthru-vm(1)).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "guard.h" /* shell_quote() */
+#include "options.h"
 #include "vm-cli.h"
-
-int vm_cli_add_devices(const char *verb, struct passthru_vm_devices *vd, int argc, char **argv)
-{
-	for (int i = 0; i < argc; i++) {
-		enum passthru_vm_device_kind kind;
-		int r;
-
-		if (passthru_vm_device_kind_of(argv[i], &kind) < 0)
-			return cli_usage_error(verb, "'%s' is not a device name: use %s", argv[i],
-					       VM_ACCEPTED_FORMS);
-		r = passthru_vm_devices_add(vd, argv[i]);
-		if (r == -EINVAL)
-			return cli_usage_error(verb, "'%s' is not a device name: use %s", argv[i],
-					       VM_ACCEPTED_FORMS);
-		if (r == -ENODEV) {
-			static const char *const what[] = {"PCI device", "USB device",
-							   "serial port"};
-			static const char *const list[] = {"pci", "usb", "serial"};
-
-			cli_error("%s: no such %s", argv[i], what[kind]);
-			cli_hint("'passthru list %s' shows the devices of this host", list[kind]);
-			return EXIT_REFUSED;
-		}
-		if (r < 0) {
-			cli_error("%s: cannot read it: %s", argv[i], strerror(-r));
-			return EXIT_REFUSED;
-		}
-	}
-	return EXIT_DONE;
-}
-
-int vm_cli_parse_serial_model(const char *verb, const char *arg, enum passthru_vm_serial_model *ret)
-{
-	if (strcmp(arg, "isa-serial") == 0)
-		*ret = PASSTHRU_VM_SERIAL_ISA;
-	else if (strcmp(arg, "pci-serial") == 0)
-		*ret = PASSTHRU_VM_SERIAL_PCI;
-	else
-		return cli_usage_error(verb, "invalid serial device '%s': isa-serial or pci-serial",
-				       arg);
-	return EXIT_DONE;
-}
-
-int vm_cli_plan(struct passthru_vm_devices *vd)
-{
-	size_t n;
-	int r;
-
-	r = passthru_vm_devices_plan(vd);
-	for (const char *const *note = passthru_vm_devices_get_notes(vd); *note; note++)
-		fprintf(stderr, "passthru: %s\n", *note);
-	if (r >= 0)
-		return EXIT_DONE;
-	if (r != -EPERM) {
-		cli_error("cannot read the devices: %s", strerror(-r));
-		return EXIT_REFUSED;
-	}
-	n = passthru_vm_devices_get_refusal_count(vd);
-	for (size_t i = 0; i < n; i++)
-		cli_error("%s: %s", passthru_vm_devices_get_refusal_device(vd, i),
-			  passthru_vm_devices_get_refusal_reason(vd, i));
-	for (size_t i = 0; i < n; i++) {
-		const char *fix = passthru_vm_devices_get_refusal_fix(vd, i);
-		bool said = false;
-
-		for (size_t k = 0; fix && k < i; k++) {
-			const char *other = passthru_vm_devices_get_refusal_fix(vd, k);
-
-			said = said || (other && strcmp(other, fix) == 0);
-		}
-		if (fix && !said)
-			cli_hint("%s", fix);
-	}
-	return EXIT_REFUSED;
-}
-
-int vm_cli_connect(struct cli *cli, const char *path, unsigned timeout_ms,
-		   struct passthru_qmp **ret)
-{
-	_cleanup_free_ char *error = NULL;
-	int r = passthru_qmp_connect_full(cli->ctx, path, timeout_ms, ret, &error);
-
-	switch (r) {
-	case 0:
-		return EXIT_DONE;
-	case -ENOENT:
-		cli_error("%s: no such socket", path);
-		cli_hint("start QEMU with -qmp unix:%s,server=on,wait=off", path);
-		break;
-	case -ECONNREFUSED:
-		cli_error("%s: nothing listens there: is the VM running?", path);
-		break;
-	case -ETIMEDOUT:
-		cli_error("%s: no QMP greeting within %.1f s", path, timeout_ms / 1000.0);
-		cli_hint("QEMU serves one client per QMP socket: is another one connected?");
-		break;
-	case -EPROTO:
-		cli_error("%s: does not speak QMP", path);
-		break;
-	case -EREMOTEIO:
-		cli_error("%s: QEMU refused the QMP negotiation (qmp_capabilities): %s", path,
-			  error ?: "no reason given");
-		break;
-	default:
-		cli_error("%s: cannot connect: %s", path, strerror(-r));
-	}
-	return EXIT_REFUSED;
-}
-
-/* ------------------------------------------------------------------------------------------ */
 
 static void help(void)
 {
@@ -192,15 +81,14 @@ int verb_qemu_args(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	struct cli_options opts = {"qemu-args", "m:f:h", options, help};
 	struct passthru_vm_devices *vd = NULL;
 	const char *machine = NULL, *vga_address = NULL, *romfile = NULL, *usb_bus = NULL;
 	enum passthru_vm_serial_model serial = PASSTHRU_VM_SERIAL_ISA;
 	bool vga = false, usb_by_id = false, shell = false;
 	int c, r, ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:f:h", options, NULL)) >= 0) {
+	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (c) {
 		case 'm':
 			machine = optarg;
@@ -230,17 +118,10 @@ int verb_qemu_args(struct cli *cli, int argc, char **argv)
 				return cli_usage_error(
 				    "qemu-args", "invalid format '%s': lines or shell", optarg);
 			break;
-		case 'h':
-			help();
-			return EXIT_DONE;
-		case ':':
-			return cli_usage_error("qemu-args", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("qemu-args", "unknown option '%s'",
-					       argv[optind - 1]);
 		}
 	}
+	if (c == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	if (optind >= argc)
 		return cli_usage_error("qemu-args", "name at least one device");
 

@@ -3,11 +3,11 @@
  * passthru repair [--timeout SEC]: finish or roll back a bind or unbind that was cut short
  * (the process killed, the machine reset) using the journal in /run/passthru.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
+#include "options.h"
 #include "takeover-cli.h"
 
 static void help(void)
@@ -33,29 +33,22 @@ int verb_repair(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	struct cli_options opts = {"repair", "t:h", options, help};
 	struct passthru_takeover *t = NULL;
 	unsigned timeout = 0;
 	int c, r, ret = EXIT_DONE;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:h", options, NULL)) >= 0) {
+	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (c) {
 		case 't':
 			ret = takeover_cli_parse_timeout("repair", optarg, &timeout);
 			if (ret != EXIT_DONE)
 				return ret;
 			break;
-		case 'h':
-			help();
-			return EXIT_DONE;
-		case ':':
-			return cli_usage_error("repair", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("repair", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (c == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	if (optind < argc)
 		return cli_usage_error("repair", "unexpected argument '%s'", argv[optind]);
 

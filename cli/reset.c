@@ -3,11 +3,11 @@
  * passthru reset DEVICE [--method M] [--force] [--timeout SEC]: reset a PCI function through
  * sysfs, after the same guards as bind.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
+#include "options.h"
 #include "takeover-cli.h"
 
 static void help(void)
@@ -36,14 +36,13 @@ int verb_reset(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	struct cli_options opts = {"reset", "m:ft:h", options, help};
 	struct passthru_takeover *t = NULL;
 	const char *method = NULL;
 	unsigned timeout = 0, flags = 0;
 	int c, r, ret = EXIT_DONE;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:ft:h", options, NULL)) >= 0) {
+	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (c) {
 		case 'm':
 			method = optarg;
@@ -56,16 +55,10 @@ int verb_reset(struct cli *cli, int argc, char **argv)
 			if (ret != EXIT_DONE)
 				return ret;
 			break;
-		case 'h':
-			help();
-			return EXIT_DONE;
-		case ':':
-			return cli_usage_error("reset", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("reset", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (c == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	if (optind != argc - 1)
 		return cli_usage_error("reset", "name exactly one device");
 

@@ -6,13 +6,13 @@
  * them, and says whether a reboot is needed. A second run finds nothing to change.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 
 static void help(void)
 {
@@ -154,6 +154,7 @@ int verb_setup(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	struct cli_options opts = {"setup", "h", options, help};
 	struct passthru_setup *setup = NULL;
 	bool apply = false;
 	int opt, r, ret = EXIT_DONE;
@@ -163,9 +164,7 @@ int verb_setup(struct cli *cli, int argc, char **argv)
 		cli_error("cannot set up: %s", strerror(-r));
 		return EXIT_REFUSED;
 	}
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+	while ((opt = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (opt) {
 		case ARG_APPLY:
 			apply = true;
@@ -197,20 +196,11 @@ int verb_setup(struct cli *cli, int argc, char **argv)
 		case ARG_FORCE:
 			(void)passthru_setup_set_force(setup, true);
 			break;
-		case 'h':
-			passthru_setup_unref(setup);
-			help();
-			return EXIT_DONE;
-		case ':':
-			passthru_setup_unref(setup);
-			return cli_usage_error("setup", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			passthru_setup_unref(setup);
-			if (optopt > 0 && optopt < 0x100)
-				return cli_usage_error("setup", "unknown option '-%c'", optopt);
-			return cli_usage_error("setup", "unknown option '%s'", argv[optind - 1]);
 		}
+	}
+	if (opt == CLI_OPTIONS_EXIT) {
+		passthru_setup_unref(setup);
+		return opts.exit;
 	}
 	if (optind < argc) {
 		passthru_setup_unref(setup);

@@ -5,7 +5,6 @@
  * object has the keys of the device's `passthru list --json` entry, ID and NAME included.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "cli.h"
 #include "columns.h"
 #include "internal.h"
+#include "options.h"
 #include "utf8.h"
 
 #define ACCEPTED_FORMS                                                                             \
@@ -32,20 +32,29 @@ static void help(void)
 	       "See passthru-list(1).\n");
 }
 
-/* Decides the class from the syntax alone; the library then validates the details. */
+/*
+ * Reads a name as the library and the VM verbs do (passthru_vm_device_kind_of()), from its
+ * syntax alone; opening the device then validates the details.
+ */
 static int class_of(const char *name, enum device_class *ret)
 {
-	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	enum passthru_vm_device_kind kind;
+	int r;
 
-	if (strncmp(name, "/dev/", 5) == 0 || strncmp(name, "tty", 3) == 0)
-		*ret = DEVICE_CLASS_SERIAL;
-	else if (passthru_pci_address_parse(name, address) >= 0)
+	r = passthru_vm_device_kind_of(name, &kind);
+	if (r < 0)
+		return r;
+	switch (kind) {
+	case PASSTHRU_VM_DEVICE_PCI:
 		*ret = DEVICE_CLASS_PCI;
-	else if (strncmp(name, "usb", 3) == 0 ||
-		 (name[0] >= '0' && name[0] <= '9' && strchr(name, '-') && !strchr(name, ':')))
+		break;
+	case PASSTHRU_VM_DEVICE_USB:
 		*ret = DEVICE_CLASS_USB;
-	else
-		return -EINVAL;
+		break;
+	case PASSTHRU_VM_DEVICE_SERIAL:
+		*ret = DEVICE_CLASS_SERIAL;
+		break;
+	}
 	return 0;
 }
 
@@ -381,27 +390,21 @@ int verb_show(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"json", no_argument, NULL, 'J'}, {"help", no_argument, NULL, 'h'}, {}};
+	struct cli_options opts = {"show", "Jh", options, help};
 	enum device_class c;
 	void *device = NULL;
 	bool json = false;
 	int opt, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":Jh", options, NULL)) >= 0) {
+	while ((opt = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (opt) {
 		case 'J':
 			json = true;
 			break;
-		case 'h':
-			help();
-			return EXIT_DONE;
-		default:
-			if (optopt)
-				return cli_usage_error("show", "unknown option '-%c'", optopt);
-			return cli_usage_error("show", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (opt == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	if (optind >= argc)
 		return cli_usage_error("show", "which device? Give " ACCEPTED_FORMS);
 	if (argc - optind > 1)

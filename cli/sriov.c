@@ -5,7 +5,6 @@
  * change, show them.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "options.h"
 #include "takeover-cli.h"
 
 /* On a terminal, counts this large get a live progress line. */
@@ -276,15 +276,14 @@ int verb_sriov(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	struct cli_options opts = {"sriov", "nt:h", options, help};
 	struct passthru_sriov *s = NULL;
 	struct progress progress = {.min_shown = PROGRESS_MIN_VFS};
 	unsigned flags = 0, timeout = 0, before = 0, numvfs = 0, total = 0;
 	bool has_vfs = false, persist = false, dry_run = false;
 	int autoprobe = -1, c, r, ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":nt:h", options, NULL)) >= 0) {
+	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (c) {
 		case OPT_VFS: {
 			char *end = NULL;
@@ -322,16 +321,10 @@ int verb_sriov(struct cli *cli, int argc, char **argv)
 			if (ret != EXIT_DONE)
 				return ret;
 			break;
-		case 'h':
-			help();
-			return EXIT_DONE;
-		case ':':
-			return cli_usage_error("sriov", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("sriov", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (c == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	if (optind >= argc)
 		return cli_usage_error("sriov", "which PF?");
 	if (optind + 1 < argc)

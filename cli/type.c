@@ -4,7 +4,6 @@
  * types of PCI functions, rules in /etc/passthru/types.d/ (see passthru-list(1)).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "cli.h"
 #include "columns.h"
 #include "internal.h"
+#include "options.h"
 
 /* Only for messages: the library owns the directory. */
 #define TYPES_DIR_FOR_MESSAGES "/etc/passthru/types.d"
@@ -352,26 +352,20 @@ int verb_type(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"json", no_argument, NULL, 'J'}, {"help", no_argument, NULL, 'h'}, {}};
+	struct cli_options opts = {"type", "Jh", options, help};
 	bool json = false;
 	const char *sub;
 	int opt;
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":Jh", options, NULL)) >= 0) {
+	while ((opt = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (opt) {
 		case 'J':
 			json = true;
 			break;
-		case 'h':
-			help();
-			return EXIT_DONE;
-		default:
-			if (optopt)
-				return cli_usage_error("type", "unknown option '-%c'", optopt);
-			return cli_usage_error("type", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (opt == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	if (optind >= argc)
 		return cli_usage_error("type", "what to do? add, remove or list");
 	sub = argv[optind];

@@ -4,7 +4,6 @@
  * back from vfio-pci to their host drivers (see passthru-bind(1)).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -5,13 +5,13 @@
  * passthru-sriov(1)); without settings, show what the PF's driver reports.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "cli.h"
+#include "options.h"
 
 static void help(void)
 {
@@ -159,6 +159,7 @@ int verb_vf(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	struct cli_options opts = {"vf", "h", options, help};
 	struct passthru_vf *vf = NULL;
 	char pf[PASSTHRU_PCI_ADDRESS_LEN + 1];
 	uint8_t mac[6];
@@ -169,9 +170,7 @@ int verb_vf(struct cli *cli, int argc, char **argv)
 	bool has_rate = false, persist = false, has_index = false;
 	int c, r, ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
 		switch (c) {
 		case OPT_MAC:
 			if (passthru_vf_parse_mac(optarg, mac) < 0)
@@ -222,15 +221,10 @@ int verb_vf(struct cli *cli, int argc, char **argv)
 		case OPT_PERSIST:
 			persist = true;
 			break;
-		case 'h':
-			help();
-			return EXIT_DONE;
-		case ':':
-			return cli_usage_error("vf", "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("vf", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (c == CLI_OPTIONS_EXIT)
+		return opts.exit;
 	if (optind >= argc)
 		return cli_usage_error("vf", "which PF?");
 	if (passthru_pci_address_parse(argv[optind], pf) < 0)

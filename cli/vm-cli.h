@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What qemu-args, attach, detach and libvirt-xml share (defined in qemu-args.c). */
+/* What qemu-args, attach, detach and libvirt-xml share (defined in vm-cli.c). */
 #pragma once
 
 #include "cli.h"
