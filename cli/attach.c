@@ -16,27 +16,28 @@
 
 static void help_attach(void)
 {
-	printf("Usage: passthru attach --qmp SOCKET [OPTIONS] DEVICE...\n"
-	       "\n"
-	       "Hot-plug host devices into a running QEMU VM over its QMP socket, with the\n"
-	       "options 'passthru qemu-args' would give. DEVICE is " VM_ACCEPTED_FORMS ".\n"
-	       "\n"
-	       "Options:\n"
-	       "  -q, --qmp SOCKET           the VM's QMP socket (-qmp unix:SOCKET,server=on)\n"
-	       "  -b, --bind                 bind PCI devices (whole IOMMU groups) to vfio-pci\n"
-	       "                             first when they are not\n"
-	       "      --bus ID               put PCI devices on this bus (a pcie-root-port's id);\n"
-	       "                             default: the first free one\n"
-	       "      --romfile FILE         ROM image for the first PCI device named\n"
-	       "      --usb-by-id            USB devices by vendor and product id, not by port\n"
-	       "      --usb-bus BUS          USB devices on this bus of the VM\n"
-	       "      --serial-device MODEL  pci-serial (isa-serial cannot be hot-plugged)\n"
-	       "  -t, --timeout SEC          give up on a QMP step after SEC seconds (default 10),\n"
-	       "                             with --bind also on a stuck unbind and on another\n"
-	       "                             passthru's lock\n"
-	       "  -h, --help                 show this help\n"
-	       "\n"
-	       "See passthru-vm(1).\n");
+	printf(
+	    "Usage: passthru attach --qmp SOCKET [OPTIONS] DEVICE...\n"
+	    "\n"
+	    "Hot-plug host devices into a running QEMU VM over its QMP socket, with the\n"
+	    "options 'passthru qemu-args' would give. DEVICE is " VM_ACCEPTED_FORMS ".\n"
+	    "\n"
+	    "Options:\n"
+	    "  -q, --qmp SOCKET           the VM's QMP socket (-qmp unix:SOCKET,server=on)\n"
+	    "  -b, --bind                 bind PCI devices (whole IOMMU groups) to vfio-pci\n"
+	    "                             first when they are not\n"
+	    "      --bus ID               put PCI devices on this bus (a pcie-root-port's id);\n"
+	    "                             default: the first free one\n"
+	    "      --romfile FILE         ROM image for the first PCI device named\n"
+	    "      --usb-by-id            USB devices by vendor and product id, not by port\n"
+	    "      --usb-bus BUS          USB devices on this bus of the VM\n"
+	    "      --serial-device MODEL  pci-serial (isa-serial cannot be hot-plugged)\n"
+	    "  -t, --timeout SEC          give up on a QMP step after SEC seconds (default 10),\n"
+	    "                             with --bind also on a stuck unbind and on another\n"
+	    "                             passthru's lock\n"
+	    "  -h, --help                 show this help\n"
+	    "\n"
+	    "See passthru-vm(1).\n");
 }
 
 static void help_detach(void)
