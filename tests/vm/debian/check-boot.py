@@ -83,6 +83,9 @@ unit2 = props("phase-unit.2")
 expect("phase 2 ran as testbed-phase.service", unit2.get("Id") == "testbed-phase.service",
        str(unit2))
 expect("systemd-udevd active in phase 2", read("udevd.2") == "active", read("udevd.2"))
+expect("phase 2 booted the kernel and initramfs of the disk's /vmlinuz, /initrd.img",
+       read("boot-pair.disk") and read("boot-pair.disk") == read("boot-pair.booted"),
+       f"{read('boot-pair.disk')} vs {read('boot-pair.booted')}")
 
 for f in failures:
     print(f"check-boot: FAIL: {f}")

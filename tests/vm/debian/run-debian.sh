@@ -11,7 +11,9 @@
 # multi-user.target, under bash, with $PHASE=N and $RESULTS (a 9p share of the
 # results directory); its output goes to the console and results/phaseN.log,
 # its exit code to results/rc.N, then the guest powers off and the next phase
-# boots the same disk. --state DIR keeps that disk (a qcow2 over the cached
+# boots the same disk, through the kernel and initramfs the guest's /vmlinuz and
+# /initrd.img name at the end of the phase before (update-initramfs in a phase
+# counts from the next boot on). --state DIR keeps that disk (a qcow2 over the cached
 # base image) and the two NVMe controllers' backing files for a later run;
 # without it they are temporary. --check runs PROGRAM RESULTS_DIR on the host
 # after the last phase. --timeout bounds each boot (default 300 s;
@@ -77,7 +79,7 @@ trap 'exit 130' INT TERM
 # The disk: copy-on-write over the cached base, which stays as it was built.
 # A kept state whose base is another image is started afresh.
 if [ ! -f "$state/disk.qcow2" ] || [ "$(cat "$state/base" 2>/dev/null)" != "$img" ]; then
-	rm -f "$state/disk.qcow2" "$state/nvme0.img" "$state/nvme1.img"
+	rm -rf "$state/disk.qcow2" "$state/nvme0.img" "$state/nvme1.img" "$state/boot"
 	qemu-img create -q -f qcow2 -F raw -b "$img/base.ext4" "$state/disk.qcow2" ||
 		die "cannot create the disk overlay"
 	echo "$img" >"$state/base"
@@ -86,7 +88,12 @@ for n in 0 1; do
 	[ -f "$state/nvme$n.img" ] || truncate -s 256M "$state/nvme$n.img"
 done
 
-rel=$(cat "$img/release")
+# The kernel and initramfs come from the image as built, or, once a phase
+# changed them in the guest (update-initramfs), from the copy it handed back.
+boot_files() {
+	if [ -f "$state/boot/initrd.img" ]; then echo "$state/boot"; else echo "$img"; fi
+}
+rel=$(cat "$(boot_files)/release")
 # no_timer_check: on a loaded host TCG is slow enough for the kernel's IO-APIC
 # timer check to fail, which with interrupt remapping is a panic at boot.
 append="root=/dev/vda rw console=ttyS0 panic=-1 quiet no_timer_check intel_iommu=on iommu=pt"
@@ -97,6 +104,8 @@ boot() { # PHASE-NUMBER (0: a shell)
 	n=$1
 	cmdline=$append
 	[ "$n" = 0 ] || cmdline="$cmdline testbed.phase=$n"
+	kdir=$(boot_files)
+	cat "$kdir/vmlinuz" "$kdir/initrd.img" | sha256sum | cut -d' ' -f1 >"$tmp/in/boot.sha256"
 	# Layout: 00:02.0 virtio-blk root; 00:03.0 and 00:04.0 root ports with
 	# an NVMe controller each (01:00.0 serial "passthru-host": the host's
 	# data; 02:00.0 serial "passthru-guest": the one to pass through);
@@ -106,7 +115,7 @@ boot() { # PHASE-NUMBER (0: a shell)
 		-accel tcg -cpu max -m 2048 -smp 2 -machine q35,kernel-irqchip=split \
 		-nodefaults -display none -no-reboot \
 		-device intel-iommu,intremap=on,caching-mode=on \
-		-kernel "$img/vmlinuz" -initrd "$img/initrd.img" -append "$cmdline" \
+		-kernel "$kdir/vmlinuz" -initrd "$kdir/initrd.img" -append "$cmdline" \
 		-chardev stdio,id=con0,mux=on,logfile="$results/console.$n.log" \
 		-serial chardev:con0 -mon chardev=con0,mode=readline \
 		-drive file="$state/disk.qcow2",if=none,id=root,format=qcow2,cache=unsafe \
@@ -147,6 +156,11 @@ for p in $phases; do
 		break
 	fi
 	[ "$qemu_rc" = 0 ] || echo "run-debian: phase $n: qemu exited with $qemu_rc" >&2
+	if [ -f "$results/.boot/release" ]; then
+		rm -rf "$state/boot"
+		mv "$results/.boot" "$state/boot"
+		echo "run-debian: phase $n changed the kernel or initramfs ($(cat "$state/boot/release")): the next boot uses them" >&2
+	fi
 	prc=$(cat "$results/rc.$n" 2>/dev/null ||
 		sed -n 's/^TESTBED-RC=\([0-9]*\).*/\1/p' "$results/console.$n.log" 2>/dev/null | tail -n 1)
 	if [ -z "$prc" ]; then
