@@ -80,4 +80,9 @@ if [ ! -f "$root/.complete" ]; then
 	touch "$r/.complete"
 	mv "$r" "$root"
 fi
+# Roots of older scripts or package lists, unused for 7 days, go (the images
+# made from them do not need them).
+touch "$root"
+find "$cache" -maxdepth 1 \( -name 'root-*' ! -name '*.tmp' -o -name 'debootstrap-*.log' \) -mtime +7 \
+	-exec rm -rf {} + 2>/dev/null || true
 echo "$root"

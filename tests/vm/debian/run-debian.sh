@@ -11,11 +11,11 @@
 # multi-user.target, under bash, with $PHASE=N and $RESULTS (a 9p share of the
 # results directory); its output goes to the console and results/phaseN.log,
 # its exit code to results/rc.N, then the guest powers off and the next phase
-# boots the same disk, through the kernel and initramfs the guest's /vmlinuz and
-# /initrd.img name at the end of the phase before (update-initramfs in a phase
-# counts from the next boot on). --state DIR keeps that disk (a qcow2 over the cached
-# base image) and the two NVMe controllers' backing files for a later run;
-# without it they are temporary. --check runs PROGRAM RESULTS_DIR on the host
+# boots the same disk, through the kernel and initramfs the guest's /vmlinuz
+# and /initrd.img name at the end of the phase before (update-initramfs in a
+# phase counts from the next boot on). --state DIR keeps that disk (a qcow2
+# over the cached base image) and the two NVMe controllers' backing files for
+# a later run; without it they are temporary. --check runs PROGRAM RESULTS_DIR on the host
 # after the last phase. --timeout bounds each boot (default 300 s;
 # PASSTHRU_TESTBED_TIMEOUT): the guest never hangs the caller. --shell boots
 # once with no phase and the console on stdio (log in as root, no password).
