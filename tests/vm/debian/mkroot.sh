@@ -76,6 +76,11 @@ if [ ! -f "$root/.complete" ]; then
 	install -m 0644 "$here/guest/testbed-phase.service" "$r/etc/systemd/system/"
 	systemctl --root="$r" enable testbed-phase.service >/dev/null 2>&1
 	systemctl --root="$r" set-default multi-user.target >/dev/null 2>&1
+	# The login prompt on ttyS0 only when there is no phase (--shell): its
+	# vhangup() would cut the phase's console output (tee: EIO), seen.
+	mkdir -p "$r/etc/systemd/system/serial-getty@ttyS0.service.d"
+	printf '[Unit]\nConditionKernelCommandLine=!testbed.phase\n' \
+		>"$r/etc/systemd/system/serial-getty@ttyS0.service.d/testbed.conf"
 	# Timers that would start apt or fsck work in the middle of a phase, and
 	# systemd-firstboot, which would wait on the console for a locale (the
 	# machine-id debootstrap leaves is empty: each boot makes one, so each is
