@@ -79,7 +79,7 @@ trap 'exit 130' INT TERM
 # The disk: copy-on-write over the cached base, which stays as it was built.
 # A kept state whose base is another image is started afresh.
 if [ ! -f "$state/disk.qcow2" ] || [ "$(cat "$state/base" 2>/dev/null)" != "$img" ]; then
-	rm -rf "$state/disk.qcow2" "$state/nvme0.img" "$state/nvme1.img" "$state/boot"
+	rm -rf "$state/disk.qcow2" "$state/nvme0.img" "$state/nvme1.img" "${state:?}/boot"
 	qemu-img create -q -f qcow2 -F raw -b "$img/base.ext4" "$state/disk.qcow2" ||
 		die "cannot create the disk overlay"
 	echo "$img" >"$state/base"
@@ -157,7 +157,7 @@ for p in $phases; do
 	fi
 	[ "$qemu_rc" = 0 ] || echo "run-debian: phase $n: qemu exited with $qemu_rc" >&2
 	if [ -f "$results/.boot/release" ]; then
-		rm -rf "$state/boot"
+		rm -rf "${state:?}/boot"
 		mv "$results/.boot" "$state/boot"
 		echo "run-debian: phase $n changed the kernel or initramfs ($(cat "$state/boot/release")): the next boot uses them" >&2
 	fi
