@@ -2,7 +2,7 @@
 /*
  * The /run/passthru records and the small parsers of the takeover. The first byte picks the
  * parser: 0 the transaction journal, 1 the held record, 2 a /dev/kmsg record, 3 a
- * PASSTHRU_FAULT spec. Beyond not crashing: a record that parses formats to a text that parses
+ * PASSTHRU_FAULT spec, 4 /proc/locks (the lock holder's pid, for the file 00:19:1234). Beyond not crashing: a record that parses formats to a text that parses
  * again to the same text (nothing is lost or invented on the way).
  */
 #include <stdint.h>
@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0 || size > 65536)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		record(text, len, JOURNAL_KIND_TRANSACTION);
 		break;
@@ -64,6 +64,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct fault f;
 
 		if (s && fault_parse(s, &f) == 0 && (!f.set || f.index == 0))
+			abort();
+		free(s);
+		break;
+	}
+	case 4: {
+		char *s = strndup(text, len);
+		long pid = 0;
+
+		if (s && proc_locks_flock_pid(s, 0, 0x19, 1234, &pid) == 0 && pid <= 0)
 			abort();
 		free(s);
 		break;
