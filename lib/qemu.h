@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "guard.h" /* shell_quote() */
 #include "internal.h"
 
 /* asprintf() that returns the string, NULL on failure. */

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Strict number parsing for kernel attributes and user input: all or nothing. */
-#include <ctype.h>
 #include <limits.h>
 
-#include "internal.h"
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parse.h"
 
 int parse_hex(const char *s, uint64_t max, uint64_t *ret)
 {
@@ -66,36 +70,16 @@ int parse_long(const char *s, long min, long max, long *ret)
 	return 0;
 }
 
-char *strip_trailing(char *s)
+int parse_uint(const char *s, unsigned max, unsigned *ret)
 {
-	size_t n = strlen(s);
+	long v;
+	int r;
 
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
-
-char *escape_for_message(const char *s, size_t max_len)
-{
-	/* Each input byte becomes at most 4 output bytes ("\\xNN"), plus "..." and the NUL. */
-	size_t n = 0, cap = max_len * 4 + 4;
-	char *out = malloc(cap);
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (i == max_len) {
-			memcpy(out + n, "...", 3);
-			n += 3;
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"')
-			out[n++] = (char)c;
-		else
-			n += (size_t)snprintf(out + n, cap - n, "\\x%02x", c);
-	}
-	out[n] = '\0';
-	return out;
+	if (!*s || s[0] == '-' || s[0] == '+')
+		return -EBADMSG;
+	r = parse_long(s, 0, (long)max, &v);
+	if (r < 0)
+		return -EBADMSG;
+	*ret = (unsigned)v;
+	return 0;
 }

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* NULL-terminated string vectors, the library's string list type. */
-#include "internal.h"
+/* NULL-terminated string vectors, the string list type of the library and the CLI. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strv.h"
 
 const char *const strv_empty[] = { NULL };
 
