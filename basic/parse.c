@@ -9,6 +9,17 @@
 
 #include "parse.h"
 
+int unhexchar(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -EINVAL;
+}
+
 int parse_hex(const char *s, uint64_t max, uint64_t *ret)
 {
 	uint64_t v = 0;
@@ -19,15 +30,9 @@ int parse_hex(const char *s, uint64_t max, uint64_t *ret)
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
 	for (; *s; s++, digits++) {
-		int d;
+		int d = unhexchar(*s);
 
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
+		if (d < 0)
 			return -EBADMSG;
 		if (v > (max - (uint64_t)d) / 16)
 			return -ERANGE;
@@ -70,16 +75,34 @@ int parse_long(const char *s, long min, long max, long *ret)
 	return 0;
 }
 
+int parse_ulong(const char *s, unsigned long max, unsigned long *ret)
+{
+	unsigned long v = 0;
+
+	if (!s || !*s)
+		return -EBADMSG;
+	for (; *s; s++) {
+		unsigned long digit;
+
+		if (*s < '0' || *s > '9')
+			return -EBADMSG;
+		digit = (unsigned long)(*s - '0');
+		if (digit > max || v > (max - digit) / 10)
+			return -ERANGE;
+		v = v * 10 + digit;
+	}
+	*ret = v;
+	return 0;
+}
+
 int parse_uint(const char *s, unsigned max, unsigned *ret)
 {
-	long v;
+	unsigned long v;
 	int r;
 
-	if (!*s || s[0] == '-' || s[0] == '+')
-		return -EBADMSG;
-	r = parse_long(s, 0, (long)max, &v);
+	r = parse_ulong(s, max, &v);
 	if (r < 0)
-		return -EBADMSG;
+		return r;
 	*ret = (unsigned)v;
 	return 0;
 }

@@ -2,6 +2,7 @@
 /* NULL-terminated, heap-owned string vectors. */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -19,8 +20,13 @@ static inline void strv_freep(char ***v)
 size_t strv_length(char *const *v);
 /* Appends a copy of s. */
 int strv_push(char ***v, const char *s);
-/* Appends s itself, taking ownership (freed on failure too). */
+/* Appends s itself, taking ownership (freed on failure too; NULL is -ENOMEM). */
 int strv_consume(char ***v, char *s);
+/* Appends a formatted line ("forced: %s: %s"): the line appender of notes and problems. */
+int strv_pushf(char ***v, const char *format, ...) _printf_(2, 3);
+int strv_pushfv(char ***v, const char *format, va_list ap) _printf_(2, 0);
+/* The last string, NULL for an empty vector. */
+char *strv_last(char *const *v);
 bool strv_contains(char *const *v, const char *s);
 void strv_sort(char **v);
 /* A static empty vector for getters that must not return NULL. */

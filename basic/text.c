@@ -10,16 +10,56 @@
 #include "macro.h"
 #include "text.h"
 
+char *strfv(const char *format, va_list ap)
+{
+	char *s;
+
+	return vasprintf(&s, format, ap) < 0 ? NULL : s;
+}
+
 char *strf(const char *format, ...)
 {
 	va_list ap;
 	char *s;
+
+	va_start(ap, format);
+	s = strfv(format, ap);
+	va_end(ap);
+	return s;
+}
+
+int free_and_strfv(char **p, const char *format, va_list ap)
+{
+	free(*p);
+	*p = strfv(format, ap);
+	return *p ? 0 : -ENOMEM;
+}
+
+int free_and_strf(char **p, const char *format, ...)
+{
+	va_list ap;
 	int r;
 
 	va_start(ap, format);
-	r = vasprintf(&s, format, ap);
+	r = free_and_strfv(p, format, ap);
 	va_end(ap);
-	return r < 0 ? NULL : s;
+	return r;
+}
+
+int error_setfv(char **error, int r, const char *format, va_list ap)
+{
+	(void)free_and_strfv(error, format, ap);
+	return r;
+}
+
+int error_setf(char **error, int r, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	r = error_setfv(error, r, format, ap);
+	va_end(ap);
+	return r;
 }
 
 char *shell_quote(const char *s)

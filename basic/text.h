@@ -2,12 +2,26 @@
 /* Formatting, quoting, escaping and splitting of text. */
 #pragma once
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "macro.h"
 
 /* A formatted string on the heap; NULL when out of memory. */
 char *strf(const char *format, ...) _printf_(1, 2);
+char *strfv(const char *format, va_list ap) _printf_(1, 0);
+
+/* Replaces the heap string *p (freed) with a formatted one; -ENOMEM (and *p NULL) without memory. */
+int free_and_strf(char **p, const char *format, ...) _printf_(2, 3);
+int free_and_strfv(char **p, const char *format, va_list ap) _printf_(2, 0);
+
+/*
+ * The error message of an object: replaces *error (freed) with the formatted message and returns
+ * r, so that a function fails with `return error_setf(&x->error, -EIO, "...", ...)`. Out of
+ * memory leaves *error NULL and still returns r.
+ */
+int error_setf(char **error, int r, const char *format, ...) _printf_(3, 4);
+int error_setfv(char **error, int r, const char *format, va_list ap) _printf_(3, 0);
 
 /* A word for a shell: as it is when it needs no quoting, else in single quotes. */
 char *shell_quote(const char *s);

@@ -13,9 +13,11 @@
 
 #include "passthru.h"
 
+#include "array.h"
 #include "macro.h"
 #include "parse.h"
 #include "path.h"
+#include "refcount.h"
 #include "strv.h"
 #include "text.h"
 
