@@ -12,9 +12,6 @@
 
 #include "internal.h"
 
-/* asprintf() that returns the string, NULL on failure. */
-char *vm_strf(const char *format, ...) _printf_(1, 2);
-
 /*
  * A value as QemuOpts wants it in "-device driver,key=value,...": every comma doubled (QEMU
  * reads ",," as one comma inside a value and a single comma as the end of it). Nothing else

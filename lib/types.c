@@ -82,16 +82,9 @@ static int hex4(const char *s, uint16_t *ret)
 	unsigned v = 0;
 
 	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-		int d;
+		int d = unhexchar(s[i]);
 
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
+		if (d < 0)
 			return -EINVAL;
 		v = v * 16 + (unsigned)d;
 	}
