@@ -11,7 +11,7 @@
 char *strf(const char *format, ...) _printf_(1, 2);
 char *strfv(const char *format, va_list ap) _printf_(1, 0);
 
-/* Replaces the heap string *p (freed) with a formatted one; -ENOMEM (and *p NULL) without memory. */
+/* Replaces the heap string *p (freed) with a formatted one; -ENOMEM, *p NULL, without memory. */
 int free_and_strf(char **p, const char *format, ...) _printf_(2, 3);
 int free_and_strfv(char **p, const char *format, va_list ap) _printf_(2, 0);
 
