@@ -101,19 +101,7 @@ int guard_list_add(struct passthru_guard_list *list, enum passthru_guard_kind ki
 	return 0;
 }
 
-_public_ struct passthru_guard_list *passthru_guard_list_ref(struct passthru_guard_list *list)
-{
-	if (list)
-		list->refcount++;
-	return list;
-}
-
-_public_ struct passthru_guard_list *passthru_guard_list_unref(struct passthru_guard_list *list)
-{
-	if (!list || --list->refcount > 0)
-		return NULL;
-	return guard_list_free(list);
-}
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_guard_list, passthru_guard_list, guard_list_free);
 
 _public_ size_t passthru_guard_list_count(const struct passthru_guard_list *list)
 {

@@ -237,13 +237,6 @@ _public_ int passthru_vm_devices_new(struct passthru_ctx *ctx, struct passthru_v
 	return 0;
 }
 
-_public_ struct passthru_vm_devices *passthru_vm_devices_ref(struct passthru_vm_devices *vd)
-{
-	if (vd)
-		vd->refcount++;
-	return vd;
-}
-
 static void outcomes_free(struct passthru_vm_devices *vd)
 {
 	for (size_t i = 0; vd->outcomes && i < vd->n_names; i++)
@@ -252,10 +245,8 @@ static void outcomes_free(struct passthru_vm_devices *vd)
 	vd->outcomes = NULL;
 }
 
-_public_ struct passthru_vm_devices *passthru_vm_devices_unref(struct passthru_vm_devices *vd)
+static void vm_devices_free(struct passthru_vm_devices *vd)
 {
-	if (!vd || --vd->refcount > 0)
-		return NULL;
 	plan_clear(vd);
 	strv_free(vd->names);
 	free(vd->kinds);
@@ -267,8 +258,9 @@ _public_ struct passthru_vm_devices *passthru_vm_devices_unref(struct passthru_v
 	outcomes_free(vd);
 	passthru_ctx_unref(vd->ctx);
 	free(vd);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_vm_devices, passthru_vm_devices, vm_devices_free);
 
 static bool name_is_usb(const char *name)
 {

@@ -148,25 +148,17 @@ int types_list_new_empty(struct passthru_type_list **ret)
 	return 0;
 }
 
-_public_ struct passthru_type_list *passthru_type_list_ref(struct passthru_type_list *list)
+static void type_list_free(struct passthru_type_list *list)
 {
-	if (list)
-		list->refcount++;
-	return list;
-}
-
-_public_ struct passthru_type_list *passthru_type_list_unref(struct passthru_type_list *list)
-{
-	if (!list || --list->refcount > 0)
-		return NULL;
 	for (size_t i = 0; i < list->count; i++)
 		rule_done(&list->rules[i]);
 	free(list->rules);
 	strv_free(list->problems);
 	passthru_ctx_unref(list->ctx);
 	free(list);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_type_list, passthru_type_list, type_list_free);
 
 static void type_list_unrefp(struct passthru_type_list **list)
 {
