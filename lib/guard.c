@@ -87,17 +87,17 @@ int guard_list_add(struct passthru_guard_list *list, enum passthru_guard_kind ki
 	res = strdup(resource);
 	if (!res || (hint && !(h = strdup(hint))))
 		return -ENOMEM;
-	v = realloc(list->v, (list->n + 1) * sizeof(*v));
+	v = ARRAY_GROW(list->v, list->n);
 	if (!v)
 		return -ENOMEM;
-	list->v = v;
-	v[list->n++] = (struct guard){
+	*v = (struct guard){
 	    .kind = kind,
 	    .resource = TAKE_PTR(res),
 	    .reason = TAKE_PTR(reason),
 	    .hint = TAKE_PTR(h),
 	};
-	log_debug(list->ctx, "guard: %s", v[list->n - 1].reason);
+	list->n++;
+	log_debug(list->ctx, "guard: %s", v->reason);
 	return 0;
 }
 

@@ -132,17 +132,14 @@ struct scan_state {
 static _printf_(2, 3) void add_problem(struct passthru_pci_device *dev, const char *format, ...)
 {
 	va_list args;
-	char *s;
 	int r;
 
 	va_start(args, format);
-	r = vasprintf(&s, format, args);
+	r = strv_pushfv(&dev->problems, format, args);
 	va_end(args);
-	if (r < 0)
-		return;
-	log_debug(dev->ctx, "%s: %s", dev->address, s);
 	/* Out of memory loses the line, not the device. */
-	(void)strv_consume(&dev->problems, s);
+	if (r >= 0)
+		log_debug(dev->ctx, "%s: %s", dev->address, strv_last(dev->problems));
 }
 
 /*
