@@ -142,27 +142,9 @@ static _printf_(2, 3) void add_problem(struct passthru_pci_device *dev, const ch
 		log_debug(dev->ctx, "%s: %s", dev->address, strv_last(dev->problems));
 }
 
-/*
- * An attribute value fit for a message: escaped, at most 64 characters of it. The input is cut
- * before escape_for_message() sees it: that function overruns its buffer on longer input.
- */
-static char *escape_value(const char *s)
-{
-	size_t len = strlen(s);
-	_cleanup_free_ char *head = strndup(s, len < 64 ? len : 64);
-	_cleanup_free_ char *escaped = head ? escape_for_message(head, 64) : NULL;
-	char *r;
-
-	if (!escaped)
-		return NULL;
-	if (asprintf(&r, "%s%s", escaped, len > 64 ? "..." : "") < 0)
-		return NULL;
-	return r;
-}
-
 static void problem_invalid(struct passthru_pci_device *dev, const char *name, const char *value)
 {
-	_cleanup_free_ char *escaped = escape_value(value);
+	_cleanup_free_ char *escaped = escape_for_message(value, 64);
 
 	add_problem(dev, "%s: invalid value \"%s\"", name, escaped ? escaped : "");
 }
@@ -329,7 +311,7 @@ static int read_address_link(struct passthru_pci_device *dev, int dfd, const cha
 	if (r < 0)
 		return r;
 	if (address_from_kernel(target, ret) < 0) {
-		_cleanup_free_ char *escaped = escape_value(target);
+		_cleanup_free_ char *escaped = escape_for_message(target, 64);
 
 		add_problem(dev, "%s: link to \"%s\", not a PCI address", name,
 			    escaped ? escaped : "");
@@ -473,7 +455,7 @@ static void read_driver(struct passthru_pci_device *dev, int dfd, const struct s
 	if (read_link(dev, dfd, "driver", &name) < 0)
 		return;
 	if (!is_token(name)) {
-		_cleanup_free_ char *escaped = escape_value(name);
+		_cleanup_free_ char *escaped = escape_for_message(name, 64);
 
 		add_problem(dev, "driver: invalid name \"%s\"", escaped ? escaped : "");
 		return;
@@ -514,7 +496,7 @@ static void read_iommu_group(struct passthru_pci_device *dev, int dfd,
 		return;
 	}
 	if (parse_long(name, 0, INT_MAX, &group) < 0) {
-		_cleanup_free_ char *escaped = escape_value(name);
+		_cleanup_free_ char *escaped = escape_for_message(name, 64);
 
 		add_problem(dev, "iommu_group: link to \"%s\", not a group number",
 			    escaped ? escaped : "");

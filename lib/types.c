@@ -257,24 +257,6 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-/*
- * An attribute value fit for a message: escaped, at most 64 characters of it. The input is cut
- * before escape_for_message() sees it: that function overruns its buffer on longer input.
- */
-static char *escape_value(const char *s)
-{
-	size_t len = strlen(s);
-	_cleanup_free_ char *head = strndup(s, len < 64 ? len : 64);
-	_cleanup_free_ char *escaped = head ? escape_for_message(head, 64) : NULL;
-	char *r;
-
-	if (!escaped)
-		return NULL;
-	if (asprintf(&r, "%s%s", escaped, len > 64 ? "..." : "") < 0)
-		return NULL;
-	return r;
-}
-
 /* Appends the problem "file:line: what \"quoted\"tail" (the quoted part escaped, if any). */
 static int add_problem(struct passthru_type_list *list, const char *file, unsigned line,
 		       const char *what, const char *quoted, size_t len, const char *tail)
@@ -287,7 +269,7 @@ static int add_problem(struct passthru_type_list *list, const char *file, unsign
 		raw = strndup(quoted, len);
 		if (!raw)
 			return -ENOMEM;
-		escaped = escape_value(raw);
+		escaped = escape_for_message(raw, 64);
 		if (!escaped)
 			return -ENOMEM;
 		r = asprintf(&problem, "%s:%u: %s \"%s\"%s", file, line, what, escaped, tail);

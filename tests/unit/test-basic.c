@@ -75,6 +75,25 @@ static void test_text(void)
 	CHECK_INT(free_and_strf(&s, "%03d", 7), 0);
 	CHECK_STR(s, "007");
 
+	/* Escaped, cut after max_len input characters. */
+	{
+		char in[201];
+		_cleanup_free_ char *e1 = NULL, *e2 = NULL, *e3 = NULL;
+
+		memset(in, 0x01, 200);
+		in[200] = '\0';
+		e1 = escape_for_message(in, 64);
+		CHECK(e1 != NULL);
+		CHECK_INT(e1 ? strlen(e1) : 0, 64 * 4 + 3);
+		CHECK(e1 && strncmp(e1, "\\x01\\x01", 8) == 0);
+		CHECK(e1 && strcmp(e1 + 64 * 4, "...") == 0);
+		in[64] = '\0';
+		e2 = escape_for_message(in, 64);
+		CHECK_INT(e2 ? strlen(e2) : 0, 64 * 4);
+		e3 = escape_for_message("a\"b\\c", 64);
+		CHECK_STR(e3, "a\\x22b\\x5cc");
+	}
+
 	q1 = shell_quote("0000:42:00.0");
 	q2 = shell_quote("it's");
 	q3 = shell_quote("");
