@@ -803,7 +803,7 @@ static int check_hugepages(struct passthru_check_report *rep, struct host_state 
 static int guard_summary(struct passthru_ctx *ctx, const char *address, char **ret)
 {
 	struct passthru_guard_list *g = NULL;
-	int r = passthru_guard_check_pci(ctx, address, &g);
+	int r = passthru_guard_list_check_pci(ctx, address, &g);
 
 	*ret = NULL;
 	/* Not knowing what the host uses is no "nothing": bind refuses it too. */
@@ -1280,8 +1280,8 @@ static int gather(struct passthru_ctx *ctx, struct host_state *s)
 	return s->regen ? 0 : -ENOMEM;
 }
 
-_public_ int passthru_check_run(struct passthru_ctx *ctx, const char *const *devices,
-				struct passthru_check_report **ret)
+_public_ int passthru_check_report_new(struct passthru_ctx *ctx, const char *const *devices,
+				       struct passthru_check_report **ret)
 {
 	static int (*const host_checks[])(struct passthru_check_report *, struct host_state *) = {
 	    check_cpu,	check_firmware, check_kernel_iommu, check_remapping,	check_cmdline,
@@ -1313,7 +1313,7 @@ _public_ int passthru_check_run(struct passthru_ctx *ctx, const char *const *dev
 		r = host_checks[i](rep, &s);
 
 	/* A scan that fails (no PCI bus in a fixture) only means no candidates. */
-	if (r >= 0 && passthru_pci_scan(ctx, &all) < 0)
+	if (r >= 0 && passthru_pci_list_scan(ctx, &all) < 0)
 		all = NULL;
 	if (r >= 0 && devices && devices[0]) {
 		for (size_t i = 0; r >= 0 && devices[i]; i++) {
@@ -1345,6 +1345,11 @@ _public_ int passthru_check_run(struct passthru_ctx *ctx, const char *const *dev
 	*ret = rep;
 	return 0;
 }
+
+/* The old name. */
+_public_ int passthru_check_run(struct passthru_ctx *ctx, const char *const *devices,
+				struct passthru_check_report **ret)
+    _alias_(passthru_check_report_new);
 
 static void check_report_free(struct passthru_check_report *report)
 {
@@ -1412,7 +1417,7 @@ passthru_check_report_get_status(const struct passthru_check_report *report, siz
 {
 	const struct check_item *it = item(report, index);
 
-	return it ? it->status : PASSTHRU_CHECK_FAIL;
+	return it ? it->status : (enum passthru_check_status) - EINVAL;
 }
 
 _public_ const char *passthru_check_report_get_seen(const struct passthru_check_report *report,

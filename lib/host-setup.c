@@ -294,7 +294,7 @@ static int check_blacklist_boot_vga(struct passthru_setup *s)
 	if (!s->blacklist || s->force)
 		return 0;
 	/* No PCI bus to look at means no boot display to protect. */
-	if (passthru_pci_scan(s->ctx, &all) < 0)
+	if (passthru_pci_list_scan(s->ctx, &all) < 0)
 		return 0;
 	for (size_t i = 0; r >= 0 && i < passthru_pci_list_count(all); i++) {
 		struct passthru_pci_device *dev = passthru_pci_list_get(all, i);

@@ -1390,7 +1390,7 @@ static void list_freep(struct passthru_pci_list **list)
 		list_free(*list);
 }
 
-_public_ int passthru_pci_scan(struct passthru_ctx *ctx, struct passthru_pci_list **ret)
+_public_ int passthru_pci_list_scan(struct passthru_ctx *ctx, struct passthru_pci_list **ret)
 {
 	_cleanup_(list_freep) struct passthru_pci_list *list = NULL;
 	_cleanup_(scan_state_done) struct scan_state scan = {};
@@ -1459,6 +1459,10 @@ _public_ int passthru_pci_scan(struct passthru_ctx *ctx, struct passthru_pci_lis
 	*ret = TAKE_PTR(list);
 	return 0;
 }
+
+/* The old name. */
+_public_ int passthru_pci_scan(struct passthru_ctx *ctx, struct passthru_pci_list **ret)
+    _alias_(passthru_pci_list_scan);
 
 DEFINE_REF_UNREF_FUNC(_public_, struct passthru_pci_list, passthru_pci_list, list_free);
 

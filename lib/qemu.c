@@ -814,7 +814,7 @@ static int plan_serial(struct passthru_vm_devices *vd, const char *path, unsigne
 			   usb);
 		goto out;
 	}
-	r = passthru_guard_check_serial(vd->ctx, path, &guards);
+	r = passthru_guard_list_check_serial(vd->ctx, path, &guards);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < passthru_guard_list_count(guards); i++) {
@@ -935,7 +935,7 @@ static int note_usb_id_twins(struct passthru_vm_devices *vd)
 		if (d->kind != PASSTHRU_VM_DEVICE_USB || !d->have_ids)
 			continue;
 		if (!list) {
-			r = passthru_usb_scan(vd->ctx, &list);
+			r = passthru_usb_list_scan(vd->ctx, &list);
 			if (r < 0)
 				return r;
 		}
@@ -1350,10 +1350,14 @@ _public_ const char *const *passthru_vm_devices_get_notes(const struct passthru_
 	return vd && vd->notes ? (const char *const *)vd->notes : strv_empty;
 }
 
-_public_ size_t passthru_vm_devices_get_count(const struct passthru_vm_devices *vd)
+_public_ size_t passthru_vm_devices_count(const struct passthru_vm_devices *vd)
 {
 	return vd && vd->planned ? vd->n_devices : 0;
 }
+
+/* The old name. */
+_public_ size_t passthru_vm_devices_get_count(const struct passthru_vm_devices *vd)
+    _alias_(passthru_vm_devices_count);
 
 static const struct guest_device *device_at(const struct passthru_vm_devices *vd, size_t index)
 {

@@ -693,7 +693,7 @@ static int cmp_port(const void *a, const void *b)
 	return strverscmp(x->name, y->name);
 }
 
-_public_ int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret)
+_public_ int passthru_serial_list_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret)
 {
 	_cleanup_(serial_list_freep) struct passthru_serial_list *list = NULL;
 	_cleanup_closedir_ DIR *d = NULL;
@@ -749,6 +749,10 @@ _public_ int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_seri
 	*ret = TAKE_PTR(list);
 	return 0;
 }
+
+/* The old name. */
+_public_ int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret)
+    _alias_(passthru_serial_list_scan);
 
 DEFINE_REF_UNREF_FUNC(_public_, struct passthru_serial_list, passthru_serial_list,
 		      serial_list_free);

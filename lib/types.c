@@ -482,7 +482,7 @@ static int types_load_into(struct passthru_ctx *ctx, struct passthru_type_list *
 	return 0;
 }
 
-_public_ int passthru_types_load(struct passthru_ctx *ctx, struct passthru_type_list **ret)
+_public_ int passthru_type_list_load(struct passthru_ctx *ctx, struct passthru_type_list **ret)
 {
 	_cleanup_(type_list_unrefp) struct passthru_type_list *list = NULL;
 	int r;
@@ -499,6 +499,10 @@ _public_ int passthru_types_load(struct passthru_ctx *ctx, struct passthru_type_
 	*ret = TAKE_PTR(list);
 	return 0;
 }
+
+/* The old name. */
+_public_ int passthru_types_load(struct passthru_ctx *ctx, struct passthru_type_list **ret)
+    _alias_(passthru_type_list_load);
 
 static void types_cache_free(void *p)
 {
@@ -543,7 +547,7 @@ _public_ int passthru_type_add(struct passthru_ctx *ctx, const char *name, const
 	    match_parse(match, strlen(match), &rule) < 0)
 		return -EINVAL;
 
-	r = passthru_types_load(ctx, &list);
+	r = passthru_type_list_load(ctx, &list);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < list->count; i++)

@@ -636,7 +636,7 @@ static int usb_list_add(struct passthru_usb_list *list, struct passthru_usb_devi
 	return 0;
 }
 
-_public_ int passthru_usb_scan(struct passthru_ctx *ctx, struct passthru_usb_list **ret)
+_public_ int passthru_usb_list_scan(struct passthru_ctx *ctx, struct passthru_usb_list **ret)
 {
 	_cleanup_(usb_list_freep) struct passthru_usb_list *list = NULL;
 	_cleanup_closedir_ DIR *d = NULL;
@@ -695,6 +695,10 @@ _public_ int passthru_usb_scan(struct passthru_ctx *ctx, struct passthru_usb_lis
 	*ret = TAKE_PTR(list);
 	return 0;
 }
+
+/* The old name. */
+_public_ int passthru_usb_scan(struct passthru_ctx *ctx, struct passthru_usb_list **ret)
+    _alias_(passthru_usb_list_scan);
 
 DEFINE_REF_UNREF_FUNC(_public_, struct passthru_usb_list, passthru_usb_list, usb_list_free);
 
