@@ -65,6 +65,13 @@ int strv_pushf(char ***v, const char *format, ...)
 	return r;
 }
 
+int strv_ensure(char ***v)
+{
+	if (!*v)
+		*v = calloc(1, sizeof(char *));
+	return *v ? 0 : -ENOMEM;
+}
+
 char *strv_last(char *const *v)
 {
 	size_t n = strv_length(v);

@@ -330,11 +330,8 @@ int kmsg_parse(const char *buf, size_t len, char ***ret)
 		if (r < 0)
 			return r;
 	}
-	if (!v) {
-		v = calloc(1, sizeof(char *));
-		if (!v)
-			return -ENOMEM;
-	}
+	if (strv_ensure(&v) < 0)
+		return -ENOMEM;
 	*ret = TAKE_PTR(v);
 	return 0;
 }
@@ -973,11 +970,8 @@ int modules_load_parse(const char *text, char ***ret)
 		if (r < 0)
 			return r;
 	}
-	if (!v) {
-		v = calloc(1, sizeof(char *));
-		if (!v)
-			return -ENOMEM;
-	}
+	if (strv_ensure(&v) < 0)
+		return -ENOMEM;
 	*ret = TAKE_PTR(v);
 	return 0;
 }

@@ -215,11 +215,8 @@ static int lookup(struct passthru_ctx *ctx, struct modules *m, const char *modal
 		}
 		kmod_module_unref_list(list);
 	}
-	if (!names) {
-		names = calloc(1, sizeof(char *));
-		if (!names)
-			return -ENOMEM;
-	}
+	if (strv_ensure(&names) < 0)
+		return -ENOMEM;
 	*ret = TAKE_PTR(names);
 	return 0;
 }

@@ -296,11 +296,8 @@ int qmp_parse_qom_list(struct json_object *value, const char *name_prefix, const
 	}
 	if (r < 0)
 		return r;
-	if (!names) {
-		names = calloc(1, sizeof(char *));
-		if (!names)
-			return -ENOMEM;
-	}
+	if (strv_ensure(&names) < 0)
+		return -ENOMEM;
 	*ret = TAKE_PTR(names);
 	return 0;
 }

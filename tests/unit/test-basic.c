@@ -51,6 +51,9 @@ static void test_strv(void)
 	_cleanup_strv_free_ char **v = NULL;
 
 	CHECK(strv_last(v) == NULL);
+	CHECK_INT(strv_ensure(&v), 0);
+	CHECK(v != NULL && v[0] == NULL);
+	CHECK_INT(strv_length(v), 0);
 	CHECK_INT(strv_pushf(&v, "%s: %d", "one", 1), 0);
 	CHECK_INT(strv_push(&v, "two"), 0);
 	CHECK_INT(strv_pushf(&v, "three"), 0);
