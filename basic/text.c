@@ -62,6 +62,18 @@ int error_setf(char **error, int r, const char *format, ...)
 	return r;
 }
 
+int append_word(char **list, const char *word)
+{
+	size_t len = *list ? strlen(*list) : 0;
+	char *grown = realloc(*list, len + strlen(word) + 2);
+
+	if (!grown)
+		return -ENOMEM;
+	sprintf(grown + len, "%s%s", len ? " " : "", word);
+	*list = grown;
+	return 0;
+}
+
 char *shell_quote(const char *s)
 {
 	const char *safe =

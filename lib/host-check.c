@@ -204,19 +204,6 @@ static int check_firmware(struct passthru_check_report *rep, struct host_state *
 	return r;
 }
 
-/* Appends word to a space-separated list. */
-static int append_word(char **list, const char *word)
-{
-	size_t len = *list ? strlen(*list) : 0;
-	char *grown = realloc(*list, len + strlen(word) + 2);
-
-	if (!grown)
-		return -ENOMEM;
-	sprintf(grown + len, "%s%s", len ? " " : "", word);
-	*list = grown;
-	return 0;
-}
-
 /*
  * What p (NULL: an empty line) does wrong, space-separated, as written in a fix: with bad false
  * the parameters to add ("intel_iommu=on iommu=pt"), with bad true the values it holds that must

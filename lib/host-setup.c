@@ -528,19 +528,6 @@ static int boot_config_current(struct passthru_setup *s, const struct boot_info 
 	return 0;
 }
 
-/* Appends word to a space-separated list. */
-static int append_word(char **list, const char *word)
-{
-	size_t len = *list ? strlen(*list) : 0;
-	char *grown = realloc(*list, len + strlen(word) + 2);
-
-	if (!grown)
-		return -ENOMEM;
-	sprintf(grown + len, "%s%s", len ? " " : "", word);
-	*list = grown;
-	return 0;
-}
-
 static int plan_reboot(struct passthru_setup *s, const struct param_req *reqs, size_t n,
 		       char *const *need)
 {

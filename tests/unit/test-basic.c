@@ -77,6 +77,9 @@ static void test_text(void)
 	CHECK_STR(error, "second 2");
 	CHECK_INT(free_and_strf(&s, "%03d", 7), 0);
 	CHECK_STR(s, "007");
+	CHECK_INT(append_word(&s, "vfio"), 0);
+	CHECK_INT(append_word(&s, "vfio_pci"), 0);
+	CHECK_STR(s, "007 vfio vfio_pci");
 
 	/* Escaped, cut after max_len input characters. */
 	{
