@@ -62,16 +62,29 @@ int error_setf(char **error, int r, const char *format, ...)
 	return r;
 }
 
-int append_word(char **list, const char *word)
+int strextendf(char **s, const char *format, ...)
 {
-	size_t len = *list ? strlen(*list) : 0;
-	char *grown = realloc(*list, len + strlen(word) + 2);
+	_cleanup_free_ char *tail = NULL;
+	size_t len = *s ? strlen(*s) : 0;
+	va_list ap;
+	char *grown;
 
+	va_start(ap, format);
+	tail = strfv(format, ap);
+	va_end(ap);
+	if (!tail)
+		return -ENOMEM;
+	grown = realloc(*s, len + strlen(tail) + 1);
 	if (!grown)
 		return -ENOMEM;
-	sprintf(grown + len, "%s%s", len ? " " : "", word);
-	*list = grown;
+	strcpy(grown + len, tail);
+	*s = grown;
 	return 0;
+}
+
+int append_word(char **list, const char *word)
+{
+	return strextendf(list, "%s%s", *list && **list ? " " : "", word);
 }
 
 char *shell_quote(const char *s)

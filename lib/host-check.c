@@ -732,7 +732,7 @@ static int check_hugepages(struct passthru_check_report *rep, struct host_state 
 	_cleanup_free_ struct hugepage_pool *pools = NULL;
 	_cleanup_free_ char *summary = NULL;
 	unsigned long long total_kib = 0;
-	size_t n = 0, len = 0;
+	size_t n = 0;
 	int r;
 
 	if (!it)
@@ -746,7 +746,6 @@ static int check_hugepages(struct passthru_check_report *rep, struct host_state 
 		return r;
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *size = NULL;
-		char *grown;
 
 		r = cmdline_format_size(pools[i].kib, &size);
 		if (r < 0)
@@ -758,12 +757,9 @@ static int check_hugepages(struct passthru_check_report *rep, struct host_state 
 		if (pools[i].nr == 0)
 			continue;
 		total_kib += pools[i].kib * pools[i].nr;
-		grown = realloc(summary, len + strlen(size) + 64);
-		if (!grown)
+		if (strextendf(&summary, "%s%s: %lu total, %lu free", summary ? "; " : "", size,
+			       pools[i].nr, pools[i].free) < 0)
 			return -ENOMEM;
-		summary = grown;
-		len += (size_t)sprintf(summary + len, "%s%s: %lu total, %lu free", len ? "; " : "",
-				       size, pools[i].nr, pools[i].free);
 	}
 	if (!summary) {
 		r = set_seen(it, PASSTHRU_CHECK_WARN,
@@ -1060,7 +1056,6 @@ static int check_device_driver(struct passthru_check_report *rep, struct passthr
 	const char *const *mods = passthru_pci_device_get_modules(dev);
 	_cleanup_strv_free_ char **fighters = NULL;
 	_cleanup_free_ char *flags = NULL, *names = NULL;
-	size_t len = 0;
 	int r;
 
 	if (!it)
@@ -1079,14 +1074,9 @@ static int check_device_driver(struct passthru_check_report *rep, struct passthr
 		if (r < 0)
 			return r;
 	}
-	STRV_FOREACH (f, fighters) {
-		char *grown = realloc(flags, len + strlen(*f) + 16);
-
-		if (!grown)
+	STRV_FOREACH (f, fighters)
+		if (strextendf(&flags, " --blacklist %s", *f) < 0)
 			return -ENOMEM;
-		flags = grown;
-		len += (size_t)sprintf(flags + len, " --blacklist %s", *f);
-	}
 	names = fighters ? argv_join(fighters) : NULL;
 	if (drv && driver_is_display(drv)) {
 		r = set_seen(it, PASSTHRU_CHECK_FAIL, "bound to %s, which will fight vfio-pci",

@@ -80,6 +80,8 @@ static void test_text(void)
 	CHECK_INT(append_word(&s, "vfio"), 0);
 	CHECK_INT(append_word(&s, "vfio_pci"), 0);
 	CHECK_STR(s, "007 vfio vfio_pci");
+	CHECK_INT(strextendf(&s, "; %s=%d", "count", 4), 0);
+	CHECK_STR(s, "007 vfio vfio_pci; count=4");
 
 	/* Escaped, cut after max_len input characters. */
 	{
