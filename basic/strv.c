@@ -8,11 +8,11 @@
 #include "strv.h"
 #include "text.h"
 
-const char *const strv_empty[] = { NULL };
+const char *const strv_empty[] = {NULL};
 
 void strv_free(char **v)
 {
-	STRV_FOREACH(s, v)
+	STRV_FOREACH (s, v)
 		free(*s);
 	free(v);
 }

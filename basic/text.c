@@ -30,9 +30,12 @@ char *strf(const char *format, ...)
 
 int free_and_strfv(char **p, const char *format, va_list ap)
 {
+	/* Formatted first: the arguments may point into *p. */
+	char *s = strfv(format, ap);
+
 	free(*p);
-	*p = strfv(format, ap);
-	return *p ? 0 : -ENOMEM;
+	*p = s;
+	return s ? 0 : -ENOMEM;
 }
 
 int free_and_strf(char **p, const char *format, ...)

@@ -75,6 +75,9 @@ static void test_text(void)
 	CHECK_STR(error, "dev: first");
 	CHECK_INT(error_setf(&error, -EBUSY, "second %u", 2u), -EBUSY);
 	CHECK_STR(error, "second 2");
+	/* The old message may be an argument of the new one. */
+	CHECK_INT(error_setf(&error, -EIO, "%s, then third", error), -EIO);
+	CHECK_STR(error, "second 2, then third");
 	CHECK_INT(free_and_strf(&s, "%03d", 7), 0);
 	CHECK_STR(s, "007");
 	CHECK_INT(append_word(&s, "vfio"), 0);
