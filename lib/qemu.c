@@ -1038,8 +1038,7 @@ static int place_for_command_line(struct passthru_vm_devices *vd)
 					return -ENOMEM;
 				r = set_placement(d, slot->root_port_id, addr);
 			} else if (slot->count > 1) {
-				if (!(addr =
-					  strf("%x.%x", 0x10 + pc_multifunction, d->function)))
+				if (!(addr = strf("%x.%x", 0x10 + pc_multifunction, d->function)))
 					return -ENOMEM;
 				r = set_placement(d, "pci.0", addr);
 			} else {
@@ -1970,8 +1969,7 @@ static int outcome_fail(struct passthru_vm_devices *vd, size_t index, int r)
 	if (o->error < 0)
 		return r;
 	o->error = r;
-	o->reason =
-	    vd->error ? strdup(vd->error) : strf("%s: %s", vd->names[index], strerror(-r));
+	o->reason = vd->error ? strdup(vd->error) : strf("%s: %s", vd->names[index], strerror(-r));
 	return r;
 }
 
