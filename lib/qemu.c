@@ -19,18 +19,6 @@
 #include "serial.h"
 #include "usb.h"
 
-char *vm_strf(const char *format, ...)
-{
-	va_list ap;
-	char *s;
-	int r;
-
-	va_start(ap, format);
-	r = vasprintf(&s, format, ap);
-	va_end(ap);
-	return r < 0 ? NULL : s;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* Text                                                                                       */
 
@@ -149,33 +137,33 @@ char *qemu_id_pci(const char *address)
 {
 	_cleanup_free_ char *a = address_for_id(address, true);
 
-	return a ? vm_strf("pt-%s", a) : NULL;
+	return a ? strf("pt-%s", a) : NULL;
 }
 
 char *qemu_id_root_port(const char *address)
 {
 	_cleanup_free_ char *a = address_for_id(address, false);
 
-	return a ? vm_strf("pt-rp-%s", a) : NULL;
+	return a ? strf("pt-rp-%s", a) : NULL;
 }
 
 char *qemu_id_usb(const char *port)
 {
 	if (!port)
 		return NULL;
-	return vm_strf("pt-usb-%s", port);
+	return strf("pt-usb-%s", port);
 }
 
 char *qemu_id_serial(const char *tty)
 {
 	if (!tty)
 		return NULL;
-	return vm_strf("pt-%s", tty);
+	return strf("pt-%s", tty);
 }
 
 char *qemu_id_chardev(const char *tty)
 {
-	return vm_strf("pt-chr-%s", tty);
+	return strf("pt-chr-%s", tty);
 }
 
 /* QEMU's id_wellformed(): a letter, then letters, digits, '-', '.', '_'. */
@@ -249,13 +237,6 @@ _public_ int passthru_vm_devices_new(struct passthru_ctx *ctx, struct passthru_v
 	return 0;
 }
 
-_public_ struct passthru_vm_devices *passthru_vm_devices_ref(struct passthru_vm_devices *vd)
-{
-	if (vd)
-		vd->refcount++;
-	return vd;
-}
-
 static void outcomes_free(struct passthru_vm_devices *vd)
 {
 	for (size_t i = 0; vd->outcomes && i < vd->n_names; i++)
@@ -264,10 +245,8 @@ static void outcomes_free(struct passthru_vm_devices *vd)
 	vd->outcomes = NULL;
 }
 
-_public_ struct passthru_vm_devices *passthru_vm_devices_unref(struct passthru_vm_devices *vd)
+static void vm_devices_free(struct passthru_vm_devices *vd)
 {
-	if (!vd || --vd->refcount > 0)
-		return NULL;
 	plan_clear(vd);
 	strv_free(vd->names);
 	free(vd->kinds);
@@ -279,8 +258,9 @@ _public_ struct passthru_vm_devices *passthru_vm_devices_unref(struct passthru_v
 	outcomes_free(vd);
 	passthru_ctx_unref(vd->ctx);
 	free(vd);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_vm_devices, passthru_vm_devices, vm_devices_free);
 
 static bool name_is_usb(const char *name)
 {
@@ -369,7 +349,7 @@ static int device_canonical_name(struct passthru_ctx *ctx, const char *name,
 
 _public_ int passthru_vm_devices_add(struct passthru_vm_devices *vd, const char *name)
 {
-	enum passthru_vm_device_kind kind, *kinds;
+	enum passthru_vm_device_kind kind;
 	_cleanup_free_ char *canonical = NULL;
 	int r;
 
@@ -380,10 +360,8 @@ _public_ int passthru_vm_devices_add(struct passthru_vm_devices *vd, const char 
 		return errno_is_vanished(r) ? -ENODEV : r;
 	if (strv_contains(vd->names, canonical))
 		return 0;
-	kinds = realloc(vd->kinds, (vd->n_names + 1) * sizeof(*kinds));
-	if (!kinds)
+	if (!ARRAY_GROW(vd->kinds, vd->n_names))
 		return -ENOMEM;
-	vd->kinds = kinds;
 	r = strv_consume(&vd->names, TAKE_PTR(canonical));
 	if (r < 0)
 		return r;
@@ -520,48 +498,39 @@ static int refuse(struct passthru_vm_devices *vd, const char *device, const char
 static int refuse(struct passthru_vm_devices *vd, const char *device, const char *fix,
 		  const char *format, ...)
 {
-	struct vm_refusal *v;
-	char *reason;
+	struct vm_refusal *v = ARRAY_GROW(vd->refusals, vd->n_refusals);
 	va_list ap;
-	int r;
 
+	if (!v)
+		return -ENOMEM;
 	va_start(ap, format);
-	r = vasprintf(&reason, format, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	v = realloc(vd->refusals, (vd->n_refusals + 1) * sizeof(*v));
-	if (!v) {
-		free(reason);
-		return -ENOMEM;
-	}
-	vd->refusals = v;
-	v[vd->n_refusals] = (struct vm_refusal){
+	*v = (struct vm_refusal){
 	    .device = strdup(device),
-	    .reason = reason,
+	    .reason = strfv(format, ap),
 	    .fix = fix ? strdup(fix) : NULL,
 	};
-	if (!v[vd->n_refusals].device || (fix && !v[vd->n_refusals].fix)) {
-		free(v[vd->n_refusals].device);
-		free(v[vd->n_refusals].fix);
-		free(reason);
+	va_end(ap);
+	if (!v->device || !v->reason || (fix && !v->fix)) {
+		free(v->device);
+		free(v->reason);
+		free(v->fix);
 		return -ENOMEM;
 	}
 	vd->n_refusals++;
-	log_debug(vd->ctx, "%s: refused: %s", device, reason);
+	log_debug(vd->ctx, "%s: refused: %s", device, v->reason);
 	return 0;
 }
 
 static struct guest_device *device_append(struct passthru_vm_devices *vd,
 					  enum passthru_vm_device_kind kind)
 {
-	struct guest_device *v = realloc(vd->devices, (vd->n_devices + 1) * sizeof(*v));
+	struct guest_device *d = ARRAY_GROW(vd->devices, vd->n_devices);
 
-	if (!v)
+	if (!d)
 		return NULL;
-	vd->devices = v;
-	v[vd->n_devices] = (struct guest_device){.kind = kind};
-	return &v[vd->n_devices++];
+	d->kind = kind;
+	vd->n_devices++;
+	return d;
 }
 
 static struct guest_device *device_find(struct passthru_vm_devices *vd, const char *host)
@@ -620,16 +589,15 @@ static int group_endpoints(struct passthru_vm_devices *vd, struct passthru_pci_d
 			passthru_pci_device_unref(m);
 			continue;
 		}
-		nv = realloc(v, (n + 1) * sizeof(*nv));
+		nv = ARRAY_GROW(v, n);
 		if (!nv) {
 			passthru_pci_device_unref(m);
 			endpoints_free(v, n);
 			return -ENOMEM;
 		}
-		v = nv;
 		driver = passthru_pci_device_get_driver(m);
 		(void)passthru_pci_device_get_class(m, &cls);
-		v[n] = (struct endpoint){
+		*nv = (struct endpoint){
 		    .address = strdup(passthru_pci_device_get_address(m)),
 		    .driver = driver ? strdup(driver) : NULL,
 		    .pci_class = cls,
@@ -663,7 +631,7 @@ static int plan_pci(struct passthru_vm_devices *vd, const char *address)
 	_cleanup_free_ char *fix = NULL;
 	struct endpoint *eps = NULL;
 	struct guest_device *existing;
-	struct guest_slot *slots;
+	struct guest_slot *slot;
 	size_t n_eps = 0, refusals_before = vd->n_refusals;
 	bool same_slot = true, has_fn0 = false;
 	const char *what;
@@ -680,7 +648,7 @@ static int plan_pci(struct passthru_vm_devices *vd, const char *address)
 		return refuse(vd, address, NULL, "no such PCI device");
 	if (r < 0)
 		return r;
-	fix = vm_strf("passthru bind %s --group", address);
+	fix = strf("passthru bind %s --group", address);
 	if (!fix) {
 		r = -ENOMEM;
 		goto out;
@@ -737,13 +705,12 @@ static int plan_pci(struct passthru_vm_devices *vd, const char *address)
 		same_slot = same_slot && pci_address_same_slot(eps[i].address, eps[0].address);
 		has_fn0 = has_fn0 || address_function(eps[i].address) == 0;
 	}
-	slots = realloc(vd->slots, (vd->n_slots + 1) * sizeof(*slots));
-	if (!slots) {
+	slot = ARRAY_GROW(vd->slots, vd->n_slots);
+	if (!slot) {
 		r = -ENOMEM;
 		goto out;
 	}
-	vd->slots = slots;
-	slots[vd->n_slots] = (struct guest_slot){.first = vd->n_devices, .count = n_eps};
+	*slot = (struct guest_slot){.first = vd->n_devices, .count = n_eps};
 	vd->n_slots++;
 	for (size_t i = 0; i < n_eps; i++) {
 		struct guest_device *d = device_append(vd, PASSTHRU_VM_DEVICE_PCI);
@@ -823,8 +790,6 @@ out:
 	return r;
 }
 
-static int notes_add(struct passthru_vm_devices *vd, const char *format, ...) _printf_(2, 3);
-
 static int plan_serial(struct passthru_vm_devices *vd, const char *path, unsigned *serial_count)
 {
 	struct passthru_serial_port *port = NULL;
@@ -849,7 +814,7 @@ static int plan_serial(struct passthru_vm_devices *vd, const char *path, unsigne
 			   usb);
 		goto out;
 	}
-	r = passthru_guard_check_serial(vd->ctx, path, &guards);
+	r = passthru_guard_list_check_serial(vd->ctx, path, &guards);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < passthru_guard_list_count(guards); i++) {
@@ -884,10 +849,10 @@ static int plan_serial(struct passthru_vm_devices *vd, const char *path, unsigne
 	r = d->host && d->tty && d->id && d->chardev_id ? 0 : -ENOMEM;
 	if (r >= 0 && vd->serial_model == PASSTHRU_VM_SERIAL_ISA &&
 	    d->serial_port == QEMU_ISA_SERIAL_MAX + 1)
-		r = notes_add(vd,
-			      "%s: pci-serial from here on: QEMU gives a machine at most %d "
-			      "isa-serial ports",
-			      path, QEMU_ISA_SERIAL_MAX);
+		r = strv_pushf(&vd->notes,
+			       "%s: pci-serial from here on: QEMU gives a machine at most %d "
+			       "isa-serial ports",
+			       path, QEMU_ISA_SERIAL_MAX);
 out:
 	passthru_guard_list_unref(guards);
 	passthru_serial_port_unref(port);
@@ -956,20 +921,6 @@ static int plan_options(struct passthru_vm_devices *vd)
 	return 0;
 }
 
-static int notes_add(struct passthru_vm_devices *vd, const char *format, ...)
-{
-	va_list ap;
-	char *s;
-	int r;
-
-	va_start(ap, format);
-	r = vasprintf(&s, format, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	return strv_consume(&vd->notes, s);
-}
-
 /* By ids, QEMU's usb-host takes the first device it finds with them (libvirt refuses). */
 static int note_usb_id_twins(struct passthru_vm_devices *vd)
 {
@@ -984,7 +935,7 @@ static int note_usb_id_twins(struct passthru_vm_devices *vd)
 		if (d->kind != PASSTHRU_VM_DEVICE_USB || !d->have_ids)
 			continue;
 		if (!list) {
-			r = passthru_usb_scan(vd->ctx, &list);
+			r = passthru_usb_list_scan(vd->ctx, &list);
 			if (r < 0)
 				return r;
 		}
@@ -997,10 +948,11 @@ static int note_usb_id_twins(struct passthru_vm_devices *vd)
 			    passthru_usb_device_get_product_id(o, &p) < 0 || v != d->vendor ||
 			    p != d->product)
 				continue;
-			r = notes_add(vd,
-				      "%s: %s has the same ids %04x:%04x: by ids, the VM may get "
-				      "either; name USB devices by port (or by address) to be sure",
-				      d->host, passthru_usb_device_get_port(o), v, p);
+			r = strv_pushf(
+			    &vd->notes,
+			    "%s: %s has the same ids %04x:%04x: by ids, the VM may get "
+			    "either; name USB devices by port (or by address) to be sure",
+			    d->host, passthru_usb_device_get_port(o), v, p);
 		}
 	}
 	passthru_usb_list_unref(list);
@@ -1037,7 +989,7 @@ static int place_root_port(struct passthru_vm_devices *vd, size_t s)
 		return -ENOMEM;
 	for (size_t i = 0; i < s; i++)
 		if (strcmp(vd->slots[i].root_port_id, slot->root_port_id) == 0) {
-			char *id = vm_strf("%s.%u", slot->root_port_id, fn);
+			char *id = strf("%s.%u", slot->root_port_id, fn);
 
 			if (!id)
 				return -ENOMEM;
@@ -1082,12 +1034,11 @@ static int place_for_command_line(struct passthru_vm_devices *vd)
 
 			d->multifunction = slot->count > 1 && d->function == 0;
 			if (vd->machine == PASSTHRU_VM_MACHINE_Q35) {
-				if (slot->count > 1 && !(addr = vm_strf("0.%x", d->function)))
+				if (slot->count > 1 && !(addr = strf("0.%x", d->function)))
 					return -ENOMEM;
 				r = set_placement(d, slot->root_port_id, addr);
 			} else if (slot->count > 1) {
-				if (!(addr =
-					  vm_strf("%x.%x", 0x10 + pc_multifunction, d->function)))
+				if (!(addr = strf("%x.%x", 0x10 + pc_multifunction, d->function)))
 					return -ENOMEM;
 				r = set_placement(d, "pci.0", addr);
 			} else {
@@ -1136,7 +1087,7 @@ int guest_device_props(const struct passthru_vm_devices *vd, const struct guest_
 		 */
 		if (r >= 0 && pci_address_parse_fields(d->host, &domain, &bus, &dev, &fn) >= 0 &&
 		    domain > 0xffff) {
-			_cleanup_free_ char *sysfsdev = vm_strf("/sys/bus/pci/devices/%s", d->host);
+			_cleanup_free_ char *sysfsdev = strf("/sys/bus/pci/devices/%s", d->host);
 
 			r = sysfsdev ? props_add(&p, "sysfsdev", sysfsdev) : -ENOMEM;
 		} else if (r >= 0)
@@ -1398,10 +1349,14 @@ _public_ const char *const *passthru_vm_devices_get_notes(const struct passthru_
 	return vd && vd->notes ? (const char *const *)vd->notes : strv_empty;
 }
 
-_public_ size_t passthru_vm_devices_get_count(const struct passthru_vm_devices *vd)
+_public_ size_t passthru_vm_devices_count(const struct passthru_vm_devices *vd)
 {
 	return vd && vd->planned ? vd->n_devices : 0;
 }
+
+/* The old name. */
+_public_ size_t passthru_vm_devices_get_count(const struct passthru_vm_devices *vd)
+    _alias_(passthru_vm_devices_count);
 
 static const struct guest_device *device_at(const struct passthru_vm_devices *vd, size_t index)
 {
@@ -1476,16 +1431,12 @@ _public_ const char *passthru_vm_devices_get_error(const struct passthru_vm_devi
 int vm_devices_set_error(struct passthru_vm_devices *vd, int r, const char *format, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, format);
-	if (vasprintf(&s, format, ap) < 0)
-		s = NULL;
+	r = error_setfv(&vd->error, r, format, ap);
 	va_end(ap);
-	free(vd->error);
-	vd->error = s;
-	if (s)
-		log_debug(vd->ctx, "%s", s);
+	if (vd->error)
+		log_debug(vd->ctx, "%s", vd->error);
 	return r;
 }
 
@@ -1684,7 +1635,7 @@ static int qom_get(struct passthru_qmp *qmp, const char *path, const char *prope
 static int qom_bus_devices(struct passthru_qmp *qmp, const char *bridge, size_t *ret_count,
 			   bool used[32])
 {
-	_cleanup_free_ char *path = vm_strf("/machine/peripheral/%s/%s", bridge, bridge);
+	_cleanup_free_ char *path = strf("/machine/peripheral/%s/%s", bridge, bridge);
 	_cleanup_strv_free_ char **children = NULL;
 	struct json_object *args, *list = NULL;
 	int r;
@@ -1852,7 +1803,7 @@ static int attach_slot(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 		struct guest_device *d = &vd->devices[slot->first + k % slot->count];
 		_cleanup_free_ char *addr = NULL;
 
-		if (s >= 0 && !(addr = vm_strf("%x.%x", (unsigned)s, d->function)))
+		if (s >= 0 && !(addr = strf("%x.%x", (unsigned)s, d->function)))
 			return -ENOMEM;
 		d->multifunction = slot->count > 1 && d->function == 0;
 		r = set_placement(d, b, addr);
@@ -1934,7 +1885,7 @@ _public_ int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct p
 		r = pick_place(vd, qmp, &p, bus, d->host, &b, &s);
 		if (r < 0)
 			goto out;
-		if (s >= 0 && !(addr = vm_strf("%x.0", (unsigned)s))) {
+		if (s >= 0 && !(addr = strf("%x.0", (unsigned)s))) {
 			r = -ENOMEM;
 			goto out;
 		}
@@ -1975,12 +1926,11 @@ static int pending_add(struct pending **v, size_t *n, const char *id, size_t ind
 	for (size_t i = 0; i < *n; i++)
 		if ((*v)[i].index == index && strcmp((*v)[i].id, id) == 0)
 			return 0;
-	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	nv = ARRAY_GROW(*v, *n);
 	if (!nv)
 		return -ENOMEM;
-	*v = nv;
-	nv[*n] = (struct pending){.id = strdup(id), .index = index};
-	if (!nv[*n].id)
+	*nv = (struct pending){.id = strdup(id), .index = index};
+	if (!nv->id)
 		return -ENOMEM;
 	(*n)++;
 	return 0;
@@ -2019,8 +1969,7 @@ static int outcome_fail(struct passthru_vm_devices *vd, size_t index, int r)
 	if (o->error < 0)
 		return r;
 	o->error = r;
-	o->reason =
-	    vd->error ? strdup(vd->error) : vm_strf("%s: %s", vd->names[index], strerror(-r));
+	o->reason = vd->error ? strdup(vd->error) : strf("%s: %s", vd->names[index], strerror(-r));
 	return r;
 }
 

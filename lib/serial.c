@@ -117,13 +117,13 @@ static int consoles_add(struct consoles *c, enum console_kind kind, const char *
 		if (!copy)
 			return -ENOMEM;
 	}
-	v = realloc(c->v, (c->n + 1) * sizeof(*v));
+	v = ARRAY_GROW(c->v, c->n);
 	if (!v) {
 		free(copy);
 		return -ENOMEM;
 	}
-	c->v = v;
-	c->v[c->n++] = (struct console_spec){.kind = kind, .name = copy, .address = address};
+	*v = (struct console_spec){.kind = kind, .name = copy, .address = address};
+	c->n++;
 	return 0;
 }
 
@@ -613,19 +613,8 @@ _public_ int passthru_serial_port_new(struct passthru_ctx *ctx, const char *name
 	return serial_port_read(ctx, tty, ret);
 }
 
-_public_ struct passthru_serial_port *passthru_serial_port_ref(struct passthru_serial_port *port)
-{
-	if (port)
-		port->refcount++;
-	return port;
-}
-
-_public_ struct passthru_serial_port *passthru_serial_port_unref(struct passthru_serial_port *port)
-{
-	if (!port || --port->refcount > 0)
-		return NULL;
-	return serial_port_free(port);
-}
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_serial_port, passthru_serial_port,
+		      serial_port_free);
 
 _public_ const char *passthru_serial_port_get_path(struct passthru_serial_port *port)
 {
@@ -704,7 +693,7 @@ static int cmp_port(const void *a, const void *b)
 	return strverscmp(x->name, y->name);
 }
 
-_public_ int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret)
+_public_ int passthru_serial_list_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret)
 {
 	_cleanup_(serial_list_freep) struct passthru_serial_list *list = NULL;
 	_cleanup_closedir_ DIR *d = NULL;
@@ -746,13 +735,13 @@ _public_ int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_seri
 			continue;
 		if (r < 0)
 			return r;
-		v = realloc(list->ports, (list->count + 1) * sizeof(*v));
+		v = ARRAY_GROW(list->ports, list->count);
 		if (!v) {
 			passthru_serial_port_unref(port);
 			return -ENOMEM;
 		}
-		list->ports = v;
-		list->ports[list->count++] = port;
+		*v = port;
+		list->count++;
 	}
 	if (list->count > 1)
 		qsort(list->ports, list->count, sizeof(*list->ports), cmp_port);
@@ -761,19 +750,12 @@ _public_ int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_seri
 	return 0;
 }
 
-_public_ struct passthru_serial_list *passthru_serial_list_ref(struct passthru_serial_list *list)
-{
-	if (list)
-		list->refcount++;
-	return list;
-}
+/* The old name. */
+_public_ int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret)
+    _alias_(passthru_serial_list_scan);
 
-_public_ struct passthru_serial_list *passthru_serial_list_unref(struct passthru_serial_list *list)
-{
-	if (!list || --list->refcount > 0)
-		return NULL;
-	return serial_list_free(list);
-}
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_serial_list, passthru_serial_list,
+		      serial_list_free);
 
 _public_ size_t passthru_serial_list_count(const struct passthru_serial_list *list)
 {

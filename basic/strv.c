@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* NULL-terminated string vectors, the library's string list type. */
-#include "internal.h"
+/* NULL-terminated string vectors, the string list type of the library and the CLI. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
 
-const char *const strv_empty[] = { NULL };
+#include "strv.h"
+#include "text.h"
+
+const char *const strv_empty[] = {NULL};
 
 void strv_free(char **v)
 {
-	STRV_FOREACH(s, v)
+	STRV_FOREACH (s, v)
 		free(*s);
 	free(v);
 }
@@ -41,6 +47,36 @@ int strv_consume(char ***v, char *s)
 int strv_push(char ***v, const char *s)
 {
 	return strv_consume(v, strdup(s));
+}
+
+int strv_pushfv(char ***v, const char *format, va_list ap)
+{
+	return strv_consume(v, strfv(format, ap));
+}
+
+int strv_pushf(char ***v, const char *format, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, format);
+	r = strv_pushfv(v, format, ap);
+	va_end(ap);
+	return r;
+}
+
+int strv_ensure(char ***v)
+{
+	if (!*v)
+		*v = calloc(1, sizeof(char *));
+	return *v ? 0 : -ENOMEM;
+}
+
+char *strv_last(char *const *v)
+{
+	size_t n = strv_length(v);
+
+	return n > 0 ? v[n - 1] : NULL;
 }
 
 bool strv_contains(char *const *v, const char *s)
