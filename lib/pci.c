@@ -858,6 +858,11 @@ _public_ const char *const *passthru_pci_device_get_modules(struct passthru_pci_
 	return dev->modules ? (const char *const *)dev->modules : strv_empty;
 }
 
+struct passthru_ctx *pci_device_get_ctx(struct passthru_pci_device *dev)
+{
+	return dev->ctx;
+}
+
 _public_ int passthru_pci_device_get_iommu_group(struct passthru_pci_device *dev, int *ret)
 {
 	if (dev->iommu_group < 0)
@@ -939,13 +944,15 @@ static int addresses_of(struct passthru_pci_device *const *devices, size_t n, ch
 	return 0;
 }
 
-/* Members of dev's group from the list: the range of its group in the group index. */
-static int members_from_list(struct passthru_pci_device *dev, char ***ret)
+int pci_device_scan_group(struct passthru_pci_device *dev, struct passthru_pci_device *const **ret,
+			  size_t *ret_n)
 {
 	struct passthru_pci_list *list = dev->list;
 	size_t lo = 0, hi, end;
 	int r;
 
+	if (!list || dev->iommu_group < 0)
+		return -ENOENT;
 	if (!list->have_by_group) {
 		r = list_index(list, has_group, cmp_by_group, &list->by_group, &list->n_by_group);
 		if (r < 0)
@@ -965,7 +972,22 @@ static int members_from_list(struct passthru_pci_device *dev, char ***ret)
 	end = lo;
 	while (end < list->n_by_group && list->by_group[end]->iommu_group == dev->iommu_group)
 		end++;
-	return addresses_of(list->by_group + lo, end - lo, ret);
+	*ret = list->by_group + lo;
+	*ret_n = end - lo;
+	return 0;
+}
+
+/* Members of dev's group from the list: the range of its group in the group index. */
+static int members_from_list(struct passthru_pci_device *dev, char ***ret)
+{
+	struct passthru_pci_device *const *devices;
+	size_t n;
+	int r;
+
+	r = pci_device_scan_group(dev, &devices, &n);
+	if (r < 0)
+		return r;
+	return addresses_of(devices, n, ret);
 }
 
 static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
