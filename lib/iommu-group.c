@@ -54,19 +54,16 @@ struct passthru_iommu_group {
 /* ------------------------------------------------------------------------------------------ */
 /* Bridges and ACS                                                                            */
 
-int pci_upstream_bridges(struct passthru_ctx *ctx, const char *address, char ***ret)
+int pci_path_bridges(const char *target, const char *address, char ***ret)
 {
-	_cleanup_free_ char *path = NULL, *target = NULL;
+	_cleanup_free_ char *copy = strdup(target);
 	_cleanup_strv_free_ char **v = NULL;
 	char *save = NULL, *tok;
 	int r;
 
-	if (asprintf(&path, PCI_DEVICES_DIR "/%s", address) < 0)
+	if (!copy)
 		return -ENOMEM;
-	r = root_readlink(ctx, path, &target);
-	if (r < 0)
-		return r;
-	for (tok = strtok_r(target, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+	for (tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
 		char canon[PASSTHRU_PCI_ADDRESS_LEN + 1];
 
 		/* Components that are PCI addresses in the kernel's own spelling. */
@@ -86,6 +83,19 @@ int pci_upstream_bridges(struct passthru_ctx *ctx, const char *address, char ***
 	}
 	*ret = TAKE_PTR(v);
 	return 0;
+}
+
+int pci_upstream_bridges(struct passthru_ctx *ctx, const char *address, char ***ret)
+{
+	_cleanup_free_ char *path = NULL, *target = NULL;
+	int r;
+
+	if (asprintf(&path, PCI_DEVICES_DIR "/%s", address) < 0)
+		return -ENOMEM;
+	r = root_readlink(ctx, path, &target);
+	if (r < 0)
+		return r;
+	return pci_path_bridges(target, address, ret);
 }
 
 int pci_function_acs(struct passthru_ctx *ctx, const char *address, uint16_t *ret_cap,

@@ -54,6 +54,13 @@ int pci_device_scan_group(struct passthru_pci_device *dev, struct passthru_pci_d
 			  size_t *ret_n);
 
 /*
+ * The PCI addresses in target, the link of /sys/bus/pci/devices/<address>
+ * ("../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0"), other than address itself: the
+ * bridges above the function, nearest first (iommu-group.c). The parser of the next function.
+ */
+int pci_path_bridges(const char *target, const char *address, char ***ret);
+
+/*
  * The PCI addresses of the bridges above a function, nearest first, from its sysfs path
  * (iommu-group.c). -ENOENT when the function is gone, -EINVAL when its entry is not a link.
  */

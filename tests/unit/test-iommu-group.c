@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pci.h"
 #include "test.h"
 #include "test-pci-fixture.h"
 
@@ -273,8 +274,31 @@ static void test_damaged_and_no_iommu(void)
 	free(root);
 }
 
+/* The sysfs path parser: bridges nearest first, the root bus and odd spellings left out. */
+static void test_path(void)
+{
+	char **v = NULL;
+
+	CHECK_INT(pci_path_bridges("../../../devices/pci0000:00/0000:00:1c.0/0000:03:00.0/"
+				   "0000:04:01.0/0000:05:00.0",
+				   "0000:05:00.0", &v),
+		  0);
+	CHECK_STR(joined((const char *const *)v), "0000:04:01.0,0000:03:00.0,0000:00:1c.0");
+	strv_free(v);
+	v = NULL;
+	CHECK_INT(pci_path_bridges("../../../devices/pci0000:00/0000:00:02.0", "0000:00:02.0", &v),
+		  0);
+	CHECK(v == NULL);
+	CHECK_INT(pci_path_bridges("/x/10000:00:04.0/0000:00:1C.0/00:1c.0/0000:01:00.0",
+				   "0000:01:00.0", &v),
+		  0);
+	CHECK_STR(joined((const char *const *)v), "10000:00:04.0");
+	strv_free(v);
+}
+
 int main(void)
 {
+	test_path();
 	test_host();
 	test_broken();
 	test_damaged_and_no_iommu();
