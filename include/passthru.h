@@ -140,7 +140,10 @@ const char *const *passthru_pci_device_get_modules(struct passthru_pci_device *d
 
 /* -ENOENT when the device is in no IOMMU group (IOMMU off). */
 int passthru_pci_device_get_iommu_group(struct passthru_pci_device *dev, int *ret);
-/* Addresses of every function in the device's IOMMU group, itself included; sorted. */
+/*
+ * Addresses of every function in the device's IOMMU group, itself included; sorted. The group
+ * with its endpoints and viability is passthru_iommu_group_new_for_device().
+ */
 const char *const *passthru_pci_device_get_iommu_group_members(struct passthru_pci_device *dev);
 
 /* The kernel's value; -1 means no NUMA affinity. -ENODATA when unreadable. */
@@ -214,6 +217,7 @@ int passthru_iommu_group_new_for_device(struct passthru_pci_device *dev,
 struct passthru_iommu_group *passthru_iommu_group_ref(struct passthru_iommu_group *group);
 struct passthru_iommu_group *passthru_iommu_group_unref(struct passthru_iommu_group *group);
 
+/* The group's number, as in /sys/kernel/iommu_groups/N. */
 int passthru_iommu_group_get_number(const struct passthru_iommu_group *group);
 
 /* Members, sorted by address. */
