@@ -12,13 +12,10 @@
  * from the extended capability in their config space; both are read when first asked for, as
  * only passthru check wants them and the config read costs 4 KiB per bridge.
  */
-#include <sys/stat.h>
-
 #include "host.h"
 #include "pci.h"
 
-#define IOMMU_GROUPS_DIR "/sys/kernel/iommu_groups"
-#define PCI_DEVICES_DIR	 "/sys/bus/pci/devices"
+#define PCI_DEVICES_DIR "/sys/bus/pci/devices"
 
 /* Extended config space: what the ACS capability needs, and all the kernel shows root. */
 #define CONFIG_SPACE_SIZE 4096
@@ -224,51 +221,32 @@ static int group_finish(struct passthru_iommu_group *g)
  */
 static int members_from_sysfs(struct passthru_iommu_group *g, struct passthru_pci_device *self)
 {
-	_cleanup_closedir_ DIR *d = NULL;
-	char path[sizeof(IOMMU_GROUPS_DIR "//devices") + 12];
-	struct dirent *de;
+	_cleanup_strv_free_ char **addresses = NULL;
 	int r;
 
-	snprintf(path, sizeof(path), IOMMU_GROUPS_DIR "/%d/devices", g->number);
-	r = root_opendir(g->ctx, path, &d);
+	r = pci_iommu_group_addresses(g->ctx, g->number, &addresses);
 	if (r < 0) {
-		log_debug(g->ctx, "cannot open %s: %s", path, strerror(-r));
+		log_debug(g->ctx, "cannot list IOMMU group %d: %s", g->number, strerror(-r));
 		return r;
 	}
-	errno = 0;
-	while ((de = readdir(d))) {
-		char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	STRV_FOREACH (a, addresses) {
 		struct passthru_pci_device *dev = NULL;
-		struct stat st;
 
-		if (de->d_name[0] == '.')
-			goto next;
-		if (passthru_pci_address_parse(de->d_name, address) < 0) {
-			log_debug(g->ctx, "%s: ignoring %s", path, de->d_name);
-			goto next;
-		}
-		/* A member that vanished leaves a dangling link for a moment: not a member. */
-		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
-			goto next;
-		if (self && strcmp(address, passthru_pci_device_get_address(self)) == 0) {
+		if (self && strcmp(*a, passthru_pci_device_get_address(self)) == 0) {
 			r = member_add(g, self);
 			self = NULL;
 		} else {
-			r = passthru_pci_device_new(g->ctx, address, &dev);
+			r = passthru_pci_device_new(g->ctx, *a, &dev);
 			/* Gone between the listing and the read: the race is inherent. */
 			if (errno_is_vanished(r))
-				goto next;
+				continue;
 			if (r >= 0)
 				r = member_add(g, dev);
 			passthru_pci_device_unref(dev);
 		}
 		if (r < 0)
 			return r;
-	next:
-		errno = 0;
 	}
-	if (errno)
-		return -errno;
 	return 0;
 }
 

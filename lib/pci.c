@@ -990,7 +990,7 @@ static int members_from_list(struct passthru_pci_device *dev, char ***ret)
 	return addresses_of(devices, n, ret);
 }
 
-static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
+int pci_iommu_group_addresses(struct passthru_ctx *ctx, int group, char ***ret)
 {
 	_cleanup_strv_free_ char **members = NULL;
 	_cleanup_closedir_ DIR *d = NULL;
@@ -998,12 +998,10 @@ static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
 	struct dirent *de;
 	int r;
 
-	snprintf(path, sizeof(path), IOMMU_GROUPS_DIR "/%d/devices", dev->iommu_group);
-	r = root_opendir(dev->ctx, path, &d);
-	if (r < 0) {
-		add_problem(dev, "cannot open %s: %s", path, strerror(-r));
+	snprintf(path, sizeof(path), IOMMU_GROUPS_DIR "/%d/devices", group);
+	r = root_opendir(ctx, path, &d);
+	if (r < 0)
 		return r;
-	}
 	while ((de = readdir(d))) {
 		char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
 		struct stat st;
@@ -1011,7 +1009,7 @@ static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
 		if (de->d_name[0] == '.')
 			continue;
 		if (address_from_kernel(de->d_name, address) < 0) {
-			log_debug(dev->ctx, "%s: ignoring %s", path, de->d_name);
+			log_debug(ctx, "%s: ignoring %s", path, de->d_name);
 			continue;
 		}
 		/* A member that vanished leaves a dangling link for a moment: not a member. */
@@ -1025,6 +1023,16 @@ static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
 		qsort(members, strv_length(members), sizeof(char *), cmp_address);
 	*ret = TAKE_PTR(members);
 	return 0;
+}
+
+static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
+{
+	int r = pci_iommu_group_addresses(dev->ctx, dev->iommu_group, ret);
+
+	if (r < 0)
+		add_problem(dev, "cannot open " IOMMU_GROUPS_DIR "/%d/devices: %s",
+			    dev->iommu_group, strerror(-r));
+	return r;
 }
 
 _public_ const char *const *

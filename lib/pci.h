@@ -54,6 +54,13 @@ int pci_device_scan_group(struct passthru_pci_device *dev, struct passthru_pci_d
 			  size_t *ret_n);
 
 /*
+ * The addresses of the members of IOMMU group number, from its devices directory, sorted; NULL
+ * when it is empty. A member that vanished (its link dangles) is left out. Fails as opening
+ * the directory fails (-ENOENT: no such group).
+ */
+int pci_iommu_group_addresses(struct passthru_ctx *ctx, int group, char ***ret);
+
+/*
  * The PCI addresses in target, the link of /sys/bus/pci/devices/<address>
  * ("../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0"), other than address itself: the
  * bridges above the function, nearest first (iommu-group.c). The parser of the next function.
