@@ -321,74 +321,108 @@ static int check_type(struct cli *cli, const char *type)
 	return cli_usage_error("list", "unknown type '%s' (known: %s)", type, joined);
 }
 
-/* --tree: a parent line per IOMMU group, the group's functions as its children. */
-struct tree_entry {
-	bool has_group;
+/*
+ * --tree: a parent line per IOMMU group, the group's functions as its children (the library's
+ * group object, whose members for a device of a scan are the scan's own devices).
+ */
+struct tree_group {
 	int group;
-	size_t index;
+	size_t first; /* the index of its first function in the scan */
 };
 
-static int tree_entry_compare(const void *a, const void *b)
+static int tree_group_compare(const void *a, const void *b)
 {
-	const struct tree_entry *x = a, *y = b;
+	const struct tree_group *x = a, *y = b;
 
-	/* Devices without a group go last, under one "no IOMMU group" line. */
-	if (x->has_group != y->has_group)
-		return x->has_group ? -1 : 1;
 	if (x->group != y->group)
 		return x->group < y->group ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Starts a parent line titled title; *parent is left NULL on failure. */
+static int tree_parent(struct libscols_table *table, const char *title,
+		       struct libscols_line **parent)
+{
+	*parent = scols_table_new_line(table, NULL);
+	if (!*parent || scols_line_set_data(*parent, 0, title) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int tree_child(const struct column_set *set, struct libscols_table *table,
+		      struct libscols_line *parent, struct passthru_pci_device *dev)
+{
+	struct libscols_line *line = scols_table_new_line(table, parent);
+
+	if (!line)
+		return -ENOMEM;
+	return columns_fill_line(&pci_columns, set, dev, line);
 }
 
 static int fill_tree(const struct list_options *o, const struct column_set *set,
 		     const struct scan *s, struct libscols_table *table)
 {
-	_cleanup_free_ struct tree_entry *entries =
-	    calloc(s->count ? s->count : 1, sizeof(*entries));
+	_cleanup_free_ struct tree_group *groups = calloc(s->count ? s->count : 1, sizeof(*groups));
 	struct libscols_line *parent = NULL;
 	size_t n = 0;
 	int r;
 
-	if (!entries)
+	if (!groups)
 		return -ENOMEM;
+	/* The scan's groups in number order, each with its first function. */
 	for (size_t i = 0; i < s->count; i++) {
 		struct passthru_pci_device *dev = passthru_pci_list_get(s->pci, i);
+		int group;
 
-		if (!type_matches(o, DEVICE_CLASS_PCI, dev))
-			continue;
-		entries[n].index = i;
-		entries[n].has_group =
-		    passthru_pci_device_get_iommu_group(dev, &entries[n].group) >= 0;
-		n++;
+		if (passthru_pci_device_get_iommu_group(dev, &group) >= 0)
+			groups[n++] = (struct tree_group){.group = group, .first = i};
 	}
-	qsort(entries, n, sizeof(*entries), tree_entry_compare);
+	qsort(groups, n, sizeof(*groups), tree_group_compare);
 
 	for (size_t i = 0; i < n; i++) {
-		struct libscols_line *line;
+		struct passthru_pci_device *first = passthru_pci_list_get(s->pci, groups[i].first);
+		struct passthru_iommu_group *g = NULL;
 
-		if (i == 0 || entries[i].has_group != entries[i - 1].has_group ||
-		    entries[i].group != entries[i - 1].group) {
+		if (i > 0 && groups[i].group == groups[i - 1].group)
+			continue;
+		r = passthru_iommu_group_new_for_device(first, &g);
+		if (r < 0)
+			return r;
+		parent = NULL;
+		for (size_t k = 0; r >= 0 && k < passthru_iommu_group_count(g); k++) {
+			struct passthru_pci_device *dev = passthru_iommu_group_get(g, k);
 			_cleanup_free_ char *title = NULL;
 
-			parent = scols_table_new_line(table, NULL);
-			if (!parent)
-				return -ENOMEM;
-			if (entries[i].has_group)
-				r = asprintf(&title, "IOMMU group %d", entries[i].group);
-			else
-				r = asprintf(&title, "no IOMMU group");
-			if (r < 0) {
-				title = NULL;
-				return -ENOMEM;
+			if (!type_matches(o, DEVICE_CLASS_PCI, dev))
+				continue;
+			if (!parent) {
+				if (asprintf(&title, "IOMMU group %d", groups[i].group) < 0) {
+					title = NULL;
+					r = -ENOMEM;
+					break;
+				}
+				r = tree_parent(table, title, &parent);
 			}
-			if (scols_line_set_data(parent, 0, title) < 0)
-				return -ENOMEM;
+			if (r >= 0)
+				r = tree_child(set, table, parent, dev);
 		}
-		line = scols_table_new_line(table, parent);
-		if (!line)
-			return -ENOMEM;
-		r = columns_fill_line(&pci_columns, set,
-				      passthru_pci_list_get(s->pci, entries[i].index), line);
+		passthru_iommu_group_unref(g);
+		if (r < 0)
+			return r;
+	}
+
+	/* Functions without a group go last, under one "no IOMMU group" line. */
+	parent = NULL;
+	for (size_t i = 0; i < s->count; i++) {
+		struct passthru_pci_device *dev = passthru_pci_list_get(s->pci, i);
+		int group;
+
+		if (passthru_pci_device_get_iommu_group(dev, &group) >= 0 ||
+		    !type_matches(o, DEVICE_CLASS_PCI, dev))
+			continue;
+		r = parent ? 0 : tree_parent(table, "no IOMMU group", &parent);
+		if (r >= 0)
+			r = tree_child(set, table, parent, dev);
 		if (r < 0)
 			return r;
 	}

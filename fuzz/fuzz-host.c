@@ -2,8 +2,9 @@
 /*
  * The host fact parsers of check and setup, chosen by the first byte: os-release, the
  * vendor_id of /proc/cpuinfo, /dev/kmsg records, /proc/meminfo, modules-load.d, the ACS
- * capability walk of a PCI config space, and the unified diff (the input split in two at its
- * first NUL), whose hunks must rebuild the second text from the first.
+ * capability walk of a PCI config space, the unified diff (the input split in two at its
+ * first NUL), whose hunks must rebuild the second text from the first, and the bridges named by
+ * a function's sysfs path (canonical addresses, never the function's own).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "diff.h"
 #include "host.h"
+#include "pci.h"
 
 /* One line of a text: its bytes with the newline, if it has one. */
 struct span {
@@ -114,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text = strndup((const char *)data + 1, size - 1);
 	if (!text)
 		return 0;
-	switch (data[0] % 7) {
+	switch (data[0] % 8) {
 	case 0:
 		if (os_release_parse(text, &o) >= 0) {
 			(void)distro_family_of(&o);
@@ -172,6 +174,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(b);
 		break;
 	}
+	case 7:
+		if (pci_path_bridges(text, "0000:02:00.0", &v) >= 0) {
+			STRV_FOREACH (b, v) {
+				char canon[PASSTHRU_PCI_ADDRESS_LEN + 1];
+
+				if (passthru_pci_address_parse(*b, canon) < 0 ||
+				    strcmp(canon, *b) != 0 || strcmp(*b, "0000:02:00.0") == 0)
+					abort();
+			}
+			strv_free(v);
+		}
+		break;
 	}
 	free(s);
 	free(text);

@@ -163,7 +163,10 @@ const char *const *passthru_pci_device_get_modules(struct passthru_pci_device *d
 
 /* -ENOENT when the device is in no IOMMU group (IOMMU off). */
 int passthru_pci_device_get_iommu_group(struct passthru_pci_device *dev, int *ret);
-/* Addresses of every function in the device's IOMMU group, itself included; sorted. */
+/*
+ * Addresses of every function in the device's IOMMU group, itself included; sorted. The group
+ * with its endpoints and viability is passthru_iommu_group_new_for_device().
+ */
 const char *const *passthru_pci_device_get_iommu_group_members(struct passthru_pci_device *dev);
 
 /* The kernel's value; -1 means no NUMA affinity. -ENODATA when unreadable. */
@@ -195,6 +198,109 @@ const char *passthru_pci_device_get_max_link_width(struct passthru_pci_device *d
  * problems when their getter is first called.
  */
 const char *const *passthru_pci_device_get_problems(struct passthru_pci_device *dev);
+
+/* ------------------------------------------------------------------------------------------ */
+/* IOMMU groups                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * An IOMMU group is the unit VFIO hands out: a VM gets all of a group or none of it. Its
+ * members are the PCI functions in /sys/kernel/iommu_groups/N/devices, sorted by address.
+ * Bridges among them (passthru_iommu_group_is_endpoint() false) stay with the host; every
+ * endpoint moves together. The group is viable, i.e. VFIO lets a user open it, when every
+ * endpoint is on vfio-pci, on pci-stub or on no driver.
+ *
+ * Typical use, "may 0000:01:00.0 go to a VM":
+ *     r = passthru_iommu_group_new_for_address(ctx, "01:00.0", &g);   (-ENOENT: no group)
+ *     if (!passthru_iommu_group_is_viable(g))
+ *             ... passthru_iommu_group_get_blocking(g) names the endpoints in the way
+ */
+
+struct passthru_iommu_group;
+
+/*
+ * Reads IOMMU group number. Returns -EINVAL for a negative number, -ENOENT when the host has no
+ * such group. A member that vanishes while the group is read is left out.
+ */
+int passthru_iommu_group_new(struct passthru_ctx *ctx, int number,
+			     struct passthru_iommu_group **ret);
+/*
+ * Reads the group of the function at address (any form passthru_pci_address_parse() accepts).
+ * Returns -EINVAL for a malformed address, -ENODEV when the host has no such function or the
+ * group went away while it was read, -ENOENT when the function is in no IOMMU group (IOMMU off)
+ * and -ENODATA when its group link is broken.
+ */
+int passthru_iommu_group_new_for_address(struct passthru_ctx *ctx, const char *address,
+					 struct passthru_iommu_group **ret);
+/*
+ * The same for a device at hand. The group holds dev itself as its member; for a device of a
+ * scan, the other members are the scan's devices of that group (no further reads).
+ */
+int passthru_iommu_group_new_for_device(struct passthru_pci_device *dev,
+					struct passthru_iommu_group **ret);
+struct passthru_iommu_group *passthru_iommu_group_ref(struct passthru_iommu_group *group);
+struct passthru_iommu_group *passthru_iommu_group_unref(struct passthru_iommu_group *group);
+
+/* The group's number, as in /sys/kernel/iommu_groups/N. */
+int passthru_iommu_group_get_number(const struct passthru_iommu_group *group);
+
+/* Members, sorted by address. */
+size_t passthru_iommu_group_count(const struct passthru_iommu_group *group);
+/* Borrowed; valid while the group lives. NULL when index is out of range. */
+struct passthru_pci_device *passthru_iommu_group_get(const struct passthru_iommu_group *group,
+						     size_t index);
+/*
+ * Whether the member is an endpoint, which goes to vfio-pci with the others; false for bridges
+ * of every kind (PCI-to-PCI, host, ISA), the IOMMU itself, and functions of unknown class. False
+ * when index is out of range.
+ */
+bool passthru_iommu_group_is_endpoint(const struct passthru_iommu_group *group, size_t index);
+/* The member's bound driver, NULL when none (or index out of range). Borrowed. */
+const char *passthru_iommu_group_get_driver(const struct passthru_iommu_group *group, size_t index);
+
+/* Addresses of the endpoints, which must move together; sorted. Owned by the group. */
+const char *const *passthru_iommu_group_get_endpoints(const struct passthru_iommu_group *group);
+/*
+ * Addresses of the endpoints on a host driver (not vfio-pci, not pci-stub), which keep the group
+ * from being viable; sorted. Owned by the group.
+ */
+const char *const *passthru_iommu_group_get_blocking(const struct passthru_iommu_group *group);
+/* True when no endpoint is on a host driver: VFIO lets a user open the group. */
+bool passthru_iommu_group_is_viable(const struct passthru_iommu_group *group);
+
+/* ACS control bits (PCIe r6.0, 7.7.8.3), as passthru_iommu_group_get_acs() reports them. */
+#define PASSTHRU_ACS_SV 0x0001 /* source validation */
+#define PASSTHRU_ACS_TB 0x0002 /* translation blocking */
+#define PASSTHRU_ACS_RR 0x0004 /* P2P request redirect */
+#define PASSTHRU_ACS_CR 0x0008 /* P2P completion redirect */
+#define PASSTHRU_ACS_UF 0x0010 /* upstream forwarding */
+
+enum passthru_acs_state {
+	/* Every bridge above isolates (SV, RR, CR and UF on where capable), or there is none. */
+	PASSTHRU_ACS_ISOLATED,
+	/* A bridge above has no ACS capability, or has some of those controls off. */
+	PASSTHRU_ACS_LACKING,
+	/* None lacks it, but the extended config space of one cannot be read (not root). */
+	PASSTHRU_ACS_UNKNOWN,
+};
+
+/*
+ * Addresses of the bridges above the member (its root port, switch ports), nearest first, from
+ * its sysfs path; empty on a root bus, when the path cannot be read or index is out of range.
+ * Owned by the group.
+ */
+const char *const *passthru_iommu_group_get_upstream(struct passthru_iommu_group *group,
+						     size_t index);
+/*
+ * The ACS capability and control registers of a bridge above a member (an address from
+ * passthru_iommu_group_get_upstream()), read from its config space once. Returns -ENOENT when it
+ * has no ACS capability, -ENODATA when its extended config space cannot be read (the kernel shows
+ * only 64 bytes to users other than root), -EINVAL when bridge is above no member.
+ */
+int passthru_iommu_group_get_acs(struct passthru_iommu_group *group, const char *bridge,
+				 uint16_t *ret_cap, uint16_t *ret_ctrl);
+/* The verdict on the bridges above the member; PASSTHRU_ACS_UNKNOWN for an index out of range. */
+enum passthru_acs_state passthru_iommu_group_get_acs_state(struct passthru_iommu_group *group,
+							   size_t index);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Custom device types                                                                        */

@@ -808,12 +808,12 @@ static int guard_summary(struct passthru_ctx *ctx, const char *address, char **r
 	return r;
 }
 
-static int check_device_group(struct passthru_check_report *rep, struct passthru_pci_list *all,
+/* g is dev's group; NULL when it has none, or it went away while it was read. */
+static int check_device_group(struct passthru_check_report *rep, struct passthru_iommu_group *g,
 			      struct passthru_pci_device *dev)
 {
 	const char *addr = passthru_pci_device_get_address(dev);
 	struct check_item *it = add_item(rep, "device-group", "IOMMU group", addr);
-	const char *const *members;
 	bool foreign = false, host_uses = false;
 	_cleanup_free_ char *own = NULL;
 	const char *what;
@@ -852,30 +852,28 @@ static int check_device_group(struct passthru_check_report *rep, struct passthru
 	r = guard_summary(rep->ctx, addr, &own);
 	if (r < 0)
 		return r;
-	members = passthru_pci_device_get_iommu_group_members(dev);
-	for (size_t i = 0; members && members[i]; i++) {
-		struct passthru_pci_device *m;
+	for (size_t i = 0; i < passthru_iommu_group_count(g); i++) {
+		const char *member =
+		    passthru_pci_device_get_address(passthru_iommu_group_get(g, i));
+		const char *drv = passthru_iommu_group_get_driver(g, i);
 		_cleanup_free_ char *used = NULL;
-		const char *drv;
 
-		if (strcmp(members[i], addr) == 0)
+		if (strcmp(member, addr) == 0)
 			continue;
-		m = all ? passthru_pci_list_find(all, members[i]) : NULL;
-		if (m && pci_device_non_endpoint(m)) {
-			r = strv_pushf(&it->details, "%s: bridge, stays with the host", members[i]);
+		if (!passthru_iommu_group_is_endpoint(g, i)) {
+			r = strv_pushf(&it->details, "%s: bridge, stays with the host", member);
 			if (r < 0)
 				return r;
 			continue;
 		}
-		drv = m ? passthru_pci_device_get_driver(m) : NULL;
-		r = guard_summary(rep->ctx, members[i], &used);
+		r = guard_summary(rep->ctx, member, &used);
 		if (r < 0)
 			return r;
 		if (used)
 			host_uses = true;
-		if (!pci_address_same_slot(members[i], addr))
+		if (!pci_address_same_slot(member, addr))
 			foreign = true;
-		r = strv_pushf(&it->details, "%s (%s): goes to vfio-pci with it%s%s", members[i],
+		r = strv_pushf(&it->details, "%s (%s): goes to vfio-pci with it%s%s", member,
 			       drv ? drv : "no driver", used ? "; the host uses it: " : "",
 			       used ? used : "");
 		if (r < 0)
@@ -904,41 +902,6 @@ static int check_device_group(struct passthru_check_report *rep, struct passthru
 	return set_seen(it, PASSTHRU_CHECK_OK, "group %d, viable", group);
 }
 
-/* The PCI addresses of the bridges above a device, nearest first, from its sysfs path. */
-static int upstream_bridges(struct passthru_ctx *ctx, const char *addr, char ***ret)
-{
-	_cleanup_free_ char *path = NULL, *target = NULL;
-	_cleanup_strv_free_ char **v = NULL;
-	char *save = NULL, *tok;
-	int r;
-
-	if (asprintf(&path, "/sys/bus/pci/devices/%s", addr) < 0)
-		return -ENOMEM;
-	r = root_readlink(ctx, path, &target);
-	if (r < 0)
-		return r;
-	for (tok = strtok_r(target, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-		char canon[PASSTHRU_PCI_ADDRESS_LEN + 1];
-
-		/* Components that are PCI addresses in the kernel's own spelling. */
-		if (passthru_pci_address_parse(tok, canon) < 0 || strcmp(canon, tok) != 0 ||
-		    strcmp(canon, addr) == 0)
-			continue;
-		r = strv_push(&v, canon);
-		if (r < 0)
-			return r;
-	}
-	/* Nearest first. */
-	for (size_t i = 0, n = strv_length(v); i < n / 2; i++) {
-		char *t = v[i];
-
-		v[i] = v[n - 1 - i];
-		v[n - 1 - i] = t;
-	}
-	*ret = TAKE_PTR(v);
-	return 0;
-}
-
 static int check_device_acs(struct passthru_check_report *rep, struct passthru_pci_device *dev,
 			    bool group_alone)
 {
@@ -950,40 +913,33 @@ static int check_device_acs(struct passthru_check_report *rep, struct passthru_p
 
 	if (!it)
 		return -ENOMEM;
-	r = upstream_bridges(rep->ctx, addr, &bridges);
+	r = pci_upstream_bridges(rep->ctx, addr, &bridges);
 	if (r < 0 && r != -ENOENT && r != -EINVAL)
 		return r;
 	if (!bridges)
 		return set_seen(it, PASSTHRU_CHECK_OK,
 				"on a root bus: no PCIe switch or root port above it");
 	STRV_FOREACH (b, bridges) {
-		_cleanup_free_ char *path = NULL;
-		_cleanup_free_ uint8_t *cfg = malloc(4096);
-		_cleanup_close_ int fd = -1;
 		uint16_t cap = 0, ctrl = 0;
-		ssize_t len;
 
-		if (!cfg || asprintf(&path, "/sys/bus/pci/devices/%s", *b) < 0)
-			return -ENOMEM;
-		fd = root_open_dir(rep->ctx, path);
-		len = fd >= 0 ? attr_read_raw_at(fd, "config", cfg, 4096) : fd;
-		r = len < 0 ? (int)len : pci_config_find_acs(cfg, (size_t)len, &cap, &ctrl);
-		if (r < 0) {
+		r = pci_function_acs(rep->ctx, *b, &cap, &ctrl);
+		if (r == -ENOMEM)
+			return r;
+		if (r == -ENOENT) {
+			lacking = true;
+			r = strv_pushf(&it->details, "%s: no ACS capability", *b);
+		} else if (r < 0) {
 			unknown = true;
 			r = strv_pushf(&it->details, "%s: extended config space not readable%s", *b,
 				       geteuid() != 0 ? " (run as root)" : "");
-		} else if (r == 0) {
-			lacking = true;
-			r = strv_pushf(&it->details, "%s: no ACS capability", *b);
 		} else {
-			uint16_t need = PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF;
-
-			if ((ctrl & (cap & need)) != (cap & need) || !(cap & PCI_ACS_RR))
+			if (!pci_acs_isolates(cap, ctrl))
 				lacking = true;
-			r = strv_pushf(
-			    &it->details, "%s: ACS%s%s%s%s enabled", *b,
-			    ctrl & PCI_ACS_SV ? " SV" : "", ctrl & PCI_ACS_RR ? " RR" : "",
-			    ctrl & PCI_ACS_CR ? " CR" : "", ctrl & PCI_ACS_UF ? " UF" : "");
+			r = strv_pushf(&it->details, "%s: ACS%s%s%s%s enabled", *b,
+				       ctrl & PASSTHRU_ACS_SV ? " SV" : "",
+				       ctrl & PASSTHRU_ACS_RR ? " RR" : "",
+				       ctrl & PASSTHRU_ACS_CR ? " CR" : "",
+				       ctrl & PASSTHRU_ACS_UF ? " UF" : "");
 		}
 		if (r < 0)
 			return r;
@@ -1167,21 +1123,24 @@ static int check_device_log(struct passthru_check_report *rep, struct host_state
 }
 
 static int check_device(struct passthru_check_report *rep, struct host_state *s,
-			struct passthru_pci_list *all, struct passthru_pci_device *dev)
+			struct passthru_pci_device *dev)
 {
-	const char *const *members = passthru_pci_device_get_iommu_group_members(dev);
 	const char *addr = passthru_pci_device_get_address(dev);
+	struct passthru_iommu_group *g = NULL;
 	bool alone = true;
 	int r;
 
-	for (size_t i = 0; members && members[i]; i++) {
-		struct passthru_pci_device *m =
-		    all ? passthru_pci_list_find(all, members[i]) : NULL;
-
-		if (!pci_address_same_slot(members[i], addr) && !(m && pci_device_non_endpoint(m)))
+	/* No group, or one that went away while it was read: checked as one without members. */
+	r = passthru_iommu_group_new_for_device(dev, &g);
+	if (r == -ENOMEM)
+		return r;
+	for (size_t i = 0; i < passthru_iommu_group_count(g); i++)
+		if (passthru_iommu_group_is_endpoint(g, i) &&
+		    !pci_address_same_slot(
+			passthru_pci_device_get_address(passthru_iommu_group_get(g, i)), addr))
 			alone = false;
-	}
-	r = check_device_group(rep, all, dev);
+	r = check_device_group(rep, g, dev);
+	passthru_iommu_group_unref(g);
 	if (r >= 0)
 		r = check_device_acs(rep, dev, alone);
 	if (r >= 0)
@@ -1298,7 +1257,7 @@ _public_ int passthru_check_report_new(struct passthru_ctx *ctx, const char *con
 
 			r = passthru_pci_device_new(ctx, devices[i], &dev);
 			if (r >= 0)
-				r = check_device(rep, &s, all, dev);
+				r = check_device(rep, &s, dev);
 			passthru_pci_device_unref(dev);
 		}
 	} else if (r >= 0 && all) {
@@ -1306,7 +1265,7 @@ _public_ int passthru_check_report_new(struct passthru_ctx *ctx, const char *con
 			struct passthru_pci_device *dev = passthru_pci_list_get(all, i);
 
 			if (is_candidate(dev))
-				r = check_device(rep, &s, all, dev);
+				r = check_device(rep, &s, dev);
 		}
 	}
 	passthru_pci_list_unref(all);

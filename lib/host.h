@@ -226,12 +226,7 @@ int host_grub_snippets_check(struct passthru_ctx *ctx, const struct param_req *r
 /* ------------------------------------------------------------------------------------------ */
 /* PCI config space                                                                           */
 
-/* ACS control bits (PCIe r6.0, 7.7.8.3). */
-#define PCI_ACS_SV 0x0001 /* source validation */
-#define PCI_ACS_TB 0x0002 /* translation blocking */
-#define PCI_ACS_RR 0x0004 /* P2P request redirect */
-#define PCI_ACS_CR 0x0008 /* P2P completion redirect */
-#define PCI_ACS_UF 0x0010 /* upstream forwarding */
+/* The ACS control bits are public: PASSTHRU_ACS_* in passthru.h. */
 
 /*
  * Finds the ACS extended capability in a config space dump: 1 with its capability and control

@@ -829,6 +829,11 @@ _public_ const char *const *passthru_pci_device_get_modules(struct passthru_pci_
 	return dev->modules ? (const char *const *)dev->modules : strv_empty;
 }
 
+struct passthru_ctx *pci_device_get_ctx(struct passthru_pci_device *dev)
+{
+	return dev->ctx;
+}
+
 _public_ int passthru_pci_device_get_iommu_group(struct passthru_pci_device *dev, int *ret)
 {
 	if (dev->iommu_group < 0)
@@ -910,13 +915,15 @@ static int addresses_of(struct passthru_pci_device *const *devices, size_t n, ch
 	return 0;
 }
 
-/* Members of dev's group from the list: the range of its group in the group index. */
-static int members_from_list(struct passthru_pci_device *dev, char ***ret)
+int pci_device_scan_group(struct passthru_pci_device *dev, struct passthru_pci_device *const **ret,
+			  size_t *ret_n)
 {
 	struct passthru_pci_list *list = dev->list;
 	size_t lo = 0, hi, end;
 	int r;
 
+	if (!list || dev->iommu_group < 0)
+		return -ENOENT;
 	if (!list->have_by_group) {
 		r = list_index(list, has_group, cmp_by_group, &list->by_group, &list->n_by_group);
 		if (r < 0)
@@ -936,10 +943,25 @@ static int members_from_list(struct passthru_pci_device *dev, char ***ret)
 	end = lo;
 	while (end < list->n_by_group && list->by_group[end]->iommu_group == dev->iommu_group)
 		end++;
-	return addresses_of(list->by_group + lo, end - lo, ret);
+	*ret = list->by_group + lo;
+	*ret_n = end - lo;
+	return 0;
 }
 
-static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
+/* Members of dev's group from the list: the range of its group in the group index. */
+static int members_from_list(struct passthru_pci_device *dev, char ***ret)
+{
+	struct passthru_pci_device *const *devices;
+	size_t n;
+	int r;
+
+	r = pci_device_scan_group(dev, &devices, &n);
+	if (r < 0)
+		return r;
+	return addresses_of(devices, n, ret);
+}
+
+int pci_iommu_group_addresses(struct passthru_ctx *ctx, int group, char ***ret)
 {
 	_cleanup_strv_free_ char **members = NULL;
 	_cleanup_closedir_ DIR *d = NULL;
@@ -947,12 +969,10 @@ static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
 	struct dirent *de;
 	int r;
 
-	snprintf(path, sizeof(path), IOMMU_GROUPS_DIR "/%d/devices", dev->iommu_group);
-	r = root_opendir(dev->ctx, path, &d);
-	if (r < 0) {
-		add_problem(dev, "cannot open %s: %s", path, strerror(-r));
+	snprintf(path, sizeof(path), IOMMU_GROUPS_DIR "/%d/devices", group);
+	r = root_opendir(ctx, path, &d);
+	if (r < 0)
 		return r;
-	}
 	while ((de = readdir(d))) {
 		char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
 		struct stat st;
@@ -960,7 +980,7 @@ static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
 		if (de->d_name[0] == '.')
 			continue;
 		if (address_from_kernel(de->d_name, address) < 0) {
-			log_debug(dev->ctx, "%s: ignoring %s", path, de->d_name);
+			log_debug(ctx, "%s: ignoring %s", path, de->d_name);
 			continue;
 		}
 		/* A member that vanished leaves a dangling link for a moment: not a member. */
@@ -974,6 +994,16 @@ static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
 		qsort(members, strv_length(members), sizeof(char *), cmp_address);
 	*ret = TAKE_PTR(members);
 	return 0;
+}
+
+static int members_from_sysfs(struct passthru_pci_device *dev, char ***ret)
+{
+	int r = pci_iommu_group_addresses(dev->ctx, dev->iommu_group, ret);
+
+	if (r < 0)
+		add_problem(dev, "cannot open " IOMMU_GROUPS_DIR "/%d/devices: %s",
+			    dev->iommu_group, strerror(-r));
+	return r;
 }
 
 _public_ const char *const *

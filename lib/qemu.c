@@ -560,55 +560,41 @@ static void endpoints_free(struct endpoint *v, size_t n)
  * The endpoints of the group of a named device (the device itself included), sorted by
  * address, with their drivers. Members that vanish while we look are left out.
  */
-static int group_endpoints(struct passthru_vm_devices *vd, struct passthru_pci_device *dev,
-			   struct endpoint **ret, size_t *ret_n)
+static int group_endpoints(struct passthru_pci_device *dev, struct endpoint **ret, size_t *ret_n)
 {
-	const char *const *members = passthru_pci_device_get_iommu_group_members(dev);
-	struct endpoint *v = NULL;
+	struct passthru_iommu_group *g = NULL;
+	struct endpoint *v;
 	size_t n = 0;
+	int r;
 
-	for (size_t i = 0; members[i]; i++) {
-		struct passthru_pci_device *m = NULL;
-		struct endpoint *nv;
-		const char *driver;
+	r = passthru_iommu_group_new_for_device(dev, &g);
+	if (r < 0)
+		return r;
+	v = calloc(passthru_iommu_group_count(g) + 1, sizeof(*v));
+	if (!v) {
+		passthru_iommu_group_unref(g);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < passthru_iommu_group_count(g); i++) {
+		struct passthru_pci_device *m = passthru_iommu_group_get(g, i);
+		const char *driver = passthru_iommu_group_get_driver(g, i);
 		uint32_t cls = 0;
-		int r;
 
-		if (strcmp(members[i], passthru_pci_device_get_address(dev)) == 0) {
-			m = passthru_pci_device_ref(dev);
-		} else {
-			r = passthru_pci_device_new(vd->ctx, members[i], &m);
-			if (errno_is_vanished(r))
-				continue;
-			if (r < 0) {
-				endpoints_free(v, n);
-				return r;
-			}
-		}
-		if (pci_device_non_endpoint(m)) {
-			passthru_pci_device_unref(m);
+		if (!passthru_iommu_group_is_endpoint(g, i))
 			continue;
-		}
-		nv = ARRAY_GROW(v, n);
-		if (!nv) {
-			passthru_pci_device_unref(m);
-			endpoints_free(v, n);
-			return -ENOMEM;
-		}
-		driver = passthru_pci_device_get_driver(m);
 		(void)passthru_pci_device_get_class(m, &cls);
-		*nv = (struct endpoint){
+		v[n++] = (struct endpoint){
 		    .address = strdup(passthru_pci_device_get_address(m)),
 		    .driver = driver ? strdup(driver) : NULL,
 		    .pci_class = cls,
 		};
-		passthru_pci_device_unref(m);
-		n++;
 		if (!v[n - 1].address || (driver && !v[n - 1].driver)) {
 			endpoints_free(v, n);
+			passthru_iommu_group_unref(g);
 			return -ENOMEM;
 		}
 	}
+	passthru_iommu_group_unref(g);
 	*ret = v;
 	*ret_n = n;
 	return 0;
@@ -668,7 +654,12 @@ static int plan_pci(struct passthru_vm_devices *vd, const char *address)
 	}
 	if (r < 0)
 		goto out;
-	r = group_endpoints(vd, dev, &eps, &n_eps);
+	r = group_endpoints(dev, &eps, &n_eps);
+	/* The group went away with the device since it was read. */
+	if (errno_is_vanished(r)) {
+		r = refuse(vd, address, NULL, "no such PCI device");
+		goto out;
+	}
 	if (r < 0)
 		goto out;
 
@@ -2038,7 +2029,7 @@ static int detach_pci(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 					    address, id);
 	r = passthru_pci_device_new(vd->ctx, address, &dev);
 	if (r >= 0 && passthru_pci_device_get_iommu_group(dev, &group) >= 0)
-		r = group_endpoints(vd, dev, &eps, &n_eps);
+		r = group_endpoints(dev, &eps, &n_eps);
 	passthru_pci_device_unref(dev);
 	if (r < 0 && !errno_is_vanished(r))
 		return r;
