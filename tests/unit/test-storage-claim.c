@@ -8,6 +8,7 @@
  */
 #include <sys/stat.h>
 
+#include "diff.h"
 #include "storage-claim.h"
 #include "test-takeover-fixture.h"
 #include "test.h"
@@ -213,8 +214,27 @@ static void test_other_model(void)
 	free(root);
 }
 
+/* lvm.conf is 2400 lines: setup's diff of the block must not be refused for the file's size. */
+static void test_big_diff(void)
+{
+	char *rejects[] = {"^/dev/disk/by-path/pci-0000:02:00[.]0-", NULL};
+	_cleanup_free_ char *big = NULL, *edited = NULL, *diff = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&big, &len);
+
+	fputs("devices {\n", f);
+	for (int i = 0; i < 3000; i++)
+		fprintf(f, "\t# comment line %d\n", i);
+	fputs("}\n", f);
+	fclose(f);
+	CHECK_INT(lvm_conf_edit(big, len, rejects, &edited), 0);
+	CHECK_INT(diff_unified(big, edited, "a/etc/lvm/lvm.conf", "b/etc/lvm/lvm.conf", &diff), 0);
+	CHECK(diff && strstr(diff, "@@ -1,4 +1,8 @@\n devices {\n+\t# BEGIN passthru"));
+}
+
 int main(void)
 {
+	test_big_diff();
 	test_lvm_conf();
 	test_fixture();
 	test_other_model();
