@@ -15,7 +15,9 @@
  *   script) or dracut (a module with a pre-udev hook) carry it into the initramfs, where the
  *   storage driver is loaded first;
  * - should the host driver get the drive anyway, udev marks its disks SYSTEMD_READY=0 (mdadm's
- *   incremental assembly and systemd's mounts skip them), UDISKS_IGNORE=1, and
+ *   incremental assembly and systemd's mounts skip them), DM_UDEV_DISABLE_OTHER_RULES_FLAG=1
+ *   (LVM's event activation skips them: seen in the Debian guest, its pvscan ran before udev
+ *   made the by-path names, and the global_filter let it through), UDISKS_IGNORE=1, and
  *   PASSTHRU_STORAGE=<address> (multipath's blacklist names that property); LVM's global_filter
  *   rejects their /dev/disk/by-path names (when LVM uses its devices file instead, a drive not
  *   in it is ignored already and the plan says so).
@@ -141,8 +143,10 @@ static int render_udev(const struct storage_target *t, size_t n, FILE *f)
 	      "# A persisted storage controller that appears is claimed for vfio-pci before a\n"
 	      "# driver is loaded for it. Should the host driver get it anyway, its disks are the\n"
 	      "# VM's: SYSTEMD_READY=0 (mdadm's incremental assembly and systemd's mounts skip\n"
-	      "# them), UDISKS_IGNORE=1, PASSTHRU_STORAGE (multipath's blacklist). Before\n"
-	      "# 64-md-raid-assembly.rules, after 60-persistent-storage.rules.\n",
+	      "# them), DM_UDEV_DISABLE_OTHER_RULES_FLAG=1 (LVM's event activation skips them: its\n"
+	      "# pvscan runs before udev makes the by-path names lvm.conf's filter knows),\n"
+	      "# UDISKS_IGNORE=1, PASSTHRU_STORAGE (multipath's blacklist). After\n"
+	      "# 60-persistent-storage.rules, before 64-md-raid-assembly.rules and 69-lvm.rules.\n",
 	      f);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "ACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"%s\", ", t[i].address);
@@ -153,7 +157,7 @@ static int render_udev(const struct storage_target *t, size_t n, FILE *f)
 		match_ids(&t[i], "ATTRS", f);
 		fprintf(f,
 			", ENV{PASSTHRU_STORAGE}=\"%s\", ENV{SYSTEMD_READY}=\"0\", "
-			"ENV{UDISKS_IGNORE}=\"1\"\n",
+			"ENV{DM_UDEV_DISABLE_OTHER_RULES_FLAG}=\"1\", ENV{UDISKS_IGNORE}=\"1\"\n",
 			t[i].address);
 	}
 	return 0;

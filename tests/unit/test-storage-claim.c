@@ -115,7 +115,7 @@ static void test_fixture(void)
 	CHECK(x && x->new && strstr(x->new, "\nsoftdep nvme pre: vfio-pci\ninstall nvme /bin/sh " STORAGE_CLAIM_SCRIPT "; /sbin/modprobe --ignore-install nvme $CMDLINE_OPTS\n"));
 	CHECK(x && x->new && !strstr(x->new, "ids="));
 	x = file_of(&p, STORAGE_UDEV_PATH);
-	CHECK(x && x->new && strstr(x->new, "SUBSYSTEM==\"block\", KERNELS==\"0000:02:00.0\", SUBSYSTEMS==\"pci\", ATTRS{vendor}==\"0x1b36\", ATTRS{device}==\"0x0010\", ATTRS{subsystem_vendor}==\"0x1af4\", ATTRS{subsystem_device}==\"0x1100\", ENV{PASSTHRU_STORAGE}=\"0000:02:00.0\", ENV{SYSTEMD_READY}=\"0\", ENV{UDISKS_IGNORE}=\"1\"\n"));
+	CHECK(x && x->new && strstr(x->new, "SUBSYSTEM==\"block\", KERNELS==\"0000:02:00.0\", SUBSYSTEMS==\"pci\", ATTRS{vendor}==\"0x1b36\", ATTRS{device}==\"0x0010\", ATTRS{subsystem_vendor}==\"0x1af4\", ATTRS{subsystem_device}==\"0x1100\", ENV{PASSTHRU_STORAGE}=\"0000:02:00.0\", ENV{SYSTEMD_READY}=\"0\", ENV{DM_UDEV_DISABLE_OTHER_RULES_FLAG}=\"1\", ENV{UDISKS_IGNORE}=\"1\"\n"));
 	x = file_of(&p, STORAGE_ITOOLS_HOOK);
 	CHECK(x && x->mode == 0755 && x->new && strstr(x->new, "manual_add_modules vfio-pci\n"));
 	x = file_of(&p, STORAGE_ITOOLS_INIT_TOP);
