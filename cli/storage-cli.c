@@ -45,3 +45,16 @@ int storage_cli_sync(struct cli *cli)
 	storage_plan_done(&plan);
 	return EXIT_DONE;
 }
+
+void storage_cli_hint(struct cli *cli)
+{
+	struct storage_plan plan;
+
+	if (storage_plan_make(cli->ctx, &plan) < 0)
+		return;
+	if (plan.n_targets && plan.n_files)
+		cli_hint("a persisted storage controller must not reach its host driver at boot: "
+			 "passthru setup --apply writes its early claim (%zu files%s)",
+			 plan.n_files, plan.initramfs_argv ? ", and regenerates the initramfs" : "");
+	storage_plan_done(&plan);
+}

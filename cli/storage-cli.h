@@ -10,3 +10,7 @@
  * what it did. Returns EXIT_DONE or EXIT_REFUSED (with the error printed).
  */
 int storage_cli_sync(struct cli *cli);
+
+/* After bind --persist: a hint to run passthru setup --apply when a persisted storage
+ * controller's early claim is not written yet. */
+void storage_cli_hint(struct cli *cli);
