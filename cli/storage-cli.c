@@ -55,6 +55,7 @@ void storage_cli_hint(struct cli *cli)
 	if (plan.n_targets && plan.n_files)
 		cli_hint("a persisted storage controller must not reach its host driver at boot: "
 			 "passthru setup --apply writes its early claim (%zu files%s)",
-			 plan.n_files, plan.initramfs_argv ? ", and regenerates the initramfs" : "");
+			 plan.n_files,
+			 plan.initramfs_argv ? ", and regenerates the initramfs" : "");
 	storage_plan_done(&plan);
 }

@@ -1302,8 +1302,8 @@ static int check_storage(struct passthru_check_report *rep)
 	if (r == -EBADMSG || r == -EACCES)
 		return 0; /* bindings.conf unreadable: apply's check says so */
 	for (size_t i = 0; r >= 0 && i < n; i++) {
-		struct check_item *it = add_item(rep, "storage-claim", "Persisted storage",
-						 f[i].address);
+		struct check_item *it =
+		    add_item(rep, "storage-claim", "Persisted storage", f[i].address);
 
 		if (!it)
 			r = -ENOMEM;

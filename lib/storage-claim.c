@@ -70,8 +70,7 @@ typedef int (*render_fn)(const struct storage_target *t, size_t n, FILE *f);
 
 static void ids_of(const struct storage_target *t, FILE *f)
 {
-	fprintf(f, "0x%04x 0x%04x 0x%04x 0x%04x", t->vendor, t->device, t->subvendor,
-		t->subdevice);
+	fprintf(f, "0x%04x 0x%04x 0x%04x 0x%04x", t->vendor, t->device, t->subvendor, t->subdevice);
 }
 
 static int render_script(const struct storage_target *t, size_t n, FILE *f)
@@ -139,15 +138,16 @@ static void match_ids(const struct storage_target *t, const char *attr, FILE *f)
 
 static int render_udev(const struct storage_target *t, size_t n, FILE *f)
 {
-	fputs("# " GENERATED_BY "\n"
-	      "# A persisted storage controller that appears is claimed for vfio-pci before a\n"
-	      "# driver is loaded for it. Should the host driver get it anyway, its disks are the\n"
-	      "# VM's: SYSTEMD_READY=0 (mdadm's incremental assembly and systemd's mounts skip\n"
-	      "# them), DM_UDEV_DISABLE_OTHER_RULES_FLAG=1 (LVM's event activation skips them: its\n"
-	      "# pvscan runs before udev makes the by-path names lvm.conf's filter knows),\n"
-	      "# UDISKS_IGNORE=1, PASSTHRU_STORAGE (multipath's blacklist). After\n"
-	      "# 60-persistent-storage.rules, before 64-md-raid-assembly.rules and 69-lvm.rules.\n",
-	      f);
+	fputs(
+	    "# " GENERATED_BY "\n"
+	    "# A persisted storage controller that appears is claimed for vfio-pci before a\n"
+	    "# driver is loaded for it. Should the host driver get it anyway, its disks are the\n"
+	    "# VM's: SYSTEMD_READY=0 (mdadm's incremental assembly and systemd's mounts skip\n"
+	    "# them), DM_UDEV_DISABLE_OTHER_RULES_FLAG=1 (LVM's event activation skips them: its\n"
+	    "# pvscan runs before udev makes the by-path names lvm.conf's filter knows),\n"
+	    "# UDISKS_IGNORE=1, PASSTHRU_STORAGE (multipath's blacklist). After\n"
+	    "# 60-persistent-storage.rules, before 64-md-raid-assembly.rules and 69-lvm.rules.\n",
+	    f);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "ACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"%s\", ", t[i].address);
 		match_ids(&t[i], "ATTR", f);
@@ -173,19 +173,20 @@ static int render_itools_hook(const struct storage_target *t, size_t n, FILE *f)
 {
 	(void)t;
 	(void)n;
-	fprintf(f,
-		"#!/bin/sh\n"
-		"# " GENERATED_BY "\n"
-		"# Carries the early claim of the persisted storage controllers into the initramfs,\n"
-		"# where their host driver is loaded first: vfio-pci, the claim script and the\n"
-		"# modprobe.d file whose install command runs it.\n"
-		"%s"
-		". /usr/share/initramfs-tools/hook-functions\n"
-		"manual_add_modules vfio-pci\n"
-		"mkdir -p \"$DESTDIR/etc/passthru\" \"$DESTDIR/etc/modprobe.d\"\n"
-		"cp " STORAGE_CLAIM_SCRIPT " \"$DESTDIR/etc/passthru/\"\n"
-		"cp " STORAGE_MODPROBE_PATH " \"$DESTDIR/etc/modprobe.d/\"\n",
-		initramfs_prereqs);
+	fprintf(
+	    f,
+	    "#!/bin/sh\n"
+	    "# " GENERATED_BY "\n"
+	    "# Carries the early claim of the persisted storage controllers into the initramfs,\n"
+	    "# where their host driver is loaded first: vfio-pci, the claim script and the\n"
+	    "# modprobe.d file whose install command runs it.\n"
+	    "%s"
+	    ". /usr/share/initramfs-tools/hook-functions\n"
+	    "manual_add_modules vfio-pci\n"
+	    "mkdir -p \"$DESTDIR/etc/passthru\" \"$DESTDIR/etc/modprobe.d\"\n"
+	    "cp " STORAGE_CLAIM_SCRIPT " \"$DESTDIR/etc/passthru/\"\n"
+	    "cp " STORAGE_MODPROBE_PATH " \"$DESTDIR/etc/modprobe.d/\"\n",
+	    initramfs_prereqs);
 	return 0;
 }
 
@@ -316,13 +317,13 @@ static int render_lvm(const struct storage_target *t, size_t n, const struct sto
 		*ret = strdup(old);
 		if (!*ret)
 			return -ENOMEM;
-		return add_note(notes,
-				STORAGE_LVM_CONF ": %s; add to devices/global_filter by hand: %s%s%s",
-				r == -EEXIST	  ? "it sets a global_filter of its own"
-				: r == -EBADMSG ? "cannot read it"
-						  : "its devices section is on one line",
-				rejects ? "\"r|" : "", rejects ? rejects[0] : "(nothing)",
-				rejects ? "|\" (and one per other drive)" : "");
+		return add_note(
+		    notes, STORAGE_LVM_CONF ": %s; add to devices/global_filter by hand: %s%s%s",
+		    r == -EEXIST    ? "it sets a global_filter of its own"
+		    : r == -EBADMSG ? "cannot read it"
+				    : "its devices section is on one line",
+		    rejects ? "\"r|" : "", rejects ? rejects[0] : "(nothing)",
+		    rejects ? "|\" (and one per other drive)" : "");
 	}
 	return r;
 }
@@ -373,14 +374,14 @@ int storage_render(const struct storage_target *targets, size_t n,
 	if (r >= 0 && layout->lvm && lvm_conf) {
 		struct storage_file *f = &files[k++];
 
-		*f = (struct storage_file){.path = STORAGE_LVM_CONF, .mode = 0644, .initramfs = true};
+		*f = (struct storage_file){
+		    .path = STORAGE_LVM_CONF, .mode = 0644, .initramfs = true};
 		r = render_lvm(targets, n, layout, lvm_conf, &f->new, notes);
 	}
 	if (r >= 0 && n > 0 && layout->lvm && layout->lvm_devicesfile)
-		r = add_note(notes,
-			     "LVM reads " STORAGE_LVM_DEVICES_FILE
-			     ": it ignores the persisted drives unless that file lists them "
-			     "(lvmdevices --deldev removes one)");
+		r = add_note(notes, "LVM reads " STORAGE_LVM_DEVICES_FILE
+				    ": it ignores the persisted drives unless that file lists them "
+				    "(lvmdevices --deldev removes one)");
 	if (r < 0) {
 		storage_files_free(files, k);
 		return r;
@@ -537,7 +538,7 @@ int storage_plan_make(struct passthru_ctx *ctx, struct storage_plan *ret)
 		r = read_optional(ctx, f->path, &f->old);
 		if (r < 0)
 			break;
-		if ((!f->old && !f->new) || (f->old && f->new && strcmp(f->old, f->new) == 0))
+		if ((!f->old && !f->new) || (f->old && f->new &&strcmp(f->old, f->new) == 0))
 			continue;
 		initramfs = initramfs || f->initramfs;
 		plan.files[plan.n_files++] = *f;
@@ -587,8 +588,7 @@ int storage_file_write(struct passthru_ctx *ctx, const struct storage_file *f, c
 	if (r >= 0 && strcmp(back, f->new) != 0)
 		r = -EIO;
 	if (r < 0 && asprintf(ret_error, "%s: %s%s", f->path,
-			      r == -EIO ? "reads back other than written: " : "",
-			      strerror(-r)) < 0)
+			      r == -EIO ? "reads back other than written: " : "", strerror(-r)) < 0)
 		*ret_error = NULL;
 	return r;
 }
@@ -643,7 +643,8 @@ static int host_disks_of(struct passthru_ctx *ctx, const char *address, char **r
 			continue;
 		fprintf(f, "%s%s", any ? ", " : "", de->d_name);
 		any = true;
-		if (asprintf(&holders, "%s/holders", link) >= 0 && root_opendir(ctx, holders, &h) >= 0)
+		if (asprintf(&holders, "%s/holders", link) >= 0 &&
+		    root_opendir(ctx, holders, &h) >= 0)
 			while ((he = readdir(h)))
 				if (he->d_name[0] != '.') {
 					fprintf(f, "%s%s", held ? ", " : " (held by ", he->d_name);
@@ -729,7 +730,8 @@ int storage_check(struct passthru_ctx *ctx, struct storage_finding **ret, size_t
 			    fmt("persisted for %s, the slot now holds %s (a different controller): "
 				"not claimed, left to the host%s%s",
 				want, id, driver ? ", on " : "", driver ? driver : ""),
-			    fmt("passthru unbind --persist %s, or put the persisted drive back", addr));
+			    fmt("passthru unbind --persist %s, or put the persisted drive back",
+				addr));
 			passthru_pci_device_unref(dev);
 			continue;
 		}
@@ -745,18 +747,20 @@ int storage_check(struct passthru_ctx *ctx, struct storage_finding **ret, size_t
 			break;
 		}
 		if (disks)
-			r = finding_add(&v, &n, addr, PASSTHRU_CHECK_FAIL,
-					fmt("persisted for VMs, but the host opened it: %s on %s", disks,
-					    driver ? driver : "a host driver"),
-					fmt("stop what uses them (vgchange -an, mdadm --stop), then: "
-					    "passthru bind %s%s",
-					    addr, plan.n_files ? "; passthru setup --apply" : ""));
+			r = finding_add(
+			    &v, &n, addr, PASSTHRU_CHECK_FAIL,
+			    fmt("persisted for VMs, but the host opened it: %s on %s", disks,
+				driver ? driver : "a host driver"),
+			    fmt("stop what uses them (vgchange -an, mdadm --stop), then: "
+				"passthru bind %s%s",
+				addr, plan.n_files ? "; passthru setup --apply" : ""));
 		else if (plan.n_files)
-			r = finding_add(&v, &n, addr, PASSTHRU_CHECK_WARN,
-					fmt("the early claim and storage prevention files are not as "
-					    "they should be (%s and %zu more)",
-					    plan.files[0].path, plan.n_files - 1),
-					strdup("passthru setup --apply"));
+			r = finding_add(
+			    &v, &n, addr, PASSTHRU_CHECK_WARN,
+			    fmt("the early claim and storage prevention files are not as "
+				"they should be (%s and %zu more)",
+				plan.files[0].path, plan.n_files - 1),
+			    strdup("passthru setup --apply"));
 		else if (driver && strcmp(driver, "vfio-pci") != 0)
 			r = finding_add(&v, &n, addr, PASSTHRU_CHECK_WARN,
 					fmt("on %s, without disks on the host", driver),

@@ -81,9 +81,9 @@ struct storage_file {
 struct storage_plan {
 	struct storage_file *files; /* only those that change */
 	size_t n_files;
-	char **notes;		/* what the plan could not do, for the user */
-	char **initramfs_argv;	/* the regeneration, when a file the initramfs carries changes */
-	size_t n_targets;	/* persisted storage controllers found */
+	char **notes;	       /* what the plan could not do, for the user */
+	char **initramfs_argv; /* the regeneration, when a file the initramfs carries changes */
+	size_t n_targets;      /* persisted storage controllers found */
 };
 
 void storage_targets_free(struct storage_target *t, size_t n);

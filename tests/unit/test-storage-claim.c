@@ -31,8 +31,9 @@ static void test_lvm_conf(void)
 
 	CHECK_INT(lvm_conf_edit(lvm_conf, strlen(lvm_conf), rejects, &out), 0);
 	CHECK(out && strstr(out, "devices {\n\t# BEGIN passthru"));
-	CHECK(out && strstr(out, "\tglobal_filter = [ \"r|^/dev/disk/by-path/pci-0000:02:00[.]0-|\" ]\n"
-				 "\t# END passthru\n\tdir = \"/dev\"\n"));
+	CHECK(out &&
+	      strstr(out, "\tglobal_filter = [ \"r|^/dev/disk/by-path/pci-0000:02:00[.]0-|\" ]\n"
+			  "\t# END passthru\n\tdir = \"/dev\"\n"));
 	CHECK_INT(lvm_conf_scan(out, strlen(out), &f), 0);
 	CHECK(f.has_block);
 	CHECK(!f.own_global_filter); /* ours is not the administrator's */
@@ -55,7 +56,11 @@ static void test_lvm_conf(void)
 		CHECK_INT(lvm_conf_edit(one_line, strlen(one_line), rejects, &o1), -EOPNOTSUPP);
 		CHECK_INT(lvm_conf_edit(none, strlen(none), rejects, &o1), 0);
 		CHECK(o1 && strstr(o1, "verbose = 0\n}\n# BEGIN passthru: the drives"));
-		CHECK(o1 && strstr(o1, "\ndevices {\n\tglobal_filter = [ \"r|^/dev/disk/by-path/pci-0000:02:00[.]0-|\" ]\n}\n# END passthru\n"));
+		CHECK(
+		    o1 &&
+		    strstr(o1,
+			   "\ndevices {\n\tglobal_filter = [ "
+			   "\"r|^/dev/disk/by-path/pci-0000:02:00[.]0-|\" ]\n}\n# END passthru\n"));
 		CHECK_INT(lvm_conf_scan(dfile, strlen(dfile), &f), 0);
 		CHECK_INT(f.use_devicesfile, 1);
 		for (size_t i = 0; i < ELEMENTSOF(broken); i++)
@@ -102,31 +107,41 @@ static void test_fixture(void)
 
 	CHECK_INT(storage_plan_make(ctx, &p), 0);
 	CHECK_INT(p.n_targets, 1);
-	CHECK_INT(p.n_files, 10); /* script, modprobe, udev, 2 initramfs-tools, 3 dracut,
-				     multipath, lvm.conf */
+	CHECK_INT(p.n_files, 10);	 /* script, modprobe, udev, 2 initramfs-tools, 3 dracut,
+					    multipath, lvm.conf */
 	CHECK(p.initramfs_argv == NULL); /* no update-initramfs or dracut in the fixture */
 	x = file_of(&p, STORAGE_CLAIM_SCRIPT);
 	CHECK(x && x->new && !x->old && x->mode == 0755 && x->generated);
-	CHECK(x && x->new && strstr(x->new, "\nclaim 0000:02:00.0 \"0x1b36 0x0010 0x1af4 0x1100\"\n"));
+	CHECK(x &&
+	      x->new &&strstr(x->new, "\nclaim 0000:02:00.0 \"0x1b36 0x0010 0x1af4 0x1100\"\n"));
 	/* The host's own NVMe has the same ids: nothing may name it (no ids=, no new_id). */
 	for (size_t i = 0; i < p.n_files; i++)
 		CHECK(!p.files[i].new || !strstr(p.files[i].new, "01:00.0"));
 	x = file_of(&p, STORAGE_MODPROBE_PATH);
-	CHECK(x && x->new && strstr(x->new, "\nsoftdep nvme pre: vfio-pci\ninstall nvme /bin/sh " STORAGE_CLAIM_SCRIPT "; /sbin/modprobe --ignore-install nvme $CMDLINE_OPTS\n"));
+	CHECK(x &&
+	      x->new &&strstr(
+		  x->new, "\nsoftdep nvme pre: vfio-pci\ninstall nvme /bin/sh " STORAGE_CLAIM_SCRIPT
+			  "; /sbin/modprobe --ignore-install nvme $CMDLINE_OPTS\n"));
 	CHECK(x && x->new && !strstr(x->new, "ids="));
 	x = file_of(&p, STORAGE_UDEV_PATH);
-	CHECK(x && x->new && strstr(x->new, "SUBSYSTEM==\"block\", KERNELS==\"0000:02:00.0\", SUBSYSTEMS==\"pci\", ATTRS{vendor}==\"0x1b36\", ATTRS{device}==\"0x0010\", ATTRS{subsystem_vendor}==\"0x1af4\", ATTRS{subsystem_device}==\"0x1100\", ENV{PASSTHRU_STORAGE}=\"0000:02:00.0\", ENV{SYSTEMD_READY}=\"0\", ENV{DM_UDEV_DISABLE_OTHER_RULES_FLAG}=\"1\", ENV{UDISKS_IGNORE}=\"1\"\n"));
+	CHECK(x && x->new &&strstr(
+		       x->new,
+		       "SUBSYSTEM==\"block\", KERNELS==\"0000:02:00.0\", SUBSYSTEMS==\"pci\", "
+		       "ATTRS{vendor}==\"0x1b36\", ATTRS{device}==\"0x0010\", "
+		       "ATTRS{subsystem_vendor}==\"0x1af4\", ATTRS{subsystem_device}==\"0x1100\", "
+		       "ENV{PASSTHRU_STORAGE}=\"0000:02:00.0\", ENV{SYSTEMD_READY}=\"0\", "
+		       "ENV{DM_UDEV_DISABLE_OTHER_RULES_FLAG}=\"1\", ENV{UDISKS_IGNORE}=\"1\"\n"));
 	x = file_of(&p, STORAGE_ITOOLS_HOOK);
-	CHECK(x && x->mode == 0755 && x->new && strstr(x->new, "manual_add_modules vfio-pci\n"));
+	CHECK(x && x->mode == 0755 && x->new &&strstr(x->new, "manual_add_modules vfio-pci\n"));
 	x = file_of(&p, STORAGE_ITOOLS_INIT_TOP);
 	CHECK(x && x->mode == 0755);
 	x = file_of(&p, STORAGE_DRACUT_SETUP);
-	CHECK(x && x->new && strstr(x->new, "inst_hook pre-udev 00"));
+	CHECK(x && x->new &&strstr(x->new, "inst_hook pre-udev 00"));
 	x = file_of(&p, STORAGE_MULTIPATH_PATH);
-	CHECK(x && x->new && strstr(x->new, "property \"^PASSTHRU_STORAGE$\""));
+	CHECK(x && x->new &&strstr(x->new, "property \"^PASSTHRU_STORAGE$\""));
 	x = file_of(&p, STORAGE_LVM_CONF);
-	CHECK(x && !x->generated && x->old && x->new &&
-	      strstr(x->new, "\"r|^/dev/disk/by-path/pci-0000:02:00[.]0-|\""));
+	CHECK(x && !x->generated && x->old &&
+	      x->new &&strstr(x->new, "\"r|^/dev/disk/by-path/pci-0000:02:00[.]0-|\""));
 
 	apply(ctx, &p);
 	storage_plan_done(&p);
@@ -147,7 +162,10 @@ static void test_fixture(void)
 	storage_findings_free(f, n);
 
 	/* The host opened it after all: its disk exists, LVM holds it. */
-	takeover_put(root, "sys/devices/pci0000:00/0000:00:04.0/0000:02:00.0/nvme/nvme1/nvme1n1/holders/dm-0/x", "");
+	takeover_put(
+	    root,
+	    "sys/devices/pci0000:00/0000:00:04.0/0000:02:00.0/nvme/nvme1/nvme1n1/holders/dm-0/x",
+	    "");
 	{
 		char link[4096];
 
@@ -196,7 +214,8 @@ static void test_other_model(void)
 	size_t n = 0;
 
 	/* The wish was for another model: the slot's controller is the host's. */
-	takeover_put(root, "etc/passthru/bindings.conf", "0000:02:00.0 8086:f1a8 8086:390d host=nvme\n");
+	takeover_put(root, "etc/passthru/bindings.conf",
+		     "0000:02:00.0 8086:f1a8 8086:390d host=nvme\n");
 	CHECK_INT(storage_plan_make(ctx, &p), 0);
 	CHECK_INT(p.n_targets, 0);
 	CHECK_INT(p.n_files, 0); /* nothing generated, lvm.conf untouched */
@@ -205,8 +224,9 @@ static void test_other_model(void)
 	CHECK_INT(n, 1);
 	if (n == 1) {
 		CHECK_INT(f[0].status, PASSTHRU_CHECK_WARN);
-		CHECK(strstr(f[0].seen, "persisted for 8086:f1a8:8086:390d, the slot now holds "
-					"1b36:0010:1af4:1100 (a different controller): not claimed"));
+		CHECK(strstr(f[0].seen,
+			     "persisted for 8086:f1a8:8086:390d, the slot now holds "
+			     "1b36:0010:1af4:1100 (a different controller): not claimed"));
 		CHECK(f[0].fix && strstr(f[0].fix, "passthru unbind --persist 0000:02:00.0"));
 	}
 	storage_findings_free(f, n);
