@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "storage-cli.h"
 #include "takeover-cli.h"
 
 static void help(void)
@@ -67,6 +68,8 @@ static int persist_bound(struct cli *cli, struct passthru_takeover *t, bool forc
 		ret = EXIT_REFUSED;
 	} else if (takeover_cli_write_modprobe(p) != EXIT_DONE) {
 		ret = EXIT_REFUSED;
+	} else {
+		storage_cli_hint(cli);
 	}
 	passthru_persist_unref(p);
 	return ret;

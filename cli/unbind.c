@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "macro.h"
+#include "storage-cli.h"
 #include "takeover-cli.h"
 
 static void help(void)
@@ -61,6 +62,8 @@ static int forget(struct cli *cli, struct passthru_takeover *t, bool force)
 			ret = EXIT_REFUSED;
 		} else if (takeover_cli_write_modprobe(p) != EXIT_DONE) {
 			ret = EXIT_REFUSED;
+		} else {
+			ret = storage_cli_sync(cli);
 		}
 	}
 	passthru_persist_unref(p);

@@ -1444,6 +1444,39 @@ int passthru_vf_list_get_tx_rate(const struct passthru_vf_list *list, size_t ind
 /* "auto", "enable" or "disable"; NULL when not reported. Static. */
 const char *passthru_vf_list_get_link_state(const struct passthru_vf_list *list, size_t index);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Early claim of persisted storage                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * The files that put a persisted storage controller (class 01xx in bindings.conf) on vfio-pci
+ * from the initramfs on and keep the host's LVM, mdadm, multipath and udisks off its disks,
+ * compared with what is on the host. passthru setup shows them as part of its plan; this
+ * object brings them in line on their own (after unbind --persist, for example).
+ */
+struct passthru_storage_claim;
+
+/* Works out, for the persisted bindings, which of those files must change. */
+int passthru_storage_claim_new(struct passthru_ctx *ctx, struct passthru_storage_claim **ret);
+struct passthru_storage_claim *passthru_storage_claim_ref(struct passthru_storage_claim *c);
+struct passthru_storage_claim *passthru_storage_claim_unref(struct passthru_storage_claim *c);
+/* The persisted storage controllers found. */
+size_t passthru_storage_claim_get_target_count(const struct passthru_storage_claim *c);
+/* The files that change. */
+size_t passthru_storage_claim_count(const struct passthru_storage_claim *c);
+/* The file's path on the host; NULL out of range. */
+const char *passthru_storage_claim_get_path(const struct passthru_storage_claim *c, size_t index);
+/* True when the file goes, false when it is written; false out of range. */
+bool passthru_storage_claim_get_removes(const struct passthru_storage_claim *c, size_t index);
+/* The initramfs regeneration the changes need, as one shell-quoted line; NULL when none. */
+const char *passthru_storage_claim_get_command(const struct passthru_storage_claim *c);
+/* Writes (or removes) every file that changes, atomically and read back, then runs the
+ * regeneration. On failure passthru_storage_claim_get_error() names the file or command. */
+int passthru_storage_claim_apply(struct passthru_storage_claim *c);
+/* The regeneration's output after passthru_storage_claim_apply(); NULL when none ran. */
+const char *passthru_storage_claim_get_output(const struct passthru_storage_claim *c);
+const char *passthru_storage_claim_get_error(const struct passthru_storage_claim *c);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A unified diff for the few-line files passthru setup edits (/etc/default/grub, modules-load.d
- * and modprobe.d files): a longest-common-subsequence table over lines, which is plenty for
- * files of a few dozen lines and keeps the output exactly what `diff -u` users expect.
+ * A unified diff for the files passthru setup edits (/etc/default/grub, modules-load.d and
+ * modprobe.d files, lvm.conf): the common head and tail, then a longest-common-subsequence table
+ * over the lines between, which is plenty for the few lines an edit changes and keeps the
+ * output exactly what `diff -u` users expect.
  */
 #include <stdint.h>
 
 #include "diff.h"
 #include "internal.h"
 
+/* The lines that differ, between the common head and tail: the table is their square. */
 #define DIFF_MAX_LINES 2048
+/* A whole file (lvm.conf is 2400 lines, nearly all the same on both sides). */
+#define FILE_MAX_LINES 262144
 #define CONTEXT	       3
 
 struct line {
@@ -27,7 +31,7 @@ static int split(const char *text, struct line **ret, size_t *ret_n)
 		const char *nl = strchr(p, '\n');
 		struct line *nv;
 
-		if (n >= DIFF_MAX_LINES) {
+		if (n >= FILE_MAX_LINES) {
 			free(v);
 			return -E2BIG;
 		}
@@ -121,7 +125,7 @@ int diff_unified(const char *old, const char *new, const char *old_label, const 
 	_cleanup_free_ uint16_t *lcs = NULL;
 	_cleanup_free_ enum op *ops = NULL;
 	struct buf out = {0};
-	size_t na = 0, nb = 0, nops = 0, i, j;
+	size_t na = 0, nb = 0, nops = 0, i, j, head = 0, tail = 0, ma, mb;
 	int r;
 
 	r = split(old, &a, &na);
@@ -130,23 +134,39 @@ int diff_unified(const char *old, const char *new, const char *old_label, const 
 	if (r < 0)
 		return r;
 
-	/* lcs[i][j]: length of the longest common subsequence of a[i..] and b[j..]. */
-	lcs = calloc((na + 1) * (nb + 1), sizeof(*lcs));
+	/* The common head and tail are equal lines as they stand: only the middle needs the
+	 * table. */
+	while (head < na && head < nb && line_eq(&a[head], &b[head]))
+		head++;
+	while (tail < na - head && tail < nb - head &&
+	       line_eq(&a[na - 1 - tail], &b[nb - 1 - tail]))
+		tail++;
+	ma = na - head - tail;
+	mb = nb - head - tail;
+	if (ma > DIFF_MAX_LINES || mb > DIFF_MAX_LINES)
+		return -E2BIG;
+
+	/* lcs[i][j]: length of the longest common subsequence of a[head + i..] and
+	 * b[head + j..] within the middle. */
+	lcs = calloc((ma + 1) * (mb + 1), sizeof(*lcs));
 	ops = calloc(na + nb + 1, sizeof(*ops));
 	if (!lcs || !ops)
 		return -ENOMEM;
-#define L(x, y) lcs[(x) * (nb + 1) + (y)]
-	for (i = na; i-- > 0;)
-		for (j = nb; j-- > 0;)
-			L(i, j) = line_eq(&a[i], &b[j])	       ? (uint16_t)(L(i + 1, j + 1) + 1)
+#define L(x, y) lcs[(x) * (mb + 1) + (y)]
+	for (i = ma; i-- > 0;)
+		for (j = mb; j-- > 0;)
+			L(i, j) = line_eq(&a[head + i], &b[head + j])
+				      ? (uint16_t)(L(i + 1, j + 1) + 1)
 				  : L(i + 1, j) >= L(i, j + 1) ? L(i + 1, j)
 							       : L(i, j + 1);
-	for (i = 0, j = 0; i < na || j < nb;) {
-		if (i < na && j < nb && line_eq(&a[i], &b[j])) {
+	for (i = 0; i < head; i++)
+		ops[nops++] = OP_EQ;
+	for (i = 0, j = 0; i < ma || j < mb;) {
+		if (i < ma && j < mb && line_eq(&a[head + i], &b[head + j])) {
 			ops[nops++] = OP_EQ;
 			i++;
 			j++;
-		} else if (i < na && (j == nb || L(i + 1, j) >= L(i, j + 1))) {
+		} else if (i < ma && (j == mb || L(i + 1, j) >= L(i, j + 1))) {
 			/* Deletions before additions, as diff -u shows a replaced line. */
 			ops[nops++] = OP_DEL;
 			i++;
@@ -155,6 +175,8 @@ int diff_unified(const char *old, const char *new, const char *old_label, const 
 			j++;
 		}
 	}
+	for (i = 0; i < tail; i++)
+		ops[nops++] = OP_EQ;
 #undef L
 
 	put(&out, "", 0);

@@ -11,6 +11,7 @@
 #include "grub.h"
 #include "host.h"
 #include "pci.h"
+#include "storage-claim.h"
 
 struct check_item {
 	const char *id;	   /* static */
@@ -1216,6 +1217,31 @@ static int gather(struct passthru_ctx *ctx, struct host_state *s)
 	return s->regen ? 0 : -ENOMEM;
 }
 
+/* The persisted storage controllers: claimed early, no disk of theirs opened by the host. */
+static int check_storage(struct passthru_check_report *rep)
+{
+	struct storage_finding *f = NULL;
+	size_t n = 0;
+	int r;
+
+	r = storage_check(rep->ctx, &f, &n);
+	if (r == -EBADMSG || r == -EACCES)
+		return 0; /* bindings.conf unreadable: apply's check says so */
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		struct check_item *it =
+		    add_item(rep, "storage-claim", "Persisted storage", f[i].address);
+
+		if (!it)
+			r = -ENOMEM;
+		else
+			r = set_seen(it, f[i].status, "%s", f[i].seen);
+		if (r >= 0 && f[i].fix)
+			r = free_and_strf(&it->fix, "%s", f[i].fix);
+	}
+	storage_findings_free(f, n);
+	return r;
+}
+
 _public_ int passthru_check_report_new(struct passthru_ctx *ctx, const char *const *devices,
 				       struct passthru_check_report **ret)
 {
@@ -1247,6 +1273,8 @@ _public_ int passthru_check_report_new(struct passthru_ctx *ctx, const char *con
 	r = gather(ctx, &s);
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(host_checks); i++)
 		r = host_checks[i](rep, &s);
+	if (r >= 0)
+		r = check_storage(rep);
 
 	/* A scan that fails (no PCI bus in a fixture) only means no candidates. */
 	if (r >= 0 && passthru_pci_list_scan(ctx, &all) < 0)

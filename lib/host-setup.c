@@ -14,6 +14,7 @@
 #include "diff.h"
 #include "grub.h"
 #include "host.h"
+#include "storage-claim.h"
 
 struct change {
 	char *path;
@@ -21,6 +22,9 @@ struct change {
 	char *new;
 	char *diff;
 	char *backup;
+	mode_t mode;	/* of a new file */
+	bool generated; /* passthru's whole file: no backup */
+	bool remove;	/* the file goes */
 };
 
 struct command {
@@ -244,6 +248,43 @@ static const char *modeset_module(const char *driver)
 	if (strcmp(driver, "nvidia") == 0 || strcmp(driver, "nvidia_drm") == 0)
 		return "nvidia-drm";
 	return driver;
+}
+
+/*
+ * The early claim and storage prevention of persisted storage controllers (storage-claim.c):
+ * its files as changes, *ret_initramfs_argv the initramfs regeneration they need (or NULL).
+ */
+static int plan_storage(struct passthru_setup *s, char ***ret_initramfs_argv)
+{
+	struct storage_plan plan;
+	int r;
+
+	r = storage_plan_make(s->ctx, &plan);
+	if (r < 0)
+		return error_setf(&s->error, r, "cannot plan the early claim of persisted storage: %s",
+			    strerror(-r));
+	for (size_t i = 0; r >= 0 && i < plan.n_files; i++) {
+		struct storage_file *f = &plan.files[i];
+		bool remove = !f->new;
+		char *new = remove ? strdup("") : TAKE_PTR(f->new);
+
+		r = new ? add_change(s, f->path, f->old, new) : -ENOMEM;
+		if (r > 0) {
+			s->changes[s->n_changes - 1].mode = f->mode;
+			s->changes[s->n_changes - 1].generated = f->generated;
+			s->changes[s->n_changes - 1].remove = remove;
+		}
+	}
+	STRV_FOREACH (n, plan.notes)
+		if (r >= 0)
+			r = strv_push(&s->notes, *n);
+	if (r >= 0 && plan.n_files)
+		r = strv_pushf(&s->reboot_reasons, "the early claim of persisted storage "
+						 "controllers takes effect at boot");
+	if (r >= 0)
+		*ret_initramfs_argv = TAKE_PTR(plan.initramfs_argv);
+	storage_plan_done(&plan);
+	return r;
 }
 
 /* Every kernel parameter requirement of this setup. The strings live in *storage. */
@@ -585,6 +626,7 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 	const struct param_req *iommu;
 	enum iommu_kind kind, firmware;
 	size_t n_iommu = 0, n_reqs = 0;
+	_cleanup_strv_free_ char **storage_argv = NULL;
 	bool grub_changed = false, blacklist_changed = false, unsafe_set = false, remapping;
 	int r, firmware_remapping;
 
@@ -648,8 +690,12 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 		else
 			r = add_command(s, boot.regen_argv);
 	}
+	if (r >= 0)
+		r = plan_storage(s, &storage_argv);
 	if (r >= 0 && blacklist_changed && boot.initrd_argv)
 		r = add_command(s, boot.initrd_argv);
+	else if (r >= 0 && storage_argv)
+		r = add_command(s, storage_argv);
 	if (r >= 0)
 		r = plan_reboot(s, reqs, n_reqs, need);
 	if (r >= 0 && unsafe_set && (remapping || firmware_remapping > 0))
@@ -885,6 +931,18 @@ static int run_command(struct passthru_ctx *ctx, struct command *c, char **ret_e
 	return 0;
 }
 
+int host_run_command(struct passthru_ctx *ctx, char *const *argv, char **ret_output,
+		     char **ret_error)
+{
+	struct command c = {.argv = (char **)argv, .status = -1};
+	int r;
+
+	*ret_error = NULL;
+	r = run_command(ctx, &c, ret_error);
+	*ret_output = c.output;
+	return r;
+}
+
 _public_ int passthru_setup_apply(struct passthru_setup *s)
 {
 	int r;
@@ -913,15 +971,30 @@ _public_ int passthru_setup_apply(struct passthru_setup *s)
 		r = root_resolve_path(s->ctx, c->path, &real);
 		if (r < 0)
 			return error_setf(&s->error, r, "%s: %s", c->path, strerror(-r));
-		if (c->old) {
+		if (c->remove) {
+			r = root_unlink(s->ctx, real);
+			if (r < 0 && r != -ENOENT)
+				return error_setf(&s->error, r, "%s: %s", real, strerror(-r));
+			continue;
+		}
+		if (c->old && !c->generated) {
 			r = backup(s->ctx, real, c->old, &c->backup);
 			if (r < 0)
 				return error_setf(&s->error, r, "%s: cannot make a backup: %s",
 						  real, strerror(-r));
 		}
-		r = root_write_file_atomic(s->ctx, real, c->new, strlen(c->new), 0644);
+		r = root_write_file_atomic(s->ctx, real, c->new, strlen(c->new),
+					   c->mode ? c->mode : 0644);
 		if (r < 0)
 			return error_setf(&s->error, r, "%s: %s", real, strerror(-r));
+		/* Read back: what boots next is what is on the disk. */
+		free(now);
+		now = NULL;
+		r = root_read_file(s->ctx, real, &now, NULL);
+		if (r >= 0 && strcmp(now, c->new) != 0)
+			r = -EIO;
+		if (r < 0)
+			return error_setf(&s->error, r, "%s: reading it back: %s", real, strerror(-r));
 	}
 	for (size_t i = 0; i < s->n_commands; i++) {
 		_cleanup_free_ char *error = NULL;

@@ -157,6 +157,13 @@ int host_boot_cmdlines(struct passthru_ctx *ctx, const struct boot_info *b, char
 
 /* Space-joined argv, for messages. */
 char *argv_join(char *const *argv);
+/*
+ * Runs a command the way passthru setup does (host-setup.c): found in the system directories of
+ * the root, chrooted there when it is not "/", output captured in *ret_output (NULL when it did
+ * not run). -EIO with *ret_error (its last output line) when it fails.
+ */
+int host_run_command(struct passthru_ctx *ctx, char *const *argv, char **ret_output,
+		     char **ret_error);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Kernel modules                                                                             */

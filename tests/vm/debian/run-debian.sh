@@ -5,7 +5,7 @@
 #
 #   run-debian.sh --builddir DIR --phase FILE [--phase FILE]...
 #                 [--state DIR] [--results DIR] [--check PROGRAM]
-#                 [--timeout SEC] [--shell]
+#                 [--timeout SEC] [--other-model-from N] [--shell]
 #
 # Phase N (1, 2, ...) runs in the guest as a oneshot systemd unit after
 # multi-user.target, under bash, with $PHASE=N and $RESULTS (a 9p share of the
@@ -17,7 +17,11 @@
 # over the cached base image) and the two NVMe controllers' backing files for
 # a later run; without it they are temporary. --check runs PROGRAM RESULTS_DIR on the host
 # after the last phase. --timeout bounds each boot (default 300 s;
-# PASSTHRU_TESTBED_TIMEOUT): the guest never hangs the caller. --shell boots
+# PASSTHRU_TESTBED_TIMEOUT): the guest never hangs the caller.
+# --other-model-from N: from phase N on, the second slot (02:00.0) holds
+# another storage controller, an AHCI one (ich9-ahci, 8086:2922, class 0106)
+# with the same backing file as its SATA disk, as if the drive had been
+# swapped for another model. --shell boots
 # once with no phase and the console on stdio (log in as root, no password).
 # Exit codes: the phase's or the checker's, 99 when a guest timed out or
 # reported nothing.
@@ -27,7 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 die() { echo "run-debian: $*" >&2; exit 99; }
 
-builddir= state= results= check= shell=0 phases=
+builddir= state= results= check= shell=0 phases= other_from=
 limit=${PASSTHRU_TESTBED_TIMEOUT:-300}
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--results) results=$2; shift ;;
 	--check) check=$2; shift ;;
 	--timeout) limit=$2; shift ;;
+	--other-model-from) other_from=$2; shift ;;
 	--shell) shell=1 ;;
 	*) die "unknown argument $1" ;;
 	esac
@@ -105,11 +110,18 @@ boot() { # PHASE-NUMBER (0: a shell)
 	cmdline=$append
 	[ "$n" = 0 ] || cmdline="$cmdline testbed.phase=$n"
 	kdir=$(boot_files)
+	slot2="-drive file=$state/nvme1.img,if=none,id=nv1,format=raw"
+	if [ -n "$other_from" ] && [ "$n" -ge "$other_from" ]; then
+		slot2="$slot2 -device ich9-ahci,id=ahci1,bus=rp1 -device ide-hd,drive=nv1,bus=ahci1.0"
+	else
+		slot2="$slot2 -device nvme,serial=passthru-guest,drive=nv1,bus=rp1"
+	fi
 	cat "$kdir/vmlinuz" "$kdir/initrd.img" | sha256sum | cut -d' ' -f1 >"$tmp/in/boot.sha256"
 	# Layout: 00:02.0 virtio-blk root; 00:03.0 and 00:04.0 root ports with
 	# an NVMe controller each (01:00.0 serial "passthru-host": the host's
 	# data; 02:00.0 serial "passthru-guest": the one to pass through);
-	# 00:05.0 and 00:06.0 the 9p shares (phase in, results out).
+	# 00:05.0 and 00:06.0 the 9p shares (phase in, results out). The state
+	# paths hold no spaces (mktemp, or the caller's --state): $slot2 splits.
 	# shellcheck disable=SC2086
 	timeout --foreground -k 10 "$limit" qemu-system-x86_64 \
 		-accel tcg -cpu max -m 2048 -smp 2 -machine q35,kernel-irqchip=split \
@@ -124,8 +136,7 @@ boot() { # PHASE-NUMBER (0: a shell)
 		-drive file="$state/nvme0.img",if=none,id=nv0,format=raw \
 		-device nvme,serial=passthru-host,drive=nv0,bus=rp0 \
 		-device pcie-root-port,id=rp1,bus=pcie.0,chassis=2,addr=04.0 \
-		-drive file="$state/nvme1.img",if=none,id=nv1,format=raw \
-		-device nvme,serial=passthru-guest,drive=nv1,bus=rp1 \
+		$slot2 \
 		-fsdev local,id=in,path="$tmp/in",security_model=none,readonly=on \
 		-device virtio-9p-pci,fsdev=in,mount_tag=testbed,addr=05.0 \
 		-fsdev local,id=res,path="$results",security_model=none \
