@@ -64,20 +64,25 @@ if [ ! -f "$img/.complete" ]; then
 	tar -C "$tmp/install" -cf - . | tar -C "$tmp/root" -xf - --keep-directory-symlink
 	ldconfig -r "$tmp/root"
 	cp "$tmp/install.log" "$tmp/root/.passthru-install.log" 2>/dev/null || true
-	mkdir -p "$img.tmp"
+	# Two runs may make the same image at once: each in its own directory, the first
+	# rename wins and the other run uses it.
+	out=$img.tmp.$$
+	rm -rf "$out"
+	mkdir -p "$out"
 	size=$(du -sm "$tmp/root" | cut -f1)
-	mkfs.ext4 -q -L guest-root -d "$tmp/root" "$img.tmp/base.ext4" "$((size + 1536))M" \
+	mkfs.ext4 -q -L guest-root -d "$tmp/root" "$out/base.ext4" "$((size + 1536))M" \
 		>"$tmp/mkfs.log" 2>&1 || { cat "$tmp/mkfs.log" >&2; die "mkfs.ext4 -d failed"; }
-	chmod 0444 "$img.tmp/base.ext4"
+	chmod 0444 "$out/base.ext4"
 	# The kernel and initramfs for -kernel/-initrd, from the root's /boot.
 	kver=$(cd "$tmp/root/boot" && ls vmlinuz-* | sed 's/^vmlinuz-//' | sort -V | tail -n 1)
-	cp "$tmp/root/boot/vmlinuz-$kver" "$img.tmp/vmlinuz"
-	cp "$tmp/root/boot/initrd.img-$kver" "$img.tmp/initrd.img"
-	echo "$kver" >"$img.tmp/release"
-	find "$tmp/install" -mindepth 1 | sed "s|^$tmp/install||" | sort >"$img.tmp/installed-files"
+	cp "$tmp/root/boot/vmlinuz-$kver" "$out/vmlinuz"
+	cp "$tmp/root/boot/initrd.img-$kver" "$out/initrd.img"
+	echo "$kver" >"$out/release"
+	find "$tmp/install" -mindepth 1 | sed "s|^$tmp/install||" | sort >"$out/installed-files"
 	rm -rf "$tmp/root"
-	touch "$img.tmp/.complete"
-	mv "$img.tmp" "$img"
+	touch "$out/.complete"
+	mv -T "$out" "$img" 2>/dev/null || rm -rf "$out"
+	[ -f "$img/.complete" ] || die "$img: not complete after making it"
 fi
 touch "$img" # its mtime says when it was last used
 find "$cache" -maxdepth 1 -name 'image-*' -mtime +7 -exec rm -rf {} + 2>/dev/null || true
