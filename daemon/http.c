@@ -3,7 +3,8 @@
  * The HTTP side: libmicrohttpd without threads of its own (MHD_USE_EPOLL), its epoll fd
  * watched by the sd-event loop, MHD_run() when it is readable or its timeout passes.
  *
- * Access: the peer's credentials (SO_PEERCRED, SO_PEERGROUPS) decide. uid 0 may do anything;
+ * Access: the peer's credentials (SO_PEERCRED, SO_PEERGROUPS) decide. uid 0 and members of
+ * the write group (--write-group, none by default: the explicit policy) may do anything;
  * members of the read group (primary or supplementary, at connect time) may GET; everyone
  * else gets 403. Every answer but 204 and the streams is JSON; every error is
  * {"error": "...", "hint": "..."}.
@@ -84,6 +85,24 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 	return send_json(c, status, error_json(error, hint));
 }
 
+static bool in_group(int fd, const struct ucred *cred, gid_t gid)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+
+	if (gid == (gid_t)-1)
+		return false;
+	if (cred->gid == gid)
+		return true;
+	/* Supplementary groups as they were when the peer connected (Linux 4.13). */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
 /* What the peer may do, from its credentials. */
 static void peer_access(struct daemon *d, struct MHD_Connection *c, struct request *req)
 {
@@ -91,27 +110,14 @@ static void peer_access(struct daemon *d, struct MHD_Connection *c, struct reque
 	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	gid_t groups[256];
 
 	if (!info || getsockopt(info->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return;
-	if (cred.uid == 0) {
+	if (cred.uid == 0 || in_group(info->connect_fd, &cred, d->write_gid)) {
 		req->may_read = req->may_write = true;
 		return;
 	}
-	if (d->read_gid == (gid_t)-1)
-		return;
-	if (cred.gid == d->read_gid) {
-		req->may_read = true;
-		return;
-	}
-	/* Supplementary groups as they were when the peer connected (Linux 4.13). */
-	len = sizeof(groups);
-	if (getsockopt(info->connect_fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-		return;
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == d->read_gid)
-			req->may_read = true;
+	req->may_read = in_group(info->connect_fd, &cred, d->read_gid);
 }
 
 static enum MHD_Result get_devices(struct daemon *d, struct MHD_Connection *c)

@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 	    {},
 	};
 	const char *socket_path = DEFAULT_SOCKET, *state_dir = DEFAULT_STATE_DIR;
-	const char *group = DEFAULT_GROUP, *sysroot = NULL;
+	const char *group = DEFAULT_GROUP, *write_group = NULL, *sysroot = NULL;
 	struct daemon d = {.listen_fd = -1, .read_gid = (gid_t)-1};
 	sd_event_source *status_timer = NULL;
 	bool verbose = false;
@@ -215,6 +215,9 @@ int main(int argc, char **argv)
 			break;
 		case 'g':
 			group = optarg;
+			break;
+		case 'w':
+			write_group = optarg;
 			break;
 		case 'r':
 			sysroot = optarg;
@@ -268,6 +271,15 @@ int main(int argc, char **argv)
 		d.read_gid = gr->gr_gid;
 	else
 		fprintf(stderr, "passthrud: no group %s: only root may use the service\n", group);
+	if (write_group) {
+		gr = getgrnam(write_group);
+		if (!gr) {
+			fprintf(stderr, "passthrud: --write-group: no group %s\n", write_group);
+			r = -ENOENT;
+			goto out;
+		}
+		d.write_gid = gr->gr_gid;
+	}
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

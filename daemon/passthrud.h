@@ -111,6 +111,7 @@ struct daemon {
 	int listen_fd;
 	char *socket_path; /* set when the service made the socket (and removes it) */
 	gid_t read_gid;	   /* members may read; -1 when the group does not exist */
+	gid_t write_gid;   /* members may also allocate and release; -1: root only */
 	char *read_group;
 
 	struct MHD_Daemon *mhd;
