@@ -447,7 +447,53 @@ def case_usage(s):
           "a second passthrud on the socket exits 1: %r" % out.stderr)
 
 
+def passthru(s, *args):
+    out = subprocess.run([os.environ["PASSTHRU"]] + list(args[:1]) + ["--socket", s.sock] +
+                         list(args[1:]), capture_output=True, text=True, timeout=60)
+    return out.returncode, out.stdout, out.stderr
+
+
+def case_cli(s):
+    """passthru allocate, release, allocations against the service."""
+    rc, out, err = passthru(s, "allocations")
+    check(rc == 0 and out.splitlines()[0].split() == ["ID", "OWNER", "DEVICES", "VFIO"] and
+          "vm-running" in out and "0000:00:05.0 /dev/vfio/5" in out,
+          "passthru allocations: %d %r %r" % (rc, out, err))
+    rc, out, err = passthru(s, "allocate", "--owner", "vm-a", "--type", "NIC", "--numa-node", "1")
+    check(rc == 0 and out.split()[1:] == ["vm-a", "0000:00:09.0", "/dev/vfio/8"],
+          "passthru allocate --type NIC --numa-node 1: %d %r %r" % (rc, out, err))
+    aid = out.split()[0] if out else "0"
+    rc, out, err = passthru(s, "allocate", "--owner", "vm-b", "--type", "NIC", "--numa-node", "1")
+    check(rc == 1 and err.startswith("passthru: 0 free devices match") and "hint: " in err,
+          "none left: exit 1 with the error and hint: %d %r" % (rc, err))
+    rc, out, err = passthru(s, "allocate", "--owner", "vm-d", "00:02.0")
+    check(rc == 1 and "0000:00:02.0: eth0 carries the default route" in err and
+          "hint: ip route del default dev eth0" in err,
+          "a guard's refusal, with its reasons and hint: %d %r" % (rc, err))
+    rc, out, err = passthru(s, "allocate", "--json", "--owner", "vm-b", "0000:00:06.0")
+    doc = json.loads(out) if rc == 0 else {}
+    check(doc.get("devices") == ["0000:00:06.0", "0000:00:06.1"],
+          "passthru allocate --json ADDRESS: %d %r %r" % (rc, out, err))
+    rc, out, err = passthru(s, "release", aid)
+    check(rc == 0 and out == "released allocation %s\n" % aid, "passthru release: %d %r %r"
+          % (rc, out, err))
+    rc, out, err = passthru(s, "release", "1")
+    check(rc == 1 and "/dev/vfio/5 is open by pid 4242 (qemu-system-x86)" in err,
+          "release of the held allocation names the holder: %d %r" % (rc, err))
+    rc, out, err = passthru(s, "allocate", "--type", "NIC")
+    check(rc == 2 and "--owner" in err, "allocate without --owner: usage, exit 2: %d %r"
+          % (rc, err))
+    rc, out, err = passthru(s, "release", "x1")
+    check(rc == 2, "release of a malformed id: exit 2: %d %r" % (rc, err))
+    out = subprocess.run([os.environ["PASSTHRU"], "allocations", "--socket",
+                          os.path.join(s.tmp, "nothing.sock")], capture_output=True, text=True,
+                         timeout=60)
+    check(out.returncode == 1 and "cannot reach passthrud" in out.stderr,
+          "no service: exit 1 saying so: %d %r" % (out.returncode, out.stderr))
+
+
 CASES = {
+    "cli": case_cli,
     "usage": case_usage, "list": case_list, "allocate": case_allocate,
     "bad-bodies": case_bad_bodies, "release": case_release, "access": case_access,
     "race": case_race, "kill9": case_kill9, "restart": case_restart, "events": case_events,

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The verbs that talk to passthrud over its socket (allocate, release, allocations) and the
+ * HTTP client they share (libcurl on the unix socket).
+ */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "cli.h"
+
+#define SERVICE_SOCKET_DEFAULT "/run/passthru/passthrud.sock"
+
+int verb_allocate(struct cli *cli, int argc, char **argv);
+int verb_release(struct cli *cli, int argc, char **argv);
+int verb_allocations(struct cli *cli, int argc, char **argv);
+
+/*
+ * One request to the service: method and path ("/v1/allocations"), body NULL or JSON text.
+ * Returns the HTTP status and, when the answer has a body, its JSON in *ret (NULL for none or
+ * for a body that is not JSON). Returns -1 after reporting (cli_error, cli_hint) when the
+ * service cannot be reached.
+ */
+long service_request(const char *socket_path, const char *method, const char *path,
+		     const char *body, struct json_object **ret);
+/* Reports an error answer, {"error", "hint", "refusals", "holders"}, on stderr. */
+void service_report_error(long status, struct json_object *answer);
