@@ -492,7 +492,46 @@ def case_cli(s):
           "no service: exit 1 saying so: %d %r" % (out.returncode, out.stderr))
 
 
+def case_systemd(s):
+    """Socket activation (systemd-socket-activate passes the socket as systemd does) and
+    Type=notify: READY=1, then a STATUS line with the counts."""
+    notify_path = os.path.join(s.tmp, "notify")
+    act = os.path.join(s.tmp, "activated.sock")
+    own = os.path.join(s.tmp, "own.sock")
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind(notify_path)
+    ns.settimeout(20)
+    env = dict(os.environ, NOTIFY_SOCKET=notify_path)
+    with open(os.path.join(s.tmp, "activated.log"), "w") as log:
+        proc = subprocess.Popen(["systemd-socket-activate", "-E", "NOTIFY_SOCKET", "-l", act,
+                                 PASSTHRUD, "--sysroot", s.root, "--state-dir",
+                                 os.path.join(s.tmp, "state-activated"), "--socket", own],
+                                env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 20
+        while not os.path.exists(act) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # systemd-socket-activate starts the service on the first connection, as systemd does.
+        client = threading.Thread(target=lambda: results.append(
+            Service.request(type("S", (), {"sock": act})(), "GET", "/v1/devices")))
+        results = []
+        client.start()
+        messages = [ns.recv(4096).decode(), ns.recv(4096).decode()]
+        client.join(30)
+        check(messages[0] == "READY=1", "READY=1 first: %r" % messages)
+        check(messages[1].startswith("STATUS=9 PCI functions, 5 free, 1 allocated"),
+              "a STATUS line with the counts: %r" % messages)
+        check(results and results[0][0] == 200 and len(results[0][1]["devices"]) == 9,
+              "the first connection is served on systemd's socket: %r" % results[:1])
+        check(not os.path.exists(own), "no socket of its own under socket activation")
+    finally:
+        proc.terminate()
+        check(proc.wait(20) == 0, "the activated passthrud exits 0 on SIGTERM")
+        ns.close()
+
+
 CASES = {
+    "systemd": case_systemd,
     "cli": case_cli,
     "usage": case_usage, "list": case_list, "allocate": case_allocate,
     "bad-bodies": case_bad_bodies, "release": case_release, "access": case_access,
