@@ -33,14 +33,34 @@ static int store_error(sqlite3 *db, const char *what)
 	return -EIO;
 }
 
+/* mkdir -p, the last directory 0700 (systemd's StateDirectory= makes it so, too). */
+static int make_dirs(const char *dir)
+{
+	_cleanup_free_ char *p = strdup(dir);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 int store_open(const char *state_dir, sqlite3 **ret)
 {
 	_cleanup_free_ char *path = NULL;
 	sqlite3 *db = NULL;
 	char *err = NULL;
+	int r;
 
-	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
+	r = make_dirs(state_dir);
+	if (r < 0)
+		return r;
 	if (asprintf(&path, "%s/passthrud.db", state_dir) < 0)
 		return -ENOMEM;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=

@@ -28,6 +28,7 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		const char *address = udev_device_get_sysname(ud);
 		char canonical[PASSTHRU_PCI_ADDRESS_LEN + 1];
 		struct json_object *o;
+		bool known;
 		int r;
 
 		d->metrics.uevents++;
@@ -35,6 +36,7 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			udev_device_unref(ud);
 			continue;
 		}
+		known = inventory_find(&d->inv, canonical) != NULL;
 		r = inventory_refresh(d->ctx, &d->inv, canonical);
 		if (r < 0)
 			fprintf(stderr, "passthrud: %s: %s: cannot read it: %s\n", canonical,
@@ -42,8 +44,17 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		if (r > 0) {
 			struct device *dev = inventory_find(&d->inv, canonical);
 
+			/*
+			 * What happened to the inventory, which is not always the uevent's action:
+			 * a function removed right after its driver let go is already gone when the
+			 * "unbind" is read.
+			 */
 			o = json_object_new_object();
-			json_object_object_add(o, "action", json_object_new_string(action));
+			json_object_object_add(o, "action",
+					       json_object_new_string(r == 2  ? "remove"
+								      : known ? "change"
+									      : "add"));
+			json_object_object_add(o, "uevent", json_object_new_string(action));
 			json_object_object_add(o, "address", json_object_new_string(canonical));
 			json_object_object_add(o, "device", dev ? device_to_json(d, dev) : NULL);
 			events_emit(d, "device", o);
