@@ -178,13 +178,15 @@ int verb_allocate(struct cli *cli, int argc, char **argv)
 
 static void release_help(void)
 {
-	printf("Usage: passthru release [--socket PATH] ID...\n"
+	printf("Usage: passthru release [--to-host] [--socket PATH] ID...\n"
 	       "\n"
-	       "Give an allocation's devices back to passthrud's pool (they stay on vfio-pci).\n"
+	       "Give an allocation's devices back to passthrud's pool (they stay on vfio-pci),\n"
+	       "or with --to-host to their host drivers.\n"
 	       "Refused while a process (a VM) holds one of its /dev/vfio groups: the process is\n"
 	       "named.\n"
 	       "\n"
 	       "Options:\n"
+	       "      --to-host      give the devices back to their host drivers\n"
 	       "  -s, --socket PATH  passthrud's socket (default " SERVICE_SOCKET_DEFAULT ")\n"
 	       "  -h, --help         show this help\n"
 	       "\n"
@@ -194,17 +196,22 @@ static void release_help(void)
 int verb_release(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
+	    {"to-host", no_argument, NULL, 'H'},
 	    {"socket", required_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
 	struct cli_options opts = {"release", "s:h", options, release_help};
 	const char *socket_path = SERVICE_SOCKET_DEFAULT;
+	bool to_host = false;
 	int c, ret = EXIT_DONE;
 
-	while ((c = cli_options_next(&opts, argc, argv)) >= 0)
+	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
 		if (c == 's')
 			socket_path = optarg;
+		else if (c == 'H')
+			to_host = true;
+	}
 	if (c == CLI_OPTIONS_EXIT)
 		return opts.exit;
 	if (optind == argc)
@@ -217,14 +224,15 @@ int verb_release(struct cli *cli, int argc, char **argv)
 		if (!argv[i][0] || strspn(argv[i], "0123456789") != strlen(argv[i]) ||
 		    strlen(argv[i]) > 16)
 			return cli_usage_error("release", "'%s' is not an allocation id", argv[i]);
-		if (asprintf(&path, "/v1/allocations/%s", argv[i]) < 0)
+		if (asprintf(&path, "/v1/allocations/%s%s", argv[i], to_host ? "?to=host" : "") < 0)
 			return EXIT_REFUSED;
 		status = service_request(socket_path, "DELETE", path, NULL, &answer);
 		free(path);
 		if (status < 0)
 			return EXIT_REFUSED;
 		if (status == 204)
-			printf("released allocation %s\n", argv[i]);
+			printf("released allocation %s%s\n", argv[i],
+			       to_host ? ", its devices back on their host drivers" : "");
 		else {
 			service_report_error(status, answer);
 			ret = EXIT_REFUSED;

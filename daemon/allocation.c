@@ -299,28 +299,31 @@ static void refresh_after(struct daemon *d, struct passthru_takeover *t)
 	}
 }
 
-/* Binds the picked devices that are not on vfio-pci. 0, or the HTTP status with *ret. */
-static unsigned bind_host_devices(struct daemon *d, const struct pick *p, struct json_object **ret)
+/*
+ * Runs a takeover of op over addresses (n of them). 0, or the HTTP status with *ret: 422 with
+ * the refusals, 503 when another passthru holds the lock, 500 when a step failed (the library
+ * rolled back) with the details.
+ */
+static unsigned run_takeover(struct daemon *d, enum passthru_takeover_op op, unsigned flags,
+			     const char *const *addresses, size_t n, struct json_object **ret)
 {
+	const char *what = op == PASSTHRU_TAKEOVER_BIND ? "binding to vfio-pci"
+							: "giving back to the host drivers";
 	struct passthru_takeover *t = NULL;
 	struct timespec t0, t1;
-	size_t todo = 0;
 	unsigned status = 0;
 	int r;
 
-	for (size_t i = 0; i < p->n; i++)
-		todo += !is_vfio(p->v[i]);
-	if (todo == 0)
+	if (n == 0)
 		return 0;
-	r = passthru_takeover_new(d->ctx, PASSTHRU_TAKEOVER_BIND, PASSTHRU_TAKEOVER_GROUP, &t);
+	r = passthru_takeover_new(d->ctx, op, flags, &t);
 	if (r < 0)
 		return failf(ret, 500, "see the service's log", "cannot make a takeover: %s",
 			     strerror(-r));
 	if (d->bind_timeout_ms)
 		passthru_takeover_set_timeout(t, d->bind_timeout_ms);
-	for (size_t i = 0; i < p->n && r >= 0; i++)
-		if (!is_vfio(p->v[i]))
-			r = passthru_takeover_add_device(t, p->v[i]->address);
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = passthru_takeover_add_device(t, addresses[i]);
 	if (r >= 0)
 		r = passthru_takeover_plan(t);
 	if (r == -EPERM) {
@@ -328,16 +331,18 @@ static unsigned bind_host_devices(struct daemon *d, const struct pick *p, struct
 		goto out;
 	}
 	if (r < 0) {
-		status = failf(ret, 500, "see the service's log", "cannot plan the binding: %s",
+		status = failf(ret, 500, "see the service's log", "cannot plan the %s: %s", what,
 			       strerror(-r));
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = passthru_takeover_execute(t);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	d->metrics.binds++;
-	d->metrics.bind_seconds_sum +=
-	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (op == PASSTHRU_TAKEOVER_BIND) {
+		d->metrics.binds++;
+		d->metrics.bind_seconds_sum +=
+		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	}
 	if (r == -EPERM)
 		status = refused(d, t, ret);
 	else if (r == -EBUSY)
@@ -347,10 +352,12 @@ static unsigned bind_host_devices(struct daemon *d, const struct pick *p, struct
 		const char *const *details = passthru_takeover_get_error_details(t);
 		struct json_object *dl = json_object_new_array();
 
-		d->metrics.bind_failures++;
+		if (op == PASSTHRU_TAKEOVER_BIND)
+			d->metrics.bind_failures++;
 		status =
-		    fail(ret, 500, passthru_takeover_get_error(t) ?: "binding to vfio-pci failed",
-			 "every device was rolled back to its host driver; see the details");
+		    failf(ret, 500,
+			  "every touched device was rolled back to where it was; see the details",
+			  "%s failed: %s", what, passthru_takeover_get_error(t) ?: "?");
 		for (size_t i = 0; details && details[i]; i++)
 			json_object_array_add(dl, json_object_new_string(details[i]));
 		json_object_object_add(*ret, "details", dl);
@@ -359,6 +366,20 @@ static unsigned bind_host_devices(struct daemon *d, const struct pick *p, struct
 out:
 	passthru_takeover_unref(t);
 	return status;
+}
+
+/* Binds the picked devices that are not on vfio-pci (with their groups). */
+static unsigned bind_host_devices(struct daemon *d, const struct pick *p, struct json_object **ret)
+{
+	_cleanup_free_ const char **addrs = calloc(p->n ?: 1, sizeof(char *));
+	size_t n = 0;
+
+	if (!addrs)
+		return fail(ret, 500, "out of memory", "try again");
+	for (size_t i = 0; i < p->n; i++)
+		if (!is_vfio(p->v[i]))
+			addrs[n++] = p->v[i]->address;
+	return run_takeover(d, PASSTHRU_TAKEOVER_BIND, PASSTHRU_TAKEOVER_GROUP, addrs, n, ret);
 }
 
 static bool matches(const struct alloc_request *req, const struct device *dev)
@@ -551,7 +572,7 @@ static struct json_object *holder_json(const char *line)
 	return o;
 }
 
-unsigned allocation_release(struct daemon *d, long id, struct json_object **ret)
+unsigned allocation_release(struct daemon *d, long id, bool to_host, struct json_object **ret)
 {
 	struct allocation *a = allocation_find(&d->allocs, id);
 	struct json_object *holders;
@@ -584,6 +605,15 @@ unsigned allocation_release(struct daemon *d, long id, struct json_object **ret)
 		return 409;
 	}
 	json_object_put(holders);
+	/* Back to the host drivers first: when that fails, the allocation stays as it was. */
+	if (to_host) {
+		unsigned status = run_takeover(d, PASSTHRU_TAKEOVER_UNBIND, 0,
+					       (const char *const *)a->devices, a->n_devices, ret);
+
+		if (status)
+			return status;
+		a = allocation_find(&d->allocs, id);
+	}
 	r = store_delete(d->db, id);
 	if (r < 0)
 		return fail(ret, 500, "cannot write the state database",

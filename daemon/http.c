@@ -173,6 +173,7 @@ static enum MHD_Result route(struct daemon *d, struct MHD_Connection *c, const c
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	bool post = strcmp(method, "POST") == 0, del = strcmp(method, "DELETE") == 0;
 	struct json_object *body = NULL;
+	const char *to;
 	unsigned status;
 	long id;
 
@@ -209,7 +210,13 @@ static enum MHD_Result route(struct daemon *d, struct MHD_Connection *c, const c
 						  "GET /v1/allocations lists them");
 			return send_json(c, 200, allocation_to_json(a));
 		}
-		status = allocation_release(d, id, &body);
+		to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
+		if (to && strcmp(to, "pool") != 0 && strcmp(to, "host") != 0)
+			return send_error(
+			    c, 400, "\"to\" must be pool or host",
+			    "DELETE /v1/allocations/ID?to=host gives the devices back "
+			    "to their host drivers");
+		status = allocation_release(d, id, to && strcmp(to, "host") == 0, &body);
 		return send_json(c, status, body);
 	}
 	if (strcmp(url, "/v1/events") == 0 && get) {

@@ -167,7 +167,8 @@ struct json_object *allocation_to_json(const struct allocation *a);
 /* The handlers: they return the HTTP status and the JSON body (which the caller puts). */
 unsigned allocation_create(struct daemon *d, const char *body, size_t len,
 			   struct json_object **ret);
-unsigned allocation_release(struct daemon *d, long id, struct json_object **ret);
+/* Gives the devices back to the pool, or with to_host to their host drivers. */
+unsigned allocation_release(struct daemon *d, long id, bool to_host, struct json_object **ret);
 /* Start-up: allocations for groups that a running process (a VM) holds but none records. */
 int allocations_adopt(struct daemon *d);
 

@@ -156,8 +156,11 @@ expect_in "$nic /dev/vfio/$group" "$out" "passthru allocate prints the device an
 cid=$(echo "$out" | cut -d' ' -f1)
 run cli-list passthru allocations
 expect_in "vm-cli" "$out" "passthru allocations lists it"
-run cli-release-ok passthru release "$cid"
-expect_rc 0 "passthru release"
+run cli-release-ok passthru release --to-host "$cid"
+expect_rc 0 "passthru release --to-host"
+expect_driver $nic e1000e "released to the host"
+api host GET /v1/devices/$nic
+expect_in '"driver":"e1000e","iommu_group":'"$group"',"numa_node":null,"state":"host","owner":null' "$body" "the NIC is host again"
 
 kill $epid 2>/dev/null
 for a in remove add; do
