@@ -289,13 +289,24 @@ static void refresh_after(struct daemon *d, struct passthru_takeover *t)
 {
 	for (size_t i = 0; i < passthru_takeover_get_count(t); i++) {
 		const char *addr = passthru_takeover_get_address(t, i);
+		bool known = inventory_find(&d->inv, addr) != NULL;
 		int r = inventory_refresh(d->ctx, &d->inv, addr);
 		struct device *dev;
+		struct json_object *o;
 
 		if (r <= 0)
 			continue;
 		dev = inventory_find(&d->inv, addr);
-		events_emit(d, "device", dev ? device_to_json(d, dev) : NULL);
+		/* The same shape as the uevents' (uevents.c), without a uevent. */
+		o = json_object_new_object();
+		json_object_object_add(o, "action",
+				       json_object_new_string(r == 2  ? "remove"
+							      : known ? "change"
+								      : "add"));
+		json_object_object_add(o, "uevent", NULL);
+		json_object_object_add(o, "address", json_object_new_string(addr));
+		json_object_object_add(o, "device", dev ? device_to_json(d, dev) : NULL);
+		events_emit(d, "device", o);
 	}
 }
 
@@ -532,7 +543,9 @@ unsigned allocation_create(struct daemon *d, const char *body, size_t len, struc
 	r = allocations_append(&d->allocs, &a);
 	if (r < 0) {
 		/* On disk but not in memory: the next start-up knows it. */
-		status = 500;
+		json_object_put(*ret);
+		status = fail(ret, 500, "out of memory after the allocation was recorded",
+			      "restart passthrud: it reads the allocation back");
 		goto out;
 	}
 	d->metrics.allocations_made++;
