@@ -31,6 +31,8 @@ static const struct verb verbs[] = {
 	{ "allocate", verb_allocate, "ask passthrud for devices for a VM" },
 	{ "release", verb_release, "give a passthrud allocation back" },
 	{ "allocations", verb_allocations, "list passthrud's allocations" },
+	{ "kubernetes", verb_kubernetes, "show the Kubernetes resources passthrud advertises" },
+	{ "kubevirt-config", verb_kubevirt_config, "print KubeVirt's permittedHostDevices for them" },
 };
 
 void cli_error(const char *format, ...)

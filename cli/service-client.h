@@ -14,6 +14,8 @@
 int verb_allocate(struct cli *cli, int argc, char **argv);
 int verb_release(struct cli *cli, int argc, char **argv);
 int verb_allocations(struct cli *cli, int argc, char **argv);
+int verb_kubernetes(struct cli *cli, int argc, char **argv);
+int verb_kubevirt_config(struct cli *cli, int argc, char **argv);
 
 /*
  * One request to the service: method and path ("/v1/allocations"), body NULL or JSON text.

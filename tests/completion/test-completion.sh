@@ -133,6 +133,8 @@ check "attach --qmp /run/vm.qmp 0000:04" "04:00.0"
 check "detach -q /run/vm.qmp 0000:04" "04:00.0"
 check "apply " ""
 check "repair " ""
+check "kubernetes " ""
+check "kubevirt-config " ""
 
 # The verbs that were there before.
 check "list " "pci serial usb"
