@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "kubernetes-files.h"
 #include "passthrud.h"
 #include "request.h"
 
@@ -195,10 +196,23 @@ static int pick_group(struct daemon *d, struct pick *p, const struct device *dev
 	for (size_t i = 0; i < d->inv.n; i++) {
 		const struct device *m = &d->inv.v[i];
 		const struct allocation *a;
+		const char *resource;
 
 		if (m->group != dev->group || m->bridge || pick_has(p, m))
 			continue;
 		a = allocation_of_device(&d->allocs, m->address);
+		resource = a ? NULL : kubernetes_owner(d, m->address);
+		if (resource) {
+			p->n = start;
+			if (whole_free)
+				return 1;
+			return (int)failf(ret, 409,
+					  "take it out of " KUBE_CONFIG_DIR " first (and restart "
+					  "passthrud), or ask for another",
+					  "%s is owned by the kubelet: a device of the Kubernetes "
+					  "resource %s",
+					  m->address, resource);
+		}
 		if (a || (whole_free && !is_vfio(m))) {
 			p->n = start;
 			if (!a)

@@ -162,7 +162,7 @@ const char *device_state(const struct daemon *d, const struct device *dev,
 
 	if (ret_owner)
 		*ret_owner = a;
-	if (a)
+	if (a || kubernetes_owner(d, dev->address))
 		return "allocated";
 	if (dev->driver && strcmp(dev->driver, "vfio-pci") == 0)
 		return "free";
@@ -182,7 +182,7 @@ static struct json_object *hex4_json(int v)
 struct json_object *device_to_json(const struct daemon *d, const struct device *dev)
 {
 	const struct allocation *a;
-	const char *state = device_state(d, dev, &a);
+	const char *state = device_state(d, dev, &a), *resource;
 	struct json_object *o = json_object_new_object();
 
 	if (!o)
@@ -201,5 +201,10 @@ struct json_object *device_to_json(const struct daemon *d, const struct device *
 	json_object_object_add(o, "owner", a ? json_object_new_string(a->owner) : NULL);
 	if (a)
 		json_object_object_add(o, "allocation", json_object_new_int64(a->id));
+	else if ((resource = kubernetes_owner(d, dev->address))) {
+		/* A device of a Kubernetes resource: the kubelet's, through the device plugin. */
+		json_object_object_add(o, "owner", json_object_new_string("kubelet"));
+		json_object_object_add(o, "resource", json_object_new_string(resource));
+	}
 	return o;
 }

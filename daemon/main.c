@@ -321,6 +321,9 @@ int main(int argc, char **argv)
 			strerror(-r));
 		goto out;
 	}
+	r = kubernetes_start(&d);
+	if (r < 0)
+		goto out;
 	r = open_socket(&d, socket_path);
 	if (r < 0)
 		goto out;
@@ -348,6 +351,7 @@ out:
 		unlink(d.socket_path);
 	free(d.socket_path);
 	store_close(d.db);
+	kubernetes_stop(&d);
 	allocations_done(&d.allocs);
 	inventory_done(&d.inv);
 	sd_event_unref(d.event);

@@ -13,6 +13,7 @@
  *   events.c       the server-sent-events stream
  *   metrics.c      Prometheus text
  *   request.c      the POST body's parser (no I/O; fuzzed)
+ *   kubernetes*.c  the Kubernetes resources (kubernetes.d) whose devices the kubelet owns
  * passthrud uses libpassthru through its public API only.
  */
 #pragma once
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <sys/types.h>
 
+#include "kubernetes-config.h"
 #include "passthru.h"
 
 struct sd_event;
@@ -129,6 +131,7 @@ struct daemon {
 	struct events events;
 	struct metrics metrics;
 	unsigned bind_timeout_ms;
+	struct kube_config kube; /* the resources of kubernetes.d */
 };
 
 /* inventory.c */
@@ -181,6 +184,14 @@ void events_done(struct daemon *d);
 /* metrics.c */
 void metrics_request(struct metrics *m, unsigned status, double seconds);
 char *metrics_render(const struct daemon *d);
+
+/* kubernetes.c */
+int kubernetes_start(struct daemon *d);
+void kubernetes_stop(struct daemon *d);
+/* The inventory as kubernetes-config.c takes it (borrowing its strings); NULL on ENOMEM. */
+struct kube_function *kubernetes_functions(const struct inventory *inv);
+/* The Kubernetes resource whose device (IOMMU group) holds the function, else NULL. */
+const char *kubernetes_owner(const struct daemon *d, const char *address);
 
 /* http.c */
 int http_start(struct daemon *d);
