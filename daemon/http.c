@@ -190,6 +190,8 @@ static enum MHD_Result route(struct daemon *d, struct MHD_Connection *c, const c
 		return get_device(d, c, url + 12);
 	if (strcmp(url, "/v1/allocations") == 0 && get)
 		return get_allocations(d, c);
+	if (strcmp(url, "/v1/kubernetes") == 0 && get)
+		return send_json(c, 200, kubernetes_to_json(d));
 	if (strcmp(url, "/v1/allocations") == 0 && post) {
 		if (req->too_large)
 			return send_error(c, 413, "the body is larger than 64 KiB",
@@ -236,11 +238,12 @@ static enum MHD_Result route(struct daemon *d, struct MHD_Connection *c, const c
 	}
 	if (strcmp(url, "/v1/devices") == 0 || strncmp(url, "/v1/devices/", 12) == 0 ||
 	    strncmp(url, "/v1/allocations", 15) == 0 || strcmp(url, "/v1/events") == 0 ||
-	    strcmp(url, "/metrics") == 0)
+	    strcmp(url, "/v1/kubernetes") == 0 || strcmp(url, "/metrics") == 0)
 		return send_error(c, 405, "method not allowed",
 				  "see passthrud(8) for the methods of each path");
 	return send_error(c, 404, "no such path",
-			  "the paths are /v1/devices, /v1/allocations, /v1/events, /metrics");
+			  "the paths are /v1/devices, /v1/allocations, /v1/events, /v1/kubernetes, "
+			  "/metrics");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,

@@ -69,3 +69,34 @@ const char *kubernetes_owner(const struct daemon *d, const char *address)
 	free(f);
 	return ri >= 0 ? d->kube.v[ri].name : NULL;
 }
+
+struct json_object *kubernetes_to_json(const struct daemon *d)
+{
+	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
+	struct kube_function *f = kubernetes_functions(&d->inv);
+
+	for (size_t ri = 0; ri < d->kube.n; ri++) {
+		struct json_object *r = json_object_new_object(), *devs = json_object_new_array();
+		struct kube_devices kd = {};
+
+		json_object_object_add(r, "name", json_object_new_string(d->kube.v[ri].name));
+		json_object_object_add(r, "registration",
+				       json_object_new_string(kubelet_registration(d, ri)));
+		if (f && kube_resource_devices(&d->kube, ri, f, d->inv.n, &kd) >= 0)
+			for (size_t i = 0; i < kd.n; i++) {
+				struct json_object *dv = json_object_new_object();
+
+				json_object_object_add(dv, "id", json_object_new_string(kd.v[i].id));
+				json_object_object_add(
+				    dv, "health",
+				    json_object_new_string(kd.v[i].healthy ? "Healthy" : "Unhealthy"));
+				json_object_array_add(devs, dv);
+			}
+		kube_devices_done(&kd);
+		json_object_object_add(r, "devices", devs);
+		json_object_array_add(list, r);
+	}
+	free(f);
+	json_object_object_add(o, "resources", list);
+	return o;
+}

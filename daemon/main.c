@@ -21,9 +21,10 @@
 
 #include "passthrud.h"
 
-#define DEFAULT_SOCKET	  "/run/passthru/passthrud.sock"
-#define DEFAULT_STATE_DIR "/var/lib/passthru"
-#define DEFAULT_GROUP	  "passthru"
+#define DEFAULT_SOCKET	    "/run/passthru/passthrud.sock"
+#define DEFAULT_STATE_DIR   "/var/lib/passthru"
+#define DEFAULT_GROUP	    "passthru"
+#define DEFAULT_KUBELET_DIR "/var/lib/kubelet/device-plugins"
 
 static void usage(FILE *f)
 {
@@ -42,6 +43,8 @@ static void usage(FILE *f)
 	    "); changes need root\n"
 	    "  --sysroot DIR     read and change the host below DIR instead of / (tests)\n"
 	    "  --bind-timeout MS limit of each blocking sysfs write of a binding (default 10000)\n"
+	    "  --kubelet-dir DIR the kubelet's device plugin directory, for the resources of\n"
+	    "                    /etc/passthru/kubernetes.d (default " DEFAULT_KUBELET_DIR ")\n"
 	    "  -v, --verbose     log the library's debug messages\n"
 	    "  -h, --help        show this help\n"
 	    "  --version         show the version\n"
@@ -190,6 +193,7 @@ int main(int argc, char **argv)
 	    {"group", required_argument, NULL, 'g'},
 	    {"sysroot", required_argument, NULL, 'r'},
 	    {"bind-timeout", required_argument, NULL, 't'},
+	    {"kubelet-dir", required_argument, NULL, 'k'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -197,6 +201,8 @@ int main(int argc, char **argv)
 	};
 	const char *socket_path = DEFAULT_SOCKET, *state_dir = DEFAULT_STATE_DIR;
 	const char *group = DEFAULT_GROUP, *write_group = NULL, *sysroot = NULL;
+	const char *kubelet_dir = NULL;
+	char *kubelet_dir_below = NULL;
 	struct daemon d = {.listen_fd = -1, .read_gid = (gid_t)-1};
 	sd_event_source *status_timer = NULL;
 	bool verbose = false;
@@ -221,6 +227,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			sysroot = optarg;
+			break;
+		case 'k':
+			kubelet_dir = optarg;
 			break;
 		case 't': {
 			char *end;
@@ -253,7 +262,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!*socket_path || !*state_dir || (sysroot && !*sysroot)) {
+	if (!*socket_path || !*state_dir || (sysroot && !*sysroot) ||
+	    (kubelet_dir && !*kubelet_dir)) {
 		fprintf(stderr, "passthrud: an empty path was given\n");
 		return 2;
 	}
@@ -332,6 +342,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "passthrud: cannot start the HTTP server\n");
 		goto out;
 	}
+	/* Below a fixture root, the default directory is the root's: never the host's. */
+	if (!kubelet_dir && !d.real_root &&
+	    asprintf(&kubelet_dir_below, "%s" DEFAULT_KUBELET_DIR,
+		     passthru_ctx_get_sysroot(d.ctx)) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (!kubelet_dir)
+		kubelet_dir = kubelet_dir_below ?: DEFAULT_KUBELET_DIR;
+	r = kubelet_start(&d, kubelet_dir);
+	if (r < 0) {
+		fprintf(stderr, "passthrud: cannot serve the kubelet in %s: %s\n", kubelet_dir,
+			strerror(-r));
+		goto out;
+	}
 	sd_event_now(d.event, CLOCK_MONOTONIC, &now);
 	sd_event_add_time(d.event, &status_timer, CLOCK_MONOTONIC, now + 10 * 1000000ULL, 1000000,
 			  on_status, &d);
@@ -343,6 +368,8 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 out:
 	status_timer = sd_event_source_unref(status_timer);
+	kubelet_stop(&d);
+	free(kubelet_dir_below);
 	http_stop(&d);
 	uevents_stop(&d);
 	if (d.listen_fd >= 0)

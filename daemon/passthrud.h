@@ -13,7 +13,8 @@
  *   events.c       the server-sent-events stream
  *   metrics.c      Prometheus text
  *   request.c      the POST body's parser (no I/O; fuzzed)
- *   kubernetes*.c  the Kubernetes resources (kubernetes.d) whose devices the kubelet owns
+ *   kubernetes*.c  the Kubernetes resources (kubernetes.d) whose devices the kubelet owns;
+ *                  kubernetes-plugin.c is the kubelet's device plugin over gRPC
  * passthrud uses libpassthru through its public API only.
  */
 #pragma once
@@ -34,6 +35,7 @@ struct MHD_Connection;
 struct sqlite3;
 struct udev;
 struct udev_monitor;
+struct kubelet;
 
 static inline void freep(void *p)
 {
@@ -132,6 +134,7 @@ struct daemon {
 	struct metrics metrics;
 	unsigned bind_timeout_ms;
 	struct kube_config kube; /* the resources of kubernetes.d */
+	struct kubelet *kubelet; /* the device plugin; NULL without resources */
 };
 
 /* inventory.c */
@@ -192,6 +195,17 @@ void kubernetes_stop(struct daemon *d);
 struct kube_function *kubernetes_functions(const struct inventory *inv);
 /* The Kubernetes resource whose device (IOMMU group) holds the function, else NULL. */
 const char *kubernetes_owner(const struct daemon *d, const char *address);
+/* {"kubelet_dir", "resources": [{"name", "registration", "devices": [...]}]} for GET /v1/kubernetes
+ */
+struct json_object *kubernetes_to_json(const struct daemon *d);
+
+/* kubernetes-plugin.c: the device plugin of each resource, in the kubelet's directory dir. */
+int kubelet_start(struct daemon *d, const char *dir);
+void kubelet_stop(struct daemon *d);
+/* The inventory changed: ListAndWatch streams get the new lists. */
+void kubelet_inventory_changed(struct daemon *d);
+/* The registration of resource ri, as a sentence ("registered with the kubelet ..."). */
+const char *kubelet_registration(const struct daemon *d, size_t ri);
 
 /* http.c */
 int http_start(struct daemon *d);

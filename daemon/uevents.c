@@ -58,6 +58,7 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			json_object_object_add(o, "address", json_object_new_string(canonical));
 			json_object_object_add(o, "device", dev ? device_to_json(d, dev) : NULL);
 			events_emit(d, "device", o);
+			kubelet_inventory_changed(d);
 		}
 		udev_device_unref(ud);
 	}

@@ -4,13 +4,19 @@
 
     test-kubernetes.py PASSTHRUD MKSYSFS FIXTURE CASE
 
-The Service helper and the checks are test-passthrud.py's.
+The Service helper and the checks are test-passthrud.py's. The "plugin" case runs a stand-in
+kubelet written with python3-grpcio (Debian's python3, /usr/bin/python3): its stubs are made at
+test time by grpc_tools from daemon/deviceplugin/api.proto, the file passthrud is built from.
 """
 import importlib.util
 import os
+import queue
 import shutil
+import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("passthrud_test",
@@ -55,18 +61,231 @@ def case_owned(s):
           "the bad line is reported with its file and line:\n" + log)
 
 
-CASES = {"owned": case_owned}
+PROTO_DIR = os.path.join(HERE, "..", "..", "daemon", "deviceplugin")
+
+
+def load_stubs(tmp):
+    """api_pb2 and api_pb2_grpc made from the same .proto as passthrud's C."""
+    out = os.path.join(tmp, "stubs")
+    os.makedirs(out)
+    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I" + PROTO_DIR,
+                    "--python_out=" + out, "--grpc_python_out=" + out, "api.proto"], check=True)
+    sys.path.insert(0, out)
+    import api_pb2  # noqa: E402
+    import api_pb2_grpc  # noqa: E402
+    return api_pb2, api_pb2_grpc
+
+
+class Kubelet:
+    """The kubelet's side: Registration on kubelet.sock, then a client of each plugin."""
+
+    def __init__(self, directory, pb, pbg):
+        import grpc
+        self.grpc, self.pb, self.pbg = grpc, pb, pbg
+        self.dir = directory
+        self.registrations = queue.Queue()
+        self.server = None
+
+        kubelet = self
+
+        class Registration(pbg.RegistrationServicer):
+            def Register(self, request, context):
+                kubelet.registrations.put(request)
+                return pb.Empty()
+
+        self.servicer = Registration()
+
+    def start(self):
+        self.server = self.grpc.server(__import__("concurrent.futures").futures.ThreadPoolExecutor(4))
+        self.pbg.add_RegistrationServicer_to_server(self.servicer, self.server)
+        self.server.add_insecure_port("unix:" + os.path.join(self.dir, "kubelet.sock"))
+        self.server.start()
+
+    def stop(self):
+        if self.server:
+            self.server.stop(0).wait()
+            self.server = None
+
+    def restart(self):
+        """As the kubelet does: down, every socket of the directory deleted, up again."""
+        self.stop()
+        for name in os.listdir(self.dir):
+            if name.endswith(".sock"):
+                os.unlink(os.path.join(self.dir, name))
+        time.sleep(0.3)
+        self.start()
+
+    def wait_registrations(self, n, timeout=15):
+        got = {}
+        deadline = time.monotonic() + timeout
+        while len(got) < n and time.monotonic() < deadline:
+            try:
+                r = self.registrations.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            got[r.resource_name] = r
+        return got
+
+    def plugin(self, endpoint):
+        channel = self.grpc.insecure_channel("unix:" + os.path.join(self.dir, endpoint))
+        return channel, self.pbg.DevicePluginStub(channel)
+
+
+def first_list(stub, pb, timeout=10):
+    """The first ListAndWatch answer, and the stream (to read more or cancel)."""
+    stream = stub.ListAndWatch(pb.Empty(), timeout=60)
+    box = queue.Queue()
+    threading.Thread(target=lambda: box.put(next(stream, None)), daemon=True).start()
+    return box.get(timeout=timeout), stream
+
+
+def devices_of(resp):
+    return {d.ID: (d.health, [n.ID for n in d.topology.nodes]) for d in resp.devices}
+
+
+PLUGIN_CONFIG = {
+    "10-lab.conf": "passthru.io/nic id=8086:10fb     # group 7: two functions\n"
+                   "example.com/gpu type=GPU-VGA      # group 12: its audio is not on vfio-pci\n"
+                   "passthru.io/nics type=NIC\n"
+                   "passthru.io/bad id=zz\n",
+}
+
+
+def case_plugin(s):
+    """Registration, ListAndWatch, GetPreferredAllocation, Allocate, a kubelet restart."""
+    pb, pbg = s.stubs
+    k = Kubelet(s.kubelet_dir, pb, pbg)
+    k.start()
+    try:
+        regs = k.wait_registrations(3)
+        check(sorted(regs) == ["example.com/gpu", "passthru.io/nic", "passthru.io/nics"],
+              "the three good resources register (not the bad line's): %r" % sorted(regs))
+        for name, r in regs.items():
+            check(r.version == "v1beta1" and r.options.get_preferred_allocation_available and
+                  "/" not in r.endpoint and
+                  os.path.exists(os.path.join(s.kubelet_dir, r.endpoint)),
+                  "%s registers v1beta1, a socket file name there, preferred allocation: %r"
+                  % (name, r))
+        log = open(s.log, errors="replace").read()
+        check("/etc/passthru/kubernetes.d/10-lab.conf:4:" in log,
+              "the bad line is reported with its file and line:\n" + log)
+
+        ch, nic = k.plugin(regs["passthru.io/nic"].endpoint)
+        opts = nic.GetDevicePluginOptions(pb.Empty(), timeout=10)
+        check(opts.get_preferred_allocation_available and not opts.pre_start_required,
+              "GetDevicePluginOptions: %r" % opts)
+        resp, stream = first_list(nic, pb)
+        check(devices_of(resp) == {"0000:00:06.0": ("Healthy", [0])},
+              "passthru.io/nic: group 7 is one Healthy device on NUMA node 0: %r" % resp)
+        a = nic.Allocate(pb.AllocateRequest(container_requests=[
+            pb.ContainerAllocateRequest(devices_ids=["0000:00:06.0"])]), timeout=10)
+        c = a.container_responses[0]
+        check(dict(c.envs) == {"PCI_RESOURCE_PASSTHRU_IO_NIC": "0000:00:06.0,0000:00:06.1"},
+              "Allocate's env names every endpoint of the group: %r" % dict(c.envs))
+        check([(d.container_path, d.host_path, d.permissions) for d in c.devices] ==
+              [("/dev/vfio/vfio", "/dev/vfio/vfio", "mrw"), ("/dev/vfio/7", "/dev/vfio/7", "mrw")],
+              "Allocate's device specs: %r" % list(c.devices))
+        try:
+            nic.Allocate(pb.AllocateRequest(container_requests=[
+                pb.ContainerAllocateRequest(devices_ids=["0000:00:09.0"])]), timeout=10)
+            check(False, "Allocate of another resource's device fails")
+        except k.grpc.RpcError as e:
+            check(e.code() == k.grpc.StatusCode.NOT_FOUND and "0000:00:09.0" in e.details(),
+                  "Allocate of another resource's device is NOT_FOUND: %r" % e)
+        stream.cancel()
+        ch.close()
+
+        ch, gpu = k.plugin(regs["example.com/gpu"].endpoint)
+        resp, stream = first_list(gpu, pb)
+        check(devices_of(resp) == {"0000:00:0b.0": ("Unhealthy", [1])},
+              "example.com/gpu: Unhealthy (its audio is on snd_hda_intel), NUMA 1: %r" % resp)
+        try:
+            gpu.Allocate(pb.AllocateRequest(container_requests=[
+                pb.ContainerAllocateRequest(devices_ids=["0000:00:0b.0"])]), timeout=10)
+            check(False, "Allocate of a group not wholly on vfio-pci fails")
+        except k.grpc.RpcError as e:
+            check(e.code() == k.grpc.StatusCode.FAILED_PRECONDITION and
+                  "vfio-pci" in e.details(),
+                  "Allocate of a group not on vfio-pci is FAILED_PRECONDITION: %r" % e)
+        stream.cancel()
+        ch.close()
+
+        ch, nics = k.plugin(regs["passthru.io/nics"].endpoint)
+        resp, stream = first_list(nics, pb)
+        check(devices_of(resp) == {"0000:00:02.0": ("Unhealthy", [0]),
+                                   "0000:00:05.0": ("Healthy", [0]),
+                                   "0000:00:09.0": ("Healthy", [1])},
+              "passthru.io/nics: groups 1, 5, 8 (7 is passthru.io/nic's): %r" % resp)
+        avail = ["0000:00:09.0", "0000:00:02.0", "0000:00:05.0"]
+        p = nics.GetPreferredAllocation(pb.PreferredAllocationRequest(container_requests=[
+            pb.ContainerPreferredAllocationRequest(available_deviceIDs=avail, allocation_size=2),
+            pb.ContainerPreferredAllocationRequest(available_deviceIDs=avail,
+                                                   must_include_deviceIDs=["0000:00:09.0"],
+                                                   allocation_size=2)]), timeout=10)
+        got = [list(r.deviceIDs) for r in p.container_responses]
+        check(got == [["0000:00:02.0", "0000:00:05.0"], ["0000:00:09.0", "0000:00:02.0"]],
+              "GetPreferredAllocation: the NUMA node with most first, then the must-include's "
+              "node, then others: %r" % got)
+        stream.cancel()
+        ch.close()
+
+        status, doc = s.request("GET", "/v1/kubernetes")
+        check(status == 200 and all(r["registration"].startswith("registered")
+                                    for r in doc["resources"]),
+              "GET /v1/kubernetes: every resource registered: %d %r" % (status, doc))
+
+        # The kubelet restarts: passthrud serves again and registers again.
+        k.restart()
+        regs = k.wait_registrations(3)
+        check(len(regs) == 3, "after the kubelet's restart, the three register again: %r"
+              % sorted(regs))
+        if "passthru.io/nic" in regs:
+            ch, nic = k.plugin(regs["passthru.io/nic"].endpoint)
+            resp, stream = first_list(nic, pb)
+            check(devices_of(resp) == {"0000:00:06.0": ("Healthy", [0])},
+                  "ListAndWatch on the socket served again: %r" % resp)
+            stream.cancel()
+            ch.close()
+    finally:
+        k.stop()
+
+
+def case_waits(s):
+    """No kubelet at start: passthrud waits, and registers once kubelet.sock appears."""
+    pb, pbg = s.stubs
+    time.sleep(1)
+    status, doc = s.request("GET", "/v1/kubernetes")
+    check(status == 200 and all(r["registration"].startswith("waiting")
+                                for r in doc["resources"]),
+          "without a kubelet every resource waits: %d %r" % (status, doc))
+    k = Kubelet(s.kubelet_dir, pb, pbg)
+    k.start()
+    try:
+        regs = k.wait_registrations(3)
+        check(len(regs) == 3, "the kubelet that came late gets the registrations: %r"
+              % sorted(regs))
+    finally:
+        k.stop()
+
+
+CASES = {"owned": case_owned, "plugin": case_plugin, "waits": case_waits}
+CONFIGS = {"owned": CONFIG, "plugin": PLUGIN_CONFIG, "waits": PLUGIN_CONFIG}
 
 
 def main():
     name = sys.argv[4]
     tmp = tempfile.mkdtemp(prefix="passthrud-kube-test-")
     extra = ["--group", "nogroup"] if os.geteuid() == 0 else ["--group", "root"]
-    s = T.Service(tmp, extra)
+    kubelet_dir = os.path.join(tmp, "device-plugins")
+    os.makedirs(kubelet_dir)
+    s = T.Service(tmp, extra + ["--kubelet-dir", kubelet_dir])
+    s.kubelet_dir = kubelet_dir
     try:
+        if name != "owned":
+            s.stubs = load_stubs(tmp)
         d = os.path.join(s.root, "etc", "passthru", "kubernetes.d")
         os.makedirs(d)
-        for f, text in CONFIG.items():
+        for f, text in CONFIGS[name].items():
             with open(os.path.join(d, f), "w") as out:
                 out.write(text)
         s.start()
