@@ -49,6 +49,12 @@ expect("passthrud.service is Type=notify and active (running)",
        svc.get("Type") == "notify" and svc.get("ActiveState") == "active" and
        svc.get("SubState") == "running", str(svc))
 expect("its STATUS says the counts", "PCI functions" in svc.get("StatusText", ""), str(svc))
+expect("the group passthru exists (sysusers.d)", read("group").startswith("passthru:"),
+       read("group") + " / " + read("sysusers-file"))
+expect("a member of passthru may read: 200", read("member.code") == "200",
+       read("member.code") + " " + read("member.json"))
+expect("a stranger gets 403 with error and hint", read("stranger.code") == "403" and
+       "hint" in (doc("stranger") or {}), read("stranger.code") + " " + read("stranger.json"))
 expect("the NVMe starts on nvme", read("driver-before") == "nvme", read("driver-before"))
 alloc = doc("alloc") or {}
 expect("allocate the NVMe by address: 201", read("alloc.code") == "201",

@@ -19,6 +19,7 @@ api() {
 
 systemctl start passthrud.socket
 echo $? >socket-start.rc
+ls /usr/lib/sysusers.d/passthrud.conf /lib/sysusers.d/passthrud.conf >sysusers-file 2>&1
 systemctl is-active passthrud.service >service-before 2>&1
 ls -l "$S" >socket-ls 2>&1
 
@@ -27,6 +28,17 @@ api devices http://localhost/v1/devices
 systemctl show -p ActiveState,SubState,Type,StatusText,NRestarts,MainPID passthrud.service \
 	>service-after
 driver_of $nvme >driver-before
+getent group passthru >group 2>&1
+# A member of the group may read, nobody else may (setpriv: no login needed). nobody cannot
+# write to $RESULTS: the bodies go through stdout.
+gid=$(getent group passthru | cut -d: -f3)
+for who in member:$gid stranger:nogroup; do
+	setpriv --reuid nobody --regid "${who#*:}" --clear-groups \
+		curl -s -w '\n%{http_code}' --unix-socket "$S" http://localhost/v1/devices \
+		>"/tmp/${who%%:*}.out" 2>&1
+	head -n -1 "/tmp/${who%%:*}.out" >"${who%%:*}.json"
+	tail -n 1 "/tmp/${who%%:*}.out" >"${who%%:*}.code"
+done
 
 api alloc -H 'Content-Type: application/json' \
 	-d "{\"owner\":\"vm-debian\",\"devices\":[\"$nvme\"]}" http://localhost/v1/allocations
