@@ -351,11 +351,13 @@ int main(int argc, char **argv)
 	}
 	if (!kubelet_dir)
 		kubelet_dir = kubelet_dir_below ?: DEFAULT_KUBELET_DIR;
+	/* Without the kubelet's directory the HTTP API still serves: said, not fatal. */
 	r = kubelet_start(&d, kubelet_dir);
 	if (r < 0) {
-		fprintf(stderr, "passthrud: cannot serve the kubelet in %s: %s\n", kubelet_dir,
-			strerror(-r));
-		goto out;
+		fprintf(stderr, "passthrud: the device plugin is not served in %s: %s\n",
+			kubelet_dir, strerror(-r));
+		kubelet_stop(&d);
+		r = 0;
 	}
 	sd_event_now(d.event, CLOCK_MONOTONIC, &now);
 	sd_event_add_time(d.event, &status_timer, CLOCK_MONOTONIC, now + 10 * 1000000ULL, 1000000,

@@ -9,6 +9,7 @@ kubelet written with python3-grpcio (Debian's python3, /usr/bin/python3): its st
 test time by grpc_tools from daemon/deviceplugin/api.proto, the file passthrud is built from.
 """
 import importlib.util
+import json
 import os
 import queue
 import shutil
@@ -139,6 +140,16 @@ def first_list(stub, pb, timeout=10):
     return box.get(timeout=timeout), stream
 
 
+def next_list(stream, timeout=10):
+    """The next ListAndWatch answer of an open stream, None when none comes in time."""
+    box = queue.Queue()
+    threading.Thread(target=lambda: box.put(next(stream, None)), daemon=True).start()
+    try:
+        return box.get(timeout=timeout)
+    except queue.Empty:
+        return None
+
+
 def devices_of(resp):
     return {d.ID: (d.health, [n.ID for n in d.topology.nodes]) for d in resp.devices}
 
@@ -192,6 +203,33 @@ def case_plugin(s):
         except k.grpc.RpcError as e:
             check(e.code() == k.grpc.StatusCode.NOT_FOUND and "0000:00:09.0" in e.details(),
                   "Allocate of another resource's device is NOT_FOUND: %r" % e)
+
+        # 00:06.1 leaves vfio-pci: Allocate (which reads the group again) refuses, and the open
+        # ListAndWatch stream gets a new list with the device Unhealthy.
+        link = os.path.join(s.root, "sys", "devices", "pci0000:00", "0000:00:06.1", "driver")
+        os.unlink(link)
+        os.symlink("../../../bus/pci/drivers/ixgbe", link)
+        try:
+            nic.Allocate(pb.AllocateRequest(container_requests=[
+                pb.ContainerAllocateRequest(devices_ids=["0000:00:06.0"])]), timeout=10)
+            check(False, "Allocate of a group that left vfio-pci fails")
+        except k.grpc.RpcError as e:
+            check(e.code() == k.grpc.StatusCode.FAILED_PRECONDITION and
+                  "0000:00:06.0" in e.details() and "vfio-pci" in e.details(),
+                  "Allocate of a group that left vfio-pci is FAILED_PRECONDITION: %r" % e)
+        resp = next_list(stream)
+        check(resp is not None and
+              devices_of(resp) == {"0000:00:06.0": ("Unhealthy", [0])},
+              "ListAndWatch sends a new list: 00:06.0 Unhealthy: %r" % resp)
+        # Back on vfio-pci: Allocate answers again, and the list says Healthy again.
+        os.unlink(link)
+        os.symlink("../../../bus/pci/drivers/vfio-pci", link)
+        a = nic.Allocate(pb.AllocateRequest(container_requests=[
+            pb.ContainerAllocateRequest(devices_ids=["0000:00:06.0"])]), timeout=10)
+        check(len(a.container_responses) == 1, "Allocate answers once the group is back")
+        resp = next_list(stream)
+        check(resp is not None and devices_of(resp) == {"0000:00:06.0": ("Healthy", [0])},
+              "ListAndWatch sends a new list: 00:06.0 Healthy again: %r" % resp)
         stream.cancel()
         ch.close()
 
@@ -234,6 +272,17 @@ def case_plugin(s):
                                     for r in doc["resources"]),
               "GET /v1/kubernetes: every resource registered: %d %r" % (status, doc))
 
+        cli = subprocess.run([os.environ["PASSTHRU"], "--sysroot", s.root, "kubernetes", "--json",
+                              "--socket", s.sock], capture_output=True, text=True)
+        doc = json.loads(cli.stdout) if cli.stdout else {}
+        check(cli.returncode == 1 and "10-lab.conf:4:" in cli.stderr and
+              [r["name"] for r in doc.get("resources", [])] ==
+              ["passthru.io/nic", "example.com/gpu", "passthru.io/nics"] and
+              all(r["registration"].startswith("registered with the kubelet")
+                  for r in doc["resources"]),
+              "passthru kubernetes shows the registrations passthrud reports: %d %r %s"
+              % (cli.returncode, doc, cli.stderr))
+
         # The kubelet restarts: passthrud serves again and registers again.
         k.restart()
         regs = k.wait_registrations(3)
@@ -268,8 +317,21 @@ def case_waits(s):
         k.stop()
 
 
-CASES = {"owned": case_owned, "plugin": case_plugin, "waits": case_waits}
-CONFIGS = {"owned": CONFIG, "plugin": PLUGIN_CONFIG, "waits": PLUGIN_CONFIG}
+def case_no_dir(s):
+    """A kubelet directory that cannot be made: said in the log, the HTTP API still serves."""
+    status, doc = s.request("GET", "/v1/kubernetes")
+    check(status == 200 and [r["registration"] for r in doc["resources"]] == ["not served"] * 3,
+          "GET /v1/kubernetes: not served: %d %r" % (status, doc))
+    devs = s.devices()
+    check(devs["0000:00:06.0"]["owner"] == "kubelet", "the resources' devices stay the kubelet's")
+    log = open(s.log, errors="replace").read()
+    check("the device plugin is not served in /dev/null/device-plugins" in log,
+          "the log says why the device plugin is not served:\n" + log)
+
+
+CASES = {"owned": case_owned, "plugin": case_plugin, "waits": case_waits, "no-dir": case_no_dir}
+CONFIGS = {"owned": CONFIG, "plugin": PLUGIN_CONFIG, "waits": PLUGIN_CONFIG,
+           "no-dir": PLUGIN_CONFIG}
 
 
 def main():
@@ -278,10 +340,12 @@ def main():
     extra = ["--group", "nogroup"] if os.geteuid() == 0 else ["--group", "root"]
     kubelet_dir = os.path.join(tmp, "device-plugins")
     os.makedirs(kubelet_dir)
+    if name == "no-dir":
+        kubelet_dir = "/dev/null/device-plugins"
     s = T.Service(tmp, extra + ["--kubelet-dir", kubelet_dir])
     s.kubelet_dir = kubelet_dir
     try:
-        if name != "owned":
+        if name in ("plugin", "waits"):
             s.stubs = load_stubs(tmp)
         d = os.path.join(s.root, "etc", "passthru", "kubernetes.d")
         os.makedirs(d)
