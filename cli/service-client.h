@@ -10,6 +10,8 @@
 #include "cli.h"
 
 #define SERVICE_SOCKET_DEFAULT "/run/passthru/passthrud.sock"
+/* How long bind, unbind and reset wait for the service's list of allocations. */
+#define SERVICE_CHECK_TIMEOUT_S 30L
 
 int verb_allocate(struct cli *cli, int argc, char **argv);
 int verb_release(struct cli *cli, int argc, char **argv);
@@ -27,3 +29,11 @@ long service_request(const char *socket_path, const char *method, const char *pa
 		     const char *body, struct json_object **ret);
 /* Reports an error answer, {"error", "hint", "refusals", "holders"}, on stderr. */
 void service_report_error(long status, struct json_object *answer);
+
+/*
+ * bind, unbind and reset: refuses (EXIT_REFUSED, reported) when passthrud runs and has
+ * allocated a device of the plan to a VM, so that the service and the host never disagree.
+ * The service's socket is $PASSTHRUD_SOCKET, else the default (only when the host is "/").
+ * Nothing listening there: EXIT_DONE. Plans t (for the group's devices).
+ */
+int service_check_takeover(struct cli *cli, struct passthru_takeover *t, const char *verb);

@@ -144,12 +144,27 @@ static enum MHD_Result get_device(struct daemon *d, struct MHD_Connection *c, co
 	return send_json(c, 200, device_to_json(d, dev));
 }
 
+/* An allocation with "lost": its devices that are off vfio-pci or gone (see uevents.c). */
+static struct json_object *allocation_live_json(const struct daemon *d, const struct allocation *a)
+{
+	struct json_object *o = allocation_to_json(a), *lost = json_object_new_array();
+
+	for (size_t i = 0; i < a->n_devices; i++) {
+		const struct device *dev = inventory_find(&d->inv, a->devices[i]);
+
+		if (!dev || strcmp(device_state(d, dev, NULL), "lost") == 0)
+			json_object_array_add(lost, json_object_new_string(a->devices[i]));
+	}
+	json_object_object_add(o, "lost", lost);
+	return o;
+}
+
 static enum MHD_Result get_allocations(struct daemon *d, struct MHD_Connection *c)
 {
 	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
 
 	for (size_t i = 0; i < d->allocs.n; i++)
-		json_object_array_add(list, allocation_to_json(&d->allocs.v[i]));
+		json_object_array_add(list, allocation_live_json(d, &d->allocs.v[i]));
 	json_object_object_add(o, "allocations", list);
 	return send_json(c, 200, o);
 }
@@ -210,7 +225,7 @@ static enum MHD_Result route(struct daemon *d, struct MHD_Connection *c, const c
 			if (!a)
 				return send_error(c, 404, "no such allocation",
 						  "GET /v1/allocations lists them");
-			return send_json(c, 200, allocation_to_json(a));
+			return send_json(c, 200, allocation_live_json(d, a));
 		}
 		to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
 		if (to && strcmp(to, "pool") != 0 && strcmp(to, "host") != 0)

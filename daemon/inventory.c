@@ -160,11 +160,17 @@ const char *device_state(const struct daemon *d, const struct device *dev,
 {
 	const struct allocation *a = allocation_of_device(&d->allocs, dev->address);
 
+	bool vfio = dev->driver && strcmp(dev->driver, "vfio-pci") == 0;
+
 	if (ret_owner)
 		*ret_owner = a;
+	/* Allocated, but something took it off vfio-pci behind the service's back. */
+	if (a && !vfio)
+		return "lost";
+	/* A device of a Kubernetes resource is the kubelet's (its health is ListAndWatch's). */
 	if (a || kubernetes_owner(d, dev->address))
 		return "allocated";
-	if (dev->driver && strcmp(dev->driver, "vfio-pci") == 0)
+	if (vfio)
 		return "free";
 	return "host";
 }

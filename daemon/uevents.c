@@ -17,6 +17,28 @@
 
 #include "passthrud.h"
 
+/*
+ * An allocated device that left vfio-pci (a `passthru unbind --force` or a write to sysfs by
+ * hand) or the bus: the allocation keeps it, shown as "lost", and says so in an event.
+ */
+static void lost(struct daemon *d, const char *address, const struct device *dev)
+{
+	const struct allocation *a = allocation_of_device(&d->allocs, address);
+	struct json_object *o;
+
+	if (!a || (dev && strcmp(device_state(d, dev, NULL), "lost") != 0))
+		return;
+	fprintf(stderr, "passthrud: %s of allocation %ld (%s) is no longer on vfio-pci (%s)\n",
+		address, a->id, a->owner, !dev ? "removed" : dev->driver ? dev->driver : "no driver");
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(a->id));
+	json_object_object_add(o, "owner", json_object_new_string(a->owner));
+	json_object_object_add(o, "lost", json_object_new_string(address));
+	json_object_object_add(o, "driver",
+			       dev && dev->driver ? json_object_new_string(dev->driver) : NULL);
+	events_emit(d, "allocation", o);
+}
+
 static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -58,6 +80,7 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			json_object_object_add(o, "address", json_object_new_string(canonical));
 			json_object_object_add(o, "device", dev ? device_to_json(d, dev) : NULL);
 			events_emit(d, "device", o);
+			lost(d, canonical, dev);
 			kubelet_inventory_changed(d);
 		}
 		udev_device_unref(ud);

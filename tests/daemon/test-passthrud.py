@@ -510,6 +510,52 @@ def case_cli(s):
           "no service: exit 1 saying so: %d %r" % (out.returncode, out.stderr))
 
 
+def takeover(s, sock, *args):
+    env = dict(os.environ, PASSTHRU_SYSROOT=s.root, PASSTHRUD_SOCKET=sock)
+    out = subprocess.run([os.environ["PASSTHRU"]] + list(args), capture_output=True, text=True,
+                         timeout=60, env=env)
+    return out.returncode, out.stdout, out.stderr
+
+
+def case_takeover(s):
+    """bind, unbind and reset of a device the service allocated: refused, naming the owner."""
+    status, doc = s.request("POST", "/v1/allocations",
+                            {"owner": "vm-t", "devices": ["0000:00:06.0"]})
+    check(status == 201, "allocate 00:06.0 to vm-t: %s %r" % (status, doc))
+    aid = doc.get("id") if status == 201 else 0
+    want = ("passthru: 0000:00:06.0 is allocated to vm-t by passthrud (allocation %s)\n"
+            "hint: passthru release %s, then passthru " % (aid, aid))
+    for args in (["unbind", "00:06.0"], ["unbind", "--force", "00:06.0"],
+                 ["unbind", "--dry-run", "0000:00:06.0"], ["reset", "00:06.0"],
+                 ["bind", "--force", "00:06.0"]):
+        rc, out, err = takeover(s, s.sock, *args)
+        check(rc == 1 and err.startswith(want) and out == "",
+              "passthru %s: refused, exit 1: %d %r %r" % (" ".join(args), rc, out, err))
+    # The group's other function comes with --group: it is named too.
+    rc, out, err = takeover(s, s.sock, "unbind", "--group", "--dry-run", "00:06.1")
+    check(rc == 1 and "0000:00:06.1 is allocated to vm-t" in err,
+          "unbind --group of the other function: refused: %d %r" % (rc, err))
+    # The adopted VM's device too.
+    rc, out, err = takeover(s, s.sock, "unbind", "00:05.0")
+    check(rc == 1 and "0000:00:05.0 is allocated to vm-running by passthrud" in err,
+          "unbind of the adopted VM's device: refused: %d %r" % (rc, err))
+    # Devices the service did not allocate go on as before (a dry run, to leave the tree).
+    rc, out, err = takeover(s, s.sock, "unbind", "--dry-run", "00:09.0")
+    check(rc == 0 and "allocated" not in err, "unbind --dry-run of a free device: %d %r %r"
+          % (rc, out, err))
+    # No service on the socket: not asked.
+    rc, out, err = takeover(s, os.path.join(s.tmp, "nothing.sock"), "unbind", "--dry-run",
+                            "00:06.0")
+    check(rc == 0 and "passthrud" not in err, "no service: unbind --dry-run goes on: %d %r %r"
+          % (rc, out, err))
+    # Released: accepted.
+    status, _ = s.request("DELETE", "/v1/allocations/%s" % aid)
+    check(status == 204, "release: %s" % status)
+    rc, out, err = takeover(s, s.sock, "unbind", "--dry-run", "00:06.0")
+    check(rc == 0 and "passthrud" not in err, "after the release: unbind --dry-run: %d %r %r"
+          % (rc, out, err))
+
+
 def case_systemd(s):
     """Socket activation (systemd-socket-activate passes the socket as systemd does) and
     Type=notify: READY=1, then a STATUS line with the counts."""
@@ -554,7 +600,7 @@ CASES = {
     "usage": case_usage, "list": case_list, "allocate": case_allocate,
     "bad-bodies": case_bad_bodies, "release": case_release, "access": case_access,
     "race": case_race, "kill9": case_kill9, "restart": case_restart, "events": case_events,
-    "metrics": case_metrics,
+    "metrics": case_metrics, "takeover": case_takeover,
 }
 
 

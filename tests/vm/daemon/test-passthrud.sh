@@ -4,7 +4,8 @@
 # route is gone (bound to vfio-pci through the takeover), sees an NVMe function removed and
 # rescanned through uevents within a second, refuses the release while a nested QEMU holds the
 # group (naming it), keeps the allocation across kill -9, adopts the QEMU after losing its
-# state, and releases once QEMU is gone. The passthru CLI verbs talk to it too.
+# state, and releases once QEMU is gone. The passthru CLI verbs talk to it too; unbind and reset
+# of an allocated device are refused, and one unbound by hand shows as lost, then back.
 set -u
 . /testbed/lib.sh
 
@@ -156,6 +157,36 @@ expect_in "$nic /dev/vfio/$group" "$out" "passthru allocate prints the device an
 cid=$(echo "$out" | cut -d' ' -f1)
 run cli-list passthru allocations
 expect_in "vm-cli" "$out" "passthru allocations lists it"
+# bind, unbind and reset of an allocated device are refused while the service runs.
+# (A stream of its own: the first ended with the service killed above.)
+curl -sN -m 60 --unix-socket "$S" http://localhost/v1/events >"$RESULTS/events-lost.txt" 2>&1 &
+lpid=$!
+sleep 0.3
+run cli-unbind passthru unbind $nic
+expect_rc 1 "passthru unbind of the allocated NIC"
+expect_in "passthru: $nic is allocated to vm-cli by passthrud (allocation $cid)" "$err" "the refusal names the device and its owner"
+expect_in "hint: passthru release $cid" "$err" "the hint releases it"
+run cli-unbind-force passthru unbind --force $nic
+expect_rc 1 "passthru unbind --force of the allocated NIC"
+run cli-reset passthru reset $nic
+expect_rc 1 "passthru reset of the allocated NIC"
+expect_driver $nic vfio-pci "refused: still on vfio-pci"
+# Taken off vfio-pci behind the service's back: the service says it is lost, then back.
+echo $nic >/sys/bus/pci/drivers/vfio-pci/unbind
+t0=$(now_ms)
+body=
+while ! echo "$body" | grep -q '"state":"lost"' && [ $(($(now_ms) - t0)) -lt 1000 ]; do
+	api lost GET /v1/devices/$nic >/dev/null
+done
+expect_in '"driver":null,"iommu_group":'"$group"',"numa_node":null,"state":"lost","owner":"vm-cli"' "$body" "the unbound allocated NIC is lost"
+api lost-alloc GET /v1/allocations/$cid
+expect_in "\"lost\":[\"$nic\"]" "$body" "its allocation lists it as lost"
+echo $nic >/sys/bus/pci/drivers_probe
+t0=$(now_ms)
+while ! echo "$body" | grep -q '"state":"allocated"' && [ $(($(now_ms) - t0)) -lt 1000 ]; do
+	api found GET /v1/devices/$nic >/dev/null
+done
+expect_in '"driver":"vfio-pci","iommu_group":'"$group"',"numa_node":null,"state":"allocated","owner":"vm-cli"' "$body" "back on vfio-pci: allocated again"
 run cli-release-ok passthru release --to-host "$cid"
 expect_rc 0 "passthru release --to-host"
 expect_driver $nic e1000e "released to the host"
@@ -171,6 +202,8 @@ for a in remove add; do
 	fi
 done
 expect_in '"owner":"vm-nested"' "$(cat "$RESULTS/events.txt")" "the stream tells the allocation"
+kill $lpid 2>/dev/null
+expect_in '"owner":"vm-cli","lost":"'$nic'"' "$(cat "$RESULTS/events-lost.txt")" "the stream tells the lost NIC"
 
 kill $spid
 wait $spid
