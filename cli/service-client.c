@@ -46,8 +46,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
  * quiet: a service that is not there (nothing listens on the socket) is not reported and
  * answers -2.
  */
-static long request(const char *socket_path, const char *method, const char *path,
-		    const char *body, long timeout_s, bool quiet, struct json_object **ret)
+static long request(const char *socket_path, const char *method, const char *path, const char *body,
+		    long timeout_s, bool quiet, struct json_object **ret)
 {
 	struct answer a = {};
 	struct curl_slist *headers = NULL;
@@ -162,8 +162,8 @@ int service_check_takeover(struct cli *cli, struct passthru_takeover *t, const c
 		return EXIT_DONE;
 	/* The plan names the group's other devices when they are concerned too. */
 	(void)passthru_takeover_plan(t);
-	status = request(socket_path, "GET", "/v1/allocations", NULL, SERVICE_CHECK_TIMEOUT_S,
-			 true, &answer);
+	status = request(socket_path, "GET", "/v1/allocations", NULL, SERVICE_CHECK_TIMEOUT_S, true,
+			 &answer);
 	if (status == -2)
 		return EXIT_DONE;
 	if (status < 0) {
@@ -190,8 +190,8 @@ int service_check_takeover(struct cli *cli, struct passthru_takeover *t, const c
 				continue;
 			json_object_object_get_ex(a, "owner", &owner);
 			json_object_object_get_ex(a, "id", &id);
-			cli_error("%s is allocated to %s by passthrud (allocation %s)", address, json_object_get_string(owner),
-				  json_object_get_string(id));
+			cli_error("%s is allocated to %s by passthrud (allocation %s)", address,
+				  json_object_get_string(owner), json_object_get_string(id));
 			cli_hint("passthru release %s, then passthru %s again",
 				 json_object_get_string(id), verb);
 			refused++;

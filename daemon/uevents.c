@@ -18,18 +18,21 @@
 #include "passthrud.h"
 
 /*
- * An allocated device that left vfio-pci (a `passthru unbind --force` or a write to sysfs by
- * hand) or the bus: the allocation keeps it, shown as "lost", and says so in an event.
+ * An allocated device that left vfio-pci (a write to sysfs by hand: passthru's bind, unbind and
+ * reset refuse it) or the bus: the allocation keeps it, shown as "lost", and says so in an
+ * event.
  */
 static void lost(struct daemon *d, const char *address, const struct device *dev)
 {
 	const struct allocation *a = allocation_of_device(&d->allocs, address);
 	struct json_object *o;
+	const char *now;
 
 	if (!a || (dev && strcmp(device_state(d, dev, NULL), "lost") != 0))
 		return;
+	now = !dev ? "removed" : dev->driver ? dev->driver : "no driver";
 	fprintf(stderr, "passthrud: %s of allocation %ld (%s) is no longer on vfio-pci (%s)\n",
-		address, a->id, a->owner, !dev ? "removed" : dev->driver ? dev->driver : "no driver");
+		address, a->id, a->owner, now);
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(a->id));
 	json_object_object_add(o, "owner", json_object_new_string(a->owner));
