@@ -3,7 +3,10 @@
 #
 # On a host that has IOMMU groups, it runs `passthru list` there. On a machine without an
 # IOMMU (most development and CI VMs), it boots the test guest (QEMU with an emulated Intel
-# IOMMU, Debian's 6.12 kernel; see tests/vm/README.md) and shows passthru run inside it.
+# IOMMU, Debian's 6.12 kernel; see tests/vm/README.md) and shows passthru run inside it, then
+# the host service's story there: bind the NIC, passthrud starts, a VM is allocated the NIC
+# over its API (curl), a nested QEMU from `passthru qemu-args` holds it, release refused while
+# it runs and accepted after (tools/main-job-service.sh).
 #
 #   ./run.sh              inventory (guest when this host has no IOMMU)
 #   ./run.sh --guest      always in the guest
@@ -16,7 +19,7 @@ for a in "$@"; do
     case "$a" in
         --guest) where=guest ;;
         --host) where=host ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown option $a" >&2; exit 2 ;;
     esac
 done

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "storage-cli.h"
+#include "service-client.h"
 #include "takeover-cli.h"
 
 static void help(void)
@@ -24,6 +25,10 @@ static void help(void)
 	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10),\n"
 	       "                     and on another passthru's lock after as long (default 30)\n"
 	       "  -h, --help         show this help\n"
+	       "\n"
+	       "A device that passthrud has allocated to a VM is refused, even with --force:\n"
+	       "passthru release ID first. The service's socket: $PASSTHRUD_SOCKET, else\n"
+	       "" SERVICE_SOCKET_DEFAULT ".\n"
 	       "\n"
 	       "See passthru-bind(1).\n");
 }

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "text.h" /* shell_quote() */
+#include "service-client.h"
 
 static const struct verb verbs[] = {
 	{ "list", verb_list, "list PCI, USB and serial devices" },
@@ -27,6 +28,11 @@ static const struct verb verbs[] = {
 	{ "libvirt-xml", verb_libvirt_xml, "print libvirt <hostdev> and <serial> XML" },
 	{ "sriov", verb_sriov, "make or remove the VFs of an SR-IOV PF" },
 	{ "vf", verb_vf, "set a NIC VF's MAC, VLAN, spoof check, trust, rate" },
+	{ "allocate", verb_allocate, "ask passthrud for devices for a VM" },
+	{ "release", verb_release, "give a passthrud allocation back" },
+	{ "allocations", verb_allocations, "list passthrud's allocations" },
+	{ "kubernetes", verb_kubernetes, "show the Kubernetes resources passthrud advertises" },
+	{ "kubevirt-config", verb_kubevirt_config, "print KubeVirt's permittedHostDevices for them" },
 };
 
 void cli_error(const char *format, ...)

@@ -8,6 +8,7 @@
 
 #include "macro.h"
 #include "options.h"
+#include "service-client.h"
 #include "takeover-cli.h"
 
 static void help(void)
@@ -23,6 +24,9 @@ static void help(void)
 	       "  -f, --force        reset even what the host uses (logged)\n"
 	       "  -t, --timeout SEC  give up after SEC seconds (default 10)\n"
 	       "  -h, --help         show this help\n"
+	       "\n"
+	       "A device that passthrud has allocated to a VM is refused, even with --force:\n"
+	       "passthru release ID first.\n"
 	       "\n"
 	       "See passthru-bind(1).\n");
 }
@@ -74,6 +78,9 @@ int verb_reset(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("reset", "invalid reset method '%s'", method);
 	}
 	ret = takeover_cli_add_devices("reset", t, 1, argv + optind);
+	if (ret != EXIT_DONE)
+		goto out;
+	ret = service_check_takeover(cli, t, "reset");
 	if (ret != EXIT_DONE)
 		goto out;
 	r = passthru_takeover_execute(t);

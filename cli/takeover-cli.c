@@ -12,6 +12,7 @@
 
 #include "macro.h"
 #include "options.h"
+#include "service-client.h"
 #include "takeover-cli.h"
 
 int takeover_cli_parse_timeout(const char *verb, const char *arg, unsigned *ret_ms)
@@ -445,6 +446,9 @@ int takeover_cli_run(struct cli *cli, const struct takeover_verb *verb, int argc
 	passthru_takeover_set_timeout(t, timeout);
 	takeover_cli_say_lock_wait(t);
 	ret = takeover_cli_add_devices(verb->name, t, argc - optind, argv + optind);
+	if (ret != EXIT_DONE)
+		goto out;
+	ret = service_check_takeover(cli, t, verb->name);
 	if (ret != EXIT_DONE)
 		goto out;
 

@@ -1477,6 +1477,23 @@ int passthru_storage_claim_apply(struct passthru_storage_claim *c);
 const char *passthru_storage_claim_get_output(const struct passthru_storage_claim *c);
 const char *passthru_storage_claim_get_error(const struct passthru_storage_claim *c);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Processes holding VFIO files                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * Who holds IOMMU group `group` for a VM: processes with /dev/vfio/GROUP open, and, when address
+ * (a PCI address in any form passthru_pci_address_parse() accepts) is given, that device's
+ * iommufd cdev (/dev/vfio/devices/vfioN). One line per file and process, in the form
+ * "/dev/vfio/5 is open by pid 812 (qemu-system-x86)", the same words a takeover's IN_USE
+ * refusal uses. *ret is a NULL-terminated array (empty when nobody holds the group), freed by
+ * the caller with passthru_strv_free(). -EINVAL for a negative group or a malformed address.
+ */
+int passthru_vfio_group_get_users(struct passthru_ctx *ctx, int group, const char *address,
+				  char ***ret);
+/* Frees a NULL-terminated array of strings the library handed over; returns NULL. */
+char **passthru_strv_free(char **strv);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,8 @@ set -eu
 PACKAGES="
 build-essential meson ninja-build pkg-config clang llvm libclang-rt-14-dev
 libkmod-dev libpci-dev libudev-dev libsmartcols-dev libjson-c-dev libmnl-dev libsqlite3-dev
+libmicrohttpd-dev libsystemd-dev libcurl4-openssl-dev curl
+libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler python3-grpcio python3-grpc-tools python3-protobuf
 pciutils usbutils hwdata udev kmod python3 strace hyperfine groff-base man-db bash-completion
 qemu-system-x86 qemu-utils busybox-static cpio xz-utils zstd e2fsprogs
 driverctl dpdk libvirt-clients debootstrap

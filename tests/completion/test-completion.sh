@@ -2,15 +2,16 @@
 # The bash completion of data/bash-completion/passthru, called the way bash calls it (COMP_WORDS
 # split at bash's word breaks, COMP_CWORD, COMP_LINE, COMP_POINT) against the passthru just built
 # and a fixture root given with --sysroot: every verb's options, option values, and the devices
-# each verb takes.
-#     test-completion.sh PASSTHRU COMPLETION MKSYSFS FIXTURE.json
+# each verb takes; the ids of a passthrud's allocations (run on DAEMON_FIXTURE.json) for release.
+#     test-completion.sh PASSTHRU COMPLETION MKSYSFS FIXTURE.json PASSTHRUD DAEMON_FIXTURE.json
 set -u
-passthru=$1 completion=$2 mksysfs=$3 fixture=$4
+passthru=$1 completion=$2 mksysfs=$3 fixture=$4 passthrud=$5 daemon_fixture=$6
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck disable=SC1091
 . "$here/../lib.sh"
 root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
+spid=
+trap '[[ -n $spid ]] && kill "$spid" && wait "$spid"; rm -rf "$root"' EXIT
 
 # A root from the CLI's host fixture (without the runner's own keys).
 fixture_root "$mksysfs" "$fixture" "$root/host" || exit 1
@@ -133,6 +134,26 @@ check "attach --qmp /run/vm.qmp 0000:04" "04:00.0"
 check "detach -q /run/vm.qmp 0000:04" "04:00.0"
 check "apply " ""
 check "repair " ""
+check "kubernetes " ""
+check "kubevirt-config " ""
+
+# passthrud's verbs: devices and types for allocate, files for --socket, allocation ids for
+# release (from the service on the socket the line names: its fixture has an adopted VM's).
+check "allocate --owner vm-a 0000:04" "04:00.0"
+check "allocate --owner vm-a --type NV" "NVME"
+check_has "allocate --socket $root/h" "$root/host"
+check "allocations " ""
+python3 "$mksysfs" "$daemon_fixture" "$root/daemon" >/dev/null || exit 1
+"$passthrud" --sysroot "$root/daemon" --socket "$root/d.sock" --state-dir "$root/state" \
+	>"$root/d.log" 2>&1 &
+spid=$!
+for ((i = 0; i < 200; i++)); do
+	grep -q 'passthrud: listening' "$root/d.log" && break
+	sleep 0.05
+done
+check "release --socket $root/d.sock " "1"
+check "release --to-host -s $root/d.sock " "1"
+check "release --socket $root/nothing.sock " ""
 
 # The verbs that were there before.
 check "list " "pci serial usb"

@@ -13,10 +13,12 @@ suite=bookworm
 
 # What the guest needs: issue 11's userspace (systemd, udev, lvm2, mdadm,
 # initramfs-tools), a kernel through the metapackage (the archive's newest
-# build; its name is never spelled here) and passthru's runtime libraries.
+# build; its name is never spelled here) and passthru's runtime libraries (passthrud's
+# too, and curl to talk to it).
 PACKAGES="systemd-sysv udev lvm2 mdadm initramfs-tools busybox kmod linux-image-amd64
 iproute2 pciutils e2fsprogs
-libkmod2 libpci3 libudev1 libsmartcols1 libjson-c5 libmnl0"
+libkmod2 libpci3 libudev1 libsmartcols1 libjson-c5 libmnl0
+libmicrohttpd12 libsqlite3-0 libcurl4 curl"
 
 die() { echo "mkroot: $*" >&2; exit 1; }
 
