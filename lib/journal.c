@@ -28,7 +28,8 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
-#include "takeover.h"
+#include "journal.h"
+#include "timed-io.h"
 
 static const char *const op_names[_JOURNAL_OP_MAX] = {
     [JOURNAL_OP_BIND] = "bind",

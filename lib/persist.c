@@ -20,7 +20,7 @@
  */
 #include <ctype.h>
 
-#include "takeover.h"
+#include "persist.h"
 
 struct passthru_persist {
 	unsigned refcount;

@@ -19,7 +19,10 @@
 #include <time.h>
 
 #include "sriov.h"
-#include "takeover.h"
+#include "device-state.h"
+#include "journal.h"
+#include "timed-io.h"
+#include "vfio-users.h"
 
 #define DEFAULT_TIMEOUT_MS 60000
 #define LOCK_TIMEOUT_MS	   30000

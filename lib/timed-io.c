@@ -28,7 +28,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "takeover.h"
+#include "timed-io.h"
 
 /* Steps per round trip: their largest answer (a page each) fits a socket buffer. */
 #define STEPS_PER_REQUEST 32

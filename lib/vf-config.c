@@ -22,7 +22,7 @@
 
 #include "pci.h"
 #include "sriov.h"
-#include "takeover.h"
+#include "persist.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Parsers of settings                                                                        */
