@@ -443,10 +443,10 @@ const char *passthru_guard_kind_to_string(enum passthru_guard_kind kind);
  * on the driver it started with. Writes that can block in the kernel (unbind, probe, reset)
  * are made by a helper process and abandoned after the timeout, never waited for forever.
  *
- * Environment: PASSTHRU_FAULT="PHASE:STEP:N[:fail]" is a test hook that kills the process
- * (or, with ":fail", fails the step) when the transaction reaches STEP for its N-th device
- * (from 1). PHASE is bind, unbind, rollback or repair; STEP is after-journal, after-override,
- * after-unbind, after-probe or before-commit.
+ * Test builds only: PASSTHRU_FAULT="PHASE:STEP:N[:fail]" kills the process (or, with ":fail",
+ * fails the step) when the transaction reaches STEP for its N-th device (from 1). PHASE is
+ * bind, unbind, rollback or repair; STEP is after-journal, after-override, after-unbind,
+ * after-probe or before-commit. The shipped library never reads it (see lib/fault.h).
  */
 
 struct passthru_takeover;

@@ -4,7 +4,6 @@
  * lanes by IOMMU group), rollback on failure, and repair of an interrupted transaction.
  */
 #include <poll.h>
-#include <signal.h>
 #include <time.h>
 
 #include "takeover.h"
@@ -50,20 +49,11 @@ static void add_device_details(struct passthru_takeover *t, const char *address)
 		add_detail(t, "%s", *l);
 }
 
-/* Returns -EIO for an injected failure; kills the process for an injected crash. */
+/* Returns -EIO for an injected failure; kills the process for an injected crash (tests). */
 static int fault_point(struct passthru_takeover *t, const char *phase, const char *step,
 		       unsigned index)
 {
-	if (!t->fault.set || strcmp(t->fault.phase, phase) != 0 ||
-	    strcmp(t->fault.step, step) != 0 || t->fault.index != index)
-		return 0;
-	if (t->fault.fail) {
-		log_debug(t->ctx, "injected failure at %s:%s:%u", phase, step, index);
-		return -EIO;
-	}
-	log_debug(t->ctx, "injected crash at %s:%s:%u", phase, step, index);
-	raise(SIGKILL);
-	return -EIO;
+	return fault_hit(t->ctx, &t->fault, phase, step, index);
 }
 
 /* A write of the transaction, with the step named in the error when it fails. */

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Fault injection for the crash tests: PASSTHRU_FAULT="PHASE:STEP:N[:fail]".
+ * Fault injection for the crash tests: PASSTHRU_FAULT="PHASE:STEP:N[:fail]". Test build only
+ * (see fault.h); the shipped library has fault-none.c instead.
  */
+#include <signal.h>
+
 #include "fault.h"
-#include "internal.h"
 
 static bool all_digits(const char *s)
 {
@@ -57,4 +59,30 @@ int fault_parse(const char *spec, struct fault *ret)
 	ret->fail = n == 4;
 	ret->set = true;
 	return 0;
+}
+
+void fault_from_environment(struct passthru_ctx *ctx, struct fault *ret)
+{
+	const char *spec = getenv("PASSTHRU_FAULT");
+
+	memset(ret, 0, sizeof(*ret));
+	if (spec && *spec && fault_parse(spec, ret) < 0) {
+		log_debug(ctx, "ignoring malformed PASSTHRU_FAULT");
+		memset(ret, 0, sizeof(*ret));
+	}
+}
+
+int fault_hit(struct passthru_ctx *ctx, const struct fault *f, const char *phase, const char *step,
+	      unsigned index)
+{
+	if (!f->set || strcmp(f->phase, phase) != 0 || strcmp(f->step, step) != 0 ||
+	    f->index != index)
+		return 0;
+	if (f->fail) {
+		log_debug(ctx, "injected failure at %s:%s:%u", phase, step, index);
+		return -EIO;
+	}
+	log_debug(ctx, "injected crash at %s:%s:%u", phase, step, index);
+	raise(SIGKILL);
+	return -EIO;
 }

@@ -62,7 +62,6 @@ _public_ int passthru_takeover_new(struct passthru_ctx *ctx, enum passthru_takeo
 				   unsigned flags, struct passthru_takeover **ret)
 {
 	struct passthru_takeover *t;
-	const char *fault;
 
 	if (!ctx || !ret || op > PASSTHRU_TAKEOVER_REPAIR ||
 	    (flags & ~(PASSTHRU_TAKEOVER_GROUP | PASSTHRU_TAKEOVER_FORCE)))
@@ -77,9 +76,7 @@ _public_ int passthru_takeover_new(struct passthru_ctx *ctx, enum passthru_takeo
 	t->timeout_ms = DEFAULT_TIMEOUT_MS;
 	t->lock_timeout_ms = LOCK_TIMEOUT_MS;
 	t->lock_fd = -1;
-	fault = getenv("PASSTHRU_FAULT");
-	if (fault && *fault && fault_parse(fault, &t->fault) < 0)
-		log_debug(ctx, "ignoring malformed PASSTHRU_FAULT");
+	fault_from_environment(ctx, &t->fault);
 	*ret = t;
 	return 0;
 }
