@@ -494,7 +494,7 @@ static int run_parallel(struct passthru_takeover *t, const struct journal *j)
 			break;
 		}
 		if (r == 0 && next < n_groups && n_lanes < MAX_LANES && busy == n_lanes &&
-		    result >= 0 && timed_writer_new(t->ctx, t->lock_fd, &lanes[n_lanes].w) >= 0)
+		    result >= 0 && timed_writer_new(t->ctx, &lanes[n_lanes].w) >= 0)
 			n_lanes++;
 		for (size_t i = 0, p = 0; i < n_lanes; i++) {
 			struct lane *l = &lanes[i];
@@ -988,10 +988,7 @@ _public_ int passthru_takeover_execute(struct passthru_takeover *t)
 		takeover_set_error(t, "%s", lock_error ?: strerror(-r));
 		return r;
 	}
-	/* Helpers spawned from now on must not inherit the lock: a stuck one would keep it. */
-	if (takeover_writer(t))
-		timed_writer_set_close_fd(t->writer, t->lock_fd);
-
+	/* Helpers spawned from now on do not inherit the lock (timed-io.c closes it in them). */
 	r = repair_locked(t);
 	if (r < 0 || t->op == PASSTHRU_TAKEOVER_REPAIR)
 		goto out;
@@ -1019,8 +1016,6 @@ _public_ int passthru_takeover_execute(struct passthru_takeover *t)
 out:
 	if (r < 0 && !t->error && r != -EPERM)
 		takeover_set_error(t, "%s", strerror(-r));
-	if (t->writer)
-		timed_writer_set_close_fd(t->writer, -1);
 	close(t->lock_fd);
 	t->lock_fd = -1;
 	return r < 0 ? r : 0;

@@ -11,7 +11,7 @@
 /* The helper for reads and writes that may block; NULL (direct reads) when out of memory. */
 struct timed_writer *takeover_writer(struct passthru_takeover *t)
 {
-	if (!t->writer && timed_writer_new(t->ctx, t->lock_fd, &t->writer) < 0)
+	if (!t->writer && timed_writer_new(t->ctx, &t->writer) < 0)
 		t->writer = NULL;
 	return t->writer;
 }

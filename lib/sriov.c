@@ -805,7 +805,7 @@ _public_ int passthru_sriov_execute(struct passthru_sriov *s)
 		return set_error(s, -EPERM, "refused: %s: %s", s->refusals[0].address,
 				 s->refusals[0].reason);
 
-	r = timed_writer_new(s->ctx, lock, &w);
+	r = timed_writer_new(s->ctx, &w);
 	if (r < 0)
 		return set_error(s, r, "cannot start: %s", strerror(-r));
 

@@ -24,10 +24,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 
+#include "context.h"
 #include "timed-io.h"
 
 /* Steps per round trip: their largest answer (a page each) fits a socket buffer. */
@@ -38,7 +40,6 @@
 
 struct timed_writer {
 	struct passthru_ctx *ctx;
-	int close_fd;
 	pid_t pid;
 	int sock;
 	pid_t stuck_pid;
@@ -169,6 +170,43 @@ _Noreturn static void helper_main(struct passthru_ctx *ctx, volatile int *progre
 	}
 }
 
+/* Closes the descriptors from..to (inclusive), with close_range(2) when the kernel has it. */
+static void close_span(unsigned from, unsigned to)
+{
+	struct rlimit rl;
+
+	if (from > to || close_range(from, to, 0) == 0 || errno != ENOSYS)
+		return;
+	/* Before Linux 5.9: one by one, up to the limit of open files. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > 1048576)
+		rl.rlim_cur = 1048576;
+	if (to >= rl.rlim_cur)
+		to = (unsigned)rl.rlim_cur - 1;
+	for (unsigned fd = from; fd <= to && fd >= from; fd++)
+		(void)close((int)fd);
+}
+
+/*
+ * In the helper: every descriptor the caller had open goes, but stdio, the socket and the
+ * context's root. A helper left stuck in the kernel lives on; whatever it inherited (the
+ * transaction lock, a service's client sockets, a VM's files) would stay open with it.
+ */
+static void close_inherited(int sock, int root_fd)
+{
+	int keep[2] = {sock < root_fd ? sock : root_fd, sock < root_fd ? root_fd : sock};
+	unsigned from = 3;
+
+	for (size_t i = 0; i < ELEMENTSOF(keep); i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned)keep[i] > from)
+			close_span(from, (unsigned)keep[i] - 1);
+		from = (unsigned)keep[i] + 1;
+	}
+	close_span(from, ~0U);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* The caller's side                                                                          */
 
@@ -213,10 +251,8 @@ static int writer_spawn(struct timed_writer *w)
 	if (pid == 0) {
 		pid_t h;
 
-		close(sv[0]);
-		/* A helper stuck in the kernel must not keep the transaction lock. */
-		if (w->close_fd >= 0)
-			close(w->close_fd);
+		/* A helper stuck in the kernel must not keep the transaction lock, nor anything. */
+		close_inherited(sv[1], w->ctx->root_fd);
 		signal(SIGPIPE, SIG_IGN);
 		h = fork();
 		if (h < 0)
@@ -241,14 +277,13 @@ static int writer_spawn(struct timed_writer *w)
 	return 0;
 }
 
-int timed_writer_new(struct passthru_ctx *ctx, int close_fd, struct timed_writer **ret)
+int timed_writer_new(struct passthru_ctx *ctx, struct timed_writer **ret)
 {
 	struct timed_writer *w = calloc(1, sizeof(*w));
 
 	if (!w)
 		return -ENOMEM;
 	w->ctx = ctx;
-	w->close_fd = close_fd;
 	w->sock = -1;
 	*ret = w;
 	return 0;
@@ -260,11 +295,6 @@ void timed_writer_free(struct timed_writer *w)
 		return;
 	writer_drop(w);
 	free(w);
-}
-
-void timed_writer_set_close_fd(struct timed_writer *w, int fd)
-{
-	w->close_fd = fd;
 }
 
 pid_t timed_writer_stuck_pid(const struct timed_writer *w)

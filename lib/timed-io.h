@@ -23,7 +23,11 @@ struct timed_step {
 	char *result;	   /* for 'r': what was read, trailing newlines removed; the caller frees */
 	int err;	   /* 0, or this step's negative errno */
 };
-int timed_writer_new(struct passthru_ctx *ctx, int close_fd, struct timed_writer **ret);
+/*
+ * A writer; its helper is spawned by the first request. The helper keeps none of the caller's
+ * descriptors but the context's root (a stuck one must not hold the lock or anything else).
+ */
+int timed_writer_new(struct passthru_ctx *ctx, struct timed_writer **ret);
 void timed_writer_free(struct timed_writer *w);
 /*
  * Runs the steps in order. A failed write ends the list (the steps after it assumed it worked);
@@ -46,8 +50,6 @@ int timed_collect(struct timed_writer *w, struct timed_step *steps, size_t n, si
 int timed_write(struct timed_writer *w, const char *path, const char *value, unsigned timeout_ms);
 /* Reads a host file the same way; trailing newlines removed. */
 int timed_read(struct timed_writer *w, const char *path, unsigned timeout_ms, char **ret);
-/* Which fd a helper spawned from now on closes (the transaction lock), -1 for none. */
-void timed_writer_set_close_fd(struct timed_writer *w, int fd);
 /* The pid of the helper left blocked in the kernel by the last timeout, else 0. */
 pid_t timed_writer_stuck_pid(const struct timed_writer *w);
 /* A timeout as messages give it: "10 s", or "1500 ms" when not whole seconds. */

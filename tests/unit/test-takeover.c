@@ -9,6 +9,7 @@
  * rollback. That is what these tests use; the real thing is tests/vm/takeover.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -364,6 +365,32 @@ static long ms_since(const struct timespec *start)
 	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
+/*
+ * The helper keeps none of the caller's descriptors: with the write end of a pipe open in this
+ * process when the helper is spawned, closing it here must give the read end its EOF at once.
+ * A helper that had inherited it would hold it open as long as it lives.
+ */
+static void test_timed_writer_fds(struct passthru_ctx *ctx)
+{
+	struct timed_writer *w = NULL;
+	struct pollfd pfd;
+	int p[2];
+
+	CHECK_INT(pipe2(p, O_CLOEXEC), 0);
+	CHECK_INT(timed_writer_new(ctx, &w), 0);
+	if (!w)
+		return;
+	CHECK_INT(timed_write(w, "/sys/bus/pci/drivers_probe", "0000:00:05.0", 1000), 0);
+	close(p[1]);
+	pfd = (struct pollfd){.fd = p[0], .events = POLLIN};
+	CHECK_INT(poll(&pfd, 1, 2000), 1);
+	CHECK(pfd.revents & POLLHUP);
+	/* The helper still answers: it kept its socket and the root. */
+	CHECK_INT(timed_write(w, "/sys/bus/pci/drivers_probe", "0000:00:07.0", 1000), 0);
+	close(p[0]);
+	timed_writer_free(w);
+}
+
 static void test_timed_writer(const char *root, struct passthru_ctx *ctx)
 {
 	struct timed_writer *w = NULL;
@@ -372,7 +399,7 @@ static void test_timed_writer(const char *root, struct passthru_ctx *ctx)
 	char *s = NULL;
 	pid_t stuck;
 
-	CHECK_INT(timed_writer_new(ctx, -1, &w), 0);
+	CHECK_INT(timed_writer_new(ctx, &w), 0);
 	if (!w)
 		return;
 	CHECK_INT(timed_write(w, "/sys/bus/pci/drivers_probe", "0000:00:05.0", 1000), 0);
@@ -440,7 +467,7 @@ static void test_timed_writer(const char *root, struct passthru_ctx *ctx)
 	{
 		struct device_state a = {0}, b = {0};
 
-		CHECK_INT(timed_writer_new(ctx, -1, &w), 0);
+		CHECK_INT(timed_writer_new(ctx, &w), 0);
 		CHECK_INT(device_state_read(ctx, w, 1000, "0000:00:05.0", &a), 0);
 		CHECK_INT(device_state_read(ctx, NULL, 0, "0000:00:05.0", &b), 0);
 		CHECK_STR(a.driver, "vfio-pci");
@@ -630,6 +657,7 @@ int main(void)
 	test_plan_reset(ctx);
 	test_users(ctx);
 	test_timed_writer(root, ctx);
+	test_timed_writer_fds(ctx);
 	test_execute(root, ctx);
 	test_repair(root, ctx);
 	test_lock(root, ctx);
