@@ -15,7 +15,6 @@
  * is how progress is seen while a write is under way.
  */
 #include <fcntl.h>
-#include <pthread.h>
 #include <time.h>
 
 #include "sriov.h"
@@ -596,86 +595,34 @@ static int set_error(struct passthru_sriov *s, int r, const char *format, ...)
 	return r;
 }
 
-/*
- * A write to sriov_numvfs, made by the timed writer's helper from a thread while this one
- * counts the VFs for the progress callback. The thread never outlives the call: the helper
- * answers or is abandoned within the timeout.
- */
-struct numvfs_job {
-	struct timed_writer *w;
-	const char *path;
-	const char *value;
-	unsigned timeout_ms;
-	int result;
-	bool done;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+/* While a write to sriov_numvfs is under way: the VFs counted for the progress callback. */
+struct numvfs_watch {
+	struct passthru_sriov *s;
+	int dfd;
+	unsigned target;
+	unsigned last;
 };
 
-static void *numvfs_job_run(void *p)
+static void numvfs_watch_tick(void *userdata)
 {
-	struct numvfs_job *job = p;
-	int r = timed_write(job->w, job->path, job->value, job->timeout_ms);
+	struct numvfs_watch *nw = userdata;
+	unsigned now = pf_count_vfs(nw->dfd);
 
-	pthread_mutex_lock(&job->lock);
-	job->result = r;
-	job->done = true;
-	pthread_cond_signal(&job->cond);
-	pthread_mutex_unlock(&job->lock);
-	return NULL;
+	if (now != nw->last)
+		nw->s->progress(nw->s->progress_userdata, now, nw->target);
+	nw->last = now;
 }
 
 static int write_with_progress(struct passthru_sriov *s, int dfd, struct timed_writer *w,
 			       const char *path, const char *value, unsigned target)
 {
-	struct numvfs_job job = {.w = w, .path = path, .value = value, .timeout_ms = s->timeout_ms};
-	pthread_condattr_t attr;
-	pthread_t thread;
-	unsigned last = UINT32_MAX;
+	struct numvfs_watch nw = {.s = s, .dfd = dfd, .target = target, .last = UINT32_MAX};
 	int r;
 
-	if (pthread_condattr_init(&attr) != 0) {
-		r = timed_write(w, path, value, s->timeout_ms);
-		s->progress(s->progress_userdata, pf_count_vfs(dfd), target);
-		return r;
-	}
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_mutex_init(&job.lock, NULL);
-	pthread_cond_init(&job.cond, &attr);
-	pthread_condattr_destroy(&attr);
-	if (pthread_create(&thread, NULL, numvfs_job_run, &job) != 0) {
-		r = timed_write(w, path, value, s->timeout_ms);
-	} else {
-		pthread_mutex_lock(&job.lock);
-		while (!job.done) {
-			struct timespec deadline;
-
-			clock_gettime(CLOCK_MONOTONIC, &deadline);
-			deadline.tv_nsec += PROGRESS_PERIOD_MS * 1000000L;
-			if (deadline.tv_nsec >= 1000000000L) {
-				deadline.tv_sec++;
-				deadline.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&job.cond, &job.lock, &deadline);
-			if (!job.done) {
-				unsigned now;
-
-				pthread_mutex_unlock(&job.lock);
-				now = pf_count_vfs(dfd);
-				if (now != last)
-					s->progress(s->progress_userdata, now, target);
-				last = now;
-				pthread_mutex_lock(&job.lock);
-			}
-		}
-		pthread_mutex_unlock(&job.lock);
-		pthread_join(thread, NULL);
-		r = job.result;
-	}
-	pthread_cond_destroy(&job.cond);
-	pthread_mutex_destroy(&job.lock);
+	r = timed_write_tick(w, path, value, s->timeout_ms, PROGRESS_PERIOD_MS, numvfs_watch_tick,
+			     &nw);
 	/* Once more when the write returned, unless that count was just reported. */
-	if (pf_count_vfs(dfd) != last)
+	if (pf_count_vfs(dfd) != nw.last)
 		s->progress(s->progress_userdata, pf_count_vfs(dfd), target);
 	return r;
 }

@@ -320,27 +320,57 @@ static size_t build_request(const struct timed_step *steps, size_t n, char *buf)
 	return (size_t)(p - buf);
 }
 
-/* Waits for the answer; a helper that makes no progress for timeout_ms is stuck. */
-static int wait_reply(struct timed_writer *w, unsigned timeout_ms)
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* What to call while waiting, every period_ms. */
+struct tick {
+	unsigned period_ms;
+	void (*fn)(void *userdata);
+	void *userdata;
+};
+
+/*
+ * Waits for the answer; a helper that makes no progress for timeout_ms is stuck. With tick,
+ * its function is called every period while the helper works.
+ */
+static int wait_reply(struct timed_writer *w, unsigned timeout_ms, const struct tick *tick)
 {
 	int seen = *w->progress;
+	struct timespec since;
 
+	clock_gettime(CLOCK_MONOTONIC, &since);
 	for (;;) {
 		struct pollfd pfd = {.fd = w->sock, .events = POLLIN};
-		int r = poll(&pfd, 1, (int)timeout_ms), now;
+		long left = (long)timeout_ms - elapsed_ms(&since);
+		int r, now;
 
+		if (left < 0)
+			left = 0;
+		if (tick && tick->period_ms < left)
+			left = tick->period_ms;
+		r = poll(&pfd, 1, (int)left);
 		if (r > 0)
 			return 0;
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return -errno;
+		if (tick)
+			tick->fn(tick->userdata);
 		now = *w->progress;
 		if (now != seen) {
 			seen = now;
+			clock_gettime(CLOCK_MONOTONIC, &since);
 			continue;
 		}
-		return -ETIMEDOUT;
+		if (elapsed_ms(&since) >= (long)timeout_ms)
+			return -ETIMEDOUT;
 	}
 }
 
@@ -470,14 +500,14 @@ int timed_collect(struct timed_writer *w, struct timed_step *steps, size_t n, si
 
 /* One round trip for at most STEPS_PER_REQUEST steps. */
 static int run_chunk(struct timed_writer *w, struct timed_step *steps, size_t n,
-		     unsigned timeout_ms, size_t *ret_failed)
+		     unsigned timeout_ms, const struct tick *tick, size_t *ret_failed)
 {
 	int r;
 
 	r = timed_submit(w, steps, n);
 	if (r < 0)
 		return r;
-	r = wait_reply(w, timeout_ms);
+	r = wait_reply(w, timeout_ms, tick);
 	if (r == -ETIMEDOUT) {
 		*ret_failed = timed_abandon(w);
 		if (*ret_failed >= n)
@@ -490,8 +520,8 @@ static int run_chunk(struct timed_writer *w, struct timed_step *steps, size_t n,
 	return timed_collect(w, steps, n, ret_failed);
 }
 
-int timed_steps(struct timed_writer *w, struct timed_step *steps, size_t n, unsigned timeout_ms,
-		size_t *ret_failed)
+static int steps_run(struct timed_writer *w, struct timed_step *steps, size_t n,
+		     unsigned timeout_ms, const struct tick *tick, size_t *ret_failed)
 {
 	size_t failed = 0;
 
@@ -501,7 +531,7 @@ int timed_steps(struct timed_writer *w, struct timed_step *steps, size_t n, unsi
 	}
 	for (size_t off = 0; off < n; off += STEPS_PER_REQUEST) {
 		size_t count = n - off < STEPS_PER_REQUEST ? n - off : STEPS_PER_REQUEST;
-		int r = run_chunk(w, steps + off, count, timeout_ms, &failed);
+		int r = run_chunk(w, steps + off, count, timeout_ms, tick, &failed);
 
 		if (r < 0) {
 			if (ret_failed)
@@ -510,6 +540,22 @@ int timed_steps(struct timed_writer *w, struct timed_step *steps, size_t n, unsi
 		}
 	}
 	return 0;
+}
+
+int timed_steps(struct timed_writer *w, struct timed_step *steps, size_t n, unsigned timeout_ms,
+		size_t *ret_failed)
+{
+	return steps_run(w, steps, n, timeout_ms, NULL, ret_failed);
+}
+
+int timed_write_tick(struct timed_writer *w, const char *path, const char *value,
+		     unsigned timeout_ms, unsigned period_ms, void (*fn)(void *userdata),
+		     void *userdata)
+{
+	struct timed_step s = {.op = 'w', .path = path, .value = value};
+	struct tick tick = {.period_ms = period_ms ? period_ms : 1, .fn = fn, .userdata = userdata};
+
+	return steps_run(w, &s, 1, timeout_ms, fn ? &tick : NULL, NULL);
 }
 
 int timed_write(struct timed_writer *w, const char *path, const char *value, unsigned timeout_ms)

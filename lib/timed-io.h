@@ -48,6 +48,13 @@ int timed_progress(const struct timed_writer *w);
 size_t timed_abandon(struct timed_writer *w);
 int timed_collect(struct timed_writer *w, struct timed_step *steps, size_t n, size_t *ret_failed);
 int timed_write(struct timed_writer *w, const char *path, const char *value, unsigned timeout_ms);
+/*
+ * timed_write() that calls fn(userdata) every period_ms while the write is under way (in this
+ * thread, between polls of the helper's socket): how a caller shows progress meanwhile.
+ */
+int timed_write_tick(struct timed_writer *w, const char *path, const char *value,
+		     unsigned timeout_ms, unsigned period_ms, void (*fn)(void *userdata),
+		     void *userdata);
 /* Reads a host file the same way; trailing newlines removed. */
 int timed_read(struct timed_writer *w, const char *path, unsigned timeout_ms, char **ret);
 /* The pid of the helper left blocked in the kernel by the last timeout, else 0. */
