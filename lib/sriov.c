@@ -17,10 +17,12 @@
 #include <fcntl.h>
 #include <time.h>
 
-#include "sriov.h"
 #include "device-state.h"
 #include "journal.h"
+#include "pf.h"
+#include "sriov.h"
 #include "timed-io.h"
+#include "vf-config.h"
 #include "vfio-users.h"
 
 #define DEFAULT_TIMEOUT_MS 60000
@@ -28,57 +30,6 @@
 #define PROGRESS_PERIOD_MS 100
 /* The kernel's own limit on a PF's VFs (the SR-IOV capability's TotalVFs is 16 bits). */
 #define VF_COUNT_MAX 65535
-
-/* ------------------------------------------------------------------------------------------ */
-/* PFs                                                                                        */
-
-int pf_open_dir(struct passthru_ctx *ctx, const char *pf,
-		char ret_address[PASSTHRU_PCI_ADDRESS_LEN + 1])
-{
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
-	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
-
-	if (passthru_pci_address_parse(pf, address) < 0)
-		return -EINVAL;
-	if (asprintf(&path, "/sys/bus/pci/devices/%s", address) < 0)
-		return -ENOMEM;
-	fd = root_open_dir(ctx, path);
-	if (fd < 0)
-		return errno_is_vanished(fd) ? -ENODEV : fd;
-	/* A VF has no SR-IOV capability of its own; sriov_totalvfs marks a PF. */
-	if (faccessat(fd, "physfn", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-	    faccessat(fd, "sriov_totalvfs", F_OK, 0) < 0)
-		return -EOPNOTSUPP;
-	memcpy(ret_address, address, sizeof(address));
-	return TAKE_FD(fd);
-}
-
-unsigned pf_count_vfs(int pf_dirfd)
-{
-	unsigned n = 0;
-
-	for (;; n++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "virtfn%u", n);
-		if (faccessat(pf_dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-			return n;
-	}
-}
-
-int pf_vf_address(int pf_dirfd, unsigned index, char ret[PASSTHRU_PCI_ADDRESS_LEN + 1])
-{
-	_cleanup_free_ char *base = NULL;
-	char name[32];
-	int r;
-
-	snprintf(name, sizeof(name), "virtfn%u", index);
-	r = attr_link_basename_at(pf_dirfd, name, &base);
-	if (r < 0)
-		return r;
-	return passthru_pci_address_parse(base, ret) < 0 ? -EBADMSG : 0;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* The object                                                                                 */

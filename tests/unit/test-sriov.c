@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "sriov.h"
+#include "vf-config.h"
 #include "test.h"
 
 static char tmp[] = "/tmp/passthru-test-sriov-XXXXXX";
