@@ -11,34 +11,6 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Execution                                                                                  */
 
-int takeover_set_error(struct passthru_takeover *t, const char *format, ...)
-{
-	va_list ap;
-	char *s;
-	int k;
-
-	va_start(ap, format);
-	k = vasprintf(&s, format, ap);
-	va_end(ap);
-	if (k < 0)
-		return -ENOMEM;
-	free(t->error);
-	t->error = s;
-	return 0;
-}
-
-static void add_detail(struct passthru_takeover *t, const char *format, ...) _printf_(2, 3);
-static void add_detail(struct passthru_takeover *t, const char *format, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, format);
-	if (vasprintf(&s, format, ap) >= 0)
-		(void)strv_consume(&t->details, s);
-	va_end(ap);
-}
-
 static void add_device_details(struct passthru_takeover *t, const char *address)
 {
 	_cleanup_strv_free_ char **lines = NULL;
@@ -46,7 +18,7 @@ static void add_device_details(struct passthru_takeover *t, const char *address)
 	if (device_describe(t->ctx, takeover_writer(t), address, &lines) < 0)
 		return;
 	STRV_FOREACH (l, lines)
-		add_detail(t, "%s", *l);
+		plan_report_add_detail(&t->report, "%s", *l);
 }
 
 /* Returns -EIO for an injected failure; kills the process for an injected crash (tests). */
@@ -67,14 +39,15 @@ static int step_write(struct passthru_takeover *t, const char *address, const ch
 		return -ENOMEM;
 	r = timed_write(t->writer, path, value, t->timeout_ms);
 	if (r == -ETIMEDOUT) {
-		takeover_set_error(t, "%s: %s timed out after %s", address, what,
-				   ms_text(t->timeout_ms, buf));
+		plan_report_set_error(&t->report, "%s: %s timed out after %s", address, what,
+				      ms_text(t->timeout_ms, buf));
 		add_device_details(t, address);
 		if (timed_writer_stuck_pid(t->writer))
-			add_detail(t, "the write is still pending in the kernel (process %d)",
-				   (int)timed_writer_stuck_pid(t->writer));
+			plan_report_add_detail(
+			    &t->report, "the write is still pending in the kernel (process %d)",
+			    (int)timed_writer_stuck_pid(t->writer));
 	} else if (r < 0) {
-		takeover_set_error(t, "%s: cannot %s: %s", address, what, strerror(-r));
+		plan_report_set_error(&t->report, "%s: cannot %s: %s", address, what, strerror(-r));
 	}
 	return r;
 }
@@ -120,8 +93,8 @@ static int read_state(struct passthru_takeover *t, const char *address, struct d
 	int r = device_state_read(t->ctx, takeover_writer(t), t->timeout_ms, address, s);
 
 	if (r < 0)
-		takeover_set_error(t, "%s: cannot read its state: %s", address,
-				   r == -ENODEV ? "the device is gone" : strerror(-r));
+		plan_report_set_error(&t->report, "%s: cannot read its state: %s", address,
+				      r == -ENODEV ? "the device is gone" : strerror(-r));
 	return r;
 }
 
@@ -130,14 +103,15 @@ static void step_error(struct passthru_takeover *t, const char *address, const c
 	char buf[32];
 
 	if (r == -ETIMEDOUT) {
-		takeover_set_error(t, "%s: %s timed out after %s", address, what,
-				   ms_text(t->timeout_ms, buf));
+		plan_report_set_error(&t->report, "%s: %s timed out after %s", address, what,
+				      ms_text(t->timeout_ms, buf));
 		add_device_details(t, address);
 		if (timed_writer_stuck_pid(t->writer))
-			add_detail(t, "the write is still pending in the kernel (process %d)",
-				   (int)timed_writer_stuck_pid(t->writer));
+			plan_report_add_detail(
+			    &t->report, "the write is still pending in the kernel (process %d)",
+			    (int)timed_writer_stuck_pid(t->writer));
 	} else {
-		takeover_set_error(t, "%s: cannot %s: %s", address, what, strerror(-r));
+		plan_report_set_error(&t->report, "%s: cannot %s: %s", address, what, strerror(-r));
 	}
 }
 
@@ -227,30 +201,32 @@ static int move_finish(struct passthru_takeover *t, const struct journal_entry *
 	}
 	r = device_driver_read(t->ctx, e->address, &driver);
 	if (r < 0) {
-		takeover_set_error(t, "%s: cannot read its driver: %s", e->address,
-				   r == -ENODEV ? "the device is gone" : strerror(-r));
+		plan_report_set_error(&t->report, "%s: cannot read its driver: %s", e->address,
+				      r == -ENODEV ? "the device is gone" : strerror(-r));
 		return r;
 	}
 	if (t->op == PASSTHRU_TAKEOVER_BIND && !is_vfio(driver)) {
-		takeover_set_error(t, "%s: vfio-pci did not take it (driver now: %s)", e->address,
-				   driver ?: "none");
+		plan_report_set_error(&t->report, "%s: vfio-pci did not take it (driver now: %s)",
+				      e->address, driver ?: "none");
 		add_device_details(t, e->address);
 		r = -EIO;
 	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && is_vfio(driver)) {
-		takeover_set_error(t, "%s: vfio-pci took it again (does its ids= option claim it?)",
-				   e->address);
+		plan_report_set_error(&t->report,
+				      "%s: vfio-pci took it again (does its ids= option claim it?)",
+				      e->address);
 		add_device_details(t, e->address);
 		r = -EIO;
 	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target && !driver) {
-		takeover_set_error(t, "%s: no driver took it back, not even %s (its original)",
-				   e->address, e->target);
+		plan_report_set_error(&t->report,
+				      "%s: no driver took it back, not even %s (its original)",
+				      e->address, e->target);
 		add_device_details(t, e->address);
 		r = -ENODEV;
 	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target &&
 		   !streq_null(driver, e->target)) {
-		r = item_note(it, "%s took it, not the original %s", driver, e->target);
+		r = item_note(t, it, "%s took it, not the original %s", driver, e->target);
 	} else if (t->op == PASSTHRU_TAKEOVER_UNBIND && e->target_any && !driver) {
-		r = item_note(it, "no host driver took it: it is left without a driver");
+		r = item_note(t, it, "no host driver took it: it is left without a driver");
 	}
 	if (r >= 0) {
 		free(it->result);
@@ -293,8 +269,9 @@ static int forward(struct passthru_takeover *t, const struct journal_entry *e, s
 			}
 			r = fault_point(t, phase, stage_faults[stage], index);
 			if (r < 0) {
-				takeover_set_error(t, "%s: injected failure (PASSTHRU_FAULT)",
-						   e->address);
+				plan_report_set_error(&t->report,
+						      "%s: injected failure (PASSTHRU_FAULT)",
+						      e->address);
 				move_done(&m);
 				return r;
 			}
@@ -364,15 +341,15 @@ static struct item *entry_item(struct passthru_takeover *t, const struct journal
 static void lane_finish(struct passthru_takeover *t, const struct journal_entry *e, struct move *m,
 			int r, size_t failed, int *result)
 {
-	_cleanup_free_ char *first = *result < 0 ? TAKE_PTR(t->error) : NULL;
+	_cleanup_free_ char *first = *result < 0 ? TAKE_PTR(t->report.error) : NULL;
 
 	r = move_finish(t, e, entry_item(t, e), m, r, failed);
 	if (r < 0 && *result < 0) {
-		add_detail(t, "also: %s", t->error ?: strerror(-r));
-		free(t->error);
-		t->error = TAKE_PTR(first);
+		plan_report_add_detail(&t->report, "also: %s", t->report.error ?: strerror(-r));
+		free(t->report.error);
+		t->report.error = TAKE_PTR(first);
 	} else if (first) {
-		t->error = TAKE_PTR(first);
+		t->report.error = TAKE_PTR(first);
 	}
 	if (r < 0 && *result >= 0)
 		*result = r;
@@ -546,8 +523,8 @@ static int restore(struct passthru_takeover *t, const struct journal_entry *e, c
 	r = read_state(t, e->address, &s);
 	if (r == -ENODEV) {
 		/* Gone (hot-unplugged, VFs removed): there is nothing left to put back. */
-		free(t->error);
-		t->error = NULL;
+		free(t->report.error);
+		t->report.error = NULL;
 		return 0;
 	}
 	if (r < 0)
@@ -584,8 +561,8 @@ static int restore(struct passthru_takeover *t, const struct journal_entry *e, c
 	if (r < 0)
 		return r;
 	if (!journal_entry_at_origin(e, &s)) {
-		takeover_set_error(t, "%s: could not go back to %s (driver now: %s)", e->address,
-				   e->driver ?: "no driver", s.driver ?: "none");
+		plan_report_set_error(&t->report, "%s: could not go back to %s (driver now: %s)",
+				      e->address, e->driver ?: "no driver", s.driver ?: "none");
 		add_device_details(t, e->address);
 		r = -EIO;
 	}
@@ -599,15 +576,16 @@ static int rollback(struct passthru_takeover *t, const struct journal *j, const 
 	int result = 0;
 
 	for (size_t i = j->n_entries; i-- > 0;) {
-		_cleanup_free_ char *saved = TAKE_PTR(t->error);
+		_cleanup_free_ char *saved = TAKE_PTR(t->report.error);
 		int r = restore(t, &j->entries[i], phase, (unsigned)(j->n_entries - i));
 
 		if (r < 0) {
-			add_detail(t, "rollback: %s", t->error ?: strerror(-r));
+			plan_report_add_detail(&t->report, "rollback: %s",
+					       t->report.error ?: strerror(-r));
 			result = r;
 		}
-		free(t->error);
-		t->error = TAKE_PTR(saved);
+		free(t->report.error);
+		t->report.error = TAKE_PTR(saved);
 	}
 	return result;
 }
@@ -695,15 +673,15 @@ static int repair_locked(struct passthru_takeover *t)
 			r = journal_parse(text, len, JOURNAL_KIND_TRANSACTION, &j, &line);
 	}
 	if (r == -EBADMSG) {
-		takeover_set_error(
-		    t,
+		plan_report_set_error(
+		    &t->report,
 		    "%s is damaged (line %u): cannot tell what an interrupted transaction "
 		    "did",
 		    JOURNAL_PATH, line);
 		return r;
 	}
 	if (r < 0) {
-		takeover_set_error(t, "cannot read %s: %s", JOURNAL_PATH, strerror(-r));
+		plan_report_set_error(&t->report, "cannot read %s: %s", JOURNAL_PATH, strerror(-r));
 		return r;
 	}
 
@@ -716,8 +694,8 @@ static int repair_locked(struct passthru_takeover *t)
 		if (r < 0 && r != -ENODEV) {
 			for (size_t k = 0; k < i; k++)
 				device_state_done(&states[k]);
-			takeover_set_error(t, "%s: cannot read its state: %s",
-					   j->entries[i].address, strerror(-r));
+			plan_report_set_error(&t->report, "%s: cannot read its state: %s",
+					      j->entries[i].address, strerror(-r));
 			return r;
 		}
 	}
@@ -758,9 +736,9 @@ static int repair_locked(struct passthru_takeover *t)
 		if (r >= 0)
 			r = journal_finish(t);
 		if (r < 0) {
-			takeover_set_error(t, "cannot record the completed %s: %s",
-					   j->op == JOURNAL_OP_BIND ? "bind" : "unbind",
-					   strerror(-r));
+			plan_report_set_error(&t->report, "cannot record the completed %s: %s",
+					      j->op == JOURNAL_OP_BIND ? "bind" : "unbind",
+					      strerror(-r));
 			return r;
 		}
 		t->repair = PASSTHRU_REPAIR_COMPLETED;
@@ -770,14 +748,15 @@ static int repair_locked(struct passthru_takeover *t)
 	} else {
 		r = rollback(t, j, "repair");
 		if (r < 0) {
-			takeover_set_error(t, "cannot roll back the interrupted %s of %s",
-					   j->op == JOURNAL_OP_BIND ? "bind" : "unbind",
-					   entry_names(j, &names));
+			plan_report_set_error(
+			    &t->report, "cannot roll back the interrupted %s of %s",
+			    j->op == JOURNAL_OP_BIND ? "bind" : "unbind", entry_names(j, &names));
 			return r;
 		}
 		r = journal_finish(t);
 		if (r < 0) {
-			takeover_set_error(t, "cannot remove %s: %s", JOURNAL_PATH, strerror(-r));
+			plan_report_set_error(&t->report, "cannot remove %s: %s", JOURNAL_PATH,
+					      strerror(-r));
 			return r;
 		}
 		t->repair = PASSTHRU_REPAIR_ROLLED_BACK;
@@ -815,8 +794,8 @@ static bool plan_still_valid(struct passthru_takeover *t)
 	}
 	if (same && takeover_overrides_read(t, addresses, t->n_items, overrides) < 0) {
 		/* Planning again says why. */
-		free(t->error);
-		t->error = NULL;
+		free(t->report.error);
+		t->report.error = NULL;
 		return false;
 	}
 	for (size_t i = 0; same && i < t->n_items; i++)
@@ -864,8 +843,8 @@ static int run_transaction(struct passthru_takeover *t)
 	if (t->op == PASSTHRU_TAKEOVER_BIND) {
 		r = vfio_modules_ensure(t->ctx);
 		if (r < 0) {
-			takeover_set_error(
-			    t, "%s: vfio-pci is not available: %s", j->entries[0].address,
+			plan_report_set_error(
+			    &t->report, "%s: vfio-pci is not available: %s", j->entries[0].address,
 			    r == -ENOPKG ? "the modules are not loaded (and cannot be loaded "
 					   "below a sysroot)"
 					 : strerror(-r));
@@ -876,7 +855,8 @@ static int run_transaction(struct passthru_takeover *t)
 	/* Nothing is touched before the record of how things were is on disk. */
 	r = journal_save(t->ctx, JOURNAL_PATH, JOURNAL_KIND_TRANSACTION, j);
 	if (r < 0) {
-		takeover_set_error(t, "cannot write %s: %s", JOURNAL_PATH, strerror(-r));
+		plan_report_set_error(&t->report, "cannot write %s: %s", JOURNAL_PATH,
+				      strerror(-r));
 		return r;
 	}
 	for (size_t i = 0; i < t->n_items; i++)
@@ -886,7 +866,8 @@ static int run_transaction(struct passthru_takeover *t)
 						 *n);
 	r = fault_point(t, phase, "after-journal", 1);
 	if (r < 0) {
-		takeover_set_error(t, "injected failure (PASSTHRU_FAULT) after the journal");
+		plan_report_set_error(&t->report,
+				      "injected failure (PASSTHRU_FAULT) after the journal");
 		(void)journal_finish(t);
 		return r;
 	}
@@ -908,17 +889,19 @@ static int run_transaction(struct passthru_takeover *t)
 	if (r >= 0) {
 		r = fault_point(t, phase, "before-commit", 1);
 		if (r < 0)
-			takeover_set_error(t,
-					   "injected failure (PASSTHRU_FAULT) before the commit");
+			plan_report_set_error(
+			    &t->report, "injected failure (PASSTHRU_FAULT) before the commit");
 	}
 	if (r < 0) {
 		int q = rollback(t, j, "rollback");
 
 		if (q < 0) {
-			add_detail(t, "the journal is kept: 'passthru repair' tries again");
+			plan_report_add_detail(
+			    &t->report, "the journal is kept: 'passthru repair' tries again");
 		} else {
-			add_detail(t,
-				   "rolled back: every touched device is on its original driver");
+			plan_report_add_detail(
+			    &t->report,
+			    "rolled back: every touched device is on its original driver");
 			(void)journal_finish(t);
 		}
 		return r;
@@ -928,8 +911,8 @@ static int run_transaction(struct passthru_takeover *t)
 	if (r >= 0)
 		r = journal_finish(t);
 	if (r < 0) {
-		takeover_set_error(t, "cannot record the %s in %s: %s", phase, HELD_PATH,
-				   strerror(-r));
+		plan_report_set_error(&t->report, "cannot record the %s in %s: %s", phase,
+				      HELD_PATH, strerror(-r));
 		return r;
 	}
 	return 0;
@@ -952,15 +935,17 @@ static int run_resets(struct passthru_takeover *t)
 						       t->reset_method, t->timeout_ms)
 				       : -ENOMEM;
 		if (r == -ETIMEDOUT) {
-			takeover_set_error(t, "%s: reset timed out after %s", it->address,
-					   ms_text(t->timeout_ms, buf));
+			plan_report_set_error(&t->report, "%s: reset timed out after %s",
+					      it->address, ms_text(t->timeout_ms, buf));
 			add_device_details(t, it->address);
 			if (timed_writer_stuck_pid(t->writer))
-				add_detail(t,
-					   "the write is still pending in the kernel (process %d)",
-					   (int)timed_writer_stuck_pid(t->writer));
+				plan_report_add_detail(
+				    &t->report,
+				    "the write is still pending in the kernel (process %d)",
+				    (int)timed_writer_stuck_pid(t->writer));
 		} else if (r < 0) {
-			takeover_set_error(t, "%s: reset failed: %s", it->address, strerror(-r));
+			plan_report_set_error(&t->report, "%s: reset failed: %s", it->address,
+					      strerror(-r));
 			add_device_details(t, it->address);
 		}
 		if (r < 0)
@@ -985,7 +970,7 @@ _public_ int passthru_takeover_execute(struct passthru_takeover *t)
 	if (t->lock_fd < 0) {
 		r = t->lock_fd;
 		t->lock_fd = -1;
-		takeover_set_error(t, "%s", lock_error ?: strerror(-r));
+		plan_report_set_error(&t->report, "%s", lock_error ?: strerror(-r));
 		return r;
 	}
 	/* Helpers spawned from now on do not inherit the lock (timed-io.c closes it in them). */
@@ -997,7 +982,7 @@ _public_ int passthru_takeover_execute(struct passthru_takeover *t)
 		r = passthru_takeover_plan(t);
 		if (r < 0)
 			goto out;
-	} else if (t->n_refusals > 0) {
+	} else if (t->report.n_refusals > 0) {
 		r = -EPERM;
 		goto out;
 	}
@@ -1014,8 +999,8 @@ _public_ int passthru_takeover_execute(struct passthru_takeover *t)
 			(void)device_driver_read(t->ctx, it->address, &it->result);
 		}
 out:
-	if (r < 0 && !t->error && r != -EPERM)
-		takeover_set_error(t, "%s", strerror(-r));
+	if (r < 0 && !t->report.error && r != -EPERM)
+		plan_report_set_error(&t->report, "%s", strerror(-r));
 	close(t->lock_fd);
 	t->lock_fd = -1;
 	return r < 0 ? r : 0;

@@ -72,46 +72,21 @@ int takeover_item_add(struct passthru_takeover *t, const char *address, bool req
 	return 0;
 }
 
-static int refuse(struct passthru_takeover *t, enum passthru_refusal_kind kind, const char *address,
-		  const char *format, ...) _printf_(4, 5);
-static int refuse(struct passthru_takeover *t, enum passthru_refusal_kind kind, const char *address,
-		  const char *format, ...)
+int item_note(struct passthru_takeover *t, struct item *it, const char *format, ...)
 {
-	struct refusal *n;
-	char *reason;
+	_cleanup_free_ char *s = NULL;
 	va_list ap;
-	int k;
-
-	va_start(ap, format);
-	k = vasprintf(&reason, format, ap);
-	va_end(ap);
-	if (k < 0)
-		return -ENOMEM;
-	n = realloc(t->refusals, (t->n_refusals + 1) * sizeof(*n));
-	if (!n) {
-		free(reason);
-		return -ENOMEM;
-	}
-	t->refusals = n;
-	n = &t->refusals[t->n_refusals++];
-	n->kind = kind;
-	snprintf(n->address, sizeof(n->address), "%s", address);
-	n->reason = reason;
-	return 0;
-}
-
-int item_note(struct item *it, const char *format, ...)
-{
-	char *s;
-	va_list ap;
-	int k;
+	int k, r;
 
 	va_start(ap, format);
 	k = vasprintf(&s, format, ap);
 	va_end(ap);
 	if (k < 0)
 		return -ENOMEM;
-	return strv_consume(&it->notes, s);
+	r = plan_report_note(&t->report, it->address, "%s", s);
+	if (r < 0)
+		return r;
+	return strv_consume(&it->notes, TAKE_PTR(s));
 }
 
 /*
@@ -194,9 +169,10 @@ static int plan_guards(struct passthru_takeover *t, struct item *it)
 	if (r < 0) {
 		/* Not knowing what the host uses is no licence to take it. */
 		if (t->flags & PASSTHRU_TAKEOVER_FORCE)
-			return item_note(it, "forced without guard checks (%s)", strerror(-r));
-		return refuse(t, PASSTHRU_REFUSAL_GUARD, it->address,
-			      "cannot check what the host uses on it: %s", strerror(-r));
+			return item_note(t, it, "forced without guard checks (%s)", strerror(-r));
+		return plan_report_refuse(&t->report, PASSTHRU_REFUSAL_GUARD, it->address,
+					  "cannot check what the host uses on it: %s",
+					  strerror(-r));
 	}
 	for (size_t g = 0; g < passthru_guard_list_count(it->guards); g++) {
 		_cleanup_free_ char *own = NULL;
@@ -210,10 +186,11 @@ static int plan_guards(struct passthru_takeover *t, struct item *it)
 		if (passthru_guard_list_get_kind(it->guards, g) == PASSTHRU_GUARD_VFS_IN_USE)
 			vfs_guarded = true;
 		if (t->flags & PASSTHRU_TAKEOVER_FORCE)
-			r = item_note(it, "forced past a guard: %s", reason ?: "(no reason given)");
+			r = item_note(t, it, "forced past a guard: %s",
+				      reason ?: "(no reason given)");
 		else
-			r = refuse(t, PASSTHRU_REFUSAL_GUARD, it->address, "%s",
-				   reason ?: "the host uses it");
+			r = plan_report_refuse(&t->report, PASSTHRU_REFUSAL_GUARD, it->address,
+					       "%s", reason ?: "the host uses it");
 		if (r < 0)
 			return r;
 	}
@@ -250,14 +227,15 @@ static int plan_vfs(struct passthru_takeover *t, struct item *it)
 		strcat(list, *b);
 	}
 	if (t->flags & PASSTHRU_TAKEOVER_FORCE)
-		return item_note(it, "forced although its VFs %s are on vfio-pci", list);
+		return item_note(t, it, "forced although its VFs %s are on vfio-pci", list);
 	if (t->op == PASSTHRU_TAKEOVER_RESET)
-		return refuse(t, PASSTHRU_REFUSAL_VFS_BOUND, it->address,
-			      "its VFs %s are on vfio-pci: resetting it resets them under their "
-			      "VMs, and can leave them unresponsive until they are created again",
-			      list);
-	return refuse(t, PASSTHRU_REFUSAL_VFS_BOUND, it->address,
-		      "its VFs %s are on vfio-pci and would go with it", list);
+		return plan_report_refuse(
+		    &t->report, PASSTHRU_REFUSAL_VFS_BOUND, it->address,
+		    "its VFs %s are on vfio-pci: resetting it resets them under their "
+		    "VMs, and can leave them unresponsive until they are created again",
+		    list);
+	return plan_report_refuse(&t->report, PASSTHRU_REFUSAL_VFS_BOUND, it->address,
+				  "its VFs %s are on vfio-pci and would go with it", list);
 }
 
 /*
@@ -274,7 +252,7 @@ static int plan_host_use(struct passthru_takeover *t, struct item *it)
 	return plan_vfs(t, it);
 }
 
-static int note_reset(struct item *it)
+static int note_reset(struct passthru_takeover *t, struct item *it)
 {
 	const char *const *methods = passthru_pci_device_get_reset_methods(it->dev);
 	_cleanup_free_ char *list = NULL;
@@ -287,7 +265,7 @@ static int note_reset(struct item *it)
 	}
 	if (!methods[0])
 		return item_note(
-		    it, "no reset method at all: a VM may find it as the last one left it");
+		    t, it, "no reset method at all: a VM may find it as the last one left it");
 	list = calloc(1, len);
 	if (!list)
 		return -ENOMEM;
@@ -296,7 +274,7 @@ static int note_reset(struct item *it)
 			strcat(list, " ");
 		strcat(list, methods[i]);
 	}
-	return item_note(it, "no function-level reset (reset methods: %s)", list);
+	return item_note(t, it, "no function-level reset (reset methods: %s)", list);
 }
 
 /*
@@ -329,8 +307,8 @@ int takeover_overrides_read(struct passthru_takeover *t, const char *const *addr
 	if (r >= 0)
 		r = timed_steps(t->writer, steps, n, t->timeout_ms, &failed);
 	if (r == -ETIMEDOUT)
-		takeover_set_error(
-		    t,
+		plan_report_set_error(
+		    &t->report,
 		    "%s: cannot read its driver_override: the device is locked (an unbind "
 		    "or a probe is stuck on it)",
 		    addresses[failed]);
@@ -338,8 +316,8 @@ int takeover_overrides_read(struct passthru_takeover *t, const char *const *addr
 		/* Kernels before 3.16 have no driver_override: none. */
 		if (r >= 0 && steps[i].err < 0 && steps[i].err != -ENOENT) {
 			r = steps[i].err;
-			takeover_set_error(t, "%s: cannot read its driver_override: %s",
-					   addresses[i], strerror(-r));
+			plan_report_set_error(&t->report, "%s: cannot read its driver_override: %s",
+					      addresses[i], strerror(-r));
 		}
 		ret[i] = r >= 0 ? device_override_value(TAKE_PTR(steps[i].result)) : NULL;
 		free(steps[i].result);
@@ -381,8 +359,9 @@ static int refuse_ungrouped(struct passthru_takeover *t, const char *address)
 
 	if (on < 0)
 		return on;
-	return refuse(t, on ? PASSTHRU_REFUSAL_NO_GROUP : PASSTHRU_REFUSAL_NO_IOMMU, address, "%s",
-		      reason);
+	return plan_report_refuse(&t->report,
+				  on ? PASSTHRU_REFUSAL_NO_GROUP : PASSTHRU_REFUSAL_NO_IOMMU,
+				  address, "%s", reason);
 }
 
 static int plan_bind(struct passthru_takeover *t)
@@ -396,8 +375,9 @@ static int plan_bind(struct passthru_takeover *t)
 		if (r < 0)
 			return r;
 		if (it->bridge) {
-			r = refuse(t, PASSTHRU_REFUSAL_BRIDGE, it->address,
-				   "it is %s; vfio-pci only drives endpoints", it->non_endpoint);
+			r = plan_report_refuse(&t->report, PASSTHRU_REFUSAL_BRIDGE, it->address,
+					       "it is %s; vfio-pci only drives endpoints",
+					       it->non_endpoint);
 			if (r < 0)
 				return r;
 			continue;
@@ -426,7 +406,7 @@ static int plan_bind(struct passthru_takeover *t)
 			it->action = PASSTHRU_ACTION_KEEP_BRIDGE;
 		} else if (is_vfio(it->driver)) {
 			it->action = PASSTHRU_ACTION_NONE;
-			r = item_note(it, "already on vfio-pci");
+			r = item_note(t, it, "already on vfio-pci");
 			if (r < 0)
 				return r;
 		} else if (it->requested || (t->flags & PASSTHRU_TAKEOVER_GROUP)) {
@@ -441,7 +421,7 @@ static int plan_bind(struct passthru_takeover *t)
 		} else if (!it->driver || strcmp(it->driver, "pci-stub") == 0) {
 			/* VFIO accepts a group with driverless (or pci-stub) members. */
 			it->action = PASSTHRU_ACTION_NONE;
-			r = item_note(it,
+			r = item_note(t, it,
 				      "left %s; a host driver loaded later could take it "
 				      "(--group binds it too)",
 				      it->driver ? "on pci-stub" : "without a driver");
@@ -474,9 +454,9 @@ static int plan_bind(struct passthru_takeover *t)
 			list = n;
 		}
 		if (list) {
-			r = refuse(t, PASSTHRU_REFUSAL_GROUP, req->address,
-				   "IOMMU group %d also holds %s, on host drivers", req->group,
-				   list);
+			r = plan_report_refuse(&t->report, PASSTHRU_REFUSAL_GROUP, req->address,
+					       "IOMMU group %d also holds %s, on host drivers",
+					       req->group, list);
 			if (r < 0)
 				return r;
 		}
@@ -489,7 +469,7 @@ static int plan_bind(struct passthru_takeover *t)
 			r = plan_host_use(t, it);
 			if (r < 0)
 				return r;
-			r = note_reset(it);
+			r = note_reset(t, it);
 			if (r < 0)
 				return r;
 		}
@@ -527,9 +507,10 @@ static int plan_in_use(struct passthru_takeover *t, enum passthru_takeover_actio
 			 * up to the timeout.
 			 */
 			if (t->flags & PASSTHRU_TAKEOVER_FORCE)
-				r = item_note(it, "forced although %s", *u);
+				r = item_note(t, it, "forced although %s", *u);
 			else
-				r = refuse(t, PASSTHRU_REFUSAL_IN_USE, it->address, "%s", *u);
+				r = plan_report_refuse(&t->report, PASSTHRU_REFUSAL_IN_USE,
+						       it->address, "%s", *u);
 			if (r < 0)
 				break;
 		}
@@ -578,9 +559,9 @@ static int plan_unbind(struct passthru_takeover *t)
 		} else if (!is_vfio(it->driver)) {
 			it->action = PASSTHRU_ACTION_NONE;
 			if (it->driver)
-				r = item_note(it, "not on vfio-pci (driver %s)", it->driver);
+				r = item_note(t, it, "not on vfio-pci (driver %s)", it->driver);
 			else
-				r = item_note(it, "not on vfio-pci (no driver)");
+				r = item_note(t, it, "not on vfio-pci (no driver)");
 		} else {
 			it->action = PASSTHRU_ACTION_UNBIND;
 			r = find_original(t, it, held, persist);
@@ -630,12 +611,12 @@ static int plan_reset(struct passthru_takeover *t)
 			if (t->reset_method && strcmp(methods[m], t->reset_method) == 0)
 				offered = true;
 		if (!methods[0])
-			r = refuse(t, PASSTHRU_REFUSAL_NO_RESET, it->address,
-				   "the kernel offers no reset method for it");
+			r = plan_report_refuse(&t->report, PASSTHRU_REFUSAL_NO_RESET, it->address,
+					       "the kernel offers no reset method for it");
 		else if (t->reset_method && !offered)
-			r = refuse(t, PASSTHRU_REFUSAL_NO_RESET, it->address,
-				   "the kernel offers no reset method '%s' for it",
-				   t->reset_method);
+			r = plan_report_refuse(&t->report, PASSTHRU_REFUSAL_NO_RESET, it->address,
+					       "the kernel offers no reset method '%s' for it",
+					       t->reset_method);
 		if (r < 0)
 			return r;
 		r = plan_host_use(t, it);
@@ -671,5 +652,5 @@ _public_ int passthru_takeover_plan(struct passthru_takeover *t)
 		return r;
 	}
 	t->planned = true;
-	return t->n_refusals > 0 ? -EPERM : 0;
+	return t->report.n_refusals > 0 ? -EPERM : 0;
 }

@@ -20,6 +20,7 @@
 #include "device-state.h"
 #include "journal.h"
 #include "pf.h"
+#include "plan-report.h"
 #include "sriov.h"
 #include "timed-io.h"
 #include "vf-config.h"
@@ -33,12 +34,6 @@
 
 /* ------------------------------------------------------------------------------------------ */
 /* The object                                                                                 */
-
-struct refusal {
-	enum passthru_sriov_refusal_kind kind;
-	char *address;
-	char *reason;
-};
 
 struct passthru_sriov {
 	unsigned refcount;
@@ -71,11 +66,11 @@ struct passthru_sriov {
 	char **removed;
 	char **steps;
 	char **notes;
-	struct refusal *refusals;
-	size_t n_refusals;
+
+	/* Refusals and notes of the plan, the error of the last execution. */
+	struct passthru_plan_report report;
 
 	/* Execution. */
-	char *error;
 	char **vfs;
 	struct passthru_takeover *takeover;
 };
@@ -86,13 +81,7 @@ static void plan_clear(struct passthru_sriov *s)
 	strv_free(s->steps);
 	strv_free(s->notes);
 	s->removed = s->steps = s->notes = NULL;
-	for (size_t i = 0; i < s->n_refusals; i++) {
-		free(s->refusals[i].address);
-		free(s->refusals[i].reason);
-	}
-	free(s->refusals);
-	s->refusals = NULL;
-	s->n_refusals = 0;
+	plan_report_clear_plan(&s->report);
 	s->write_zero = s->write_target = s->bind = false;
 	s->write_autoprobe = -1;
 	s->planned = false;
@@ -161,7 +150,7 @@ _public_ struct passthru_sriov *passthru_sriov_unref(struct passthru_sriov *s)
 	if (!s || --s->refcount > 0)
 		return NULL;
 	plan_clear(s);
-	free(s->error);
+	plan_report_done(&s->report);
 	strv_free(s->vfs);
 	passthru_takeover_unref(s->takeover);
 	passthru_ctx_unref(s->ctx);
@@ -256,33 +245,45 @@ static int add_line(char ***v, const char *format, ...)
 	return strv_consume(v, line);
 }
 
+/* A remark of the plan: in the notes (passthru_sriov_get_notes()) and in the report. */
+static int note(struct passthru_sriov *s, const char *address, const char *format, ...)
+    _printf_(3, 4);
+static int note(struct passthru_sriov *s, const char *address, const char *format, ...)
+{
+	_cleanup_free_ char *text = NULL;
+	va_list ap;
+	int k, r;
+
+	va_start(ap, format);
+	k = vasprintf(&text, format, ap);
+	va_end(ap);
+	if (k < 0)
+		return -ENOMEM;
+	r = plan_report_note(&s->report, address, "%s", text);
+	if (r < 0)
+		return r;
+	return strv_consume(&s->notes, TAKE_PTR(text));
+}
+
+/* The report's kind of each of SR-IOV's own. */
+static const enum passthru_refusal_kind refusal_kinds[] = {
+    [PASSTHRU_SRIOV_REFUSAL_IN_USE] = PASSTHRU_REFUSAL_IN_USE,
+    [PASSTHRU_SRIOV_REFUSAL_DRIVER] = PASSTHRU_REFUSAL_DRIVER,
+    [PASSTHRU_SRIOV_REFUSAL_GUARD] = PASSTHRU_REFUSAL_GUARD,
+    [PASSTHRU_SRIOV_REFUSAL_NO_DRIVER] = PASSTHRU_REFUSAL_NO_DRIVER,
+};
+
 /* A refusal, or with PASSTHRU_SRIOV_FORCE for the kinds it overrides, a note and a log line. */
 static int refuse(struct passthru_sriov *s, enum passthru_sriov_refusal_kind kind,
 		  const char *address, const char *reason)
 {
-	struct refusal *nr;
-
 	if ((s->flags & PASSTHRU_SRIOV_FORCE) &&
 	    (kind == PASSTHRU_SRIOV_REFUSAL_DRIVER || kind == PASSTHRU_SRIOV_REFUSAL_GUARD)) {
 		journal_log_line(s->ctx, "%s: removing VF %s although %s (forced)", s->pf, address,
 				 reason);
-		return add_line(&s->notes, "forced: %s: %s", address, reason);
+		return note(s, address, "forced: %s: %s", address, reason);
 	}
-	nr = realloc(s->refusals, (s->n_refusals + 1) * sizeof(*nr));
-	if (!nr)
-		return -ENOMEM;
-	s->refusals = nr;
-	nr = &s->refusals[s->n_refusals];
-	nr->kind = kind;
-	nr->address = strdup(address);
-	nr->reason = strdup(reason);
-	if (!nr->address || !nr->reason) {
-		free(nr->address);
-		free(nr->reason);
-		return -ENOMEM;
-	}
-	s->n_refusals++;
-	return 0;
+	return plan_report_refuse(&s->report, refusal_kinds[kind], address, "%s", reason);
 }
 
 /* Module names treat '-' and '_' alike; driver names keep what the author wrote. */
@@ -470,13 +471,13 @@ _public_ int passthru_sriov_plan(struct passthru_sriov *s)
 			return r;
 	}
 	if (!change) {
-		r = add_line(&s->notes, "it already has %u VF%s", s->current,
-			     s->current == 1 ? "" : "s");
+		r = note(s, s->pf, "it already has %u VF%s", s->current,
+			 s->current == 1 ? "" : "s");
 		if (r < 0)
 			return r;
 	}
 	s->planned = true;
-	return s->n_refusals > 0 ? -EPERM : 0;
+	return s->report.n_refusals > 0 ? -EPERM : 0;
 }
 
 _public_ int passthru_sriov_get_target(const struct passthru_sriov *s, unsigned *ret)
@@ -504,26 +505,35 @@ _public_ const char *const *passthru_sriov_get_notes(const struct passthru_sriov
 
 _public_ size_t passthru_sriov_get_refusal_count(const struct passthru_sriov *s)
 {
-	return s->n_refusals;
+	return s->report.n_refusals;
 }
 
 _public_ enum passthru_sriov_refusal_kind
 passthru_sriov_get_refusal_kind(const struct passthru_sriov *s, size_t index)
 {
-	if (index >= s->n_refusals)
-		return (enum passthru_sriov_refusal_kind) - EINVAL;
-	return s->refusals[index].kind;
+	enum passthru_refusal_kind kind = passthru_plan_report_get_refusal_kind(&s->report, index);
+
+	for (size_t k = 0; k < ELEMENTSOF(refusal_kinds); k++)
+		if (refusal_kinds[k] == kind)
+			return (enum passthru_sriov_refusal_kind)k;
+	return (enum passthru_sriov_refusal_kind) - EINVAL;
 }
 
 _public_ const char *passthru_sriov_get_refusal_address(const struct passthru_sriov *s,
 							size_t index)
 {
-	return index < s->n_refusals ? s->refusals[index].address : NULL;
+	return passthru_plan_report_get_refusal_address(&s->report, index);
 }
 
 _public_ const char *passthru_sriov_get_refusal_reason(const struct passthru_sriov *s, size_t index)
 {
-	return index < s->n_refusals ? s->refusals[index].reason : NULL;
+	return passthru_plan_report_get_refusal_reason(&s->report, index);
+}
+
+_public_ const struct passthru_plan_report *
+passthru_sriov_get_report(const struct passthru_sriov *s)
+{
+	return s ? &s->report : NULL;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -539,10 +549,8 @@ static int set_error(struct passthru_sriov *s, int r, const char *format, ...)
 	va_start(ap, format);
 	k = vasprintf(&msg, format, ap);
 	va_end(ap);
-	free(s->error);
-	s->error = NULL;
-	if (k >= 0 && asprintf(&s->error, "%s: %s", s->pf, msg) < 0)
-		s->error = NULL;
+	if (k < 0 || plan_report_set_error(&s->report, "%s: %s", s->pf, msg) < 0)
+		plan_report_clear_error(&s->report);
 	return r;
 }
 
@@ -681,8 +689,7 @@ _public_ int passthru_sriov_execute(struct passthru_sriov *s)
 	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
 	int r;
 
-	free(s->error);
-	s->error = NULL;
+	plan_report_clear_error(&s->report);
 	lock = journal_lock_take(s->ctx, s->lock_timeout_ms, s->wait_fn, s->wait_userdata,
 				 &lock_error);
 	if (lock < 0)
@@ -694,14 +701,14 @@ _public_ int passthru_sriov_execute(struct passthru_sriov *s)
 	if (!s->planned || pf_count_vfs(dfd) != s->current) {
 		r = passthru_sriov_plan(s);
 		if (r == -EPERM)
-			return set_error(s, r, "refused: %s: %s", s->refusals[0].address,
-					 s->refusals[0].reason);
+			return set_error(s, r, "refused: %s: %s", s->report.refusals[0].address,
+					 s->report.refusals[0].reason);
 		if (r < 0)
 			return set_error(s, r, "cannot plan: %s", strerror(-r));
 	}
-	if (s->n_refusals > 0)
-		return set_error(s, -EPERM, "refused: %s: %s", s->refusals[0].address,
-				 s->refusals[0].reason);
+	if (s->report.n_refusals > 0)
+		return set_error(s, -EPERM, "refused: %s: %s", s->report.refusals[0].address,
+				 s->report.refusals[0].reason);
 
 	r = timed_writer_new(s->ctx, &w);
 	if (r < 0)
@@ -764,14 +771,14 @@ _public_ int passthru_sriov_execute(struct passthru_sriov *s)
 	s->planned = false;
 out:
 	timed_writer_free(w);
-	if (r < 0 && !s->error)
+	if (r < 0 && !s->report.error)
 		set_error(s, r, "%s", strerror(-r));
 	return r;
 }
 
 _public_ const char *passthru_sriov_get_error(const struct passthru_sriov *s)
 {
-	return s->error;
+	return s->report.error;
 }
 
 _public_ const char *const *passthru_sriov_get_vfs(const struct passthru_sriov *s)

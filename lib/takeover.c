@@ -42,20 +42,13 @@ void takeover_plan_clear(struct passthru_takeover *t)
 	free(t->items);
 	t->items = NULL;
 	t->n_items = 0;
-	for (size_t i = 0; i < t->n_refusals; i++)
-		free(t->refusals[i].reason);
-	free(t->refusals);
-	t->refusals = NULL;
-	t->n_refusals = 0;
+	plan_report_clear_plan(&t->report);
 	t->planned = false;
 }
 
 void takeover_error_clear(struct passthru_takeover *t)
 {
-	free(t->error);
-	t->error = NULL;
-	strv_free(t->details);
-	t->details = NULL;
+	plan_report_clear_error(&t->report);
 }
 
 _public_ int passthru_takeover_new(struct passthru_ctx *ctx, enum passthru_takeover_op op,
@@ -250,37 +243,44 @@ _public_ const char *passthru_takeover_get_result(const struct passthru_takeover
 	return it ? it->result : NULL;
 }
 
+/* The refusal and error getters of before the report: the same answers from it. */
 _public_ size_t passthru_takeover_get_refusal_count(const struct passthru_takeover *t)
 {
-	return t ? t->n_refusals : 0;
+	return passthru_plan_report_get_refusal_count(passthru_takeover_get_report(t));
 }
 
 _public_ enum passthru_refusal_kind
 passthru_takeover_get_refusal_kind(const struct passthru_takeover *t, size_t i)
 {
-	return t && i < t->n_refusals ? t->refusals[i].kind : (enum passthru_refusal_kind) - EINVAL;
+	return passthru_plan_report_get_refusal_kind(passthru_takeover_get_report(t), i);
 }
 
 _public_ const char *passthru_takeover_get_refusal_address(const struct passthru_takeover *t,
 							   size_t i)
 {
-	return t && i < t->n_refusals ? t->refusals[i].address : NULL;
+	return passthru_plan_report_get_refusal_address(passthru_takeover_get_report(t), i);
 }
 
 _public_ const char *passthru_takeover_get_refusal_reason(const struct passthru_takeover *t,
 							  size_t i)
 {
-	return t && i < t->n_refusals ? t->refusals[i].reason : NULL;
+	return passthru_plan_report_get_refusal_reason(passthru_takeover_get_report(t), i);
 }
 
 _public_ const char *passthru_takeover_get_error(const struct passthru_takeover *t)
 {
-	return t ? t->error : NULL;
+	return passthru_plan_report_get_error(passthru_takeover_get_report(t));
 }
 
 _public_ const char *const *passthru_takeover_get_error_details(const struct passthru_takeover *t)
 {
-	return t && t->details ? (const char *const *)t->details : strv_empty;
+	return passthru_plan_report_get_error_details(passthru_takeover_get_report(t));
+}
+
+_public_ const struct passthru_plan_report *
+passthru_takeover_get_report(const struct passthru_takeover *t)
+{
+	return t ? &t->report : NULL;
 }
 
 _public_ enum passthru_repair_outcome

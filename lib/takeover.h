@@ -15,6 +15,7 @@
 #include "kmsg.h"
 #include "pci.h"
 #include "persist.h"
+#include "plan-report.h"
 #include "reset.h"
 #include "timed-io.h"
 #include "vfio-modules.h"
@@ -47,12 +48,6 @@ struct item {
 	char *result;
 };
 
-struct refusal {
-	enum passthru_refusal_kind kind;
-	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
-	char *reason;
-};
-
 struct passthru_takeover {
 	unsigned refcount;
 	struct passthru_ctx *ctx;
@@ -69,12 +64,10 @@ struct passthru_takeover {
 	char **requested;
 	struct item *items;
 	size_t n_items;
-	struct refusal *refusals;
-	size_t n_refusals;
 	bool planned;
 
-	char *error;
-	char **details;
+	/* Refusals and notes of the plan, the error of the last execution. */
+	struct passthru_plan_report report;
 	enum passthru_repair_outcome repair;
 
 	/* While executing. */
@@ -112,13 +105,11 @@ struct item *takeover_item_find(struct passthru_takeover *t, const char *address
 /* Adds the function at address (once); fills what every op needs. */
 int takeover_item_add(struct passthru_takeover *t, const char *address, bool requested,
 		      struct item **ret);
-int item_note(struct item *it, const char *format, ...) _printf_(2, 3);
+/* A note on a device: on the item (passthru_takeover_get_notes()) and in the report. */
+int item_note(struct passthru_takeover *t, struct item *it, const char *format, ...) _printf_(3, 4);
 /*
  * The driver_override of n devices in one round trip of the helper. ret[i] is NULL for none.
  * On failure the error names the device.
  */
 int takeover_overrides_read(struct passthru_takeover *t, const char *const *addresses, size_t n,
 			    char **ret);
-
-/* executor.c */
-int takeover_set_error(struct passthru_takeover *t, const char *format, ...) _printf_(2, 3);

@@ -65,6 +65,19 @@ static void test_plan_bind(struct passthru_ctx *ctx)
 	CHECK_INT(r, -EPERM);
 	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GROUP, "0000:01:00.0",
 			  "IOMMU group 3 also holds 0000:01:00.1 (snd_hda_intel)"));
+	/* The report says the same. */
+	{
+		const struct passthru_plan_report *rep = passthru_takeover_get_report(t);
+		size_t n = passthru_plan_report_get_refusal_count(rep);
+
+		CHECK_INT(n, passthru_takeover_get_refusal_count(t));
+		CHECK(n > 0 && passthru_plan_report_get_refusal_kind(rep, 0) ==
+				   passthru_takeover_get_refusal_kind(t, 0));
+		CHECK_STR(passthru_plan_report_get_refusal_reason(rep, 0),
+			  passthru_takeover_get_refusal_reason(t, 0));
+		CHECK(passthru_plan_report_get_refusal_kind(rep, n) ==
+		      (enum passthru_refusal_kind) - EINVAL);
+	}
 	CHECK_INT(passthru_takeover_get_count(t), 3);
 	bridge = find(t, "0000:00:07.0");
 	vga = find(t, "0000:01:00.0");
@@ -94,6 +107,23 @@ static void test_plan_bind(struct passthru_ctx *ctx)
 	CHECK(has_note(t, find(t, "0000:01:00.1"),
 		       "no function-level reset (reset methods: pm bus)"));
 	CHECK(!has_note(t, find(t, "0000:01:00.0"), "function-level"));
+	/* The report has the same notes, each with its device, and no refusal or error. */
+	{
+		const struct passthru_plan_report *rep = passthru_takeover_get_report(t);
+		bool found = false;
+
+		CHECK_INT(passthru_plan_report_get_refusal_count(rep), 0);
+		CHECK(passthru_plan_report_get_error(rep) == NULL);
+		for (size_t i = 0; i < passthru_plan_report_get_note_count(rep); i++)
+			if (strcmp(passthru_plan_report_get_note_address(rep, i), "0000:01:00.1") ==
+				0 &&
+			    strstr(passthru_plan_report_get_note(rep, i),
+				   "no function-level reset"))
+				found = true;
+		CHECK(found);
+		CHECK(passthru_plan_report_get_note(
+			  rep, passthru_plan_report_get_note_count(rep)) == NULL);
+	}
 	passthru_takeover_unref(t);
 
 	/* A driverless sibling is viable for VFIO: not refused, but said. */
