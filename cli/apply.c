@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "macro.h"
 #include "options.h"
 #include "takeover-cli.h"
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "macro.h"
 #include "options.h"
 #include "takeover-cli.h"
 #include "vm-cli.h"

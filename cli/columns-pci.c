@@ -5,7 +5,8 @@
 #include <stdlib.h>
 
 #include "columns.h"
-#include "internal.h"
+#include "macro.h"
+#include "parse.h"
 
 enum {
 	COL_ADDRESS,

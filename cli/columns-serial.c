@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "columns.h"
-#include "internal.h"
+#include "macro.h"
 
 enum {
 	COL_PATH,

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "columns.h"
-#include "internal.h"
+#include "macro.h"
 
 enum {
 	COL_PORT,

@@ -19,7 +19,8 @@
 
 #include "columns.h"
 #include "utf8.h"
-#include "internal.h"
+#include "macro.h"
+#include "strv.h"
 
 int value_set_string(struct value *v, const char *s)
 {

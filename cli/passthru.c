@@ -8,7 +8,7 @@
 #include <syslog.h>
 
 #include "cli.h"
-#include "guard.h" /* shell_quote() */
+#include "text.h" /* shell_quote() */
 
 static const struct verb verbs[] = {
 	{ "list", verb_list, "list PCI, USB and serial devices" },

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guard.h" /* shell_quote() */
+#include "text.h" /* shell_quote() */
 #include "options.h"
 #include "vm-cli.h"
 

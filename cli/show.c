@@ -11,7 +11,7 @@
 
 #include "cli.h"
 #include "columns.h"
-#include "internal.h"
+#include "macro.h"
 #include "options.h"
 #include "utf8.h"
 

@@ -11,7 +11,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "macro.h"
 #include "options.h"
 #include "takeover-cli.h"
 

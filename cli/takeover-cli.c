@@ -10,7 +10,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "internal.h"
+#include "macro.h"
 #include "options.h"
 #include "takeover-cli.h"
 

@@ -11,7 +11,8 @@
 
 #include "cli.h"
 #include "columns.h"
-#include "internal.h"
+#include "macro.h"
+#include "strv.h"
 #include "options.h"
 
 /* Only for messages: the library owns the directory. */

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "macro.h"
 #include "takeover-cli.h"
 
 static void help(void)

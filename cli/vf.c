@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "macro.h"
+#include "strv.h"
 #include "cli.h"
 #include "options.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h" /* _cleanup_free_ */
+#include "macro.h"
 #include "vm-cli.h"
 
 int vm_cli_add_devices(const char *verb, struct passthru_vm_devices *vd, int argc, char **argv)

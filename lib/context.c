@@ -67,17 +67,8 @@ _public_ int passthru_ctx_new(const char *sysroot, struct passthru_ctx **ret)
 	return 0;
 }
 
-_public_ struct passthru_ctx *passthru_ctx_ref(struct passthru_ctx *ctx)
+static void ctx_free(struct passthru_ctx *ctx)
 {
-	if (ctx)
-		ctx->refcount++;
-	return ctx;
-}
-
-_public_ struct passthru_ctx *passthru_ctx_unref(struct passthru_ctx *ctx)
-{
-	if (!ctx || --ctx->refcount > 0)
-		return NULL;
 	/* Destroy in reverse order of the slots: later slots may use earlier ones. */
 	for (int i = _CTX_SLOT_MAX - 1; i >= 0; i--)
 		if (ctx->slots[i].destroy)
@@ -86,8 +77,9 @@ _public_ struct passthru_ctx *passthru_ctx_unref(struct passthru_ctx *ctx)
 	free(ctx->sysroot);
 	close(ctx->root_fd);
 	free(ctx);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_ctx, passthru_ctx, ctx_free);
 
 _public_ const char *passthru_ctx_get_sysroot(const struct passthru_ctx *ctx)
 {

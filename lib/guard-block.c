@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "guard.h"
+#include "sysfs-list.h"
 
 /* Holders stack a few levels deep (partition, PV, LV, crypt); a loop would be a kernel bug. */
 #define HOLDER_DEPTH_MAX 8

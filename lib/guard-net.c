@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "guard.h"
+#include "sysfs-list.h"
 
 /* bond over VLAN over bridge...: a few levels; more would be a loop. */
 #define UPPER_DEPTH_MAX 8

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Guards: the host resources that forbid taking a device away from the host. This file has
- * the list object, the sysfs path helpers the checks share, and the checks that need no
+ * the list object, the reading of /proc tables the checks share, and the checks that need no
  * /proc parser: the console (boot VGA, serial) and SR-IOV VFs. Storage is in guard-block.c,
  * network in guard-net.c.
  *
@@ -15,6 +15,7 @@
 
 #include "guard.h"
 #include "kver.h"
+#include "sysfs-list.h"
 
 struct guard {
 	enum passthru_guard_kind kind;
@@ -100,31 +101,7 @@ int guard_list_add(struct passthru_guard_list *list, enum passthru_guard_kind ki
 	return 0;
 }
 
-char *strf(const char *format, ...)
-{
-	va_list ap;
-	char *s;
-	int r;
-
-	va_start(ap, format);
-	r = vasprintf(&s, format, ap);
-	va_end(ap);
-	return r < 0 ? NULL : s;
-}
-
-_public_ struct passthru_guard_list *passthru_guard_list_ref(struct passthru_guard_list *list)
-{
-	if (list)
-		list->refcount++;
-	return list;
-}
-
-_public_ struct passthru_guard_list *passthru_guard_list_unref(struct passthru_guard_list *list)
-{
-	if (!list || --list->refcount > 0)
-		return NULL;
-	return guard_list_free(list);
-}
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_guard_list, passthru_guard_list, guard_list_free);
 
 _public_ size_t passthru_guard_list_count(const struct passthru_guard_list *list)
 {
@@ -170,164 +147,6 @@ _public_ const char *passthru_guard_kind_to_string(enum passthru_guard_kind kind
 	if ((unsigned)kind >= ELEMENTSOF(names))
 		return NULL;
 	return names[kind];
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* sysfs paths                                                                                */
-
-bool path_is_below(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (n == 1 && dir[0] == '/')
-		return path[0] == '/';
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
-void sysfs_list_done(struct sysfs_list *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].name);
-		free(l->v[i].path);
-	}
-	free(l->v);
-	*l = (struct sysfs_list){0};
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-	return strcmp(((const struct sysfs_entry *)a)->name, ((const struct sysfs_entry *)b)->name);
-}
-
-int sysfs_class_list(struct passthru_ctx *ctx, const char *dir, bool (*skip)(const char *name),
-		     struct sysfs_list *ret)
-{
-	_cleanup_(sysfs_list_done) struct sysfs_list l = {0};
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-	int r;
-
-	r = root_opendir(ctx, dir, &d);
-	if (r == -ENOENT) {
-		*ret = (struct sysfs_list){0};
-		return 0;
-	}
-	if (r < 0)
-		return r;
-
-	while ((errno = 0, de = readdir(d))) {
-		_cleanup_free_ char *target = NULL, *path = NULL, *name = NULL;
-		struct sysfs_entry *nv;
-
-		if (de->d_name[0] == '.' || (skip && skip(de->d_name)))
-			continue;
-		r = attr_readlink_at(dirfd(d), de->d_name, &target);
-		if (r == -EINVAL) {
-			/* A real directory: kernels built with CONFIG_SYSFS_DEPRECATED. */
-			path = strf("%s/%s", dir, de->d_name);
-		} else if (errno_is_vanished(r)) {
-			continue; /* removed while we list: the race is inherent */
-		} else if (r < 0) {
-			return r;
-		} else if (path_join_lexical(dir, target, &path) < 0) {
-			path = NULL;
-		}
-		name = strdup(de->d_name);
-		nv = path && name ? realloc(l.v, (l.n + 1) * sizeof(*nv)) : NULL;
-		if (!nv)
-			return -ENOMEM;
-		l.v = nv;
-		l.v[l.n++] = (struct sysfs_entry){.name = TAKE_PTR(name), .path = TAKE_PTR(path)};
-	}
-	if (errno != 0)
-		return -errno;
-	if (l.n > 1)
-		qsort(l.v, l.n, sizeof(*l.v), cmp_entry);
-	*ret = l;
-	l = (struct sysfs_list){0};
-	return 0;
-}
-
-static bool name_is_numbered(const char *name, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	return strncmp(name, prefix, n) == 0 && name[n] &&
-	       strspn(name + n, "0123456789") == strlen(name + n);
-}
-
-/* Same prefix, digits only, no leading zeros in kernel names: shorter is smaller. */
-static int cmp_number_suffix(const char *x, const char *y)
-{
-	size_t a = strlen(x), b = strlen(y);
-
-	if (a != b)
-		return a < b ? -1 : 1;
-	return strcmp(x, y);
-}
-
-int dir_numbered_entries(int dirfd, const char *prefix, char ***ret)
-{
-	_cleanup_strv_free_ char **v = NULL;
-	_cleanup_closedir_ DIR *d = NULL;
-	size_t plen = strlen(prefix);
-	struct dirent *de;
-	int fd, r;
-
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	while ((errno = 0, de = readdir(d)))
-		if (name_is_numbered(de->d_name, prefix) && strv_push(&v, de->d_name) < 0)
-			return -ENOMEM;
-	if (errno != 0)
-		return -errno;
-	/* Insertion sort: a handful of entries, at most a few hundred VFs. */
-	for (size_t i = 1; v && v[i]; i++)
-		for (size_t j = i; j > 0 && cmp_number_suffix(v[j - 1] + plen, v[j] + plen) > 0;
-		     j--) {
-			char *t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	*ret = TAKE_PTR(v);
-	return 0;
-}
-
-char *shell_quote(const char *s)
-{
-	const char *safe =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-+:,@=%";
-	size_t n = 2;
-	char *out, *p;
-
-	if (*s && strspn(s, safe) == strlen(s))
-		return strdup(s);
-	for (const char *c = s; *c; c++)
-		n += *c == '\'' ? 4 : 1;
-	out = malloc(n + 1);
-	if (!out)
-		return NULL;
-	p = out;
-	*p++ = '\'';
-	for (const char *c = s; *c; c++) {
-		if (*c == '\'') {
-			memcpy(p, "'\\''", 4);
-			p += 4;
-		} else {
-			*p++ = *c;
-		}
-	}
-	*p++ = '\'';
-	*p = '\0';
-	return out;
 }
 
 int guard_read_text(struct passthru_ctx *ctx, const char *path, char **ret)
@@ -386,84 +205,6 @@ int guard_bad_line(struct passthru_ctx *ctx, const char *file, const char *text,
 	escaped = line ? escape_for_message(line, 80) : NULL;
 	log_err(ctx, "%s: line %zu is malformed: \"%s\"", file, lineno, escaped ? escaped : "");
 	return -EBADMSG;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Lines and fields of /proc files                                                            */
-
-int text_for_each_line(const char *text, int (*fn)(char *line, size_t lineno, void *data),
-		       void *data, size_t *ret_bad_line)
-{
-	size_t lineno = 0;
-
-	for (const char *p = text; *p;) {
-		const char *eol = strchrnul(p, '\n');
-		_cleanup_free_ char *line = NULL;
-		int r;
-
-		lineno++;
-		if (eol > p) {
-			line = strndup(p, (size_t)(eol - p));
-			if (!line)
-				return -ENOMEM;
-			r = fn(line, lineno, data);
-			if (r < 0) {
-				if (r == -EBADMSG && ret_bad_line)
-					*ret_bad_line = lineno;
-				return r;
-			}
-		}
-		p = *eol ? eol + 1 : eol;
-	}
-	return 0;
-}
-
-int split_fields_exact(char *line, char sep, char **fields, size_t max)
-{
-	size_t n = 0;
-
-	for (char *p = line;;) {
-		char *end = strchr(p, sep);
-
-		if (n == max)
-			return -EBADMSG;
-		if (end)
-			*end = '\0';
-		if (!*p)
-			return -EBADMSG;
-		fields[n++] = p;
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	return (int)n;
-}
-
-int split_fields(char *line, char **fields, size_t max)
-{
-	size_t n = 0;
-	char *save = NULL;
-
-	for (char *f = strtok_r(line, " \t\r", &save); f; f = strtok_r(NULL, " \t\r", &save)) {
-		if (n == max)
-			return -EBADMSG;
-		fields[n++] = f;
-	}
-	return (int)n;
-}
-
-int parse_uint(const char *s, unsigned max, unsigned *ret)
-{
-	long v;
-	int r;
-
-	if (!*s || s[0] == '-' || s[0] == '+')
-		return -EBADMSG;
-	r = parse_long(s, 0, (long)max, &v);
-	if (r < 0)
-		return -EBADMSG;
-	*ret = (unsigned)v;
-	return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */

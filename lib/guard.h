@@ -23,42 +23,6 @@ int guard_list_add(struct passthru_guard_list *list, enum passthru_guard_kind ki
 		   const char *resource, const char *hint, const char *reason_format, ...)
     _printf_(5, 6);
 
-/* A formatted string on the heap; NULL when out of memory. */
-char *strf(const char *format, ...) _printf_(1, 2);
-
-/* ------------------------------------------------------------------------------------------ */
-/* sysfs paths (guard.c; links resolve with path_join_lexical/root_resolve_link)            */
-
-/* True when path is dir or lies below it ("/a/b" is below "/a", "/ab" is not). */
-bool path_is_below(const char *path, const char *dir);
-
-/* One entry of a class directory (/sys/block, /sys/class/net): its name and real path. */
-struct sysfs_entry {
-	char *name;
-	char *path;
-};
-
-struct sysfs_list {
-	struct sysfs_entry *v;
-	size_t n;
-};
-
-void sysfs_list_done(struct sysfs_list *l);
-
-/*
- * Lists a class directory: every entry with its real path, sorted by name. An entry that
- * vanishes while we look is left out, and so is one that skip (when not NULL) names: reading
- * a link costs more than anything else here. A missing directory is an empty list.
- */
-int sysfs_class_list(struct passthru_ctx *ctx, const char *dir, bool (*skip)(const char *name),
-		     struct sysfs_list *ret);
-
-/* The entries of a directory whose names are prefix and a number, sorted by the number. */
-int dir_numbered_entries(int dirfd, const char *prefix, char ***ret);
-
-/* A word for a shell: as it is when it needs no quoting, else in single quotes. */
-char *shell_quote(const char *s);
-
 /*
  * Reads a host text file (/proc/...). -EBADMSG, logged, when it holds a NUL byte; the errors
  * of root_read_file() otherwise.
@@ -87,22 +51,6 @@ int guard_add_unreadable(struct passthru_guard_list *list, const char *resource,
  * returns -EBADMSG.
  */
 int guard_bad_line(struct passthru_ctx *ctx, const char *file, const char *text, size_t lineno);
-
-/* ------------------------------------------------------------------------------------------ */
-/* Lines and fields of /proc files (guard.c)                                                  */
-
-/*
- * Calls fn on a copy of each non-empty line (without its newline); stops at the first error.
- * -EBADMSG from fn stores the line's number (1-based) in *ret_bad_line when not NULL.
- */
-int text_for_each_line(const char *text, int (*fn)(char *line, size_t lineno, void *data),
-		       void *data, size_t *ret_bad_line);
-/* Splits line in place at each sep into at most max fields; an empty field is -EBADMSG. */
-int split_fields_exact(char *line, char sep, char **fields, size_t max);
-/* Splits line in place at runs of blanks (space, tab, CR); more than max fields is -EBADMSG. */
-int split_fields(char *line, char **fields, size_t max);
-/* A decimal number without sign, at most max. -EBADMSG otherwise. */
-int parse_uint(const char *s, unsigned max, unsigned *ret);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Storage (guard-block.c)                                                                    */

@@ -1356,19 +1356,8 @@ _public_ int passthru_check_run(struct passthru_ctx *ctx, const char *const *dev
 	return 0;
 }
 
-_public_ struct passthru_check_report *
-passthru_check_report_ref(struct passthru_check_report *report)
+static void check_report_free(struct passthru_check_report *report)
 {
-	if (report)
-		report->refcount++;
-	return report;
-}
-
-_public_ struct passthru_check_report *
-passthru_check_report_unref(struct passthru_check_report *report)
-{
-	if (!report || --report->refcount > 0)
-		return NULL;
 	for (size_t i = 0; i < report->n_items; i++) {
 		free(report->items[i].device);
 		free(report->items[i].seen);
@@ -1378,8 +1367,10 @@ passthru_check_report_unref(struct passthru_check_report *report)
 	free(report->items);
 	passthru_ctx_unref(report->ctx);
 	free(report);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_check_report, passthru_check_report,
+		      check_report_free);
 
 _public_ size_t passthru_check_report_count(const struct passthru_check_report *report)
 {

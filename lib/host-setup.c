@@ -92,24 +92,16 @@ _public_ int passthru_setup_new(struct passthru_ctx *ctx, struct passthru_setup 
 	return 0;
 }
 
-_public_ struct passthru_setup *passthru_setup_ref(struct passthru_setup *setup)
+static void setup_free(struct passthru_setup *setup)
 {
-	if (setup)
-		setup->refcount++;
-	return setup;
-}
-
-_public_ struct passthru_setup *passthru_setup_unref(struct passthru_setup *setup)
-{
-	if (!setup || --setup->refcount > 0)
-		return NULL;
 	clear_plan(setup);
 	free(setup->hp_size);
 	strv_free(setup->blacklist);
 	passthru_ctx_unref(setup->ctx);
 	free(setup);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_setup, passthru_setup, setup_free);
 
 _public_ int passthru_setup_set_hugepages(struct passthru_setup *setup, const char *size,
 					  unsigned long count)

@@ -13,83 +13,15 @@
 
 #include "passthru.h"
 
+#include "array.h"
+#include "macro.h"
+#include "parse.h"
+#include "path.h"
+#include "refcount.h"
+#include "strv.h"
+#include "text.h"
+
 #define _public_ __attribute__((visibility("default")))
-#define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _unused_ __attribute__((unused))
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-
-/* ------------------------------------------------------------------------------------------ */
-/* Cleanup                                                                                    */
-
-static inline void freep(void *p)
-{
-	free(*(void **)p);
-}
-
-static inline void closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-
-static inline void fclosep(FILE **f)
-{
-	if (*f)
-		fclose(*f);
-}
-
-static inline void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
-void strv_free(char **v);
-static inline void strv_freep(char ***v)
-{
-	strv_free(*v);
-}
-
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
-#define _cleanup_fclose_ _cleanup_(fclosep)
-#define _cleanup_closedir_ _cleanup_(closedirp)
-#define _cleanup_strv_free_ _cleanup_(strv_freep)
-
-/* Hands a pointer over: returns it and leaves NULL (or -1 for fds) behind. */
-#define TAKE_PTR(p)                                                                                \
-	({                                                                                         \
-		__typeof__(p) _p = (p);                                                            \
-		(p) = NULL;                                                                        \
-		_p;                                                                                \
-	})
-#define TAKE_FD(fd)                                                                                \
-	({                                                                                         \
-		int _fd = (fd);                                                                    \
-		(fd) = -1;                                                                         \
-		_fd;                                                                               \
-	})
-
-/* A device that disappears while we look at it is a race the kernel makes inherent. */
-static inline bool errno_is_vanished(int r)
-{
-	return r == -ENOENT || r == -ENODEV || r == -ENXIO;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* String vectors (NULL-terminated, heap-owned)                                               */
-
-#define STRV_FOREACH(s, v) for (char **s = (v); s && *s; s++)
-size_t strv_length(char *const *v);
-/* Appends a copy of s. */
-int strv_push(char ***v, const char *s);
-/* Appends s itself, taking ownership (freed on failure too). */
-int strv_consume(char ***v, char *s);
-bool strv_contains(char *const *v, const char *s);
-void strv_sort(char **v);
-/* A static empty vector for getters that must not return NULL. */
-extern const char *const strv_empty[];
 
 /* ------------------------------------------------------------------------------------------ */
 /* Context                                                                                    */
@@ -189,15 +121,3 @@ int attr_link_basename_at(int dirfd, const char *name, char **ret);
 /* Strict numbers: the whole attribute must parse ("0x8086", "-1", "16"). -EBADMSG if not. */
 int attr_read_hex_at(int dirfd, const char *name, uint64_t max, uint64_t *ret);
 int attr_read_long_at(int dirfd, const char *name, long min, long max, long *ret);
-
-/* ------------------------------------------------------------------------------------------ */
-/* Strict parsers (parse.c); each has a fuzz target.                                          */
-
-/* "0x8086" or "8086" (hex, optional 0x), no sign, no trailing junk; value <= max. */
-int parse_hex(const char *s, uint64_t max, uint64_t *ret);
-/* Decimal with optional sign, no trailing junk, within [min, max]. */
-int parse_long(const char *s, long min, long max, long *ret);
-/* Removes trailing whitespace in place. */
-char *strip_trailing(char *s);
-/* Copies at most a printable, escaped rendition of s (for messages about garbage values). */
-char *escape_for_message(const char *s, size_t max_len);

@@ -9,24 +9,13 @@
  */
 #include "pci.h"
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly n hex digits at *p; advances past them. */
 static int hex_field(const char **p, unsigned n, unsigned *ret)
 {
 	unsigned v = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		int d = hex_digit((*p)[i]);
+		int d = unhexchar((*p)[i]);
 
 		if (d < 0)
 			return -EINVAL;

@@ -617,17 +617,8 @@ _public_ int passthru_pci_device_new(struct passthru_ctx *ctx, const char *addre
 	return device_read(ctx, dfd, canonical, NULL, ret);
 }
 
-_public_ struct passthru_pci_device *passthru_pci_device_ref(struct passthru_pci_device *dev)
+static void pci_device_free(struct passthru_pci_device *dev)
 {
-	if (dev)
-		dev->refcount++;
-	return dev;
-}
-
-_public_ struct passthru_pci_device *passthru_pci_device_unref(struct passthru_pci_device *dev)
-{
-	if (!dev || --dev->refcount > 0)
-		return NULL;
 	free(dev->driver);
 	free(dev->physfn);
 	strv_free(dev->vfs);
@@ -640,8 +631,9 @@ _public_ struct passthru_pci_device *passthru_pci_device_unref(struct passthru_p
 	strv_free(dev->problems);
 	passthru_ctx_unref(dev->ctx);
 	free(dev);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_pci_device, passthru_pci_device, pci_device_free);
 
 _public_ const char *passthru_pci_device_get_address(struct passthru_pci_device *dev)
 {
@@ -1489,20 +1481,7 @@ _public_ int passthru_pci_scan(struct passthru_ctx *ctx, struct passthru_pci_lis
 	return 0;
 }
 
-_public_ struct passthru_pci_list *passthru_pci_list_ref(struct passthru_pci_list *list)
-{
-	if (list)
-		list->refcount++;
-	return list;
-}
-
-_public_ struct passthru_pci_list *passthru_pci_list_unref(struct passthru_pci_list *list)
-{
-	if (!list || --list->refcount > 0)
-		return NULL;
-	list_free(list);
-	return NULL;
-}
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_pci_list, passthru_pci_list, list_free);
 
 _public_ size_t passthru_pci_list_count(const struct passthru_pci_list *list)
 {

@@ -19,18 +19,6 @@
 #include "serial.h"
 #include "usb.h"
 
-char *vm_strf(const char *format, ...)
-{
-	va_list ap;
-	char *s;
-	int r;
-
-	va_start(ap, format);
-	r = vasprintf(&s, format, ap);
-	va_end(ap);
-	return r < 0 ? NULL : s;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* Text                                                                                       */
 
@@ -149,33 +137,33 @@ char *qemu_id_pci(const char *address)
 {
 	_cleanup_free_ char *a = address_for_id(address, true);
 
-	return a ? vm_strf("pt-%s", a) : NULL;
+	return a ? strf("pt-%s", a) : NULL;
 }
 
 char *qemu_id_root_port(const char *address)
 {
 	_cleanup_free_ char *a = address_for_id(address, false);
 
-	return a ? vm_strf("pt-rp-%s", a) : NULL;
+	return a ? strf("pt-rp-%s", a) : NULL;
 }
 
 char *qemu_id_usb(const char *port)
 {
 	if (!port)
 		return NULL;
-	return vm_strf("pt-usb-%s", port);
+	return strf("pt-usb-%s", port);
 }
 
 char *qemu_id_serial(const char *tty)
 {
 	if (!tty)
 		return NULL;
-	return vm_strf("pt-%s", tty);
+	return strf("pt-%s", tty);
 }
 
 char *qemu_id_chardev(const char *tty)
 {
-	return vm_strf("pt-chr-%s", tty);
+	return strf("pt-chr-%s", tty);
 }
 
 /* QEMU's id_wellformed(): a letter, then letters, digits, '-', '.', '_'. */
@@ -249,13 +237,6 @@ _public_ int passthru_vm_devices_new(struct passthru_ctx *ctx, struct passthru_v
 	return 0;
 }
 
-_public_ struct passthru_vm_devices *passthru_vm_devices_ref(struct passthru_vm_devices *vd)
-{
-	if (vd)
-		vd->refcount++;
-	return vd;
-}
-
 static void outcomes_free(struct passthru_vm_devices *vd)
 {
 	for (size_t i = 0; vd->outcomes && i < vd->n_names; i++)
@@ -264,10 +245,8 @@ static void outcomes_free(struct passthru_vm_devices *vd)
 	vd->outcomes = NULL;
 }
 
-_public_ struct passthru_vm_devices *passthru_vm_devices_unref(struct passthru_vm_devices *vd)
+static void vm_devices_free(struct passthru_vm_devices *vd)
 {
-	if (!vd || --vd->refcount > 0)
-		return NULL;
 	plan_clear(vd);
 	strv_free(vd->names);
 	free(vd->kinds);
@@ -279,8 +258,9 @@ _public_ struct passthru_vm_devices *passthru_vm_devices_unref(struct passthru_v
 	outcomes_free(vd);
 	passthru_ctx_unref(vd->ctx);
 	free(vd);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_vm_devices, passthru_vm_devices, vm_devices_free);
 
 static bool name_is_usb(const char *name)
 {
@@ -680,7 +660,7 @@ static int plan_pci(struct passthru_vm_devices *vd, const char *address)
 		return refuse(vd, address, NULL, "no such PCI device");
 	if (r < 0)
 		return r;
-	fix = vm_strf("passthru bind %s --group", address);
+	fix = strf("passthru bind %s --group", address);
 	if (!fix) {
 		r = -ENOMEM;
 		goto out;
@@ -1037,7 +1017,7 @@ static int place_root_port(struct passthru_vm_devices *vd, size_t s)
 		return -ENOMEM;
 	for (size_t i = 0; i < s; i++)
 		if (strcmp(vd->slots[i].root_port_id, slot->root_port_id) == 0) {
-			char *id = vm_strf("%s.%u", slot->root_port_id, fn);
+			char *id = strf("%s.%u", slot->root_port_id, fn);
 
 			if (!id)
 				return -ENOMEM;
@@ -1082,12 +1062,12 @@ static int place_for_command_line(struct passthru_vm_devices *vd)
 
 			d->multifunction = slot->count > 1 && d->function == 0;
 			if (vd->machine == PASSTHRU_VM_MACHINE_Q35) {
-				if (slot->count > 1 && !(addr = vm_strf("0.%x", d->function)))
+				if (slot->count > 1 && !(addr = strf("0.%x", d->function)))
 					return -ENOMEM;
 				r = set_placement(d, slot->root_port_id, addr);
 			} else if (slot->count > 1) {
 				if (!(addr =
-					  vm_strf("%x.%x", 0x10 + pc_multifunction, d->function)))
+					  strf("%x.%x", 0x10 + pc_multifunction, d->function)))
 					return -ENOMEM;
 				r = set_placement(d, "pci.0", addr);
 			} else {
@@ -1136,7 +1116,7 @@ int guest_device_props(const struct passthru_vm_devices *vd, const struct guest_
 		 */
 		if (r >= 0 && pci_address_parse_fields(d->host, &domain, &bus, &dev, &fn) >= 0 &&
 		    domain > 0xffff) {
-			_cleanup_free_ char *sysfsdev = vm_strf("/sys/bus/pci/devices/%s", d->host);
+			_cleanup_free_ char *sysfsdev = strf("/sys/bus/pci/devices/%s", d->host);
 
 			r = sysfsdev ? props_add(&p, "sysfsdev", sysfsdev) : -ENOMEM;
 		} else if (r >= 0)
@@ -1684,7 +1664,7 @@ static int qom_get(struct passthru_qmp *qmp, const char *path, const char *prope
 static int qom_bus_devices(struct passthru_qmp *qmp, const char *bridge, size_t *ret_count,
 			   bool used[32])
 {
-	_cleanup_free_ char *path = vm_strf("/machine/peripheral/%s/%s", bridge, bridge);
+	_cleanup_free_ char *path = strf("/machine/peripheral/%s/%s", bridge, bridge);
 	_cleanup_strv_free_ char **children = NULL;
 	struct json_object *args, *list = NULL;
 	int r;
@@ -1852,7 +1832,7 @@ static int attach_slot(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 		struct guest_device *d = &vd->devices[slot->first + k % slot->count];
 		_cleanup_free_ char *addr = NULL;
 
-		if (s >= 0 && !(addr = vm_strf("%x.%x", (unsigned)s, d->function)))
+		if (s >= 0 && !(addr = strf("%x.%x", (unsigned)s, d->function)))
 			return -ENOMEM;
 		d->multifunction = slot->count > 1 && d->function == 0;
 		r = set_placement(d, b, addr);
@@ -1934,7 +1914,7 @@ _public_ int passthru_vm_devices_attach(struct passthru_vm_devices *vd, struct p
 		r = pick_place(vd, qmp, &p, bus, d->host, &b, &s);
 		if (r < 0)
 			goto out;
-		if (s >= 0 && !(addr = vm_strf("%x.0", (unsigned)s))) {
+		if (s >= 0 && !(addr = strf("%x.0", (unsigned)s))) {
 			r = -ENOMEM;
 			goto out;
 		}
@@ -2020,7 +2000,7 @@ static int outcome_fail(struct passthru_vm_devices *vd, size_t index, int r)
 		return r;
 	o->error = r;
 	o->reason =
-	    vd->error ? strdup(vd->error) : vm_strf("%s: %s", vd->names[index], strerror(-r));
+	    vd->error ? strdup(vd->error) : strf("%s: %s", vd->names[index], strerror(-r));
 	return r;
 }
 

@@ -10,11 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "guard.h" /* shell_quote() */
 #include "internal.h"
-
-/* asprintf() that returns the string, NULL on failure. */
-char *vm_strf(const char *format, ...) _printf_(1, 2);
 
 /*
  * A value as QemuOpts wants it in "-device driver,key=value,...": every comma doubled (QEMU

@@ -701,17 +701,8 @@ fail:
 	return r;
 }
 
-_public_ struct passthru_qmp *passthru_qmp_ref(struct passthru_qmp *qmp)
+static void qmp_free(struct passthru_qmp *qmp)
 {
-	if (qmp)
-		qmp->refcount++;
-	return qmp;
-}
-
-_public_ struct passthru_qmp *passthru_qmp_unref(struct passthru_qmp *qmp)
-{
-	if (!qmp || --qmp->refcount > 0)
-		return NULL;
 	for (size_t i = 0; i < qmp->n_events; i++)
 		json_object_put(qmp->events[i]);
 	free(qmp->events);
@@ -722,8 +713,9 @@ _public_ struct passthru_qmp *passthru_qmp_unref(struct passthru_qmp *qmp)
 	free(qmp->error);
 	passthru_ctx_unref(qmp->ctx);
 	free(qmp);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_qmp, passthru_qmp, qmp_free);
 
 _public_ void passthru_qmp_set_timeout(struct passthru_qmp *qmp, unsigned timeout_ms)
 {

@@ -613,19 +613,8 @@ _public_ int passthru_serial_port_new(struct passthru_ctx *ctx, const char *name
 	return serial_port_read(ctx, tty, ret);
 }
 
-_public_ struct passthru_serial_port *passthru_serial_port_ref(struct passthru_serial_port *port)
-{
-	if (port)
-		port->refcount++;
-	return port;
-}
-
-_public_ struct passthru_serial_port *passthru_serial_port_unref(struct passthru_serial_port *port)
-{
-	if (!port || --port->refcount > 0)
-		return NULL;
-	return serial_port_free(port);
-}
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_serial_port, passthru_serial_port,
+		      serial_port_free);
 
 _public_ const char *passthru_serial_port_get_path(struct passthru_serial_port *port)
 {
@@ -761,19 +750,8 @@ _public_ int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_seri
 	return 0;
 }
 
-_public_ struct passthru_serial_list *passthru_serial_list_ref(struct passthru_serial_list *list)
-{
-	if (list)
-		list->refcount++;
-	return list;
-}
-
-_public_ struct passthru_serial_list *passthru_serial_list_unref(struct passthru_serial_list *list)
-{
-	if (!list || --list->refcount > 0)
-		return NULL;
-	return serial_list_free(list);
-}
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_serial_list, passthru_serial_list,
+		      serial_list_free);
 
 _public_ size_t passthru_serial_list_count(const struct passthru_serial_list *list)
 {

@@ -82,16 +82,9 @@ static int hex4(const char *s, uint16_t *ret)
 	unsigned v = 0;
 
 	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-		int d;
+		int d = unhexchar(s[i]);
 
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
+		if (d < 0)
 			return -EINVAL;
 		v = v * 16 + (unsigned)d;
 	}
@@ -155,25 +148,17 @@ int types_list_new_empty(struct passthru_type_list **ret)
 	return 0;
 }
 
-_public_ struct passthru_type_list *passthru_type_list_ref(struct passthru_type_list *list)
+static void type_list_free(struct passthru_type_list *list)
 {
-	if (list)
-		list->refcount++;
-	return list;
-}
-
-_public_ struct passthru_type_list *passthru_type_list_unref(struct passthru_type_list *list)
-{
-	if (!list || --list->refcount > 0)
-		return NULL;
 	for (size_t i = 0; i < list->count; i++)
 		rule_done(&list->rules[i]);
 	free(list->rules);
 	strv_free(list->problems);
 	passthru_ctx_unref(list->ctx);
 	free(list);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_type_list, passthru_type_list, type_list_free);
 
 static void type_list_unrefp(struct passthru_type_list **list)
 {

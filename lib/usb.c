@@ -499,19 +499,7 @@ _public_ int passthru_usb_device_new(struct passthru_ctx *ctx, const char *port,
 	return usb_device_read(ctx, port, &path, ret);
 }
 
-_public_ struct passthru_usb_device *passthru_usb_device_ref(struct passthru_usb_device *dev)
-{
-	if (dev)
-		dev->refcount++;
-	return dev;
-}
-
-_public_ struct passthru_usb_device *passthru_usb_device_unref(struct passthru_usb_device *dev)
-{
-	if (!dev || --dev->refcount > 0)
-		return NULL;
-	return usb_device_free(dev);
-}
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_usb_device, passthru_usb_device, usb_device_free);
 
 _public_ const char *passthru_usb_device_get_port(struct passthru_usb_device *dev)
 {
@@ -712,19 +700,7 @@ _public_ int passthru_usb_scan(struct passthru_ctx *ctx, struct passthru_usb_lis
 	return 0;
 }
 
-_public_ struct passthru_usb_list *passthru_usb_list_ref(struct passthru_usb_list *list)
-{
-	if (list)
-		list->refcount++;
-	return list;
-}
-
-_public_ struct passthru_usb_list *passthru_usb_list_unref(struct passthru_usb_list *list)
-{
-	if (!list || --list->refcount > 0)
-		return NULL;
-	return usb_list_free(list);
-}
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_usb_list, passthru_usb_list, usb_list_free);
 
 _public_ size_t passthru_usb_list_count(const struct passthru_usb_list *list)
 {

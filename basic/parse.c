@@ -1,9 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Strict number parsing for kernel attributes and user input: all or nothing. */
-#include <ctype.h>
 #include <limits.h>
 
-#include "internal.h"
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parse.h"
+
+int unhexchar(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -EINVAL;
+}
 
 int parse_hex(const char *s, uint64_t max, uint64_t *ret)
 {
@@ -15,15 +30,9 @@ int parse_hex(const char *s, uint64_t max, uint64_t *ret)
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
 	for (; *s; s++, digits++) {
-		int d;
+		int d = unhexchar(*s);
 
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
+		if (d < 0)
 			return -EBADMSG;
 		if (v > (max - (uint64_t)d) / 16)
 			return -ERANGE;
@@ -66,36 +75,34 @@ int parse_long(const char *s, long min, long max, long *ret)
 	return 0;
 }
 
-char *strip_trailing(char *s)
+int parse_ulong(const char *s, unsigned long max, unsigned long *ret)
 {
-	size_t n = strlen(s);
+	unsigned long v = 0;
 
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	return s;
+	if (!s || !*s)
+		return -EBADMSG;
+	for (; *s; s++) {
+		unsigned long digit;
+
+		if (*s < '0' || *s > '9')
+			return -EBADMSG;
+		digit = (unsigned long)(*s - '0');
+		if (digit > max || v > (max - digit) / 10)
+			return -ERANGE;
+		v = v * 10 + digit;
+	}
+	*ret = v;
+	return 0;
 }
 
-char *escape_for_message(const char *s, size_t max_len)
+int parse_uint(const char *s, unsigned max, unsigned *ret)
 {
-	/* Each input byte becomes at most 4 output bytes ("\\xNN"), plus "..." and the NUL. */
-	size_t n = 0, cap = max_len * 4 + 4;
-	char *out = malloc(cap);
+	unsigned long v;
+	int r;
 
-	if (!out)
-		return NULL;
-	for (size_t i = 0; s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (i == max_len) {
-			memcpy(out + n, "...", 3);
-			n += 3;
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"')
-			out[n++] = (char)c;
-		else
-			n += (size_t)snprintf(out + n, cap - n, "\\x%02x", c);
-	}
-	out[n] = '\0';
-	return out;
+	r = parse_ulong(s, max, &v);
+	if (r < 0)
+		return r;
+	*ret = (unsigned)v;
+	return 0;
 }

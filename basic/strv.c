@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* NULL-terminated string vectors, the library's string list type. */
-#include "internal.h"
+/* NULL-terminated string vectors, the string list type of the library and the CLI. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strv.h"
+#include "text.h"
 
 const char *const strv_empty[] = { NULL };
 
@@ -41,6 +47,29 @@ int strv_consume(char ***v, char *s)
 int strv_push(char ***v, const char *s)
 {
 	return strv_consume(v, strdup(s));
+}
+
+int strv_pushfv(char ***v, const char *format, va_list ap)
+{
+	return strv_consume(v, strfv(format, ap));
+}
+
+int strv_pushf(char ***v, const char *format, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, format);
+	r = strv_pushfv(v, format, ap);
+	va_end(ap);
+	return r;
+}
+
+char *strv_last(char *const *v)
+{
+	size_t n = strv_length(v);
+
+	return n > 0 ? v[n - 1] : NULL;
 }
 
 bool strv_contains(char *const *v, const char *s)
