@@ -309,19 +309,16 @@ static int group_add(struct group **groups, size_t *n, int iommu_group, const ch
 		if ((*groups)[k].iommu_group == iommu_group)
 			g = &(*groups)[k];
 	if (!g) {
-		struct group *ng = realloc(*groups, (*n + 1) * sizeof(*ng));
-
-		if (!ng)
+		g = ARRAY_GROW(*groups, *n);
+		if (!g)
 			return -ENOMEM;
-		*groups = ng;
-		g = &ng[(*n)++];
-		*g = (struct group){.iommu_group = iommu_group};
+		(*n)++;
+		g->iommu_group = iommu_group;
 	}
-	ni = realloc(g->indexes, (strv_length(g->addresses) + 1) * sizeof(*ni));
+	ni = ARRAY_GROW(g->indexes, strv_length(g->addresses));
 	if (!ni)
 		return -ENOMEM;
-	g->indexes = ni;
-	ni[strv_length(g->addresses)] = index;
+	*ni = index;
 	r = strv_push(&g->addresses, address);
 	if (r < 0)
 		return r;

@@ -28,16 +28,11 @@ static int fault_point(struct passthru_takeover *t, const char *phase, const cha
 	return fault_hit(t->ctx, &t->fault, phase, step, index);
 }
 
-/* A write of the transaction, with the step named in the error when it fails. */
-static int step_write(struct passthru_takeover *t, const char *address, const char *what,
-		      const char *path, const char *value)
+/* The error of a failed step: what it is called, and for a timeout what the device says. */
+static void step_error(struct passthru_takeover *t, const char *address, const char *what, int r)
 {
 	char buf[32];
-	int r;
 
-	if (!takeover_writer(t))
-		return -ENOMEM;
-	r = timed_write(t->writer, path, value, t->timeout_ms);
 	if (r == -ETIMEDOUT) {
 		plan_report_set_error(&t->report, "%s: %s timed out after %s", address, what,
 				      ms_text(t->timeout_ms, buf));
@@ -46,9 +41,22 @@ static int step_write(struct passthru_takeover *t, const char *address, const ch
 			plan_report_add_detail(
 			    &t->report, "the write is still pending in the kernel (process %d)",
 			    (int)timed_writer_stuck_pid(t->writer));
-	} else if (r < 0) {
+	} else {
 		plan_report_set_error(&t->report, "%s: cannot %s: %s", address, what, strerror(-r));
 	}
+}
+
+/* A write of the transaction, with the step named in the error when it fails. */
+static int step_write(struct passthru_takeover *t, const char *address, const char *what,
+		      const char *path, const char *value)
+{
+	int r;
+
+	if (!takeover_writer(t))
+		return -ENOMEM;
+	r = timed_write(t->writer, path, value, t->timeout_ms);
+	if (r < 0)
+		step_error(t, address, what, r);
 	return r;
 }
 
@@ -96,23 +104,6 @@ static int read_state(struct passthru_takeover *t, const char *address, struct d
 		plan_report_set_error(&t->report, "%s: cannot read its state: %s", address,
 				      r == -ENODEV ? "the device is gone" : strerror(-r));
 	return r;
-}
-
-static void step_error(struct passthru_takeover *t, const char *address, const char *what, int r)
-{
-	char buf[32];
-
-	if (r == -ETIMEDOUT) {
-		plan_report_set_error(&t->report, "%s: %s timed out after %s", address, what,
-				      ms_text(t->timeout_ms, buf));
-		add_device_details(t, address);
-		if (timed_writer_stuck_pid(t->writer))
-			plan_report_add_detail(
-			    &t->report, "the write is still pending in the kernel (process %d)",
-			    (int)timed_writer_stuck_pid(t->writer));
-	} else {
-		plan_report_set_error(&t->report, "%s: cannot %s: %s", address, what, strerror(-r));
-	}
 }
 
 /* The writes that move one device, with what the messages call each. */

@@ -7,16 +7,6 @@
 
 #include "fault.h"
 
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
 static const char *const fault_steps[] = {
     "after-journal", "after-override", "after-unbind", "after-probe", "before-commit",
 };
@@ -27,7 +17,7 @@ int fault_parse(const char *spec, struct fault *ret)
 	char *parts[5];
 	size_t n = 0;
 	char *save = NULL;
-	long index;
+	unsigned long index;
 	bool step_ok = false;
 
 	if (!spec || strlen(spec) > 128)
@@ -48,7 +38,7 @@ int fault_parse(const char *spec, struct fault *ret)
 	for (size_t i = 0; i < ELEMENTSOF(fault_steps); i++)
 		if (strcmp(parts[1], fault_steps[i]) == 0)
 			step_ok = true;
-	if (!step_ok || parse_long(parts[2], 1, 100000, &index) < 0 || !all_digits(parts[2]))
+	if (!step_ok || parse_ulong(parts[2], 100000, &index) < 0 || index < 1)
 		return -EINVAL;
 	if (n == 4 && strcmp(parts[3], "fail") != 0)
 		return -EINVAL;

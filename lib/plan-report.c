@@ -25,13 +25,12 @@ int plan_report_refuse(struct passthru_plan_report *r, enum passthru_refusal_kin
 	va_end(ap);
 	if (k < 0)
 		return -ENOMEM;
-	n = realloc(r->refusals, (r->n_refusals + 1) * sizeof(*n));
+	n = ARRAY_GROW(r->refusals, r->n_refusals);
 	if (!n) {
 		free(reason);
 		return -ENOMEM;
 	}
-	r->refusals = n;
-	n = &r->refusals[r->n_refusals++];
+	r->n_refusals++;
 	n->kind = kind;
 	address_copy(n->address, address);
 	n->reason = reason;
@@ -50,13 +49,12 @@ int plan_report_note(struct passthru_plan_report *r, const char *address, const 
 	va_end(ap);
 	if (k < 0)
 		return -ENOMEM;
-	n = realloc(r->notes, (r->n_notes + 1) * sizeof(*n));
+	n = ARRAY_GROW(r->notes, r->n_notes);
 	if (!n) {
 		free(text);
 		return -ENOMEM;
 	}
-	r->notes = n;
-	n = &r->notes[r->n_notes++];
+	r->n_notes++;
 	address_copy(n->address, address);
 	n->text = text;
 	return 0;
@@ -65,25 +63,20 @@ int plan_report_note(struct passthru_plan_report *r, const char *address, const 
 int plan_report_set_error(struct passthru_plan_report *r, const char *format, ...)
 {
 	va_list ap;
-	char *s;
 	int k;
 
 	va_start(ap, format);
-	k = vasprintf(&s, format, ap);
+	k = free_and_strfv(&r->error, format, ap);
 	va_end(ap);
-	free(r->error);
-	r->error = k < 0 ? NULL : s;
-	return k < 0 ? -ENOMEM : 0;
+	return k;
 }
 
 void plan_report_add_detail(struct passthru_plan_report *r, const char *format, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, format);
-	if (vasprintf(&s, format, ap) >= 0)
-		(void)strv_consume(&r->details, s);
+	(void)strv_pushfv(&r->details, format, ap);
 	va_end(ap);
 }
 

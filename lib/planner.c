@@ -28,7 +28,7 @@ struct item *takeover_item_find(struct passthru_takeover *t, const char *address
 int takeover_item_add(struct passthru_takeover *t, const char *address, bool requested,
 		      struct item **ret)
 {
-	struct item *it = takeover_item_find(t, address), *n;
+	struct item *it = takeover_item_find(t, address);
 	struct passthru_pci_device *dev = NULL;
 	char *driver = NULL;
 	int r;
@@ -48,15 +48,13 @@ int takeover_item_add(struct passthru_takeover *t, const char *address, bool req
 		passthru_pci_device_unref(dev);
 		return r;
 	}
-	n = realloc(t->items, (t->n_items + 1) * sizeof(*t->items));
-	if (!n) {
+	it = ARRAY_GROW(t->items, t->n_items);
+	if (!it) {
 		passthru_pci_device_unref(dev);
 		free(driver);
 		return -ENOMEM;
 	}
-	t->items = n;
-	it = &t->items[t->n_items++];
-	memset(it, 0, sizeof(*it));
+	t->n_items++;
 	memcpy(it->address, passthru_pci_device_get_address(dev), PASSTHRU_PCI_ADDRESS_LEN + 1);
 	it->dev = dev;
 	it->requested = requested;
@@ -76,12 +74,12 @@ int item_note(struct passthru_takeover *t, struct item *it, const char *format, 
 {
 	_cleanup_free_ char *s = NULL;
 	va_list ap;
-	int k, r;
+	int r;
 
 	va_start(ap, format);
-	k = vasprintf(&s, format, ap);
+	s = strfv(format, ap);
 	va_end(ap);
-	if (k < 0)
+	if (!s)
 		return -ENOMEM;
 	r = plan_report_note(&t->report, it->address, "%s", s);
 	if (r < 0)
@@ -364,6 +362,18 @@ static int refuse_ungrouped(struct passthru_takeover *t, const char *address)
 				  address, "%s", reason);
 }
 
+/* Adds the other functions of its IOMMU group; one that vanished meanwhile is left out. */
+static int add_group_members(struct passthru_takeover *t, const struct item *it)
+{
+	STRV_FOREACH (m, (char **)passthru_pci_device_get_iommu_group_members(it->dev)) {
+		int r = takeover_item_add(t, *m, false, NULL);
+
+		if (r < 0 && !errno_is_vanished(r))
+			return r;
+	}
+	return 0;
+}
+
 static int plan_bind(struct passthru_takeover *t)
 {
 	int r;
@@ -388,11 +398,9 @@ static int plan_bind(struct passthru_takeover *t)
 				return r;
 			continue;
 		}
-		STRV_FOREACH (m, (char **)passthru_pci_device_get_iommu_group_members(it->dev)) {
-			r = takeover_item_add(t, *m, false, NULL);
-			if (r < 0 && !errno_is_vanished(r))
-				return r;
-		}
+		r = add_group_members(t, it);
+		if (r < 0)
+			return r;
 	}
 	qsort(t->items, t->n_items, sizeof(*t->items), cmp_item);
 	r = plan_read_overrides(t);
@@ -533,11 +541,9 @@ static int plan_unbind(struct passthru_takeover *t)
 			return r;
 		if (!(t->flags & PASSTHRU_TAKEOVER_GROUP) || it->group < 0)
 			continue;
-		STRV_FOREACH (m, (char **)passthru_pci_device_get_iommu_group_members(it->dev)) {
-			r = takeover_item_add(t, *m, false, NULL);
-			if (r < 0 && !errno_is_vanished(r))
-				return r;
-		}
+		r = add_group_members(t, it);
+		if (r < 0)
+			return r;
 	}
 	qsort(t->items, t->n_items, sizeof(*t->items), cmp_item);
 	r = plan_read_overrides(t);

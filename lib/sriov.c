@@ -138,25 +138,17 @@ _public_ int passthru_sriov_new(struct passthru_ctx *ctx, const char *pf, unsign
 	return 0;
 }
 
-_public_ struct passthru_sriov *passthru_sriov_ref(struct passthru_sriov *s)
+static void sriov_free(struct passthru_sriov *s)
 {
-	if (s)
-		s->refcount++;
-	return s;
-}
-
-_public_ struct passthru_sriov *passthru_sriov_unref(struct passthru_sriov *s)
-{
-	if (!s || --s->refcount > 0)
-		return NULL;
 	plan_clear(s);
 	plan_report_done(&s->report);
 	strv_free(s->vfs);
 	passthru_takeover_unref(s->takeover);
 	passthru_ctx_unref(s->ctx);
 	free(s);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_sriov, passthru_sriov, sriov_free);
 
 _public_ const char *passthru_sriov_get_pf(const struct passthru_sriov *s)
 {
@@ -230,21 +222,6 @@ _public_ void passthru_sriov_set_progress_fn(struct passthru_sriov *s,
 /* ------------------------------------------------------------------------------------------ */
 /* Planning                                                                                   */
 
-static int add_line(char ***v, const char *format, ...) _printf_(2, 3);
-static int add_line(char ***v, const char *format, ...)
-{
-	va_list ap;
-	char *line;
-	int k;
-
-	va_start(ap, format);
-	k = vasprintf(&line, format, ap);
-	va_end(ap);
-	if (k < 0)
-		return -ENOMEM;
-	return strv_consume(v, line);
-}
-
 /* A remark of the plan: in the notes (passthru_sriov_get_notes()) and in the report. */
 static int note(struct passthru_sriov *s, const char *address, const char *format, ...)
     _printf_(3, 4);
@@ -252,12 +229,12 @@ static int note(struct passthru_sriov *s, const char *address, const char *forma
 {
 	_cleanup_free_ char *text = NULL;
 	va_list ap;
-	int k, r;
+	int r;
 
 	va_start(ap, format);
-	k = vasprintf(&text, format, ap);
+	text = strfv(format, ap);
 	va_end(ap);
-	if (k < 0)
+	if (!text)
 		return -ENOMEM;
 	r = plan_report_note(&s->report, address, "%s", text);
 	if (r < 0)
@@ -437,9 +414,9 @@ _public_ int passthru_sriov_plan(struct passthru_sriov *s)
 
 	if (change && s->current > 0) {
 		s->write_zero = true;
-		r = add_line(&s->steps,
-			     "write 0 to /sys/bus/pci/devices/%s/sriov_numvfs (removes %u VF%s)",
-			     s->pf, s->current, s->current == 1 ? "" : "s");
+		r = strv_pushf(&s->steps,
+			       "write 0 to /sys/bus/pci/devices/%s/sriov_numvfs (removes %u VF%s)",
+			       s->pf, s->current, s->current == 1 ? "" : "s");
 		if (r < 0)
 			return r;
 	}
@@ -450,23 +427,24 @@ _public_ int passthru_sriov_plan(struct passthru_sriov *s)
 		desired_autoprobe = 0;
 	if (desired_autoprobe >= 0 && desired_autoprobe != s->autoprobe_now) {
 		s->write_autoprobe = desired_autoprobe;
-		r = add_line(&s->steps,
-			     "write %d to /sys/bus/pci/devices/%s/sriov_drivers_autoprobe",
-			     desired_autoprobe, s->pf);
+		r = strv_pushf(&s->steps,
+			       "write %d to /sys/bus/pci/devices/%s/sriov_drivers_autoprobe",
+			       desired_autoprobe, s->pf);
 		if (r < 0)
 			return r;
 	}
 	if (change && s->plan_target > 0) {
 		s->write_target = true;
-		r = add_line(&s->steps,
-			     "write %u to /sys/bus/pci/devices/%s/sriov_numvfs (makes %u VF%s)",
-			     s->plan_target, s->pf, s->plan_target, s->plan_target == 1 ? "" : "s");
+		r = strv_pushf(
+		    &s->steps, "write %u to /sys/bus/pci/devices/%s/sriov_numvfs (makes %u VF%s)",
+		    s->plan_target, s->pf, s->plan_target, s->plan_target == 1 ? "" : "s");
 		if (r < 0)
 			return r;
 	}
 	if ((s->flags & PASSTHRU_SRIOV_BIND_VFIO) && s->plan_target > 0) {
 		s->bind = true;
-		r = add_line(&s->steps, "bind the %s VFs to vfio-pci", change ? "new" : "current");
+		r = strv_pushf(&s->steps, "bind the %s VFs to vfio-pci",
+			       change ? "new" : "current");
 		if (r < 0)
 			return r;
 	}
@@ -544,12 +522,11 @@ static int set_error(struct passthru_sriov *s, int r, const char *format, ...)
 {
 	_cleanup_free_ char *msg = NULL;
 	va_list ap;
-	int k;
 
 	va_start(ap, format);
-	k = vasprintf(&msg, format, ap);
+	msg = strfv(format, ap);
 	va_end(ap);
-	if (k < 0 || plan_report_set_error(&s->report, "%s: %s", s->pf, msg) < 0)
+	if (!msg || plan_report_set_error(&s->report, "%s: %s", s->pf, msg) < 0)
 		plan_report_clear_error(&s->report);
 	return r;
 }

@@ -74,17 +74,8 @@ _public_ int passthru_takeover_new(struct passthru_ctx *ctx, enum passthru_takeo
 	return 0;
 }
 
-_public_ struct passthru_takeover *passthru_takeover_ref(struct passthru_takeover *t)
+static void takeover_free(struct passthru_takeover *t)
 {
-	if (t)
-		t->refcount++;
-	return t;
-}
-
-_public_ struct passthru_takeover *passthru_takeover_unref(struct passthru_takeover *t)
-{
-	if (!t || --t->refcount > 0)
-		return NULL;
 	takeover_plan_clear(t);
 	takeover_error_clear(t);
 	strv_free(t->requested);
@@ -94,8 +85,9 @@ _public_ struct passthru_takeover *passthru_takeover_unref(struct passthru_takeo
 		close(t->lock_fd);
 	passthru_ctx_unref(t->ctx);
 	free(t);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_takeover, passthru_takeover, takeover_free);
 
 _public_ int passthru_takeover_add_device(struct passthru_takeover *t, const char *address)
 {

@@ -81,13 +81,11 @@ int vf_config_put_vf(struct vf_config *c, unsigned index, const struct vf_settin
 	struct vf_config_vf *v = find_vf(c, index);
 
 	if (!v) {
-		struct vf_config_vf *nv = realloc(c->vfs, (c->n_vfs + 1) * sizeof(*nv));
-
-		if (!nv)
+		v = ARRAY_GROW(c->vfs, c->n_vfs);
+		if (!v)
 			return -ENOMEM;
-		c->vfs = nv;
-		v = &c->vfs[c->n_vfs++];
-		*v = (struct vf_config_vf){.index = index};
+		c->n_vfs++;
+		v->index = index;
 		merge_settings(&v->settings, settings);
 		qsort(c->vfs, c->n_vfs, sizeof(*c->vfs), cmp_vf);
 		return 0;
@@ -113,7 +111,7 @@ static bool id_valid(const char *s)
 	if (strlen(s) != 19)
 		return false;
 	for (int i = 0; i < 19; i++)
-		if (i % 5 == 4 ? s[i] != ':' : vf_hex_digit(s[i]) < 0)
+		if (i % 5 == 4 ? s[i] != ':' : unhexchar(s[i]) < 0)
 			return false;
 	return true;
 }
@@ -126,7 +124,7 @@ static int parse_vf_line(char **tokens, size_t n, struct vf_config *c)
 	unsigned qos = 0;
 	uint16_t proto = ETH_P_8021Q_VALUE;
 
-	if (n < 3 || vf_parse_decimal(tokens[1], 65535, &index) < 0 || find_vf(c, (unsigned)index))
+	if (n < 3 || parse_ulong(tokens[1], 65535, &index) < 0 || find_vf(c, (unsigned)index))
 		return -EBADMSG;
 	for (size_t i = 2; i < n; i++) {
 		char *eq = strchr(tokens[i], '=');
@@ -180,7 +178,7 @@ static int parse_vfs_line(char **tokens, size_t n, struct vf_config *c)
 {
 	unsigned long count;
 
-	if (c->has_numvfs || n < 2 || vf_parse_decimal(tokens[1], 65535, &count) < 0)
+	if (c->has_numvfs || n < 2 || parse_ulong(tokens[1], 65535, &count) < 0)
 		return -EBADMSG;
 	for (size_t i = 2; i < n; i++) {
 		if (strcmp(tokens[i], "vfio") == 0 && !c->bind_vfio)

@@ -10,17 +10,6 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Parsers of settings                                                                        */
 
-int vf_hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 _public_ int passthru_vf_parse_mac(const char *text, uint8_t ret[6])
 {
 	uint8_t mac[6];
@@ -32,7 +21,7 @@ _public_ int passthru_vf_parse_mac(const char *text, uint8_t ret[6])
 	if (sep != ':' && sep != '-')
 		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
-		int hi = vf_hex_digit(text[i * 3]), lo = vf_hex_digit(text[i * 3 + 1]);
+		int hi = unhexchar(text[i * 3]), lo = unhexchar(text[i * 3 + 1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && text[i * 3 + 2] != sep))
 			return -EINVAL;
@@ -45,30 +34,18 @@ _public_ int passthru_vf_parse_mac(const char *text, uint8_t ret[6])
 	return 0;
 }
 
-/* Decimal digits only: no sign, no space, no base prefix. */
-int vf_parse_decimal(const char *text, unsigned long max, unsigned long *ret)
+/* Decimal digits only (parse_ulong()), with -EINVAL for what is not a number, as ever. */
+static int parse_decimal(const char *text, unsigned long max, unsigned long *ret)
 {
-	unsigned long v = 0;
+	int r = parse_ulong(text, max, ret);
 
-	if (!text || !*text)
-		return -EINVAL;
-	for (const char *p = text; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		unsigned long digit = (unsigned long)(*p - '0');
-
-		if (digit > max || v > (max - digit) / 10)
-			return -ERANGE;
-		v = v * 10 + digit;
-	}
-	*ret = v;
-	return 0;
+	return r == -EBADMSG ? -EINVAL : r;
 }
 
 _public_ int passthru_vf_parse_vlan(const char *text, unsigned *ret)
 {
 	unsigned long v;
-	int r = vf_parse_decimal(text, 4095, &v);
+	int r = parse_decimal(text, 4095, &v);
 
 	if (r < 0)
 		return r;
@@ -79,7 +56,7 @@ _public_ int passthru_vf_parse_vlan(const char *text, unsigned *ret)
 _public_ int passthru_vf_parse_qos(const char *text, unsigned *ret)
 {
 	unsigned long v;
-	int r = vf_parse_decimal(text, 7, &v);
+	int r = parse_decimal(text, 7, &v);
 
 	if (r < 0)
 		return r;
@@ -120,7 +97,7 @@ _public_ int passthru_vf_parse_rate(const char *text, unsigned *ret)
 	digits = strndup(text, (size_t)(unit - text));
 	if (!digits)
 		return -ENOMEM;
-	r = vf_parse_decimal(digits, UINT32_MAX / scale, &v);
+	r = parse_decimal(digits, UINT32_MAX / scale, &v);
 	if (r < 0)
 		return r;
 	*ret = (unsigned)(v * scale);

@@ -25,8 +25,3 @@ struct vf_settings {
 
 /* "mac 02:11:22:33:44:55 vlan 10 qos 3 spoofchk on ..." in the order of the request. */
 int vf_settings_summary(const struct vf_settings *settings, char **ret);
-
-/* The value of a hex digit, -1 for anything else. */
-int vf_hex_digit(char c);
-/* Decimal digits only (no sign, space or base prefix), at most max; -EINVAL or -ERANGE. */
-int vf_parse_decimal(const char *text, unsigned long max, unsigned long *ret);

@@ -90,24 +90,16 @@ _public_ int passthru_vf_new(struct passthru_ctx *ctx, const char *pf, unsigned 
 	return 0;
 }
 
-_public_ struct passthru_vf *passthru_vf_ref(struct passthru_vf *vf)
+static void vf_free(struct passthru_vf *vf)
 {
-	if (vf)
-		vf->refcount++;
-	return vf;
-}
-
-_public_ struct passthru_vf *passthru_vf_unref(struct passthru_vf *vf)
-{
-	if (!vf || --vf->refcount > 0)
-		return NULL;
 	free(vf->netdev);
 	free(vf->summary);
 	free(vf->error);
 	passthru_ctx_unref(vf->ctx);
 	free(vf);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_vf, passthru_vf, vf_free);
 
 _public_ const char *passthru_vf_get_pf(const struct passthru_vf *vf)
 {
@@ -308,22 +300,14 @@ _public_ int passthru_vf_list_read(struct passthru_ctx *ctx, const char *pf,
 	return 0;
 }
 
-_public_ struct passthru_vf_list *passthru_vf_list_ref(struct passthru_vf_list *list)
+static void vf_list_free(struct passthru_vf_list *list)
 {
-	if (list)
-		list->refcount++;
-	return list;
-}
-
-_public_ struct passthru_vf_list *passthru_vf_list_unref(struct passthru_vf_list *list)
-{
-	if (!list || --list->refcount > 0)
-		return NULL;
 	free(list->vfs);
 	passthru_ctx_unref(list->ctx);
 	free(list);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_vf_list, passthru_vf_list, vf_list_free);
 
 _public_ size_t passthru_vf_list_count(const struct passthru_vf_list *list)
 {

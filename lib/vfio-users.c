@@ -52,7 +52,6 @@ int vfio_openers_scan(struct passthru_ctx *ctx, struct vfio_opener **ret, size_t
 			continue;
 		while ((fe = readdir(fds))) {
 			_cleanup_free_ char *target = NULL;
-			struct vfio_opener *nl;
 			bool seen = false;
 
 			if (fe->d_name[0] == '.' ||
@@ -78,10 +77,8 @@ int vfio_openers_scan(struct passthru_ctx *ctx, struct vfio_opener **ret, size_t
 					goto oom;
 				}
 			}
-			nl = realloc(list, (n + 1) * sizeof(*list));
-			if (!nl)
+			if (!ARRAY_GROW(list, n))
 				goto oom;
-			list = nl;
 			list[n].path = TAKE_PTR(target);
 			list[n].who = strdup(who);
 			if (!list[n++].who)
