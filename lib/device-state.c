@@ -25,20 +25,26 @@ int device_dir_open(struct passthru_ctx *ctx, const char *address)
 	return fd == -ENOENT ? -ENODEV : fd;
 }
 
-/* The driver alone: a readlink, which no device lock holds up. NULL when none. */
-int device_driver_read(struct passthru_ctx *ctx, const char *address, char **ret)
+/* The driver of the device whose directory is fd; *ret NULL when none. */
+static int driver_read_at(int fd, char **ret)
 {
-	_cleanup_close_ int fd = device_dir_open(ctx, address);
 	char *driver = NULL;
-	int r;
+	int r = attr_link_basename_at(fd, "driver", &driver);
 
-	if (fd < 0)
-		return fd;
-	r = attr_link_basename_at(fd, "driver", &driver);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	*ret = driver;
 	return 0;
+}
+
+/* The driver alone: a readlink, which no device lock holds up. NULL when none. */
+int device_driver_read(struct passthru_ctx *ctx, const char *address, char **ret)
+{
+	_cleanup_close_ int fd = device_dir_open(ctx, address);
+
+	if (fd < 0)
+		return fd;
+	return driver_read_at(fd, ret);
 }
 
 /* The kernel shows an unset override as "(null)"; NULL here. Takes s. */
@@ -60,8 +66,8 @@ int device_state_read(struct passthru_ctx *ctx, struct timed_writer *w, unsigned
 
 	if (fd < 0)
 		return fd;
-	r = attr_link_basename_at(fd, "driver", &driver);
-	if (r < 0 && r != -ENOENT)
+	r = driver_read_at(fd, &driver);
+	if (r < 0)
 		return r;
 	/*
 	 * Showing driver_override takes the device lock, which a stuck unbind or probe holds:

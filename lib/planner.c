@@ -329,11 +329,14 @@ int takeover_overrides_read(struct passthru_takeover *t, const char *const *addr
 	return r;
 }
 
+/* The items sorted by address, then the driver_override of each (one round trip). */
 static int plan_read_overrides(struct passthru_takeover *t)
 {
 	_cleanup_free_ const char **addresses = calloc(t->n_items + 1, sizeof(char *));
 	_cleanup_free_ char **values = calloc(t->n_items + 1, sizeof(char *));
 	int r;
+
+	qsort(t->items, t->n_items, sizeof(*t->items), cmp_item);
 
 	if (!addresses || !values)
 		return -ENOMEM;
@@ -402,7 +405,6 @@ static int plan_bind(struct passthru_takeover *t)
 		if (r < 0)
 			return r;
 	}
-	qsort(t->items, t->n_items, sizeof(*t->items), cmp_item);
 	r = plan_read_overrides(t);
 	if (r < 0)
 		return r;
@@ -545,7 +547,6 @@ static int plan_unbind(struct passthru_takeover *t)
 		if (r < 0)
 			return r;
 	}
-	qsort(t->items, t->n_items, sizeof(*t->items), cmp_item);
 	r = plan_read_overrides(t);
 	if (r < 0)
 		return r;
