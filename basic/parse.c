@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Strict number parsing for kernel attributes and user input: all or nothing. */
-#include <limits.h>
-
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,8 +64,8 @@ int parse_long(const char *s, long min, long max, long *ret)
 	if (digits == 0)
 		return -EBADMSG;
 	{
-		long value = negative ? (v == (unsigned long)LONG_MAX + 1 ? LONG_MIN : -(long)v)
-				      : (long)v;
+		long value =
+		    negative ? (v == (unsigned long)LONG_MAX + 1 ? LONG_MIN : -(long)v) : (long)v;
 
 		if (value < min || value > max)
 			return -ERANGE;

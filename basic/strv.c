@@ -8,11 +8,11 @@
 #include "strv.h"
 #include "text.h"
 
-const char *const strv_empty[] = { NULL };
+const char *const strv_empty[] = {NULL};
 
 void strv_free(char **v)
 {
-	STRV_FOREACH(s, v)
+	STRV_FOREACH (s, v)
 		free(*s);
 	free(v);
 }
@@ -63,6 +63,13 @@ int strv_pushf(char ***v, const char *format, ...)
 	r = strv_pushfv(v, format, ap);
 	va_end(ap);
 	return r;
+}
+
+int strv_ensure(char ***v)
+{
+	if (!*v)
+		*v = calloc(1, sizeof(char *));
+	return *v ? 0 : -ENOMEM;
 }
 
 char *strv_last(char *const *v)

@@ -25,6 +25,8 @@ int strv_consume(char ***v, char *s);
 /* Appends a formatted line ("forced: %s: %s"): the line appender of notes and problems. */
 int strv_pushf(char ***v, const char *format, ...) _printf_(2, 3);
 int strv_pushfv(char ***v, const char *format, va_list ap) _printf_(2, 0);
+/* Makes *v an empty vector when it is NULL, for results that must not be NULL. -ENOMEM. */
+int strv_ensure(char ***v);
 /* The last string, NULL for an empty vector. */
 char *strv_last(char *const *v);
 bool strv_contains(char *const *v, const char *s);

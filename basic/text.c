@@ -30,9 +30,12 @@ char *strf(const char *format, ...)
 
 int free_and_strfv(char **p, const char *format, va_list ap)
 {
+	/* Formatted first: the arguments may point into *p. */
+	char *s = strfv(format, ap);
+
 	free(*p);
-	*p = strfv(format, ap);
-	return *p ? 0 : -ENOMEM;
+	*p = s;
+	return s ? 0 : -ENOMEM;
 }
 
 int free_and_strf(char **p, const char *format, ...)
@@ -60,6 +63,31 @@ int error_setf(char **error, int r, const char *format, ...)
 	r = error_setfv(error, r, format, ap);
 	va_end(ap);
 	return r;
+}
+
+int strextendf(char **s, const char *format, ...)
+{
+	_cleanup_free_ char *tail = NULL;
+	size_t len = *s ? strlen(*s) : 0;
+	va_list ap;
+	char *grown;
+
+	va_start(ap, format);
+	tail = strfv(format, ap);
+	va_end(ap);
+	if (!tail)
+		return -ENOMEM;
+	grown = realloc(*s, len + strlen(tail) + 1);
+	if (!grown)
+		return -ENOMEM;
+	strcpy(grown + len, tail);
+	*s = grown;
+	return 0;
+}
+
+int append_word(char **list, const char *word)
+{
+	return strextendf(list, "%s%s", *list && **list ? " " : "", word);
 }
 
 char *shell_quote(const char *s)

@@ -23,6 +23,11 @@ int free_and_strfv(char **p, const char *format, va_list ap) _printf_(2, 0);
 int error_setf(char **error, int r, const char *format, ...) _printf_(3, 4);
 int error_setfv(char **error, int r, const char *format, va_list ap) _printf_(3, 0);
 
+/* Appends formatted text to the heap string *s (NULL: empty), growing it. -ENOMEM, *s kept. */
+int strextendf(char **s, const char *format, ...) _printf_(2, 3);
+/* Appends word to the space-separated list *list (NULL: empty), growing it. -ENOMEM. */
+int append_word(char **list, const char *word);
+
 /* A word for a shell: as it is when it needs no quoting, else in single quotes. */
 char *shell_quote(const char *s);
 

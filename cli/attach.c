@@ -237,7 +237,7 @@ int verb_attach(struct cli *cli, int argc, char **argv)
 		goto out;
 	r = passthru_vm_devices_attach(vd, qmp, bus);
 	/* After a failure, what went in before it is in the VM all the same: say so. */
-	for (size_t i = 0; i < passthru_vm_devices_get_count(vd); i++) {
+	for (size_t i = 0; i < passthru_vm_devices_count(vd); i++) {
 		const char *b = passthru_vm_devices_get_bus(vd, i);
 		const char *a = passthru_vm_devices_get_addr(vd, i);
 

@@ -177,7 +177,7 @@ int verb_check(struct cli *cli, int argc, char **argv)
 			    "check", "'%s' is not a PCI address (0000:42:00.0 or 42:00.0)",
 			    argv[i]);
 	}
-	/* Name the missing device, which passthru_check_run() would only count. */
+	/* Name the missing device, which passthru_check_report_new() would only count. */
 	for (int i = optind; i < argc; i++) {
 		struct passthru_pci_device *dev = NULL;
 
@@ -189,8 +189,8 @@ int verb_check(struct cli *cli, int argc, char **argv)
 		}
 	}
 
-	r = passthru_check_run(cli->ctx, optind < argc ? (const char *const *)argv + optind : NULL,
-			       &rep);
+	r = passthru_check_report_new(
+	    cli->ctx, optind < argc ? (const char *const *)argv + optind : NULL, &rep);
 	if (r < 0) {
 		cli_error("cannot check the host: %s", strerror(-r));
 		return EXIT_REFUSED;

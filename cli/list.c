@@ -68,17 +68,17 @@ static int do_scan(struct cli *cli, enum device_class c, struct scan *s)
 
 	switch (c) {
 	case DEVICE_CLASS_PCI:
-		r = passthru_pci_scan(cli->ctx, &s->pci);
+		r = passthru_pci_list_scan(cli->ctx, &s->pci);
 		if (r >= 0)
 			s->count = passthru_pci_list_count(s->pci);
 		break;
 	case DEVICE_CLASS_USB:
-		r = passthru_usb_scan(cli->ctx, &s->usb);
+		r = passthru_usb_list_scan(cli->ctx, &s->usb);
 		if (r >= 0)
 			s->count = passthru_usb_list_count(s->usb);
 		break;
 	case DEVICE_CLASS_SERIAL:
-		r = passthru_serial_scan(cli->ctx, &s->serial);
+		r = passthru_serial_list_scan(cli->ctx, &s->serial);
 		if (r >= 0)
 			s->count = passthru_serial_list_count(s->serial);
 		break;
@@ -278,7 +278,7 @@ static int known_types(struct cli *cli, char ***ret)
 	for (size_t i = 0; i < ELEMENTSOF(builtin); i++)
 		if (strv_push(&types, builtin[i]) < 0)
 			return -ENOMEM;
-	r = passthru_types_load(cli->ctx, &list);
+	r = passthru_type_list_load(cli->ctx, &list);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < passthru_type_list_count(list); i++) {

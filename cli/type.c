@@ -63,7 +63,7 @@ static int check_match(const char *match)
 
 static int load(struct cli *cli, struct passthru_type_list **ret)
 {
-	int r = passthru_types_load(cli->ctx, ret);
+	int r = passthru_type_list_load(cli->ctx, ret);
 
 	if (r < 0) {
 		cli_error("cannot read " TYPES_DIR_FOR_MESSAGES ": %s", strerror(-r));
@@ -120,7 +120,7 @@ static void warn_if_shadowed(struct cli *cli, const char *name, const char *matc
 	int subvendor, subdevice;
 	const char *winner;
 
-	if (passthru_types_load(cli->ctx, &list) < 0)
+	if (passthru_type_list_load(cli->ctx, &list) < 0)
 		return;
 	parse_match(match, &vendor, &device, &subvendor, &subdevice);
 	winner = passthru_type_list_match(list, vendor, device, subvendor, subdevice);

@@ -2,11 +2,32 @@
 /*
  * libpassthru: the host side of VM device passthrough.
  *
- * Conventions, for every function below:
- * - Functions returning int return 0 (or a non-negative value) on success and a negative
- *   errno on failure. Output parameters named ret* are written only on success.
+ * Conventions, for every function below (names written passthru_<type>_..., where <type> is
+ * the struct passthru_<type> the function works on):
+ * - Errors: functions returning int return 0 (or a non-negative value) on success and a
+ *   negative errno on failure. Output parameters named ret* are written only on success. An
+ *   object that plans or changes the host (takeover, setup, sriov, vf, vm_devices, qmp) also
+ *   keeps one line saying why its last call failed, passthru_<type>_get_error(), NULL after
+ *   a success; a plan refused as a whole returns -EPERM, its reasons read as that object's
+ *   refusals (below).
  * - Objects are opaque and reference counted: *_ref() returns its argument, *_unref()
  *   drops a reference, accepts NULL and returns NULL.
+ * - Constructors return 0 and the new object, holding one reference, in *ret. Their name
+ *   begins with the type they return: passthru_<type>_new() builds one from its arguments;
+ *   passthru_<type>_scan(), _load() and _read() fill one from the host (sysfs, files,
+ *   netlink); passthru_guard_list_check_<what>() is the list of guards a check finds.
+ * - Collections: a collection object (a passthru_<thing>_list, a check report, a plan) has
+ *   passthru_<type>_count() items, indexed from 0, read with passthru_<type>_get(obj, index)
+ *   (an object, borrowed) or passthru_<type>_get_<field>(obj, index). A second collection
+ *   inside an object (refusals, changes, commands) has passthru_<type>_get_<item>_count() and
+ *   passthru_<type>_get_<item>_<field>(obj, index). A collection is never a NULL-terminated
+ *   array of objects; NULL-terminated arrays are for strings only.
+ * - Out of range: for an index at or past the count, and for a NULL object, a getter returns
+ *   NULL (pointers), false (bool), -EINVAL with *ret untouched (int), -EINVAL cast to the
+ *   enum (enums: test (int)value < 0), and an empty array (string arrays, which are never
+ *   NULL). A count of a NULL object is 0.
+ * - Older names that break these rules are kept, each beside its new name, as long as the
+ *   soname is libpassthru.so.0; new code uses the new names.
  * - Every object belongs to the context it was made from and keeps it alive. A context
  *   and its objects may be used from one thread at a time; different contexts are
  *   independent and may be used from different threads.
@@ -86,6 +107,8 @@ struct passthru_pci_list;
  * the scan is left out; a device with unreadable or garbage attributes is kept with what
  * could be read (see passthru_pci_device_get_problems()).
  */
+int passthru_pci_list_scan(struct passthru_ctx *ctx, struct passthru_pci_list **ret);
+/* The old name of passthru_pci_list_scan(). */
 int passthru_pci_scan(struct passthru_ctx *ctx, struct passthru_pci_list **ret);
 struct passthru_pci_list *passthru_pci_list_ref(struct passthru_pci_list *list);
 struct passthru_pci_list *passthru_pci_list_unref(struct passthru_pci_list *list);
@@ -208,6 +231,8 @@ bool passthru_type_match_is_valid(const char *match);
  * unreadable files are left out and reported as problems. Fails only when types.d exists
  * but cannot be listed, or on -ENOMEM.
  */
+int passthru_type_list_load(struct passthru_ctx *ctx, struct passthru_type_list **ret);
+/* The old name of passthru_type_list_load(). */
 int passthru_types_load(struct passthru_ctx *ctx, struct passthru_type_list **ret);
 struct passthru_type_list *passthru_type_list_ref(struct passthru_type_list *list);
 struct passthru_type_list *passthru_type_list_unref(struct passthru_type_list *list);
@@ -261,6 +286,8 @@ struct passthru_usb_device;
 struct passthru_usb_list;
 
 /* Every USB device (root hubs included), sorted by bus then port path. */
+int passthru_usb_list_scan(struct passthru_ctx *ctx, struct passthru_usb_list **ret);
+/* The old name of passthru_usb_list_scan(). */
 int passthru_usb_scan(struct passthru_ctx *ctx, struct passthru_usb_list **ret);
 struct passthru_usb_list *passthru_usb_list_ref(struct passthru_usb_list *list);
 struct passthru_usb_list *passthru_usb_list_unref(struct passthru_usb_list *list);
@@ -311,6 +338,8 @@ struct passthru_serial_list;
  * Every real serial port: ttyS* whose UART type is not 0 (type 0 is a phantom the 8250
  * driver registers without hardware), and USB serial ports (ttyUSB*, ttyACM*). Sorted by name.
  */
+int passthru_serial_list_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret);
+/* The old name of passthru_serial_list_scan(). */
 int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret);
 struct passthru_serial_list *passthru_serial_list_ref(struct passthru_serial_list *list);
 struct passthru_serial_list *passthru_serial_list_unref(struct passthru_serial_list *list);
@@ -368,9 +397,14 @@ struct passthru_guard_list;
  * cannot be read is a guard of kind PASSTHRU_GUARD_UNREADABLE naming the file and the cause:
  * the checks fail closed, never taking "unreadable" for "nothing there".
  */
+int passthru_guard_list_check_pci(struct passthru_ctx *ctx, const char *address,
+				  struct passthru_guard_list **ret);
+/* The same for a serial port ("/dev/ttyS0" or "ttyS0"). */
+int passthru_guard_list_check_serial(struct passthru_ctx *ctx, const char *port,
+				     struct passthru_guard_list **ret);
+/* The old names of passthru_guard_list_check_pci() and passthru_guard_list_check_serial(). */
 int passthru_guard_check_pci(struct passthru_ctx *ctx, const char *address,
 			     struct passthru_guard_list **ret);
-/* The same for a serial port ("/dev/ttyS0" or "ttyS0"). */
 int passthru_guard_check_serial(struct passthru_ctx *ctx, const char *port,
 				struct passthru_guard_list **ret);
 struct passthru_guard_list *passthru_guard_list_ref(struct passthru_guard_list *list);
@@ -388,8 +422,6 @@ const char *passthru_guard_list_get_resource(const struct passthru_guard_list *l
  * What would free the resource, as a command or one line of advice: "umount /mnt/data",
  * "swapoff /dev/nvme0n1p3", "ip route del default dev eth0", "vgchange -an vg0". NULL when
  * there is none. Owned by the list.
- * For an index >= passthru_guard_list_count(), the string getters return NULL and
- * passthru_guard_list_get_kind() returns -EINVAL (as the enum type).
  */
 const char *passthru_guard_list_get_hint(const struct passthru_guard_list *list, size_t index);
 /*
@@ -473,8 +505,8 @@ enum passthru_takeover_action {
 enum passthru_refusal_kind {
 	PASSTHRU_REFUSAL_NO_IOMMU,  /* the device is in no IOMMU group: the host has none at all */
 	PASSTHRU_REFUSAL_BRIDGE,    /* a bridge: vfio-pci does not drive bridges */
-	PASSTHRU_REFUSAL_GROUP,     /* other endpoints of its IOMMU group stay on host drivers */
-	PASSTHRU_REFUSAL_GUARD,     /* the host uses it (passthru_guard_check_pci()) */
+	PASSTHRU_REFUSAL_GROUP,	    /* other endpoints of its IOMMU group stay on host drivers */
+	PASSTHRU_REFUSAL_GUARD,	    /* the host uses it (passthru_guard_list_check_pci()) */
 	PASSTHRU_REFUSAL_IN_USE,    /* a process (a VM) holds the group's VFIO files open */
 	PASSTHRU_REFUSAL_VFS_BOUND, /* a PF whose VFs are on vfio-pci: they would go with it */
 	PASSTHRU_REFUSAL_NO_RESET,  /* no reset attribute, or not the requested method */
@@ -693,6 +725,9 @@ struct passthru_check_report;
  * for a malformed address and -ENODEV for a device the host does not have. Host state that cannot
  * be read makes a check warn or fail; it never fails the call.
  */
+int passthru_check_report_new(struct passthru_ctx *ctx, const char *const *devices,
+			      struct passthru_check_report **ret);
+/* The old name of passthru_check_report_new(). */
 int passthru_check_run(struct passthru_ctx *ctx, const char *const *devices,
 		       struct passthru_check_report **ret);
 struct passthru_check_report *passthru_check_report_ref(struct passthru_check_report *report);
@@ -709,6 +744,7 @@ const char *passthru_check_report_get_title(const struct passthru_check_report *
 /* The PCI address a device check is about; NULL for host checks. Owned by the report. */
 const char *passthru_check_report_get_device(const struct passthru_check_report *report,
 					     size_t index);
+/* Out of range -EINVAL (it was PASSTHRU_CHECK_FAIL before 0.2). */
 enum passthru_check_status
 passthru_check_report_get_status(const struct passthru_check_report *report, size_t index);
 /* What was seen, one line. Owned by the report. */
@@ -813,7 +849,7 @@ const char *const *passthru_setup_get_notes(const struct passthru_setup *setup);
  * - A USB device becomes a usb-host device, by bus and port path (stable while it stays in the
  *   same port) or by vendor and product id. Hubs cannot be passed.
  * - A serial port becomes a "serial" chardev on its tty and an isa-serial or pci-serial device
- *   on it. Host consoles are refused (passthru_guard_check_serial()).
+ *   on it. Host consoles are refused (passthru_guard_list_check_serial()).
  * Device ids are made from the host device ("pt-0000-01-00.0", "pt-usb-1-2", "pt-ttyS1"), so
  * that devices given by the command line or by attach can be detached by name.
  */
@@ -899,6 +935,8 @@ const char *const *passthru_vm_devices_get_notes(const struct passthru_vm_device
  * The guest devices of the plan: PCI functions by guest slot, then USB, then serial ports
  * (not the root ports and controllers made for them). Empty before a successful plan.
  */
+size_t passthru_vm_devices_count(const struct passthru_vm_devices *vd);
+/* The old name of passthru_vm_devices_count(). */
 size_t passthru_vm_devices_get_count(const struct passthru_vm_devices *vd);
 enum passthru_vm_device_kind passthru_vm_devices_get_kind(const struct passthru_vm_devices *vd,
 							  size_t index);
@@ -1047,7 +1085,7 @@ const char *passthru_vm_devices_get_error(const struct passthru_vm_devices *vd);
  * A VF to be removed is refused when a VM holds it (its /dev/vfio group or device file is
  * open; nothing overrides that), when it is on a driver other than vfio-pci and the one the
  * kernel gives it by itself (a module its modalias matches), and when the host uses it (a
- * guard, see passthru_guard_check_pci()); PASSTHRU_SRIOV_FORCE overrides the last two.
+ * guard, see passthru_guard_list_check_pci()); PASSTHRU_SRIOV_FORCE overrides the last two.
  * A write to sriov_numvfs returns once every VF is made (and probed) or gone, which can take
  * seconds; it is made by a helper process and abandoned after the timeout, like the
  * takeover's writes. The same lock as the takeover's serialises the change.

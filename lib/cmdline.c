@@ -80,12 +80,11 @@ static int push_token(struct cmdline *c, size_t index, char *space, char *text)
 		token_clear(&t);
 		return r;
 	}
-	n = realloc(c->tokens, (c->n_tokens + 1) * sizeof(*n));
+	n = ARRAY_GROW(c->tokens, c->n_tokens);
 	if (!n) {
 		token_clear(&t);
 		return -ENOMEM;
 	}
-	c->tokens = n;
 	memmove(&c->tokens[index + 1], &c->tokens[index], (c->n_tokens - index) * sizeof(*n));
 	c->tokens[index] = t;
 	c->n_tokens++;
@@ -516,14 +515,14 @@ static int hugepage_counts(struct cmdline *const *parts, size_t n_parts, struct 
 				if (cmdline_parse_size(t->value, &cur) < 0)
 					cur = 0;
 			} else if (cmdline_key_equal(t->key, "hugepages")) {
-				struct hp_count *nv = realloc(v, (n + 1) * sizeof(*v));
+				struct hp_count *nv = ARRAY_GROW(v, n);
 
 				if (!nv) {
 					free(v);
 					return -ENOMEM;
 				}
-				v = nv;
-				v[n++] = (struct hp_count){sized ? cur : def, {part, i}, t->value};
+				*nv = (struct hp_count){sized ? cur : def, {part, i}, t->value};
+				n++;
 			}
 		}
 	}

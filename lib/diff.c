@@ -31,13 +31,13 @@ static int split(const char *text, struct line **ret, size_t *ret_n)
 			free(v);
 			return -E2BIG;
 		}
-		nv = realloc(v, (n + 1) * sizeof(*v));
+		nv = ARRAY_GROW(v, n);
 		if (!nv) {
 			free(v);
 			return -ENOMEM;
 		}
-		v = nv;
-		v[n++] = (struct line){p, nl ? (size_t)(nl - p) : strlen(p), nl != NULL};
+		*nv = (struct line){p, nl ? (size_t)(nl - p) : strlen(p), nl != NULL};
+		n++;
 		p = nl ? nl + 1 : NULL;
 	}
 	*ret = v;

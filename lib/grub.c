@@ -124,12 +124,12 @@ static int split_lines(const char *s, size_t len, struct lline **ret, size_t *re
 			continue;
 		cur.end = i < len ? i : len;
 		{
-			struct lline *nv = realloc(v, (n + 1) * sizeof(*v));
+			struct lline *nv = ARRAY_GROW(v, n);
 
 			if (!nv)
 				return -ENOMEM;
-			v = nv;
-			v[n++] = cur;
+			*nv = cur;
+			n++;
 		}
 		line++;
 		cur = (struct lline){i + 1, 0, line, false};
@@ -207,12 +207,12 @@ static int split_items(const char *s, const struct lline *l, struct item **ret, 
 		}
 		it.end = i;
 		{
-			struct item *nv = realloc(v, (n + 1) * sizeof(*v));
+			struct item *nv = ARRAY_GROW(v, n);
 
 			if (!nv)
 				return -ENOMEM;
-			v = nv;
-			v[n++] = it;
+			*nv = it;
+			n++;
 		}
 	}
 	*ret = TAKE_PTR(v);

@@ -108,7 +108,7 @@ static int mount_table_add(struct mount_table *t, unsigned major, unsigned minor
 		r = unescape_octal(source, strlen(source), &m.source);
 	if (r >= 0 && !(m.fstype = strdup(fstype)))
 		r = -ENOMEM;
-	if (r >= 0 && !(v = realloc(t->v, (t->n + 1) * sizeof(*v))))
+	if (r >= 0 && !(v = ARRAY_GROW(t->v, t->n)))
 		r = -ENOMEM;
 	if (r < 0) {
 		free(m.mount_point);
@@ -116,8 +116,8 @@ static int mount_table_add(struct mount_table *t, unsigned major, unsigned minor
 		free(m.fstype);
 		return r;
 	}
-	t->v = v;
-	t->v[t->n++] = m;
+	*v = m;
+	t->n++;
 	return 0;
 }
 
@@ -230,13 +230,13 @@ static int swaps_line(char *line, size_t lineno, void *data)
 	r = unescape_octal(f[0], strlen(f[0]), &path);
 	if (r < 0)
 		return r;
-	v = realloc(t->v, (t->n + 1) * sizeof(*v));
+	v = ARRAY_GROW(t->v, t->n);
 	if (!v) {
 		free(path);
 		return -ENOMEM;
 	}
-	t->v = v;
-	t->v[t->n++] = (struct swap_entry){.path = path, .is_file = strcmp(f[1], "file") == 0};
+	*v = (struct swap_entry){.path = path, .is_file = strcmp(f[1], "file") == 0};
+	t->n++;
 	return 0;
 }
 
@@ -503,11 +503,11 @@ static int btrfs_load(struct storage_check *s)
 			return -errno;
 		if (!names)
 			continue;
-		v = realloc(s->btrfs, (s->n_btrfs + 1) * sizeof(*v));
+		v = ARRAY_GROW(s->btrfs, s->n_btrfs);
 		if (!v)
 			return -ENOMEM;
-		s->btrfs = v;
-		s->btrfs[s->n_btrfs++] = TAKE_PTR(names);
+		*v = TAKE_PTR(names);
+		s->n_btrfs++;
 	}
 	return errno != 0 ? -errno : 0;
 }

@@ -85,13 +85,12 @@ static int route_add(struct route_table *t, const char *ifname, int family, bool
 
 	if (!name)
 		return -ENOMEM;
-	v = realloc(t->v, (t->n + 1) * sizeof(*v));
+	v = ARRAY_GROW(t->v, t->n);
 	if (!v) {
 		free(name);
 		return -ENOMEM;
 	}
-	t->v = v;
-	v = &t->v[t->n++];
+	t->n++;
 	*v = (struct route_entry){.ifname = name, .family = family, .has_gateway = has_gateway};
 	memcpy(v->gateway, gateway, gwlen);
 	return 0;
@@ -180,12 +179,12 @@ int proc_net_ipv6_route_parse(const char *text, struct route_table *t, size_t *r
 
 static int addr_add(struct addr_table *t, const struct addr_entry *e)
 {
-	struct addr_entry *v = realloc(t->v, (t->n + 1) * sizeof(*v));
+	struct addr_entry *v = ARRAY_GROW(t->v, t->n);
 
 	if (!v)
 		return -ENOMEM;
-	t->v = v;
-	t->v[t->n++] = *e;
+	*v = *e;
+	t->n++;
 	return 0;
 }
 

@@ -87,17 +87,17 @@ int guard_list_add(struct passthru_guard_list *list, enum passthru_guard_kind ki
 	res = strdup(resource);
 	if (!res || (hint && !(h = strdup(hint))))
 		return -ENOMEM;
-	v = realloc(list->v, (list->n + 1) * sizeof(*v));
+	v = ARRAY_GROW(list->v, list->n);
 	if (!v)
 		return -ENOMEM;
-	list->v = v;
-	v[list->n++] = (struct guard){
+	*v = (struct guard){
 	    .kind = kind,
 	    .resource = TAKE_PTR(res),
 	    .reason = TAKE_PTR(reason),
 	    .hint = TAKE_PTR(h),
 	};
-	log_debug(list->ctx, "guard: %s", v[list->n - 1].reason);
+	list->n++;
+	log_debug(list->ctx, "guard: %s", v->reason);
 	return 0;
 }
 
@@ -514,8 +514,8 @@ static int guard_check_vfs(int devfd, const char *address, struct passthru_guard
 /* ------------------------------------------------------------------------------------------ */
 /* Public checks                                                                              */
 
-_public_ int passthru_guard_check_pci(struct passthru_ctx *ctx, const char *address,
-				      struct passthru_guard_list **ret)
+_public_ int passthru_guard_list_check_pci(struct passthru_ctx *ctx, const char *address,
+					   struct passthru_guard_list **ret)
 {
 	_cleanup_(guard_list_freep) struct passthru_guard_list *list = NULL;
 	_cleanup_free_ char *link = NULL, *devpath = NULL;
@@ -563,8 +563,13 @@ _public_ int passthru_guard_check_pci(struct passthru_ctx *ctx, const char *addr
 	return 0;
 }
 
-_public_ int passthru_guard_check_serial(struct passthru_ctx *ctx, const char *port,
-					 struct passthru_guard_list **ret)
+/* The old name. */
+_public_ int passthru_guard_check_pci(struct passthru_ctx *ctx, const char *address,
+				      struct passthru_guard_list **ret)
+    _alias_(passthru_guard_list_check_pci);
+
+_public_ int passthru_guard_list_check_serial(struct passthru_ctx *ctx, const char *port,
+					      struct passthru_guard_list **ret)
 {
 	_cleanup_(guard_list_freep) struct passthru_guard_list *list = NULL;
 	struct passthru_serial_port *p = NULL;
@@ -584,3 +589,8 @@ _public_ int passthru_guard_check_serial(struct passthru_ctx *ctx, const char *p
 	*ret = TAKE_PTR(list);
 	return 0;
 }
+
+/* The old name. */
+_public_ int passthru_guard_check_serial(struct passthru_ctx *ctx, const char *port,
+					 struct passthru_guard_list **ret)
+    _alias_(passthru_guard_list_check_serial);

@@ -81,12 +81,10 @@ _public_ const char *passthru_check_status_to_string(enum passthru_check_status 
 static struct check_item *add_item(struct passthru_check_report *rep, const char *id,
 				   const char *title, const char *device)
 {
-	struct check_item *n = realloc(rep->items, (rep->n_items + 1) * sizeof(*n));
+	struct check_item *n = ARRAY_GROW(rep->items, rep->n_items);
 
 	if (!n)
 		return NULL;
-	rep->items = n;
-	n = &rep->items[rep->n_items];
 	*n = (struct check_item){.id = id, .title = title};
 	if (device) {
 		n->device = strdup(device);
@@ -104,48 +102,13 @@ static int set_seen(struct check_item *it, enum passthru_check_status status, co
 	va_list ap;
 	int r;
 
-	free(it->seen);
 	va_start(ap, fmt);
-	r = vasprintf(&it->seen, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
-		it->seen = NULL;
-		return -ENOMEM;
-	}
-	it->status = status;
-	return 0;
-}
-
-static int set_fix(struct check_item *it, const char *fmt, ...) _printf_(2, 3);
-static int set_fix(struct check_item *it, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	free(it->fix);
-	va_start(ap, fmt);
-	r = vasprintf(&it->fix, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
-		it->fix = NULL;
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int add_detail(struct check_item *it, const char *fmt, ...) _printf_(2, 3);
-static int add_detail(struct check_item *it, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
+	r = free_and_strfv(&it->seen, fmt, ap);
 	va_end(ap);
 	if (r < 0)
-		return -ENOMEM;
-	return strv_consume(&it->details, s);
+		return r;
+	it->status = status;
+	return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -173,7 +136,7 @@ static int add_log_lines(struct check_item *it, char *const *kmsg, const char *c
 	for (size_t i = 0; kmsg && kmsg[i] && n < max; i++)
 		for (size_t k = 0; needles[k]; k++)
 			if (strstr(kmsg[i], needles[k])) {
-				int r = add_detail(it, "kernel: %s", kmsg[i]);
+				int r = strv_pushf(&it->details, "kernel: %s", kmsg[i]);
 
 				if (r < 0)
 					return r;
@@ -232,26 +195,13 @@ static int check_firmware(struct passthru_check_report *rep, struct host_state *
 			     "no DMAR or IVRS table in /sys/firmware/acpi/tables: the IOMMU is off "
 			     "in the firmware");
 		if (r >= 0)
-			r = set_fix(it, "%s", bios_fix(s->cpu));
+			r = free_and_strf(&it->fix, "%s", bios_fix(s->cpu));
 		break;
 	}
 	if (r >= 0 && s->kmsg_r < 0)
-		r = add_detail(it, "kernel log not readable (%s): no further evidence",
+		r = strv_pushf(&it->details, "kernel log not readable (%s): no further evidence",
 			       strerror(-s->kmsg_r));
 	return r;
-}
-
-/* Appends word to a space-separated list. */
-static int append_word(char **list, const char *word)
-{
-	size_t len = *list ? strlen(*list) : 0;
-	char *grown = realloc(*list, len + strlen(word) + 2);
-
-	if (!grown)
-		return -ENOMEM;
-	sprintf(grown + len, "%s%s", len ? " " : "", word);
-	*list = grown;
-	return 0;
 }
 
 /*
@@ -324,7 +274,7 @@ static int check_kernel_iommu(struct passthru_check_report *rep, struct host_sta
 	if (s->firmware == IOMMU_KIND_NONE) {
 		int r = set_seen(it, PASSTHRU_CHECK_FAIL,
 				 "no IOMMU active (/sys/class/iommu is empty, no IOMMU groups)");
-		return r < 0 ? r : set_fix(it, "%s", bios_fix(s->cpu));
+		return r < 0 ? r : free_and_strf(&it->fix, "%s", bios_fix(s->cpu));
 	}
 	if (s->units)
 		return set_seen(it, PASSTHRU_CHECK_FAIL, "%s present but no IOMMU groups", units);
@@ -340,16 +290,16 @@ static int check_kernel_iommu(struct passthru_check_report *rep, struct host_sta
 	if (missing || bad) {
 		_cleanup_free_ char *edit = grub_edit_text(missing, bad);
 
-		return edit ? set_fix(it,
-				      "%s in " HOST_GRUB_DEFAULT
-				      " (passthru setup --apply does it), run %s, reboot",
-				      edit, s->regen)
+		return edit ? free_and_strf(&it->fix,
+					    "%s in " HOST_GRUB_DEFAULT
+					    " (passthru setup --apply does it), run %s, reboot",
+					    edit, s->regen)
 			    : -ENOMEM;
 	}
-	return set_fix(it,
-		       "the kernel command line has the parameters: look for %s errors in "
-		       "the kernel log (dmesg)",
-		       s->firmware == IOMMU_KIND_INTEL ? "DMAR" : "AMD-Vi");
+	return free_and_strf(&it->fix,
+			     "the kernel command line has the parameters: look for %s errors in "
+			     "the kernel log (dmesg)",
+			     s->firmware == IOMMU_KIND_INTEL ? "DMAR" : "AMD-Vi");
 }
 
 /* "DMAR", "IVRS": the table that tells whether the platform can remap interrupts. */
@@ -370,7 +320,8 @@ static int check_remapping(struct passthru_check_report *rep, struct host_state 
 			     "cannot tell: interrupt remapping needs an active IOMMU");
 		/* What the firmware promises for when it is on. */
 		if (r >= 0 && s->firmware_remapping >= 0)
-			r = add_detail(it, "the firmware's %s table says the platform %s it",
+			r = strv_pushf(&it->details,
+				       "the firmware's %s table says the platform %s it",
 				       remapping_table(s->firmware),
 				       s->firmware_remapping ? "supports" : "does not support");
 		return r;
@@ -380,11 +331,11 @@ static int check_remapping(struct passthru_check_report *rep, struct host_state 
 			     "enabled, yet vfio_iommu_type1.allow_unsafe_interrupts=1 is set: it "
 			     "weakens isolation and this host does not need it");
 		return r < 0 ? r
-			     : set_fix(it,
-				       "remove vfio_iommu_type1.allow_unsafe_interrupts=1 "
-				       "from GRUB_CMDLINE_LINUX in " HOST_GRUB_DEFAULT
-				       " unless you rely on it, run %s, reboot",
-				       s->regen);
+			     : free_and_strf(&it->fix,
+					     "remove vfio_iommu_type1.allow_unsafe_interrupts=1 "
+					     "from GRUB_CMDLINE_LINUX in " HOST_GRUB_DEFAULT
+					     " unless you rely on it, run %s, reboot",
+					     s->regen);
 	}
 	if (s->remapping)
 		return set_seen(it, PASSTHRU_CHECK_OK, "enabled");
@@ -399,28 +350,31 @@ static int check_remapping(struct passthru_check_report *rep, struct host_state 
 				   "devices meanwhile, with weaker isolation"
 				 : ": vfio refuses to assign devices");
 		return r < 0 ? r
-			     : set_fix(it,
-				       "remove intremap=off from the kernel command line if it is "
-				       "there, else look for %s errors in the kernel log (dmesg)",
-				       s->firmware == IOMMU_KIND_AMD ? "AMD-Vi" : "DMAR-IR");
+			     : free_and_strf(
+				   &it->fix,
+				   "remove intremap=off from the kernel command line if it is "
+				   "there, else look for %s errors in the kernel log (dmesg)",
+				   s->firmware == IOMMU_KIND_AMD ? "AMD-Vi" : "DMAR-IR");
 	}
 	if (s->unsafe_interrupts) {
 		r = set_seen(it, PASSTHRU_CHECK_WARN,
 			     "not available; vfio_iommu_type1.allow_unsafe_interrupts=1 lets vfio "
 			     "assign devices anyway, with weaker isolation from the guest");
 		return r < 0 ? r
-			     : set_fix(it,
-				       "enable interrupt remapping (x2APIC) in the BIOS/UEFI setup "
-				       "for full isolation");
+			     : free_and_strf(
+				   &it->fix,
+				   "enable interrupt remapping (x2APIC) in the BIOS/UEFI setup "
+				   "for full isolation");
 	}
 	r = set_seen(it, PASSTHRU_CHECK_FAIL,
 		     "not available and vfio_iommu_type1.allow_unsafe_interrupts is not set: vfio "
 		     "refuses to assign devices");
-	return r < 0
-		   ? r
-		   : set_fix(it, "passthru setup --apply (adds vfio_iommu_type1.allow_unsafe_"
-				 "interrupts=1), then reboot; until then: echo 1 > "
-				 "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts");
+	return r < 0 ? r
+		     : free_and_strf(
+			   &it->fix,
+			   "passthru setup --apply (adds vfio_iommu_type1.allow_unsafe_"
+			   "interrupts=1), then reboot; until then: echo 1 > "
+			   "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts");
 }
 
 /* Reads /etc/default/grub; 1 when it meets every requirement, 0 when not, <0 when unreadable or
@@ -529,23 +483,24 @@ static int check_cmdline(struct passthru_check_report *rep, struct host_state *s
 			return r;
 		/* grub.cfg must carry them too, or the reboot changes nothing. */
 		if (n > 0 && good == 0)
-			return set_fix(it, "%s, then reboot", s->regen);
-		return set_fix(it, "reboot");
+			return free_and_strf(&it->fix, "%s, then reboot", s->regen);
+		return free_and_strf(&it->fix, "reboot");
 	}
 	r = set_seen(it, status,
 		     status == PASSTHRU_CHECK_WARN ? "%s (the kernel enabled VT-d by default)"
 						   : "%s",
 		     problem);
 	if (r >= 0 && grub_error)
-		r = add_detail(it, "%s", grub_error);
+		r = strv_pushf(&it->details, "%s", grub_error);
 	if (r < 0)
 		return r;
 	edit = grub_edit_text(missing, bad);
 	if (!edit)
 		return -ENOMEM;
-	return set_fix(
-	    it, "%s in " HOST_GRUB_DEFAULT " (passthru setup --apply does it), run %s, reboot",
-	    edit, s->regen);
+	return free_and_strf(&it->fix,
+			     "%s in " HOST_GRUB_DEFAULT
+			     " (passthru setup --apply does it), run %s, reboot",
+			     edit, s->regen);
 }
 
 static int check_grub(struct passthru_check_report *rep, struct host_state *s)
@@ -566,24 +521,25 @@ static int check_grub(struct passthru_check_report *rep, struct host_state *s)
 		r = set_seen(it, PASSTHRU_CHECK_FAIL,
 			     "no " HOST_GRUB_DEFAULT ": passthru configures GRUB only");
 		return r < 0 ? r
-			     : set_fix(it,
-				       "put \"%s\" on the kernel command line in your boot "
-				       "loader's configuration",
-				       all);
+			     : free_and_strf(&it->fix,
+					     "put \"%s\" on the kernel command line in your boot "
+					     "loader's configuration",
+					     all);
 	}
 	if (grub < 0 && error) {
 		r = set_seen(it, PASSTHRU_CHECK_FAIL, "%s", error);
-		return r < 0 ? r
-			     : set_fix(it,
-				       "edit the kernel command line by hand so that it has \"%s\"",
-				       all);
+		return r < 0
+			   ? r
+			   : free_and_strf(
+				 &it->fix,
+				 "edit the kernel command line by hand so that it has \"%s\"", all);
 	}
 	if (grub < 0)
 		return grub;
 	if (grub == 0) {
 		r = set_seen(it, PASSTHRU_CHECK_FAIL,
 			     "GRUB_CMDLINE_LINUX in " HOST_GRUB_DEFAULT " lacks some of %s", all);
-		return r < 0 ? r : set_fix(it, "passthru setup --apply");
+		return r < 0 ? r : free_and_strf(&it->fix, "passthru setup --apply");
 	}
 
 	/* /etc/default/grub is right; was the boot configuration regenerated from it? */
@@ -598,14 +554,14 @@ static int check_grub(struct passthru_check_report *rep, struct host_state *s)
 		r = set_seen(it, PASSTHRU_CHECK_WARN,
 			     HOST_GRUB_DEFAULT " has %s; no kernel entry found in %s%s", all,
 			     s->boot.grub_cfg, s->boot.bls ? " or /boot/loader/entries" : "");
-		return r < 0 ? r : set_fix(it, "%s", s->regen);
+		return r < 0 ? r : free_and_strf(&it->fix, "%s", s->regen);
 	}
 	if (good == 0) {
 		r = set_seen(it, PASSTHRU_CHECK_FAIL,
 			     HOST_GRUB_DEFAULT " has %s, but no boot entry does: %s was not "
 					       "regenerated since",
 			     all, s->boot.grub_cfg);
-		return r < 0 ? r : set_fix(it, "%s", s->regen);
+		return r < 0 ? r : free_and_strf(&it->fix, "%s", s->regen);
 	}
 	return set_seen(it, PASSTHRU_CHECK_OK,
 			HOST_GRUB_DEFAULT " has %s; %zu of %zu boot entries have them", all, good,
@@ -626,8 +582,10 @@ static int check_boot(struct passthru_check_report *rep, struct host_state *s)
 	if (!s->boot.grub_cfg) {
 		r = set_seen(it, PASSTHRU_CHECK_WARN, "%s, %s: %s", mode, s->boot.distro,
 			     s->boot.problem);
-		return r < 0 ? r
-			     : set_fix(it, "regenerate the boot loader configuration by hand after "
+		return r < 0
+			   ? r
+			   : free_and_strf(&it->fix,
+					   "regenerate the boot loader configuration by hand after "
 					   "changing the kernel command line");
 	}
 	/* No grub.cfg there: another boot loader, or an EFI partition that is not mounted. */
@@ -637,9 +595,10 @@ static int check_boot(struct passthru_check_report *rep, struct host_state *s)
 		    "%s, %s: %s does not exist (is GRUB the boot loader? is /boot%s mounted?)",
 		    mode, s->boot.distro, s->boot.grub_cfg, s->boot.uefi ? "/efi" : "");
 		return r < 0 ? r
-			     : set_fix(it,
-				       "mount the boot partitions, or set the kernel parameters in "
-				       "the boot loader in use");
+			     : free_and_strf(
+				   &it->fix,
+				   "mount the boot partitions, or set the kernel parameters in "
+				   "the boot loader in use");
 	}
 	return set_seen(it, PASSTHRU_CHECK_OK, "%s, %s: grub.cfg is %s, regenerated with: %s", mode,
 			s->boot.distro, s->boot.grub_cfg, s->regen);
@@ -678,15 +637,15 @@ static int check_modules(struct passthru_check_report *rep, struct host_state *s
 	STRV_FOREACH (m, need) {
 		enum module_state st = host_module_state(rep->ctx, *m);
 
-		r = add_detail(it, "%s: %s", *m, module_state_text(st));
+		r = strv_pushf(&it->details, "%s: %s", *m, module_state_text(st));
 		if (r >= 0 && st != MODULE_LOADED && st != MODULE_BUILTIN)
 			r = strv_push(&missing, *m);
 		if (r < 0)
 			return r;
 	}
 	if (!strv_contains(need, "vfio_virqfd")) {
-		r = add_detail(it, "vfio_virqfd: not needed, kernel %s has it inside vfio",
-			       release);
+		r = strv_pushf(&it->details,
+			       "vfio_virqfd: not needed, kernel %s has it inside vfio", release);
 		if (r < 0)
 			return r;
 	}
@@ -700,8 +659,9 @@ static int check_modules(struct passthru_check_report *rep, struct host_state *s
 		return -ENOMEM;
 	r = set_seen(it, PASSTHRU_CHECK_FAIL, "not loaded: %s", miss);
 	return r < 0 ? r
-		     : set_fix(it, "modprobe -a %s (passthru setup --apply lists them for boot)",
-			       miss);
+		     : free_and_strf(&it->fix,
+				     "modprobe -a %s (passthru setup --apply lists them for boot)",
+				     miss);
 }
 
 static int check_modules_boot(struct passthru_check_report *rep, struct host_state *s)
@@ -731,7 +691,7 @@ static int check_modules_boot(struct passthru_check_report *rep, struct host_sta
 				", none needed: the modules are built in");
 	if (r < 0) {
 		r = set_seen(it, PASSTHRU_CHECK_FAIL, HOST_VFIO_MODULES_LOAD ": %s", strerror(-r));
-		return r < 0 ? r : set_fix(it, "passthru setup --apply (writes it)");
+		return r < 0 ? r : free_and_strf(&it->fix, "passthru setup --apply (writes it)");
 	}
 	r = modules_load_parse(text, &listed);
 	if (r < 0)
@@ -742,9 +702,10 @@ static int check_modules_boot(struct passthru_check_report *rep, struct host_sta
 			     HOST_VFIO_MODULES_LOAD " lists vfio_virqfd, which kernel %s does not "
 						    "have (merged into vfio in 6.2)",
 			     release);
-		return r < 0
-			   ? r
-			   : set_fix(it, "passthru setup --apply (or remove the vfio_virqfd line)");
+		return r < 0 ? r
+			     : free_and_strf(
+				   &it->fix,
+				   "passthru setup --apply (or remove the vfio_virqfd line)");
 	}
 	STRV_FOREACH (m, need)
 		if (!strv_contains(listed, *m)) {
@@ -757,7 +718,7 @@ static int check_modules_boot(struct passthru_check_report *rep, struct host_sta
 		if (!lacking)
 			return -ENOMEM;
 		r = set_seen(it, PASSTHRU_CHECK_FAIL, HOST_VFIO_MODULES_LOAD " lacks %s", lacking);
-		return r < 0 ? r : set_fix(it, "passthru setup --apply");
+		return r < 0 ? r : free_and_strf(&it->fix, "passthru setup --apply");
 	}
 	lacking = argv_join(need);
 	if (!lacking)
@@ -771,7 +732,7 @@ static int check_hugepages(struct passthru_check_report *rep, struct host_state 
 	_cleanup_free_ struct hugepage_pool *pools = NULL;
 	_cleanup_free_ char *summary = NULL;
 	unsigned long long total_kib = 0;
-	size_t n = 0, len = 0;
+	size_t n = 0;
 	int r;
 
 	if (!it)
@@ -785,31 +746,29 @@ static int check_hugepages(struct passthru_check_report *rep, struct host_state 
 		return r;
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *size = NULL;
-		char *grown;
 
 		r = cmdline_format_size(pools[i].kib, &size);
 		if (r < 0)
 			return r;
-		r = add_detail(it, "%s: %lu reserved, %lu free", size, pools[i].nr, pools[i].free);
+		r = strv_pushf(&it->details, "%s: %lu reserved, %lu free", size, pools[i].nr,
+			       pools[i].free);
 		if (r < 0)
 			return r;
 		if (pools[i].nr == 0)
 			continue;
 		total_kib += pools[i].kib * pools[i].nr;
-		grown = realloc(summary, len + strlen(size) + 64);
-		if (!grown)
+		if (strextendf(&summary, "%s%s: %lu total, %lu free", summary ? "; " : "", size,
+			       pools[i].nr, pools[i].free) < 0)
 			return -ENOMEM;
-		summary = grown;
-		len += (size_t)sprintf(summary + len, "%s%s: %lu total, %lu free", len ? "; " : "",
-				       size, pools[i].nr, pools[i].free);
 	}
 	if (!summary) {
 		r = set_seen(it, PASSTHRU_CHECK_WARN,
 			     "none reserved (optional, recommended for guest memory)");
-		return r < 0
-			   ? r
-			   : set_fix(it, "passthru setup --apply --hugepages 1G:COUNT (reserved at "
-					 "boot)");
+		return r < 0 ? r
+			     : free_and_strf(
+				   &it->fix,
+				   "passthru setup --apply --hugepages 1G:COUNT (reserved at "
+				   "boot)");
 	}
 	{
 		unsigned long long mem = 0;
@@ -827,7 +786,7 @@ static int check_hugepages(struct passthru_check_report *rep, struct host_state 
 static int guard_summary(struct passthru_ctx *ctx, const char *address, char **ret)
 {
 	struct passthru_guard_list *g = NULL;
-	int r = passthru_guard_check_pci(ctx, address, &g);
+	int r = passthru_guard_list_check_pci(ctx, address, &g);
 
 	*ret = NULL;
 	/* Not knowing what the host uses is no "nothing": bind refuses it too. */
@@ -868,8 +827,9 @@ static int check_device_group(struct passthru_check_report *rep, struct passthru
 		r = set_seen(it, PASSTHRU_CHECK_FAIL, "it is %s; vfio-pci only drives endpoints",
 			     what);
 		return r < 0 ? r
-			     : set_fix(it, "name the endpoints behind it instead ('passthru list "
-					   "pci')");
+			     : free_and_strf(&it->fix,
+					     "name the endpoints behind it instead ('passthru list "
+					     "pci')");
 	}
 	r = passthru_pci_device_get_iommu_group(dev, &group);
 	if (r < 0) {
@@ -882,12 +842,12 @@ static int check_device_group(struct passthru_check_report *rep, struct passthru
 		if (r < 0)
 			return r;
 		if (on)
-			return set_fix(it,
-				       "the kernel may have said why the IOMMU left it out: "
-				       "dmesg | grep %s",
-				       addr);
-		return set_fix(it, "enable the IOMMU first (see the firmware-iommu and "
-				   "kernel-iommu checks)");
+			return free_and_strf(&it->fix,
+					     "the kernel may have said why the IOMMU left it out: "
+					     "dmesg | grep %s",
+					     addr);
+		return free_and_strf(&it->fix, "enable the IOMMU first (see the firmware-iommu and "
+					       "kernel-iommu checks)");
 	}
 	r = guard_summary(rep->ctx, addr, &own);
 	if (r < 0)
@@ -902,7 +862,7 @@ static int check_device_group(struct passthru_check_report *rep, struct passthru
 			continue;
 		m = all ? passthru_pci_list_find(all, members[i]) : NULL;
 		if (m && pci_device_non_endpoint(m)) {
-			r = add_detail(it, "%s: bridge, stays with the host", members[i]);
+			r = strv_pushf(&it->details, "%s: bridge, stays with the host", members[i]);
 			if (r < 0)
 				return r;
 			continue;
@@ -915,7 +875,7 @@ static int check_device_group(struct passthru_check_report *rep, struct passthru
 			host_uses = true;
 		if (!pci_address_same_slot(members[i], addr))
 			foreign = true;
-		r = add_detail(it, "%s (%s): goes to vfio-pci with it%s%s", members[i],
+		r = strv_pushf(&it->details, "%s (%s): goes to vfio-pci with it%s%s", members[i],
 			       drv ? drv : "no driver", used ? "; the host uses it: " : "",
 			       used ? used : "");
 		if (r < 0)
@@ -924,14 +884,16 @@ static int check_device_group(struct passthru_check_report *rep, struct passthru
 	if (own) {
 		r = set_seen(it, PASSTHRU_CHECK_FAIL,
 			     "group %d; the host uses the device itself: %s", group, own);
-		return r < 0 ? r : set_fix(it, "stop using it on the host first");
+		return r < 0 ? r : free_and_strf(&it->fix, "stop using it on the host first");
 	}
 	if (host_uses) {
 		r = set_seen(it, PASSTHRU_CHECK_FAIL,
 			     "group %d is not viable: another endpoint in it is used by the host",
 			     group);
-		return r < 0 ? r
-			     : set_fix(it, "move the device to a slot with its own IOMMU group (a "
+		return r < 0
+			   ? r
+			   : free_and_strf(&it->fix,
+					   "move the device to a slot with its own IOMMU group (a "
 					   "root port or switch with ACS)");
 	}
 	if (foreign)
@@ -1008,20 +970,20 @@ static int check_device_acs(struct passthru_check_report *rep, struct passthru_p
 		r = len < 0 ? (int)len : pci_config_find_acs(cfg, (size_t)len, &cap, &ctrl);
 		if (r < 0) {
 			unknown = true;
-			r = add_detail(it, "%s: extended config space not readable%s", *b,
+			r = strv_pushf(&it->details, "%s: extended config space not readable%s", *b,
 				       geteuid() != 0 ? " (run as root)" : "");
 		} else if (r == 0) {
 			lacking = true;
-			r = add_detail(it, "%s: no ACS capability", *b);
+			r = strv_pushf(&it->details, "%s: no ACS capability", *b);
 		} else {
 			uint16_t need = PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF;
 
 			if ((ctrl & (cap & need)) != (cap & need) || !(cap & PCI_ACS_RR))
 				lacking = true;
-			r = add_detail(
-			    it, "%s: ACS%s%s%s%s enabled", *b, ctrl & PCI_ACS_SV ? " SV" : "",
-			    ctrl & PCI_ACS_RR ? " RR" : "", ctrl & PCI_ACS_CR ? " CR" : "",
-			    ctrl & PCI_ACS_UF ? " UF" : "");
+			r = strv_pushf(
+			    &it->details, "%s: ACS%s%s%s%s enabled", *b,
+			    ctrl & PCI_ACS_SV ? " SV" : "", ctrl & PCI_ACS_RR ? " RR" : "",
+			    ctrl & PCI_ACS_CR ? " CR" : "", ctrl & PCI_ACS_UF ? " UF" : "");
 		}
 		if (r < 0)
 			return r;
@@ -1038,7 +1000,9 @@ static int check_device_acs(struct passthru_check_report *rep, struct passthru_p
 		return set_seen(it, PASSTHRU_CHECK_WARN, "cannot read ACS of the bridges above it");
 	r = set_seen(it, PASSTHRU_CHECK_WARN,
 		     "a bridge above it lacks ACS: devices below it share an IOMMU group");
-	return r < 0 ? r : set_fix(it, "use a slot below a root port or switch that supports ACS");
+	return r < 0 ? r
+		     : free_and_strf(&it->fix,
+				     "use a slot below a root port or switch that supports ACS");
 }
 
 static int check_device_reset(struct passthru_check_report *rep, struct passthru_pci_device *dev)
@@ -1066,7 +1030,9 @@ static int check_device_reset(struct passthru_check_report *rep, struct passthru
 			return set_seen(it, PASSTHRU_CHECK_OK, "%s", list);
 		r = set_seen(it, PASSTHRU_CHECK_WARN,
 			     "only %s: the device may keep state between guests", list);
-		return r < 0 ? r : set_fix(it, "none in software: prefer a device with FLR");
+		return r < 0
+			   ? r
+			   : free_and_strf(&it->fix, "none in software: prefer a device with FLR");
 	}
 	/* Kernels before 5.15 have a reset file but do not say how. */
 	if (asprintf(&path, "/sys/bus/pci/devices/%s/reset", addr) < 0)
@@ -1077,8 +1043,9 @@ static int check_device_reset(struct passthru_check_report *rep, struct passthru
 	r = set_seen(it, PASSTHRU_CHECK_WARN,
 		     "no reset method: the device cannot be reset between guests");
 	return r < 0 ? r
-		     : set_fix(it, "none in software: reboot the host between guests, or use a "
-				   "device with FLR");
+		     : free_and_strf(&it->fix,
+				     "none in software: reboot the host between guests, or use a "
+				     "device with FLR");
 }
 
 static int check_device_driver(struct passthru_check_report *rep, struct passthru_pci_device *dev)
@@ -1089,7 +1056,6 @@ static int check_device_driver(struct passthru_check_report *rep, struct passthr
 	const char *const *mods = passthru_pci_device_get_modules(dev);
 	_cleanup_strv_free_ char **fighters = NULL;
 	_cleanup_free_ char *flags = NULL, *names = NULL;
-	size_t len = 0;
 	int r;
 
 	if (!it)
@@ -1108,28 +1074,25 @@ static int check_device_driver(struct passthru_check_report *rep, struct passthr
 		if (r < 0)
 			return r;
 	}
-	STRV_FOREACH (f, fighters) {
-		char *grown = realloc(flags, len + strlen(*f) + 16);
-
-		if (!grown)
+	STRV_FOREACH (f, fighters)
+		if (strextendf(&flags, " --blacklist %s", *f) < 0)
 			return -ENOMEM;
-		flags = grown;
-		len += (size_t)sprintf(flags + len, " --blacklist %s", *f);
-	}
 	names = fighters ? argv_join(fighters) : NULL;
 	if (drv && driver_is_display(drv)) {
 		r = set_seen(it, PASSTHRU_CHECK_FAIL, "bound to %s, which will fight vfio-pci",
 			     drv);
 		return r < 0 ? r
-			     : set_fix(it, "blacklist %s: passthru setup --apply%s, then reboot",
-				       names, flags);
+			     : free_and_strf(&it->fix,
+					     "blacklist %s: passthru setup --apply%s, then reboot",
+					     names, flags);
 	}
 	if (fighters) {
 		r = set_seen(it, PASSTHRU_CHECK_WARN, "%s; %s loaded and can take it back",
 			     drv ? drv : "no driver", names);
 		return r < 0 ? r
-			     : set_fix(it, "blacklist %s: passthru setup --apply%s, then reboot",
-				       names, flags);
+			     : free_and_strf(&it->fix,
+					     "blacklist %s: passthru setup --apply%s, then reboot",
+					     names, flags);
 	}
 	if (!drv)
 		return set_seen(it, PASSTHRU_CHECK_OK, "no driver bound");
@@ -1156,7 +1119,8 @@ static int check_device_log(struct passthru_check_report *rep, struct host_state
 			     strerror(-s->kmsg_r));
 		if (r < 0 || (s->kmsg_r != -EACCES && s->kmsg_r != -EPERM))
 			return r;
-		return set_fix(it, "run passthru check as root (or set kernel.dmesg_restrict=0)");
+		return free_and_strf(&it->fix,
+				     "run passthru check as root (or set kernel.dmesg_restrict=0)");
 	}
 	if (asprintf(&dmar, "[%s]", bdf) < 0 || asprintf(&amd, "device=%s", addr) < 0 ||
 	    asprintf(&amd_short, "device=%s ", bdf) < 0)
@@ -1177,7 +1141,7 @@ static int check_device_log(struct passthru_check_report *rep, struct host_state
 		} else {
 			continue;
 		}
-		r = add_detail(it, "kernel: %s", *m);
+		r = strv_pushf(&it->details, "kernel: %s", *m);
 		if (r < 0)
 			return r;
 	}
@@ -1185,16 +1149,19 @@ static int check_device_log(struct passthru_check_report *rep, struct host_state
 		r = set_seen(it, PASSTHRU_CHECK_FAIL,
 			     "the kernel refuses to attach it to an IOMMU domain: the firmware "
 			     "reserves memory for it (RMRR)");
-		return r < 0 ? r
-			     : set_fix(it, "update the firmware, move the card to another slot, or "
+		return r < 0
+			   ? r
+			   : free_and_strf(&it->fix,
+					   "update the firmware, move the card to another slot, or "
 					   "pass through another device");
 	}
 	if (faults > 0) {
 		r = set_seen(it, PASSTHRU_CHECK_WARN, "%zu IOMMU fault(s) logged for it", faults);
-		return r < 0
-			   ? r
-			   : set_fix(it, "look at the guest driver and the device firmware; faults "
-					 "at boot before vfio-pci took it are harmless");
+		return r < 0 ? r
+			     : free_and_strf(
+				   &it->fix,
+				   "look at the guest driver and the device firmware; faults "
+				   "at boot before vfio-pci took it are harmless");
 	}
 	return set_seen(it, PASSTHRU_CHECK_OK, "no complaints about it");
 }
@@ -1290,8 +1257,8 @@ static int gather(struct passthru_ctx *ctx, struct host_state *s)
 	return s->regen ? 0 : -ENOMEM;
 }
 
-_public_ int passthru_check_run(struct passthru_ctx *ctx, const char *const *devices,
-				struct passthru_check_report **ret)
+_public_ int passthru_check_report_new(struct passthru_ctx *ctx, const char *const *devices,
+				       struct passthru_check_report **ret)
 {
 	static int (*const host_checks[])(struct passthru_check_report *, struct host_state *) = {
 	    check_cpu,	check_firmware, check_kernel_iommu, check_remapping,	check_cmdline,
@@ -1323,7 +1290,7 @@ _public_ int passthru_check_run(struct passthru_ctx *ctx, const char *const *dev
 		r = host_checks[i](rep, &s);
 
 	/* A scan that fails (no PCI bus in a fixture) only means no candidates. */
-	if (r >= 0 && passthru_pci_scan(ctx, &all) < 0)
+	if (r >= 0 && passthru_pci_list_scan(ctx, &all) < 0)
 		all = NULL;
 	if (r >= 0 && devices && devices[0]) {
 		for (size_t i = 0; r >= 0 && devices[i]; i++) {
@@ -1355,6 +1322,11 @@ _public_ int passthru_check_run(struct passthru_ctx *ctx, const char *const *dev
 	*ret = rep;
 	return 0;
 }
+
+/* The old name. */
+_public_ int passthru_check_run(struct passthru_ctx *ctx, const char *const *devices,
+				struct passthru_check_report **ret)
+    _alias_(passthru_check_report_new);
 
 static void check_report_free(struct passthru_check_report *report)
 {
@@ -1422,7 +1394,7 @@ passthru_check_report_get_status(const struct passthru_check_report *report, siz
 {
 	const struct check_item *it = item(report, index);
 
-	return it ? it->status : PASSTHRU_CHECK_FAIL;
+	return it ? it->status : (enum passthru_check_status) - EINVAL;
 }
 
 _public_ const char *passthru_check_report_get_seen(const struct passthru_check_report *report,

@@ -12,6 +12,7 @@
 #include "grub.h"
 #include "host.h"
 #include "kver.h"
+#include "modules.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* CPU and IOMMU                                                                              */
@@ -329,11 +330,8 @@ int kmsg_parse(const char *buf, size_t len, char ***ret)
 		if (r < 0)
 			return r;
 	}
-	if (!v) {
-		v = calloc(1, sizeof(char *));
-		if (!v)
-			return -ENOMEM;
-	}
+	if (strv_ensure(&v) < 0)
+		return -ENOMEM;
 	*ret = TAKE_PTR(v);
 	return 0;
 }
@@ -887,17 +885,6 @@ enum module_state host_module_state(struct passthru_ctx *ctx, const char *name)
 	return MODULE_CHANGING;
 }
 
-_printf_(6, 0) static void kmod_log_to_ctx(void *data, int priority, const char *file, int line,
-					   const char *fn, const char *format, va_list args)
-{
-	struct passthru_ctx *ctx = data;
-	_cleanup_free_ char *msg = NULL;
-
-	if (vasprintf(&msg, format, args) < 0)
-		return;
-	log_debug(ctx, "libkmod: %s", strip_trailing(msg));
-}
-
 int host_module_exists(struct passthru_ctx *ctx, const char *name)
 {
 	const char *release = passthru_ctx_get_kernel_release(ctx);
@@ -921,7 +908,7 @@ int host_module_exists(struct passthru_ctx *ctx, const char *name)
 	k = kmod_new(dir, no_config);
 	if (!k)
 		return -ENOMEM;
-	kmod_set_log_fn(k, kmod_log_to_ctx, ctx);
+	kmod_set_log_fn(k, kmod_log_forward, ctx);
 	r = kmod_module_new_from_name_lookup(k, name, &mod);
 	if (r >= 0)
 		r = mod ? 1 : 0;
@@ -983,11 +970,8 @@ int modules_load_parse(const char *text, char ***ret)
 		if (r < 0)
 			return r;
 	}
-	if (!v) {
-		v = calloc(1, sizeof(char *));
-		if (!v)
-			return -ENOMEM;
-	}
+	if (strv_ensure(&v) < 0)
+		return -ENOMEM;
 	*ret = TAKE_PTR(v);
 	return 0;
 }
@@ -1035,12 +1019,12 @@ int host_hugepage_pools(struct passthru_ctx *ctx, struct hugepage_pool **ret, si
 		p.nr = (unsigned long)nr;
 		p.free = (unsigned long)fr;
 		{
-			struct hugepage_pool *nv = realloc(v, (n + 1) * sizeof(*v));
+			struct hugepage_pool *nv = ARRAY_GROW(v, n);
 
 			if (!nv)
 				return -ENOMEM;
-			v = nv;
-			v[n++] = p;
+			*nv = p;
+			n++;
 		}
 	}
 	if (n > 1)

@@ -136,19 +136,6 @@ static bool valid_module_name(const char *s)
 	return true;
 }
 
-static int fail(struct passthru_setup *s, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(struct passthru_setup *s, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(s->error);
-	va_start(ap, fmt);
-	if (vasprintf(&s->error, fmt, ap) < 0)
-		s->error = NULL;
-	va_end(ap);
-	return r;
-}
-
 /* vfio and its parts (vfio_pci, vfio_pci_core, vfio_iommu_type1, vfio_virqfd): '_' names. */
 static bool module_is_vfio(const char *name)
 {
@@ -168,28 +155,14 @@ _public_ int passthru_setup_add_blacklist(struct passthru_setup *setup, const ch
 		if (*p == '-')
 			*p = '_';
 	if (module_is_vfio(n))
-		return fail(setup, -EPERM,
-			    "refusing to blacklist %s: passthru hands devices to vfio-pci, which "
-			    "needs the vfio modules; blacklisted, nothing could be passed through",
-			    driver);
+		return error_setf(
+		    &setup->error, -EPERM,
+		    "refusing to blacklist %s: passthru hands devices to vfio-pci, which "
+		    "needs the vfio modules; blacklisted, nothing could be passed through",
+		    driver);
 	if (strv_contains(setup->blacklist, n))
 		return 0;
 	return strv_consume(&setup->blacklist, TAKE_PTR(n));
-}
-
-static int add_line(char ***v, const char *fmt, ...) _printf_(2, 3);
-static int add_line(char ***v, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	return strv_consume(v, s);
 }
 
 _public_ int passthru_setup_set_force(struct passthru_setup *setup, bool force)
@@ -214,11 +187,9 @@ static int add_change(struct passthru_setup *s, const char *path, const char *ol
 	r = diff_unified(old, n, a, b, &diff);
 	if (r < 0)
 		return r;
-	v = realloc(s->changes, (s->n_changes + 1) * sizeof(*v));
+	v = ARRAY_GROW(s->changes, s->n_changes);
 	if (!v)
 		return -ENOMEM;
-	s->changes = v;
-	v = &s->changes[s->n_changes];
 	*v = (struct change){.path = strdup(path), .old = old ? strdup(old) : NULL};
 	if (!v->path || (old && !v->old)) {
 		free(v->path);
@@ -243,13 +214,13 @@ static int add_command(struct passthru_setup *s, char *const *argv)
 		strv_free(copy);
 		return r;
 	}
-	v = realloc(s->commands, (s->n_commands + 1) * sizeof(*v));
+	v = ARRAY_GROW(s->commands, s->n_commands);
 	if (!v) {
 		strv_free(copy);
 		return -ENOMEM;
 	}
-	s->commands = v;
-	s->commands[s->n_commands++] = (struct command){.argv = copy, .status = -1};
+	*v = (struct command){.argv = copy, .status = -1};
+	s->n_commands++;
 	return 0;
 }
 
@@ -323,7 +294,7 @@ static int check_blacklist_boot_vga(struct passthru_setup *s)
 	if (!s->blacklist || s->force)
 		return 0;
 	/* No PCI bus to look at means no boot display to protect. */
-	if (passthru_pci_scan(s->ctx, &all) < 0)
+	if (passthru_pci_list_scan(s->ctx, &all) < 0)
 		return 0;
 	for (size_t i = 0; r >= 0 && i < passthru_pci_list_count(all); i++) {
 		struct passthru_pci_device *dev = passthru_pci_list_get(all, i);
@@ -333,8 +304,8 @@ static int check_blacklist_boot_vga(struct passthru_setup *s)
 			continue;
 		STRV_FOREACH (d, s->blacklist)
 			if (cmdline_key_equal(modeset_module(*d), modeset_module(drv))) {
-				r = fail(
-				    s, -EPERM,
+				r = error_setf(
+				    &s->error, -EPERM,
 				    "refusing to blacklist %s: %s drives the boot display (%s), "
 				    "the host would be left without a console; --force "
 				    "blacklists it anyway",
@@ -358,32 +329,33 @@ static int plan_hugepages(struct passthru_setup *s)
 		return 0;
 	r = cmdline_parse_size(s->hp_size, &kib);
 	if (r < 0)
-		return fail(s, r, "invalid huge page size %s", s->hp_size);
+		return error_setf(&s->error, r, "invalid huge page size %s", s->hp_size);
 	r = host_hugepage_pools(s->ctx, &pools, &n);
 	if (r == -ENOENT)
-		return fail(s, -EOPNOTSUPP,
-			    "/sys/kernel/mm/hugepages: this kernel has no huge page support");
+		return error_setf(&s->error, -EOPNOTSUPP,
+				  "/sys/kernel/mm/hugepages: this kernel has no huge page support");
 	if (r < 0)
-		return fail(s, r, "/sys/kernel/mm/hugepages: %s", strerror(-r));
+		return error_setf(&s->error, r, "/sys/kernel/mm/hugepages: %s", strerror(-r));
 	for (size_t i = 0; i < n; i++)
 		if (pools[i].kib == kib) {
 			found = true;
 			if (pools[i].nr < s->hp_count) {
-				r = add_line(&s->reboot_reasons,
-					     "%lu of %lu %s huge pages reserved", pools[i].nr,
-					     s->hp_count, s->hp_size);
+				r = strv_pushf(&s->reboot_reasons,
+					       "%lu of %lu %s huge pages reserved", pools[i].nr,
+					       s->hp_count, s->hp_size);
 				if (r < 0)
 					return r;
 			}
 		}
 	if (!found)
-		return fail(s, -EOPNOTSUPP,
-			    "this host has no %s huge pages (no /sys/kernel/mm/hugepages/"
-			    "hugepages-%llukB)",
-			    s->hp_size, kib);
+		return error_setf(&s->error, -EOPNOTSUPP,
+				  "this host has no %s huge pages (no /sys/kernel/mm/hugepages/"
+				  "hugepages-%llukB)",
+				  s->hp_size, kib);
 	if (host_meminfo(s->ctx, "MemTotal", &mem) >= 0 && mem > 0 && kib * s->hp_count >= mem)
-		return fail(s, -ERANGE, "%lu %s huge pages need %llu MiB, the host has %llu MiB",
-			    s->hp_count, s->hp_size, kib * s->hp_count / 1024, mem / 1024);
+		return error_setf(&s->error, -ERANGE,
+				  "%lu %s huge pages need %llu MiB, the host has %llu MiB",
+				  s->hp_count, s->hp_size, kib * s->hp_count / 1024, mem / 1024);
 	return 0;
 }
 
@@ -399,24 +371,25 @@ static int plan_grub(struct passthru_setup *s, const struct param_req *reqs, siz
 	*ret_changed = false;
 	r = root_read_file(s->ctx, HOST_GRUB_DEFAULT, &text, &len);
 	if (r == -ENOENT)
-		return fail(s, r, HOST_GRUB_DEFAULT ": not found; passthru configures GRUB only");
+		return error_setf(&s->error, r,
+				  HOST_GRUB_DEFAULT ": not found; passthru configures GRUB only");
 	if (r < 0)
-		return fail(s, r, HOST_GRUB_DEFAULT ": %s", strerror(-r));
+		return error_setf(&s->error, r, HOST_GRUB_DEFAULT ": %s", strerror(-r));
 	r = grub_default_edit(text, len, reqs, n, &out, &err);
 	if (r == -EBADMSG || r == -EDOM) {
 		_cleanup_free_ char *msg = NULL;
 
 		if (grub_error_format(&err, HOST_GRUB_DEFAULT, &msg) < 0)
 			return -ENOMEM;
-		return fail(s, -EBADMSG, "%s; the file was left untouched", msg);
+		return error_setf(&s->error, -EBADMSG, "%s; the file was left untouched", msg);
 	}
 	if (r < 0)
-		return fail(s, r, HOST_GRUB_DEFAULT ": %s", strerror(-r));
+		return error_setf(&s->error, r, HOST_GRUB_DEFAULT ": %s", strerror(-r));
 	r = host_grub_snippets_check(s->ctx, reqs, n, &snippet_error);
 	if (r == -EBADMSG)
-		return fail(s, r, "%s; edit it by hand", snippet_error);
+		return error_setf(&s->error, r, "%s; edit it by hand", snippet_error);
 	if (r < 0)
-		return fail(s, r, HOST_GRUB_DEFAULT ".d: %s", strerror(-r));
+		return error_setf(&s->error, r, HOST_GRUB_DEFAULT ".d: %s", strerror(-r));
 	*ret_unsafe_set =
 	    grub_default_check(out, strlen(out), &host_unsafe_interrupts_param, 1, NULL, &err) == 1;
 	r = add_change(s, HOST_GRUB_DEFAULT, text, TAKE_PTR(out));
@@ -436,7 +409,7 @@ static int plan_modules_load(struct passthru_setup *s, char *const *need)
 
 	r = read_optional(s->ctx, HOST_VFIO_MODULES_LOAD, &old, NULL);
 	if (r < 0)
-		return fail(s, r, HOST_VFIO_MODULES_LOAD ": %s", strerror(-r));
+		return error_setf(&s->error, r, HOST_VFIO_MODULES_LOAD ": %s", strerror(-r));
 	cap = (old ? strlen(old) : 0) + 256;
 	new = malloc(cap);
 	if (!new)
@@ -491,7 +464,7 @@ static int plan_blacklist(struct passthru_setup *s, bool *ret_changed)
 		return 0;
 	r = read_optional(s->ctx, HOST_BLACKLIST_CONF, &old, NULL);
 	if (r < 0)
-		return fail(s, r, HOST_BLACKLIST_CONF ": %s", strerror(-r));
+		return error_setf(&s->error, r, HOST_BLACKLIST_CONF ": %s", strerror(-r));
 	cap = (old ? strlen(old) : 0) + 128 + 80 * strv_length(s->blacklist);
 	new = malloc(cap);
 	if (!new)
@@ -555,19 +528,6 @@ static int boot_config_current(struct passthru_setup *s, const struct boot_info 
 	return 0;
 }
 
-/* Appends word to a space-separated list. */
-static int append_word(char **list, const char *word)
-{
-	size_t len = *list ? strlen(*list) : 0;
-	char *grown = realloc(*list, len + strlen(word) + 2);
-
-	if (!grown)
-		return -ENOMEM;
-	sprintf(grown + len, "%s%s", len ? " " : "", word);
-	*list = grown;
-	return 0;
-}
-
 static int plan_reboot(struct passthru_setup *s, const struct param_req *reqs, size_t n,
 		       char *const *need)
 {
@@ -602,14 +562,15 @@ static int plan_reboot(struct passthru_setup *s, const struct param_req *reqs, s
 		if (host_module_state(s->ctx, *d) == MODULE_LOADED &&
 		    (r = append_word(&loaded, *d)) < 0)
 			return r;
-	if (lacking && (r = add_line(&s->reboot_reasons,
-				     "the running kernel lacks %s "
-				     "(/proc/cmdline)",
-				     lacking)) < 0)
+	if (lacking && (r = strv_pushf(&s->reboot_reasons,
+				       "the running kernel lacks %s "
+				       "(/proc/cmdline)",
+				       lacking)) < 0)
 		return r;
-	if (unloaded && (r = add_line(&s->reboot_reasons, "not loaded: %s", unloaded)) < 0)
+	if (unloaded && (r = strv_pushf(&s->reboot_reasons, "not loaded: %s", unloaded)) < 0)
 		return r;
-	if (loaded && (r = add_line(&s->reboot_reasons, "loaded, to be kept off: %s", loaded)) < 0)
+	if (loaded &&
+	    (r = strv_pushf(&s->reboot_reasons, "loaded, to be kept off: %s", loaded)) < 0)
 		return r;
 	return 0;
 }
@@ -646,13 +607,15 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 	iommu = host_iommu_params(
 	    kind, host_unsafe_interrupts_needed(firmware_remapping, remapping), &n_iommu);
 	if (kind == IOMMU_KIND_NONE)
-		return fail(s, -ENXIO,
-			    "cannot tell which IOMMU parameters apply: no DMAR or IVRS table and "
-			    "CPU vendor %s (/proc/cpuinfo)",
-			    cpu_id ? cpu_id : "unknown");
+		return error_setf(
+		    &s->error, -ENXIO,
+		    "cannot tell which IOMMU parameters apply: no DMAR or IVRS table and "
+		    "CPU vendor %s (/proc/cpuinfo)",
+		    cpu_id ? cpu_id : "unknown");
 	r = host_vfio_modules(s->ctx, &need);
 	if (r == -EINVAL)
-		return fail(s, r, "/proc/sys/kernel/osrelease: cannot read the kernel release");
+		return error_setf(&s->error, r,
+				  "/proc/sys/kernel/osrelease: cannot read the kernel release");
 	if (r < 0)
 		return r;
 	r = check_blacklist_boot_vga(s);
@@ -669,7 +632,8 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 	if (r >= 0) {
 		r = host_boot_info(s->ctx, &boot);
 		if (r < 0 && r != -ENOMEM)
-			r = fail(s, r, "cannot work out the boot configuration: %s", strerror(-r));
+			r = error_setf(&s->error, r, "cannot work out the boot configuration: %s",
+				       strerror(-r));
 	}
 	if (r >= 0 && !grub_changed) {
 		/* Nothing to edit, but a regeneration may have been missed (or failed) before. */
@@ -679,7 +643,8 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 	}
 	if (r >= 0 && grub_changed) {
 		if (!boot.regen_argv)
-			r = fail(s, -EOPNOTSUPP, "cannot regenerate grub.cfg: %s", boot.problem);
+			r = error_setf(&s->error, -EOPNOTSUPP, "cannot regenerate grub.cfg: %s",
+				       boot.problem);
 		else
 			r = add_command(s, boot.regen_argv);
 	}
@@ -688,7 +653,7 @@ _public_ int passthru_setup_plan(struct passthru_setup *s)
 	if (r >= 0)
 		r = plan_reboot(s, reqs, n_reqs, need);
 	if (r >= 0 && unsafe_set && (remapping || firmware_remapping > 0))
-		r = add_line(
+		r = strv_pushf(
 		    &s->notes,
 		    "vfio_iommu_type1.allow_unsafe_interrupts=1 (" HOST_GRUB_DEFAULT
 		    ") weakens the isolation of guests; this host has interrupt "
@@ -927,7 +892,7 @@ _public_ int passthru_setup_apply(struct passthru_setup *s)
 	if (!s)
 		return -EINVAL;
 	if (!s->planned)
-		return fail(s, -EINVAL, "no plan: call passthru_setup_plan() first");
+		return error_setf(&s->error, -EINVAL, "no plan: call passthru_setup_plan() first");
 	free(s->error);
 	s->error = NULL;
 
@@ -938,24 +903,25 @@ _public_ int passthru_setup_apply(struct passthru_setup *s)
 		/* The file must still be what the plan was made from. */
 		r = read_optional(s->ctx, c->path, &now, NULL);
 		if (r < 0)
-			return fail(s, r, "%s: %s", c->path, strerror(-r));
+			return error_setf(&s->error, r, "%s: %s", c->path, strerror(-r));
 		if ((now == NULL) != (c->old == NULL) || (now && strcmp(now, c->old) != 0))
-			return fail(s, -ESTALE, "%s: changed since the plan was made; run again",
-				    c->path);
+			return error_setf(&s->error, -ESTALE,
+					  "%s: changed since the plan was made; run again",
+					  c->path);
 		/* A symlinked file (/etc/default/grub -> grub.local) is edited where it lives and
 		 * the link stays: the rename would replace the link itself. */
 		r = root_resolve_path(s->ctx, c->path, &real);
 		if (r < 0)
-			return fail(s, r, "%s: %s", c->path, strerror(-r));
+			return error_setf(&s->error, r, "%s: %s", c->path, strerror(-r));
 		if (c->old) {
 			r = backup(s->ctx, real, c->old, &c->backup);
 			if (r < 0)
-				return fail(s, r, "%s: cannot make a backup: %s", real,
-					    strerror(-r));
+				return error_setf(&s->error, r, "%s: cannot make a backup: %s",
+						  real, strerror(-r));
 		}
 		r = root_write_file_atomic(s->ctx, real, c->new, strlen(c->new), 0644);
 		if (r < 0)
-			return fail(s, r, "%s: %s", real, strerror(-r));
+			return error_setf(&s->error, r, "%s: %s", real, strerror(-r));
 	}
 	for (size_t i = 0; i < s->n_commands; i++) {
 		_cleanup_free_ char *error = NULL;
@@ -963,8 +929,9 @@ _public_ int passthru_setup_apply(struct passthru_setup *s)
 		r = run_command(s->ctx, &s->commands[i], &error);
 		if (r < 0) {
 			if (error)
-				return fail(s, r, "%s", error);
-			return fail(s, r, "%s: %s", s->commands[i].argv[0], strerror(-r));
+				return error_setf(&s->error, r, "%s", error);
+			return error_setf(&s->error, r, "%s: %s", s->commands[i].argv[0],
+					  strerror(-r));
 		}
 	}
 	return 0;

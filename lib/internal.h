@@ -22,6 +22,8 @@
 #include "text.h"
 
 #define _public_ __attribute__((visibility("default")))
+/* Another name of the function name, defined in the same file: an old public name kept. */
+#define _alias_(name) __attribute__((alias(#name)))
 
 /* ------------------------------------------------------------------------------------------ */
 /* Context                                                                                    */

@@ -100,10 +100,8 @@ static int strv_copy(char *const *v, char ***ret)
 	return 0;
 }
 
-/* libkmod's messages become ours, at debug level: the library never logs above it. */
-static void kmod_log_forward(void *data, int priority _unused_, const char *file _unused_,
-			     int line _unused_, const char *fn _unused_, const char *format,
-			     va_list args)
+void kmod_log_forward(void *data, int priority _unused_, const char *file _unused_,
+		      int line _unused_, const char *fn _unused_, const char *format, va_list args)
 {
 	struct passthru_ctx *ctx = data;
 	_cleanup_free_ char *message = NULL;
@@ -217,11 +215,8 @@ static int lookup(struct passthru_ctx *ctx, struct modules *m, const char *modal
 		}
 		kmod_module_unref_list(list);
 	}
-	if (!names) {
-		names = calloc(1, sizeof(char *));
-		if (!names)
-			return -ENOMEM;
-	}
+	if (strv_ensure(&names) < 0)
+		return -ENOMEM;
 	*ret = TAKE_PTR(names);
 	return 0;
 }

@@ -132,40 +132,19 @@ struct scan_state {
 static _printf_(2, 3) void add_problem(struct passthru_pci_device *dev, const char *format, ...)
 {
 	va_list args;
-	char *s;
 	int r;
 
 	va_start(args, format);
-	r = vasprintf(&s, format, args);
+	r = strv_pushfv(&dev->problems, format, args);
 	va_end(args);
-	if (r < 0)
-		return;
-	log_debug(dev->ctx, "%s: %s", dev->address, s);
 	/* Out of memory loses the line, not the device. */
-	(void)strv_consume(&dev->problems, s);
-}
-
-/*
- * An attribute value fit for a message: escaped, at most 64 characters of it. The input is cut
- * before escape_for_message() sees it: that function overruns its buffer on longer input.
- */
-static char *escape_value(const char *s)
-{
-	size_t len = strlen(s);
-	_cleanup_free_ char *head = strndup(s, len < 64 ? len : 64);
-	_cleanup_free_ char *escaped = head ? escape_for_message(head, 64) : NULL;
-	char *r;
-
-	if (!escaped)
-		return NULL;
-	if (asprintf(&r, "%s%s", escaped, len > 64 ? "..." : "") < 0)
-		return NULL;
-	return r;
+	if (r >= 0)
+		log_debug(dev->ctx, "%s: %s", dev->address, strv_last(dev->problems));
 }
 
 static void problem_invalid(struct passthru_pci_device *dev, const char *name, const char *value)
 {
-	_cleanup_free_ char *escaped = escape_value(value);
+	_cleanup_free_ char *escaped = escape_for_message(value, 64);
 
 	add_problem(dev, "%s: invalid value \"%s\"", name, escaped ? escaped : "");
 }
@@ -332,7 +311,7 @@ static int read_address_link(struct passthru_pci_device *dev, int dfd, const cha
 	if (r < 0)
 		return r;
 	if (address_from_kernel(target, ret) < 0) {
-		_cleanup_free_ char *escaped = escape_value(target);
+		_cleanup_free_ char *escaped = escape_for_message(target, 64);
 
 		add_problem(dev, "%s: link to \"%s\", not a PCI address", name,
 			    escaped ? escaped : "");
@@ -476,7 +455,7 @@ static void read_driver(struct passthru_pci_device *dev, int dfd, const struct s
 	if (read_link(dev, dfd, "driver", &name) < 0)
 		return;
 	if (!is_token(name)) {
-		_cleanup_free_ char *escaped = escape_value(name);
+		_cleanup_free_ char *escaped = escape_for_message(name, 64);
 
 		add_problem(dev, "driver: invalid name \"%s\"", escaped ? escaped : "");
 		return;
@@ -517,7 +496,7 @@ static void read_iommu_group(struct passthru_pci_device *dev, int dfd,
 		return;
 	}
 	if (parse_long(name, 0, INT_MAX, &group) < 0) {
-		_cleanup_free_ char *escaped = escape_value(name);
+		_cleanup_free_ char *escaped = escape_for_message(name, 64);
 
 		add_problem(dev, "iommu_group: link to \"%s\", not a group number",
 			    escaped ? escaped : "");
@@ -1411,7 +1390,7 @@ static void list_freep(struct passthru_pci_list **list)
 		list_free(*list);
 }
 
-_public_ int passthru_pci_scan(struct passthru_ctx *ctx, struct passthru_pci_list **ret)
+_public_ int passthru_pci_list_scan(struct passthru_ctx *ctx, struct passthru_pci_list **ret)
 {
 	_cleanup_(list_freep) struct passthru_pci_list *list = NULL;
 	_cleanup_(scan_state_done) struct scan_state scan = {};
@@ -1480,6 +1459,10 @@ _public_ int passthru_pci_scan(struct passthru_ctx *ctx, struct passthru_pci_lis
 	*ret = TAKE_PTR(list);
 	return 0;
 }
+
+/* The old name. */
+_public_ int passthru_pci_scan(struct passthru_ctx *ctx, struct passthru_pci_list **ret)
+    _alias_(passthru_pci_list_scan);
 
 DEFINE_REF_UNREF_FUNC(_public_, struct passthru_pci_list, passthru_pci_list, list_free);
 

@@ -349,7 +349,7 @@ static int device_canonical_name(struct passthru_ctx *ctx, const char *name,
 
 _public_ int passthru_vm_devices_add(struct passthru_vm_devices *vd, const char *name)
 {
-	enum passthru_vm_device_kind kind, *kinds;
+	enum passthru_vm_device_kind kind;
 	_cleanup_free_ char *canonical = NULL;
 	int r;
 
@@ -360,10 +360,8 @@ _public_ int passthru_vm_devices_add(struct passthru_vm_devices *vd, const char 
 		return errno_is_vanished(r) ? -ENODEV : r;
 	if (strv_contains(vd->names, canonical))
 		return 0;
-	kinds = realloc(vd->kinds, (vd->n_names + 1) * sizeof(*kinds));
-	if (!kinds)
+	if (!ARRAY_GROW(vd->kinds, vd->n_names))
 		return -ENOMEM;
-	vd->kinds = kinds;
 	r = strv_consume(&vd->names, TAKE_PTR(canonical));
 	if (r < 0)
 		return r;
@@ -500,48 +498,39 @@ static int refuse(struct passthru_vm_devices *vd, const char *device, const char
 static int refuse(struct passthru_vm_devices *vd, const char *device, const char *fix,
 		  const char *format, ...)
 {
-	struct vm_refusal *v;
-	char *reason;
+	struct vm_refusal *v = ARRAY_GROW(vd->refusals, vd->n_refusals);
 	va_list ap;
-	int r;
 
+	if (!v)
+		return -ENOMEM;
 	va_start(ap, format);
-	r = vasprintf(&reason, format, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	v = realloc(vd->refusals, (vd->n_refusals + 1) * sizeof(*v));
-	if (!v) {
-		free(reason);
-		return -ENOMEM;
-	}
-	vd->refusals = v;
-	v[vd->n_refusals] = (struct vm_refusal){
+	*v = (struct vm_refusal){
 	    .device = strdup(device),
-	    .reason = reason,
+	    .reason = strfv(format, ap),
 	    .fix = fix ? strdup(fix) : NULL,
 	};
-	if (!v[vd->n_refusals].device || (fix && !v[vd->n_refusals].fix)) {
-		free(v[vd->n_refusals].device);
-		free(v[vd->n_refusals].fix);
-		free(reason);
+	va_end(ap);
+	if (!v->device || !v->reason || (fix && !v->fix)) {
+		free(v->device);
+		free(v->reason);
+		free(v->fix);
 		return -ENOMEM;
 	}
 	vd->n_refusals++;
-	log_debug(vd->ctx, "%s: refused: %s", device, reason);
+	log_debug(vd->ctx, "%s: refused: %s", device, v->reason);
 	return 0;
 }
 
 static struct guest_device *device_append(struct passthru_vm_devices *vd,
 					  enum passthru_vm_device_kind kind)
 {
-	struct guest_device *v = realloc(vd->devices, (vd->n_devices + 1) * sizeof(*v));
+	struct guest_device *d = ARRAY_GROW(vd->devices, vd->n_devices);
 
-	if (!v)
+	if (!d)
 		return NULL;
-	vd->devices = v;
-	v[vd->n_devices] = (struct guest_device){.kind = kind};
-	return &v[vd->n_devices++];
+	d->kind = kind;
+	vd->n_devices++;
+	return d;
 }
 
 static struct guest_device *device_find(struct passthru_vm_devices *vd, const char *host)
@@ -600,16 +589,15 @@ static int group_endpoints(struct passthru_vm_devices *vd, struct passthru_pci_d
 			passthru_pci_device_unref(m);
 			continue;
 		}
-		nv = realloc(v, (n + 1) * sizeof(*nv));
+		nv = ARRAY_GROW(v, n);
 		if (!nv) {
 			passthru_pci_device_unref(m);
 			endpoints_free(v, n);
 			return -ENOMEM;
 		}
-		v = nv;
 		driver = passthru_pci_device_get_driver(m);
 		(void)passthru_pci_device_get_class(m, &cls);
-		v[n] = (struct endpoint){
+		*nv = (struct endpoint){
 		    .address = strdup(passthru_pci_device_get_address(m)),
 		    .driver = driver ? strdup(driver) : NULL,
 		    .pci_class = cls,
@@ -643,7 +631,7 @@ static int plan_pci(struct passthru_vm_devices *vd, const char *address)
 	_cleanup_free_ char *fix = NULL;
 	struct endpoint *eps = NULL;
 	struct guest_device *existing;
-	struct guest_slot *slots;
+	struct guest_slot *slot;
 	size_t n_eps = 0, refusals_before = vd->n_refusals;
 	bool same_slot = true, has_fn0 = false;
 	const char *what;
@@ -717,13 +705,12 @@ static int plan_pci(struct passthru_vm_devices *vd, const char *address)
 		same_slot = same_slot && pci_address_same_slot(eps[i].address, eps[0].address);
 		has_fn0 = has_fn0 || address_function(eps[i].address) == 0;
 	}
-	slots = realloc(vd->slots, (vd->n_slots + 1) * sizeof(*slots));
-	if (!slots) {
+	slot = ARRAY_GROW(vd->slots, vd->n_slots);
+	if (!slot) {
 		r = -ENOMEM;
 		goto out;
 	}
-	vd->slots = slots;
-	slots[vd->n_slots] = (struct guest_slot){.first = vd->n_devices, .count = n_eps};
+	*slot = (struct guest_slot){.first = vd->n_devices, .count = n_eps};
 	vd->n_slots++;
 	for (size_t i = 0; i < n_eps; i++) {
 		struct guest_device *d = device_append(vd, PASSTHRU_VM_DEVICE_PCI);
@@ -803,8 +790,6 @@ out:
 	return r;
 }
 
-static int notes_add(struct passthru_vm_devices *vd, const char *format, ...) _printf_(2, 3);
-
 static int plan_serial(struct passthru_vm_devices *vd, const char *path, unsigned *serial_count)
 {
 	struct passthru_serial_port *port = NULL;
@@ -829,7 +814,7 @@ static int plan_serial(struct passthru_vm_devices *vd, const char *path, unsigne
 			   usb);
 		goto out;
 	}
-	r = passthru_guard_check_serial(vd->ctx, path, &guards);
+	r = passthru_guard_list_check_serial(vd->ctx, path, &guards);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < passthru_guard_list_count(guards); i++) {
@@ -864,10 +849,10 @@ static int plan_serial(struct passthru_vm_devices *vd, const char *path, unsigne
 	r = d->host && d->tty && d->id && d->chardev_id ? 0 : -ENOMEM;
 	if (r >= 0 && vd->serial_model == PASSTHRU_VM_SERIAL_ISA &&
 	    d->serial_port == QEMU_ISA_SERIAL_MAX + 1)
-		r = notes_add(vd,
-			      "%s: pci-serial from here on: QEMU gives a machine at most %d "
-			      "isa-serial ports",
-			      path, QEMU_ISA_SERIAL_MAX);
+		r = strv_pushf(&vd->notes,
+			       "%s: pci-serial from here on: QEMU gives a machine at most %d "
+			       "isa-serial ports",
+			       path, QEMU_ISA_SERIAL_MAX);
 out:
 	passthru_guard_list_unref(guards);
 	passthru_serial_port_unref(port);
@@ -936,20 +921,6 @@ static int plan_options(struct passthru_vm_devices *vd)
 	return 0;
 }
 
-static int notes_add(struct passthru_vm_devices *vd, const char *format, ...)
-{
-	va_list ap;
-	char *s;
-	int r;
-
-	va_start(ap, format);
-	r = vasprintf(&s, format, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	return strv_consume(&vd->notes, s);
-}
-
 /* By ids, QEMU's usb-host takes the first device it finds with them (libvirt refuses). */
 static int note_usb_id_twins(struct passthru_vm_devices *vd)
 {
@@ -964,7 +935,7 @@ static int note_usb_id_twins(struct passthru_vm_devices *vd)
 		if (d->kind != PASSTHRU_VM_DEVICE_USB || !d->have_ids)
 			continue;
 		if (!list) {
-			r = passthru_usb_scan(vd->ctx, &list);
+			r = passthru_usb_list_scan(vd->ctx, &list);
 			if (r < 0)
 				return r;
 		}
@@ -977,10 +948,11 @@ static int note_usb_id_twins(struct passthru_vm_devices *vd)
 			    passthru_usb_device_get_product_id(o, &p) < 0 || v != d->vendor ||
 			    p != d->product)
 				continue;
-			r = notes_add(vd,
-				      "%s: %s has the same ids %04x:%04x: by ids, the VM may get "
-				      "either; name USB devices by port (or by address) to be sure",
-				      d->host, passthru_usb_device_get_port(o), v, p);
+			r = strv_pushf(
+			    &vd->notes,
+			    "%s: %s has the same ids %04x:%04x: by ids, the VM may get "
+			    "either; name USB devices by port (or by address) to be sure",
+			    d->host, passthru_usb_device_get_port(o), v, p);
 		}
 	}
 	passthru_usb_list_unref(list);
@@ -1066,8 +1038,7 @@ static int place_for_command_line(struct passthru_vm_devices *vd)
 					return -ENOMEM;
 				r = set_placement(d, slot->root_port_id, addr);
 			} else if (slot->count > 1) {
-				if (!(addr =
-					  strf("%x.%x", 0x10 + pc_multifunction, d->function)))
+				if (!(addr = strf("%x.%x", 0x10 + pc_multifunction, d->function)))
 					return -ENOMEM;
 				r = set_placement(d, "pci.0", addr);
 			} else {
@@ -1378,10 +1349,14 @@ _public_ const char *const *passthru_vm_devices_get_notes(const struct passthru_
 	return vd && vd->notes ? (const char *const *)vd->notes : strv_empty;
 }
 
-_public_ size_t passthru_vm_devices_get_count(const struct passthru_vm_devices *vd)
+_public_ size_t passthru_vm_devices_count(const struct passthru_vm_devices *vd)
 {
 	return vd && vd->planned ? vd->n_devices : 0;
 }
+
+/* The old name. */
+_public_ size_t passthru_vm_devices_get_count(const struct passthru_vm_devices *vd)
+    _alias_(passthru_vm_devices_count);
 
 static const struct guest_device *device_at(const struct passthru_vm_devices *vd, size_t index)
 {
@@ -1456,16 +1431,12 @@ _public_ const char *passthru_vm_devices_get_error(const struct passthru_vm_devi
 int vm_devices_set_error(struct passthru_vm_devices *vd, int r, const char *format, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, format);
-	if (vasprintf(&s, format, ap) < 0)
-		s = NULL;
+	r = error_setfv(&vd->error, r, format, ap);
 	va_end(ap);
-	free(vd->error);
-	vd->error = s;
-	if (s)
-		log_debug(vd->ctx, "%s", s);
+	if (vd->error)
+		log_debug(vd->ctx, "%s", vd->error);
 	return r;
 }
 
@@ -1955,12 +1926,11 @@ static int pending_add(struct pending **v, size_t *n, const char *id, size_t ind
 	for (size_t i = 0; i < *n; i++)
 		if ((*v)[i].index == index && strcmp((*v)[i].id, id) == 0)
 			return 0;
-	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	nv = ARRAY_GROW(*v, *n);
 	if (!nv)
 		return -ENOMEM;
-	*v = nv;
-	nv[*n] = (struct pending){.id = strdup(id), .index = index};
-	if (!nv[*n].id)
+	*nv = (struct pending){.id = strdup(id), .index = index};
+	if (!nv->id)
 		return -ENOMEM;
 	(*n)++;
 	return 0;
@@ -1999,8 +1969,7 @@ static int outcome_fail(struct passthru_vm_devices *vd, size_t index, int r)
 	if (o->error < 0)
 		return r;
 	o->error = r;
-	o->reason =
-	    vd->error ? strdup(vd->error) : strf("%s: %s", vd->names[index], strerror(-r));
+	o->reason = vd->error ? strdup(vd->error) : strf("%s: %s", vd->names[index], strerror(-r));
 	return r;
 }
 

@@ -201,14 +201,13 @@ static int parse_device(struct json_object *dev, struct pci_list *l)
 				return -ENOMEM;
 		}
 	}
-	nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+	nv = ARRAY_GROW(l->v, l->n);
 	if (!nv) {
 		free(d.qdev_id);
 		return -ENOMEM;
 	}
-	l->v = nv;
-	index = l->n;
-	l->v[l->n++] = d;
+	*nv = d;
+	index = l->n++;
 
 	if (json_object_object_get_ex(dev, "pci_bridge", &bridge)) {
 		struct json_object *b, *devices;
@@ -297,11 +296,8 @@ int qmp_parse_qom_list(struct json_object *value, const char *name_prefix, const
 	}
 	if (r < 0)
 		return r;
-	if (!names) {
-		names = calloc(1, sizeof(char *));
-		if (!names)
-			return -ENOMEM;
-	}
+	if (strv_ensure(&names) < 0)
+		return -ENOMEM;
 	*ret = TAKE_PTR(names);
 	return 0;
 }
@@ -327,16 +323,12 @@ static int set_error(struct passthru_qmp *qmp, int r, const char *format, ...) _
 static int set_error(struct passthru_qmp *qmp, int r, const char *format, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, format);
-	if (vasprintf(&s, format, ap) < 0)
-		s = NULL;
+	r = error_setfv(&qmp->error, r, format, ap);
 	va_end(ap);
-	free(qmp->error);
-	qmp->error = s;
-	if (s)
-		log_debug(qmp->ctx, "qmp: %s", s);
+	if (qmp->error)
+		log_debug(qmp->ctx, "qmp: %s", qmp->error);
 	return r;
 }
 
@@ -521,13 +513,13 @@ static int queue_event(struct passthru_qmp *qmp, struct json_object *event)
 		memmove(qmp->events, qmp->events + 1, (qmp->n_events - 1) * sizeof(*qmp->events));
 		qmp->n_events--;
 	}
-	v = realloc(qmp->events, (qmp->n_events + 1) * sizeof(*v));
+	v = ARRAY_GROW(qmp->events, qmp->n_events);
 	if (!v) {
 		json_object_put(event);
 		return -ENOMEM;
 	}
-	qmp->events = v;
-	v[qmp->n_events++] = event;
+	*v = event;
+	qmp->n_events++;
 	return 0;
 }
 

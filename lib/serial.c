@@ -117,13 +117,13 @@ static int consoles_add(struct consoles *c, enum console_kind kind, const char *
 		if (!copy)
 			return -ENOMEM;
 	}
-	v = realloc(c->v, (c->n + 1) * sizeof(*v));
+	v = ARRAY_GROW(c->v, c->n);
 	if (!v) {
 		free(copy);
 		return -ENOMEM;
 	}
-	c->v = v;
-	c->v[c->n++] = (struct console_spec){.kind = kind, .name = copy, .address = address};
+	*v = (struct console_spec){.kind = kind, .name = copy, .address = address};
+	c->n++;
 	return 0;
 }
 
@@ -693,7 +693,7 @@ static int cmp_port(const void *a, const void *b)
 	return strverscmp(x->name, y->name);
 }
 
-_public_ int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret)
+_public_ int passthru_serial_list_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret)
 {
 	_cleanup_(serial_list_freep) struct passthru_serial_list *list = NULL;
 	_cleanup_closedir_ DIR *d = NULL;
@@ -735,13 +735,13 @@ _public_ int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_seri
 			continue;
 		if (r < 0)
 			return r;
-		v = realloc(list->ports, (list->count + 1) * sizeof(*v));
+		v = ARRAY_GROW(list->ports, list->count);
 		if (!v) {
 			passthru_serial_port_unref(port);
 			return -ENOMEM;
 		}
-		list->ports = v;
-		list->ports[list->count++] = port;
+		*v = port;
+		list->count++;
 	}
 	if (list->count > 1)
 		qsort(list->ports, list->count, sizeof(*list->ports), cmp_port);
@@ -749,6 +749,10 @@ _public_ int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_seri
 	*ret = TAKE_PTR(list);
 	return 0;
 }
+
+/* The old name. */
+_public_ int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret)
+    _alias_(passthru_serial_list_scan);
 
 DEFINE_REF_UNREF_FUNC(_public_, struct passthru_serial_list, passthru_serial_list,
 		      serial_list_free);

@@ -53,11 +53,11 @@ int sysfs_class_list(struct passthru_ctx *ctx, const char *dir, bool (*skip)(con
 			path = NULL;
 		}
 		name = strdup(de->d_name);
-		nv = path && name ? realloc(l.v, (l.n + 1) * sizeof(*nv)) : NULL;
+		nv = path && name ? ARRAY_GROW(l.v, l.n) : NULL;
 		if (!nv)
 			return -ENOMEM;
-		l.v = nv;
-		l.v[l.n++] = (struct sysfs_entry){.name = TAKE_PTR(name), .path = TAKE_PTR(path)};
+		*nv = (struct sysfs_entry){.name = TAKE_PTR(name), .path = TAKE_PTR(path)};
+		l.n++;
 	}
 	if (errno != 0)
 		return -errno;

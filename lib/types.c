@@ -257,24 +257,6 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-/*
- * An attribute value fit for a message: escaped, at most 64 characters of it. The input is cut
- * before escape_for_message() sees it: that function overruns its buffer on longer input.
- */
-static char *escape_value(const char *s)
-{
-	size_t len = strlen(s);
-	_cleanup_free_ char *head = strndup(s, len < 64 ? len : 64);
-	_cleanup_free_ char *escaped = head ? escape_for_message(head, 64) : NULL;
-	char *r;
-
-	if (!escaped)
-		return NULL;
-	if (asprintf(&r, "%s%s", escaped, len > 64 ? "..." : "") < 0)
-		return NULL;
-	return r;
-}
-
 /* Appends the problem "file:line: what \"quoted\"tail" (the quoted part escaped, if any). */
 static int add_problem(struct passthru_type_list *list, const char *file, unsigned line,
 		       const char *what, const char *quoted, size_t len, const char *tail)
@@ -287,7 +269,7 @@ static int add_problem(struct passthru_type_list *list, const char *file, unsign
 		raw = strndup(quoted, len);
 		if (!raw)
 			return -ENOMEM;
-		escaped = escape_value(raw);
+		escaped = escape_for_message(raw, 64);
 		if (!escaped)
 			return -ENOMEM;
 		r = asprintf(&problem, "%s:%u: %s \"%s\"%s", file, line, what, escaped, tail);
@@ -500,7 +482,7 @@ static int types_load_into(struct passthru_ctx *ctx, struct passthru_type_list *
 	return 0;
 }
 
-_public_ int passthru_types_load(struct passthru_ctx *ctx, struct passthru_type_list **ret)
+_public_ int passthru_type_list_load(struct passthru_ctx *ctx, struct passthru_type_list **ret)
 {
 	_cleanup_(type_list_unrefp) struct passthru_type_list *list = NULL;
 	int r;
@@ -517,6 +499,10 @@ _public_ int passthru_types_load(struct passthru_ctx *ctx, struct passthru_type_
 	*ret = TAKE_PTR(list);
 	return 0;
 }
+
+/* The old name. */
+_public_ int passthru_types_load(struct passthru_ctx *ctx, struct passthru_type_list **ret)
+    _alias_(passthru_type_list_load);
 
 static void types_cache_free(void *p)
 {
@@ -561,7 +547,7 @@ _public_ int passthru_type_add(struct passthru_ctx *ctx, const char *name, const
 	    match_parse(match, strlen(match), &rule) < 0)
 		return -EINVAL;
 
-	r = passthru_types_load(ctx, &list);
+	r = passthru_type_list_load(ctx, &list);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < list->count; i++)

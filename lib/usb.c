@@ -178,16 +178,14 @@ static int add_problem(struct passthru_usb_device *dev, const char *format, ...)
 static int add_problem(struct passthru_usb_device *dev, const char *format, ...)
 {
 	va_list ap;
-	char *s;
 	int r;
 
 	va_start(ap, format);
-	r = vasprintf(&s, format, ap);
+	r = strv_pushfv(&dev->problems, format, ap);
 	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	log_debug(dev->ctx, "%s: %s", dev->port, s);
-	return strv_consume(&dev->problems, s);
+	if (r >= 0)
+		log_debug(dev->ctx, "%s: %s", dev->port, strv_last(dev->problems));
+	return r;
 }
 
 /* Records why an attribute gave no value; only running out of memory is an error. */
@@ -334,15 +332,13 @@ static int list_interfaces(struct passthru_usb_device *dev, int dirfd, struct in
 
 		if (usb_interface_name_parse(de->d_name, dev->port, &config, &ifnum) < 0)
 			continue;
-		v = realloc(ifs->v, (ifs->n + 1) * sizeof(*v));
+		v = ARRAY_GROW(ifs->v, ifs->n);
 		if (!v)
 			return -ENOMEM;
-		ifs->v = v;
-		v[ifs->n].name = strdup(de->d_name);
-		if (!v[ifs->n].name)
+		*v = (struct interface_entry){
+		    .name = strdup(de->d_name), .config = config, .ifnum = ifnum};
+		if (!v->name)
 			return -ENOMEM;
-		v[ifs->n].config = config;
-		v[ifs->n].ifnum = ifnum;
 		ifs->n++;
 	}
 	if (ifs->n > 1)
@@ -632,15 +628,15 @@ static int usb_list_add(struct passthru_usb_list *list, struct passthru_usb_devi
 {
 	struct passthru_usb_device **v;
 
-	v = realloc(list->devices, (list->count + 1) * sizeof(*v));
+	v = ARRAY_GROW(list->devices, list->count);
 	if (!v)
 		return -ENOMEM;
-	list->devices = v;
-	list->devices[list->count++] = dev;
+	*v = dev;
+	list->count++;
 	return 0;
 }
 
-_public_ int passthru_usb_scan(struct passthru_ctx *ctx, struct passthru_usb_list **ret)
+_public_ int passthru_usb_list_scan(struct passthru_ctx *ctx, struct passthru_usb_list **ret)
 {
 	_cleanup_(usb_list_freep) struct passthru_usb_list *list = NULL;
 	_cleanup_closedir_ DIR *d = NULL;
@@ -699,6 +695,10 @@ _public_ int passthru_usb_scan(struct passthru_ctx *ctx, struct passthru_usb_lis
 	*ret = TAKE_PTR(list);
 	return 0;
 }
+
+/* The old name. */
+_public_ int passthru_usb_scan(struct passthru_ctx *ctx, struct passthru_usb_list **ret)
+    _alias_(passthru_usb_list_scan);
 
 DEFINE_REF_UNREF_FUNC(_public_, struct passthru_usb_list, passthru_usb_list, usb_list_free);
 

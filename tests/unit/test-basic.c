@@ -51,6 +51,9 @@ static void test_strv(void)
 	_cleanup_strv_free_ char **v = NULL;
 
 	CHECK(strv_last(v) == NULL);
+	CHECK_INT(strv_ensure(&v), 0);
+	CHECK(v != NULL && v[0] == NULL);
+	CHECK_INT(strv_length(v), 0);
 	CHECK_INT(strv_pushf(&v, "%s: %d", "one", 1), 0);
 	CHECK_INT(strv_push(&v, "two"), 0);
 	CHECK_INT(strv_pushf(&v, "three"), 0);
@@ -72,8 +75,35 @@ static void test_text(void)
 	CHECK_STR(error, "dev: first");
 	CHECK_INT(error_setf(&error, -EBUSY, "second %u", 2u), -EBUSY);
 	CHECK_STR(error, "second 2");
+	/* The old message may be an argument of the new one. */
+	CHECK_INT(error_setf(&error, -EIO, "%s, then third", error), -EIO);
+	CHECK_STR(error, "second 2, then third");
 	CHECK_INT(free_and_strf(&s, "%03d", 7), 0);
 	CHECK_STR(s, "007");
+	CHECK_INT(append_word(&s, "vfio"), 0);
+	CHECK_INT(append_word(&s, "vfio_pci"), 0);
+	CHECK_STR(s, "007 vfio vfio_pci");
+	CHECK_INT(strextendf(&s, "; %s=%d", "count", 4), 0);
+	CHECK_STR(s, "007 vfio vfio_pci; count=4");
+
+	/* Escaped, cut after max_len input characters. */
+	{
+		char in[201];
+		_cleanup_free_ char *e1 = NULL, *e2 = NULL, *e3 = NULL;
+
+		memset(in, 0x01, 200);
+		in[200] = '\0';
+		e1 = escape_for_message(in, 64);
+		CHECK(e1 != NULL);
+		CHECK_INT(e1 ? strlen(e1) : 0, 64 * 4 + 3);
+		CHECK(e1 && strncmp(e1, "\\x01\\x01", 8) == 0);
+		CHECK(e1 && strcmp(e1 + 64 * 4, "...") == 0);
+		in[64] = '\0';
+		e2 = escape_for_message(in, 64);
+		CHECK_INT(e2 ? strlen(e2) : 0, 64 * 4);
+		e3 = escape_for_message("a\"b\\c", 64);
+		CHECK_STR(e3, "a\\x22b\\x5cc");
+	}
 
 	q1 = shell_quote("0000:42:00.0");
 	q2 = shell_quote("it's");
