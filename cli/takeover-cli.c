@@ -203,6 +203,9 @@ static const char *refusal_hint(enum passthru_refusal_kind kind, const char *ver
 	case PASSTHRU_REFUSAL_NO_RESET:
 		snprintf(buf, size, "'passthru show %s' lists the reset methods it has", address);
 		return buf;
+	case PASSTHRU_REFUSAL_DRIVER:
+	case PASSTHRU_REFUSAL_NO_DRIVER:
+		break; /* SR-IOV's, never a takeover's */
 	}
 	return NULL;
 }

@@ -258,6 +258,10 @@ static const char *refusal_kind_name(enum passthru_refusal_kind k)
 		return "no-reset";
 	case PASSTHRU_REFUSAL_NO_GROUP:
 		return "no-group";
+	case PASSTHRU_REFUSAL_DRIVER:
+		return "driver";
+	case PASSTHRU_REFUSAL_NO_DRIVER:
+		return "no-driver";
 	}
 	return "other";
 }

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "takeover.h"
+#include "fault.h"
+#include "journal.h"
+#include "kmsg.h"
 
 static void record(const char *text, size_t len, enum journal_kind kind)
 {

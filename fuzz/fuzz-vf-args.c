@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sriov.h"
+#include "vf-settings.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

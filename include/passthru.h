@@ -581,10 +581,10 @@ const char *passthru_guard_kind_to_string(enum passthru_guard_kind kind);
  * on the driver it started with. Writes that can block in the kernel (unbind, probe, reset)
  * are made by a helper process and abandoned after the timeout, never waited for forever.
  *
- * Environment: PASSTHRU_FAULT="PHASE:STEP:N[:fail]" is a test hook that kills the process
- * (or, with ":fail", fails the step) when the transaction reaches STEP for its N-th device
- * (from 1). PHASE is bind, unbind, rollback or repair; STEP is after-journal, after-override,
- * after-unbind, after-probe or before-commit.
+ * Test builds only: PASSTHRU_FAULT="PHASE:STEP:N[:fail]" kills the process (or, with ":fail",
+ * fails the step) when the transaction reaches STEP for its N-th device (from 1). PHASE is
+ * bind, unbind, rollback or repair; STEP is after-journal, after-override, after-unbind,
+ * after-probe or before-commit. The shipped library never reads it (see lib/fault.h).
  */
 
 struct passthru_takeover;
@@ -617,7 +617,39 @@ enum passthru_refusal_kind {
 	PASSTHRU_REFUSAL_VFS_BOUND, /* a PF whose VFs are on vfio-pci: they would go with it */
 	PASSTHRU_REFUSAL_NO_RESET,  /* no reset attribute, or not the requested method */
 	PASSTHRU_REFUSAL_NO_GROUP,  /* the IOMMU is on, but the device is in none of its groups */
+	/* SR-IOV's (passthru_sriov): */
+	PASSTHRU_REFUSAL_DRIVER,    /* a VF to be removed is on a driver not its default */
+	PASSTHRU_REFUSAL_NO_DRIVER, /* the PF has no driver: the kernel makes VFs through it */
 };
+
+/*
+ * The report of a plan and its execution: one type for the takeover
+ * (passthru_takeover_get_report()) and SR-IOV (passthru_sriov_get_report()), in one vocabulary:
+ *   refusal  what keeps the plan from being executed (planning returned -EPERM): a kind, the
+ *            device it is about, and a reason;
+ *   note     a remark that refuses nothing ("already on vfio-pci", "forced past a guard: ..."),
+ *            with the device it is about;
+ *   error    after a failed execution: one line naming the device and the cause, and detail
+ *            lines (the device's state, the kernel's last messages, what the rollback did).
+ * Owned by its object, valid until the object plans or executes again. For an index beyond the
+ * count the getters return NULL, and -EINVAL (as the enum type) for the kind.
+ */
+struct passthru_plan_report;
+
+size_t passthru_plan_report_get_refusal_count(const struct passthru_plan_report *r);
+enum passthru_refusal_kind
+passthru_plan_report_get_refusal_kind(const struct passthru_plan_report *r, size_t index);
+const char *passthru_plan_report_get_refusal_address(const struct passthru_plan_report *r,
+						     size_t index);
+const char *passthru_plan_report_get_refusal_reason(const struct passthru_plan_report *r,
+						    size_t index);
+size_t passthru_plan_report_get_note_count(const struct passthru_plan_report *r);
+const char *passthru_plan_report_get_note_address(const struct passthru_plan_report *r,
+						  size_t index);
+const char *passthru_plan_report_get_note(const struct passthru_plan_report *r, size_t index);
+/* NULL when the last execution succeeded (or none ran). */
+const char *passthru_plan_report_get_error(const struct passthru_plan_report *r);
+const char *const *passthru_plan_report_get_error_details(const struct passthru_plan_report *r);
 
 enum passthru_repair_outcome {
 	PASSTHRU_REPAIR_NOTHING,     /* no interrupted transaction */
@@ -701,6 +733,8 @@ const char *passthru_takeover_get_refusal_address(const struct passthru_takeover
  */
 const char *passthru_takeover_get_refusal_reason(const struct passthru_takeover *t,
 						 size_t index);
+/* The refusals, notes and error as one report (see struct passthru_plan_report). Owned by t. */
+const struct passthru_plan_report *passthru_takeover_get_report(const struct passthru_takeover *t);
 
 /*
  * Runs the plan (planning first when needed) under /run/passthru/lock, after repairing any
@@ -1253,6 +1287,11 @@ const char *passthru_sriov_get_refusal_address(const struct passthru_sriov *s, s
  * return NULL, and -EINVAL (as the enum type) for the kind.
  */
 const char *passthru_sriov_get_refusal_reason(const struct passthru_sriov *s, size_t index);
+/*
+ * The refusals (kinds PASSTHRU_REFUSAL_IN_USE, _DRIVER, _GUARD and _NO_DRIVER), notes and error
+ * as one report (see struct passthru_plan_report). Owned by s.
+ */
+const struct passthru_plan_report *passthru_sriov_get_report(const struct passthru_sriov *s);
 
 /*
  * Runs the plan (planning first when not done or when the VF count changed since). Returns 0

@@ -11,7 +11,275 @@
  * Nothing here prints: every step is told to the caller through its ops.
  */
 #include "internal.h"
+#include "persist.h"
 #include "sriov.h"
+#include "vf-config.h"
+#include "vf.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* 1. SR-IOV: VF counts and VF settings                                                       */
+
+struct reporter {
+	passthru_sriov_report_fn fn;
+	void *userdata;
+	int first_error;
+	/* For the VF counts' executions: the wait for another passthru's lock. */
+	unsigned lock_timeout_ms;
+	passthru_takeover_wait_fn lock_wait;
+};
+
+static void report(struct reporter *rep, const char *pf, int error, const char *format, ...)
+    _printf_(4, 5);
+static void report(struct reporter *rep, const char *pf, int error, const char *format, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int k;
+
+	if (error < 0 && rep->first_error == 0)
+		rep->first_error = error;
+	if (!rep->fn)
+		return;
+	va_start(ap, format);
+	k = vasprintf(&msg, format, ap);
+	va_end(ap);
+	rep->fn(rep->userdata, pf, error, k < 0 ? "(out of memory)" : msg);
+}
+
+/* "8086:1572 (subsystem 8086:0000)" from "8086:1572:8086:0000". */
+static void describe_id(const char *id, char buf[64])
+{
+	snprintf(buf, 64, "%.9s (subsystem %.9s)", id, id + 10);
+}
+
+/* Whether the PF at c->address is still the device the settings were saved for. */
+static bool check_identity(struct passthru_ctx *ctx, const struct vf_config *c,
+			   struct reporter *rep)
+{
+	struct passthru_pci_device *dev = NULL;
+	char now[20], wanted[64], found[64];
+	int r;
+
+	describe_id(c->id, wanted);
+	r = passthru_pci_device_new(ctx, c->address, &dev);
+	if (r == -ENODEV) {
+		report(rep, c->address, r,
+		       "saved for %s, but there is no device at this address now: not applied",
+		       wanted);
+		return false;
+	}
+	if (r < 0) {
+		report(rep, c->address, r, "cannot read it: %s", strerror(-r));
+		return false;
+	}
+	r = pci_identity(dev, now);
+	passthru_pci_device_unref(dev);
+	if (r < 0) {
+		report(rep, c->address, r, "cannot read its identity: %s", strerror(-r));
+		return false;
+	}
+	if (strcmp(now, c->id) != 0) {
+		describe_id(now, found);
+		report(rep, c->address, -ESTALE,
+		       "saved for %s, but the address now holds %s: not applied", wanted, found);
+		return false;
+	}
+	return true;
+}
+
+static void apply_count(struct passthru_ctx *ctx, const struct vf_config *c, bool dry_run,
+			struct reporter *rep)
+{
+	struct passthru_sriov *s = NULL;
+	unsigned before = 0;
+	int r;
+
+	r = passthru_sriov_new(ctx, c->address, c->bind_vfio ? PASSTHRU_SRIOV_BIND_VFIO : 0, &s);
+	if (r < 0) {
+		report(rep, c->address, r, "not an SR-IOV PF now: %s", strerror(-r));
+		return;
+	}
+	(void)passthru_sriov_get_numvfs(s, &before);
+	r = passthru_sriov_set_numvfs(s, c->numvfs);
+	if (r < 0) {
+		unsigned total = 0;
+
+		(void)passthru_sriov_get_totalvfs(s, &total);
+		report(rep, c->address, r, "%u VFs saved, but it offers at most %u", c->numvfs,
+		       total);
+		goto out;
+	}
+	if (c->autoprobe >= 0)
+		(void)passthru_sriov_set_autoprobe(s, c->autoprobe);
+	sriov_set_lock_timeout(s, rep->lock_timeout_ms);
+	passthru_sriov_set_wait_fn(s, rep->lock_wait, rep->userdata);
+	r = passthru_sriov_plan(s);
+	if (r == -EPERM) {
+		for (size_t i = 0; i < passthru_sriov_get_refusal_count(s); i++)
+			report(rep, c->address, -EPERM, "not changing its VFs: %s: %s",
+			       passthru_sriov_get_refusal_address(s, i),
+			       passthru_sriov_get_refusal_reason(s, i));
+		goto out;
+	}
+	if (r < 0) {
+		report(rep, c->address, r, "cannot plan its VFs: %s", strerror(-r));
+		goto out;
+	}
+	if (dry_run) {
+		STRV_FOREACH (step, (char **)passthru_sriov_get_steps(s))
+			report(rep, c->address, 0, "would %s", *step);
+		if (!*passthru_sriov_get_steps(s))
+			report(rep, c->address, 0, "%u VFs, nothing to do", c->numvfs);
+		goto out;
+	}
+	r = passthru_sriov_execute(s);
+	if (r < 0) {
+		report(rep, c->address, r, "%s", passthru_sriov_get_error(s));
+		goto out;
+	}
+	if (before == c->numvfs)
+		report(rep, c->address, 0, "%u VFs (already there)%s", c->numvfs,
+		       c->bind_vfio && c->numvfs ? ", on vfio-pci" : "");
+	else
+		report(rep, c->address, 0, "%u VFs made (it had %u)%s", c->numvfs, before,
+		       c->bind_vfio && c->numvfs ? ", on vfio-pci" : "");
+out:
+	passthru_sriov_unref(s);
+}
+
+static void apply_vf(struct passthru_ctx *ctx, const struct vf_config *c,
+		     const struct vf_config_vf *v, bool dry_run, struct reporter *rep)
+{
+	struct passthru_vf *vf = NULL;
+	_cleanup_free_ char *summary = NULL;
+	int r;
+
+	r = vf_settings_summary(&v->settings, &summary);
+	if (r < 0) {
+		report(rep, c->address, r, "VF %u: %s", v->index, strerror(-r));
+		return;
+	}
+	if (dry_run) {
+		report(rep, c->address, 0, "would set VF %u: %s", v->index, summary);
+		return;
+	}
+	r = passthru_vf_new(ctx, c->address, v->index, &vf);
+	if (r == -ENOENT) {
+		report(rep, c->address, r, "VF %u: it has no such VF now", v->index);
+		return;
+	}
+	if (r == -ENOLINK) {
+		report(rep, c->address, r, "VF %u: the PF has no network interface", v->index);
+		return;
+	}
+	if (r < 0) {
+		report(rep, c->address, r, "VF %u: %s", v->index, strerror(-r));
+		return;
+	}
+	r = vf_set_settings(vf, &v->settings);
+	if (r >= 0)
+		r = passthru_vf_apply(vf);
+	if (r < 0)
+		report(rep, c->address, r, "VF %u on %s: cannot set %s: %s%s%s", v->index,
+		       passthru_vf_get_netdev(vf), summary, strerror(-r),
+		       passthru_vf_get_error(vf) ? ": " : "", passthru_vf_get_error(vf) ?: "");
+	else
+		report(rep, c->address, 0, "VF %u on %s: %s", v->index, passthru_vf_get_netdev(vf),
+		       summary);
+	passthru_vf_unref(vf);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Each change of a VF count waits for another passthru's lock at most lock_timeout_ms (0: 30 s)
+ * and tells lock_wait (with userdata) who holds it.
+ */
+static int sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags, unsigned lock_timeout_ms,
+				 passthru_takeover_wait_fn lock_wait, passthru_sriov_report_fn fn,
+				 void *userdata)
+{
+	struct reporter rep = {.fn = fn,
+			       .userdata = userdata,
+			       .lock_timeout_ms = lock_timeout_ms,
+			       .lock_wait = lock_wait};
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_strv_free_ char **pfs = NULL;
+	struct dirent *de;
+	bool dry_run = flags & PASSTHRU_SRIOV_APPLY_DRY_RUN;
+	int r;
+
+	if (!ctx)
+		return -EINVAL;
+	r = root_opendir(ctx, VF_CONFIG_DIR, &d);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		report(&rep, VF_CONFIG_DIR, r, "cannot read it: %s", strerror(-r));
+		return r;
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+		_cleanup_free_ char *stem = NULL;
+
+		/* Only ADDRESS.conf, in the canonical form we write: editors leave other files. */
+		if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
+			continue;
+		stem = strndup(de->d_name, len - 5);
+		if (!stem)
+			return -ENOMEM;
+		if (passthru_pci_address_parse(stem, address) < 0 || strcmp(stem, address) != 0) {
+			log_debug(ctx, "ignoring " VF_CONFIG_DIR "/%s: not named ADDRESS.conf",
+				  de->d_name);
+			continue;
+		}
+		r = strv_push(&pfs, address);
+		if (r < 0)
+			return r;
+	}
+	if (pfs)
+		qsort(pfs, strv_length(pfs), sizeof(char *), cmp_str);
+
+	STRV_FOREACH (pf, pfs) {
+		_cleanup_vf_config_ struct vf_config *c = NULL;
+		unsigned line = 0;
+
+		r = vf_config_read(ctx, *pf, &c, &line);
+		if (r == -EBADMSG) {
+			if (line)
+				report(&rep, *pf, r, VF_CONFIG_DIR "/%s.conf:%u: malformed line",
+				       *pf, line);
+			else
+				report(&rep, *pf, r, VF_CONFIG_DIR "/%s.conf: no device line", *pf);
+			continue;
+		}
+		if (r < 0) {
+			report(&rep, *pf, r, "cannot read " VF_CONFIG_DIR "/%s.conf: %s", *pf,
+			       strerror(-r));
+			continue;
+		}
+		if (!check_identity(ctx, c, &rep))
+			continue;
+		if (c->has_numvfs)
+			apply_count(ctx, c, dry_run, &rep);
+		for (size_t i = 0; i < c->n_vfs; i++)
+			apply_vf(ctx, c, &c->vfs[i], dry_run, &rep);
+	}
+	return rep.first_error;
+}
+
+_public_ int passthru_sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags,
+					    passthru_sriov_report_fn fn, void *userdata)
+{
+	return sriov_apply_persisted(ctx, flags, 0, NULL, fn, userdata);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* 2. Bindings, one takeover per IOMMU group                                                  */
 
 struct group {
 	int iommu_group; /* -1: none known, a group of its own */
@@ -41,19 +309,16 @@ static int group_add(struct group **groups, size_t *n, int iommu_group, const ch
 		if ((*groups)[k].iommu_group == iommu_group)
 			g = &(*groups)[k];
 	if (!g) {
-		struct group *ng = realloc(*groups, (*n + 1) * sizeof(*ng));
-
-		if (!ng)
+		g = ARRAY_GROW(*groups, *n);
+		if (!g)
 			return -ENOMEM;
-		*groups = ng;
-		g = &ng[(*n)++];
-		*g = (struct group){.iommu_group = iommu_group};
+		(*n)++;
+		g->iommu_group = iommu_group;
 	}
-	ni = realloc(g->indexes, (strv_length(g->addresses) + 1) * sizeof(*ni));
+	ni = ARRAY_GROW(g->indexes, strv_length(g->addresses));
 	if (!ni)
 		return -ENOMEM;
-	g->indexes = ni;
-	ni[strv_length(g->addresses)] = index;
+	*ni = index;
 	r = strv_push(&g->addresses, address);
 	if (r < 0)
 		return r;

@@ -28,7 +28,8 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
-#include "takeover.h"
+#include "journal.h"
+#include "timed-io.h"
 
 static const char *const op_names[_JOURNAL_OP_MAX] = {
     [JOURNAL_OP_BIND] = "bind",
@@ -199,14 +200,10 @@ int journal_put(struct journal *j, const struct journal_entry *e)
 	struct journal_entry *slot = journal_find(j, e->address);
 
 	if (!slot) {
-		struct journal_entry *n =
-		    realloc(j->entries, (j->n_entries + 1) * sizeof(*j->entries));
-
-		if (!n)
+		slot = ARRAY_GROW(j->entries, j->n_entries);
+		if (!slot)
 			return -ENOMEM;
-		j->entries = n;
-		slot = &j->entries[j->n_entries++];
-		memset(slot, 0, sizeof(*slot));
+		j->n_entries++;
 	}
 	return journal_entry_set(slot, e->address, e->driver, e->override, e->target, e->target_any,
 				 e->target_override, e->id);

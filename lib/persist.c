@@ -20,7 +20,7 @@
  */
 #include <ctype.h>
 
-#include "takeover.h"
+#include "persist.h"
 
 struct passthru_persist {
 	unsigned refcount;
@@ -180,17 +180,12 @@ int persist_parse(const char *text, size_t len, struct persist_entry **ret, size
 				r = -EBADMSG;
 				goto fail;
 			}
-		{
-			struct persist_entry *ne = realloc(entries, (n + 1) * sizeof(*entries));
-
-			if (!ne) {
-				entry_done(&e);
-				r = -ENOMEM;
-				goto fail;
-			}
-			entries = ne;
-			entries[n++] = e;
+		if (!ARRAY_GROW(entries, n)) {
+			entry_done(&e);
+			r = -ENOMEM;
+			goto fail;
 		}
+		entries[n++] = e;
 	}
 	*ret = entries;
 	*ret_n = n;
@@ -270,22 +265,14 @@ _public_ int passthru_persist_load(struct passthru_ctx *ctx, struct passthru_per
 	return 0;
 }
 
-_public_ struct passthru_persist *passthru_persist_ref(struct passthru_persist *p)
+static void persist_free(struct passthru_persist *p)
 {
-	if (p)
-		p->refcount++;
-	return p;
-}
-
-_public_ struct passthru_persist *passthru_persist_unref(struct passthru_persist *p)
-{
-	if (!p || --p->refcount > 0)
-		return NULL;
 	persist_entries_free(p->entries, p->n_entries);
 	passthru_ctx_unref(p->ctx);
 	free(p);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_persist, passthru_persist, persist_free);
 
 _public_ size_t passthru_persist_get_count(const struct passthru_persist *p)
 {
@@ -382,16 +369,11 @@ _public_ int passthru_persist_add(struct passthru_persist *p, struct passthru_pc
 		p->entries[i] = e;
 		return 0;
 	}
-	{
-		struct persist_entry *ne = realloc(p->entries, (p->n_entries + 1) * sizeof(e));
-
-		if (!ne) {
-			entry_done(&e);
-			return -ENOMEM;
-		}
-		p->entries = ne;
-		p->entries[p->n_entries++] = e;
+	if (!ARRAY_GROW(p->entries, p->n_entries)) {
+		entry_done(&e);
+		return -ENOMEM;
 	}
+	p->entries[p->n_entries++] = e;
 	return 0;
 }
 

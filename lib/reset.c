@@ -9,7 +9,7 @@
  */
 #include <fcntl.h>
 
-#include "takeover.h"
+#include "reset.h"
 
 int pci_reset_run(struct passthru_ctx *ctx, struct timed_writer *w, const char *address,
 		  const char *method, unsigned timeout_ms)

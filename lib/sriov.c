@@ -15,11 +15,16 @@
  * is how progress is seen while a write is under way.
  */
 #include <fcntl.h>
-#include <pthread.h>
 #include <time.h>
 
+#include "device-state.h"
+#include "journal.h"
+#include "pf.h"
+#include "plan-report.h"
 #include "sriov.h"
-#include "takeover.h"
+#include "timed-io.h"
+#include "vf-config.h"
+#include "vfio-users.h"
 
 #define DEFAULT_TIMEOUT_MS 60000
 #define LOCK_TIMEOUT_MS	   30000
@@ -28,64 +33,7 @@
 #define VF_COUNT_MAX 65535
 
 /* ------------------------------------------------------------------------------------------ */
-/* PFs                                                                                        */
-
-int pf_open_dir(struct passthru_ctx *ctx, const char *pf,
-		char ret_address[PASSTHRU_PCI_ADDRESS_LEN + 1])
-{
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
-	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
-
-	if (passthru_pci_address_parse(pf, address) < 0)
-		return -EINVAL;
-	if (asprintf(&path, "/sys/bus/pci/devices/%s", address) < 0)
-		return -ENOMEM;
-	fd = root_open_dir(ctx, path);
-	if (fd < 0)
-		return errno_is_vanished(fd) ? -ENODEV : fd;
-	/* A VF has no SR-IOV capability of its own; sriov_totalvfs marks a PF. */
-	if (faccessat(fd, "physfn", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-	    faccessat(fd, "sriov_totalvfs", F_OK, 0) < 0)
-		return -EOPNOTSUPP;
-	memcpy(ret_address, address, sizeof(address));
-	return TAKE_FD(fd);
-}
-
-unsigned pf_count_vfs(int pf_dirfd)
-{
-	unsigned n = 0;
-
-	for (;; n++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "virtfn%u", n);
-		if (faccessat(pf_dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-			return n;
-	}
-}
-
-int pf_vf_address(int pf_dirfd, unsigned index, char ret[PASSTHRU_PCI_ADDRESS_LEN + 1])
-{
-	_cleanup_free_ char *base = NULL;
-	char name[32];
-	int r;
-
-	snprintf(name, sizeof(name), "virtfn%u", index);
-	r = attr_link_basename_at(pf_dirfd, name, &base);
-	if (r < 0)
-		return r;
-	return passthru_pci_address_parse(base, ret) < 0 ? -EBADMSG : 0;
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* The object                                                                                 */
-
-struct refusal {
-	enum passthru_sriov_refusal_kind kind;
-	char *address;
-	char *reason;
-};
 
 struct passthru_sriov {
 	unsigned refcount;
@@ -118,11 +66,11 @@ struct passthru_sriov {
 	char **removed;
 	char **steps;
 	char **notes;
-	struct refusal *refusals;
-	size_t n_refusals;
+
+	/* Refusals and notes of the plan, the error of the last execution. */
+	struct passthru_plan_report report;
 
 	/* Execution. */
-	char *error;
 	char **vfs;
 	struct passthru_takeover *takeover;
 };
@@ -133,13 +81,7 @@ static void plan_clear(struct passthru_sriov *s)
 	strv_free(s->steps);
 	strv_free(s->notes);
 	s->removed = s->steps = s->notes = NULL;
-	for (size_t i = 0; i < s->n_refusals; i++) {
-		free(s->refusals[i].address);
-		free(s->refusals[i].reason);
-	}
-	free(s->refusals);
-	s->refusals = NULL;
-	s->n_refusals = 0;
+	plan_report_clear_plan(&s->report);
 	s->write_zero = s->write_target = s->bind = false;
 	s->write_autoprobe = -1;
 	s->planned = false;
@@ -196,25 +138,17 @@ _public_ int passthru_sriov_new(struct passthru_ctx *ctx, const char *pf, unsign
 	return 0;
 }
 
-_public_ struct passthru_sriov *passthru_sriov_ref(struct passthru_sriov *s)
+static void sriov_free(struct passthru_sriov *s)
 {
-	if (s)
-		s->refcount++;
-	return s;
-}
-
-_public_ struct passthru_sriov *passthru_sriov_unref(struct passthru_sriov *s)
-{
-	if (!s || --s->refcount > 0)
-		return NULL;
 	plan_clear(s);
-	free(s->error);
+	plan_report_done(&s->report);
 	strv_free(s->vfs);
 	passthru_takeover_unref(s->takeover);
 	passthru_ctx_unref(s->ctx);
 	free(s);
-	return NULL;
 }
+
+DEFINE_REF_UNREF_FUNC(_public_, struct passthru_sriov, passthru_sriov, sriov_free);
 
 _public_ const char *passthru_sriov_get_pf(const struct passthru_sriov *s)
 {
@@ -288,48 +222,45 @@ _public_ void passthru_sriov_set_progress_fn(struct passthru_sriov *s,
 /* ------------------------------------------------------------------------------------------ */
 /* Planning                                                                                   */
 
-static int add_line(char ***v, const char *format, ...) _printf_(2, 3);
-static int add_line(char ***v, const char *format, ...)
+/* A remark of the plan: in the notes (passthru_sriov_get_notes()) and in the report. */
+static int note(struct passthru_sriov *s, const char *address, const char *format, ...)
+    _printf_(3, 4);
+static int note(struct passthru_sriov *s, const char *address, const char *format, ...)
 {
+	_cleanup_free_ char *text = NULL;
 	va_list ap;
-	char *line;
-	int k;
+	int r;
 
 	va_start(ap, format);
-	k = vasprintf(&line, format, ap);
+	text = strfv(format, ap);
 	va_end(ap);
-	if (k < 0)
+	if (!text)
 		return -ENOMEM;
-	return strv_consume(v, line);
+	r = plan_report_note(&s->report, address, "%s", text);
+	if (r < 0)
+		return r;
+	return strv_consume(&s->notes, TAKE_PTR(text));
 }
+
+/* The report's kind of each of SR-IOV's own. */
+static const enum passthru_refusal_kind refusal_kinds[] = {
+    [PASSTHRU_SRIOV_REFUSAL_IN_USE] = PASSTHRU_REFUSAL_IN_USE,
+    [PASSTHRU_SRIOV_REFUSAL_DRIVER] = PASSTHRU_REFUSAL_DRIVER,
+    [PASSTHRU_SRIOV_REFUSAL_GUARD] = PASSTHRU_REFUSAL_GUARD,
+    [PASSTHRU_SRIOV_REFUSAL_NO_DRIVER] = PASSTHRU_REFUSAL_NO_DRIVER,
+};
 
 /* A refusal, or with PASSTHRU_SRIOV_FORCE for the kinds it overrides, a note and a log line. */
 static int refuse(struct passthru_sriov *s, enum passthru_sriov_refusal_kind kind,
 		  const char *address, const char *reason)
 {
-	struct refusal *nr;
-
 	if ((s->flags & PASSTHRU_SRIOV_FORCE) &&
 	    (kind == PASSTHRU_SRIOV_REFUSAL_DRIVER || kind == PASSTHRU_SRIOV_REFUSAL_GUARD)) {
 		journal_log_line(s->ctx, "%s: removing VF %s although %s (forced)", s->pf, address,
 				 reason);
-		return add_line(&s->notes, "forced: %s: %s", address, reason);
+		return note(s, address, "forced: %s: %s", address, reason);
 	}
-	nr = realloc(s->refusals, (s->n_refusals + 1) * sizeof(*nr));
-	if (!nr)
-		return -ENOMEM;
-	s->refusals = nr;
-	nr = &s->refusals[s->n_refusals];
-	nr->kind = kind;
-	nr->address = strdup(address);
-	nr->reason = strdup(reason);
-	if (!nr->address || !nr->reason) {
-		free(nr->address);
-		free(nr->reason);
-		return -ENOMEM;
-	}
-	s->n_refusals++;
-	return 0;
+	return plan_report_refuse(&s->report, refusal_kinds[kind], address, "%s", reason);
 }
 
 /* Module names treat '-' and '_' alike; driver names keep what the author wrote. */
@@ -483,9 +414,9 @@ _public_ int passthru_sriov_plan(struct passthru_sriov *s)
 
 	if (change && s->current > 0) {
 		s->write_zero = true;
-		r = add_line(&s->steps,
-			     "write 0 to /sys/bus/pci/devices/%s/sriov_numvfs (removes %u VF%s)",
-			     s->pf, s->current, s->current == 1 ? "" : "s");
+		r = strv_pushf(&s->steps,
+			       "write 0 to /sys/bus/pci/devices/%s/sriov_numvfs (removes %u VF%s)",
+			       s->pf, s->current, s->current == 1 ? "" : "s");
 		if (r < 0)
 			return r;
 	}
@@ -496,34 +427,35 @@ _public_ int passthru_sriov_plan(struct passthru_sriov *s)
 		desired_autoprobe = 0;
 	if (desired_autoprobe >= 0 && desired_autoprobe != s->autoprobe_now) {
 		s->write_autoprobe = desired_autoprobe;
-		r = add_line(&s->steps,
-			     "write %d to /sys/bus/pci/devices/%s/sriov_drivers_autoprobe",
-			     desired_autoprobe, s->pf);
+		r = strv_pushf(&s->steps,
+			       "write %d to /sys/bus/pci/devices/%s/sriov_drivers_autoprobe",
+			       desired_autoprobe, s->pf);
 		if (r < 0)
 			return r;
 	}
 	if (change && s->plan_target > 0) {
 		s->write_target = true;
-		r = add_line(&s->steps,
-			     "write %u to /sys/bus/pci/devices/%s/sriov_numvfs (makes %u VF%s)",
-			     s->plan_target, s->pf, s->plan_target, s->plan_target == 1 ? "" : "s");
+		r = strv_pushf(
+		    &s->steps, "write %u to /sys/bus/pci/devices/%s/sriov_numvfs (makes %u VF%s)",
+		    s->plan_target, s->pf, s->plan_target, s->plan_target == 1 ? "" : "s");
 		if (r < 0)
 			return r;
 	}
 	if ((s->flags & PASSTHRU_SRIOV_BIND_VFIO) && s->plan_target > 0) {
 		s->bind = true;
-		r = add_line(&s->steps, "bind the %s VFs to vfio-pci", change ? "new" : "current");
+		r = strv_pushf(&s->steps, "bind the %s VFs to vfio-pci",
+			       change ? "new" : "current");
 		if (r < 0)
 			return r;
 	}
 	if (!change) {
-		r = add_line(&s->notes, "it already has %u VF%s", s->current,
-			     s->current == 1 ? "" : "s");
+		r = note(s, s->pf, "it already has %u VF%s", s->current,
+			 s->current == 1 ? "" : "s");
 		if (r < 0)
 			return r;
 	}
 	s->planned = true;
-	return s->n_refusals > 0 ? -EPERM : 0;
+	return s->report.n_refusals > 0 ? -EPERM : 0;
 }
 
 _public_ int passthru_sriov_get_target(const struct passthru_sriov *s, unsigned *ret)
@@ -551,26 +483,35 @@ _public_ const char *const *passthru_sriov_get_notes(const struct passthru_sriov
 
 _public_ size_t passthru_sriov_get_refusal_count(const struct passthru_sriov *s)
 {
-	return s->n_refusals;
+	return s->report.n_refusals;
 }
 
 _public_ enum passthru_sriov_refusal_kind
 passthru_sriov_get_refusal_kind(const struct passthru_sriov *s, size_t index)
 {
-	if (index >= s->n_refusals)
-		return (enum passthru_sriov_refusal_kind) - EINVAL;
-	return s->refusals[index].kind;
+	enum passthru_refusal_kind kind = passthru_plan_report_get_refusal_kind(&s->report, index);
+
+	for (size_t k = 0; k < ELEMENTSOF(refusal_kinds); k++)
+		if (refusal_kinds[k] == kind)
+			return (enum passthru_sriov_refusal_kind)k;
+	return (enum passthru_sriov_refusal_kind) - EINVAL;
 }
 
 _public_ const char *passthru_sriov_get_refusal_address(const struct passthru_sriov *s,
 							size_t index)
 {
-	return index < s->n_refusals ? s->refusals[index].address : NULL;
+	return passthru_plan_report_get_refusal_address(&s->report, index);
 }
 
 _public_ const char *passthru_sriov_get_refusal_reason(const struct passthru_sriov *s, size_t index)
 {
-	return index < s->n_refusals ? s->refusals[index].reason : NULL;
+	return passthru_plan_report_get_refusal_reason(&s->report, index);
+}
+
+_public_ const struct passthru_plan_report *
+passthru_sriov_get_report(const struct passthru_sriov *s)
+{
+	return s ? &s->report : NULL;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -581,98 +522,43 @@ static int set_error(struct passthru_sriov *s, int r, const char *format, ...)
 {
 	_cleanup_free_ char *msg = NULL;
 	va_list ap;
-	int k;
 
 	va_start(ap, format);
-	k = vasprintf(&msg, format, ap);
+	msg = strfv(format, ap);
 	va_end(ap);
-	free(s->error);
-	s->error = NULL;
-	if (k >= 0 && asprintf(&s->error, "%s: %s", s->pf, msg) < 0)
-		s->error = NULL;
+	if (!msg || plan_report_set_error(&s->report, "%s: %s", s->pf, msg) < 0)
+		plan_report_clear_error(&s->report);
 	return r;
 }
 
-/*
- * A write to sriov_numvfs, made by the timed writer's helper from a thread while this one
- * counts the VFs for the progress callback. The thread never outlives the call: the helper
- * answers or is abandoned within the timeout.
- */
-struct numvfs_job {
-	struct timed_writer *w;
-	const char *path;
-	const char *value;
-	unsigned timeout_ms;
-	int result;
-	bool done;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+/* While a write to sriov_numvfs is under way: the VFs counted for the progress callback. */
+struct numvfs_watch {
+	struct passthru_sriov *s;
+	int dfd;
+	unsigned target;
+	unsigned last;
 };
 
-static void *numvfs_job_run(void *p)
+static void numvfs_watch_tick(void *userdata)
 {
-	struct numvfs_job *job = p;
-	int r = timed_write(job->w, job->path, job->value, job->timeout_ms);
+	struct numvfs_watch *nw = userdata;
+	unsigned now = pf_count_vfs(nw->dfd);
 
-	pthread_mutex_lock(&job->lock);
-	job->result = r;
-	job->done = true;
-	pthread_cond_signal(&job->cond);
-	pthread_mutex_unlock(&job->lock);
-	return NULL;
+	if (now != nw->last)
+		nw->s->progress(nw->s->progress_userdata, now, nw->target);
+	nw->last = now;
 }
 
 static int write_with_progress(struct passthru_sriov *s, int dfd, struct timed_writer *w,
 			       const char *path, const char *value, unsigned target)
 {
-	struct numvfs_job job = {.w = w, .path = path, .value = value, .timeout_ms = s->timeout_ms};
-	pthread_condattr_t attr;
-	pthread_t thread;
-	unsigned last = UINT32_MAX;
+	struct numvfs_watch nw = {.s = s, .dfd = dfd, .target = target, .last = UINT32_MAX};
 	int r;
 
-	if (pthread_condattr_init(&attr) != 0) {
-		r = timed_write(w, path, value, s->timeout_ms);
-		s->progress(s->progress_userdata, pf_count_vfs(dfd), target);
-		return r;
-	}
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_mutex_init(&job.lock, NULL);
-	pthread_cond_init(&job.cond, &attr);
-	pthread_condattr_destroy(&attr);
-	if (pthread_create(&thread, NULL, numvfs_job_run, &job) != 0) {
-		r = timed_write(w, path, value, s->timeout_ms);
-	} else {
-		pthread_mutex_lock(&job.lock);
-		while (!job.done) {
-			struct timespec deadline;
-
-			clock_gettime(CLOCK_MONOTONIC, &deadline);
-			deadline.tv_nsec += PROGRESS_PERIOD_MS * 1000000L;
-			if (deadline.tv_nsec >= 1000000000L) {
-				deadline.tv_sec++;
-				deadline.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&job.cond, &job.lock, &deadline);
-			if (!job.done) {
-				unsigned now;
-
-				pthread_mutex_unlock(&job.lock);
-				now = pf_count_vfs(dfd);
-				if (now != last)
-					s->progress(s->progress_userdata, now, target);
-				last = now;
-				pthread_mutex_lock(&job.lock);
-			}
-		}
-		pthread_mutex_unlock(&job.lock);
-		pthread_join(thread, NULL);
-		r = job.result;
-	}
-	pthread_cond_destroy(&job.cond);
-	pthread_mutex_destroy(&job.lock);
+	r = timed_write_tick(w, path, value, s->timeout_ms, PROGRESS_PERIOD_MS, numvfs_watch_tick,
+			     &nw);
 	/* Once more when the write returned, unless that count was just reported. */
-	if (pf_count_vfs(dfd) != last)
+	if (pf_count_vfs(dfd) != nw.last)
 		s->progress(s->progress_userdata, pf_count_vfs(dfd), target);
 	return r;
 }
@@ -780,8 +666,7 @@ _public_ int passthru_sriov_execute(struct passthru_sriov *s)
 	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
 	int r;
 
-	free(s->error);
-	s->error = NULL;
+	plan_report_clear_error(&s->report);
 	lock = journal_lock_take(s->ctx, s->lock_timeout_ms, s->wait_fn, s->wait_userdata,
 				 &lock_error);
 	if (lock < 0)
@@ -793,16 +678,16 @@ _public_ int passthru_sriov_execute(struct passthru_sriov *s)
 	if (!s->planned || pf_count_vfs(dfd) != s->current) {
 		r = passthru_sriov_plan(s);
 		if (r == -EPERM)
-			return set_error(s, r, "refused: %s: %s", s->refusals[0].address,
-					 s->refusals[0].reason);
+			return set_error(s, r, "refused: %s: %s", s->report.refusals[0].address,
+					 s->report.refusals[0].reason);
 		if (r < 0)
 			return set_error(s, r, "cannot plan: %s", strerror(-r));
 	}
-	if (s->n_refusals > 0)
-		return set_error(s, -EPERM, "refused: %s: %s", s->refusals[0].address,
-				 s->refusals[0].reason);
+	if (s->report.n_refusals > 0)
+		return set_error(s, -EPERM, "refused: %s: %s", s->report.refusals[0].address,
+				 s->report.refusals[0].reason);
 
-	r = timed_writer_new(s->ctx, lock, &w);
+	r = timed_writer_new(s->ctx, &w);
 	if (r < 0)
 		return set_error(s, r, "cannot start: %s", strerror(-r));
 
@@ -863,14 +748,14 @@ _public_ int passthru_sriov_execute(struct passthru_sriov *s)
 	s->planned = false;
 out:
 	timed_writer_free(w);
-	if (r < 0 && !s->error)
+	if (r < 0 && !s->report.error)
 		set_error(s, r, "%s", strerror(-r));
 	return r;
 }
 
 _public_ const char *passthru_sriov_get_error(const struct passthru_sriov *s)
 {
-	return s->error;
+	return s->report.error;
 }
 
 _public_ const char *const *passthru_sriov_get_vfs(const struct passthru_sriov *s)

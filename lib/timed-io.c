@@ -24,11 +24,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 
-#include "takeover.h"
+#include "context.h"
+#include "timed-io.h"
 
 /* Steps per round trip: their largest answer (a page each) fits a socket buffer. */
 #define STEPS_PER_REQUEST 32
@@ -38,7 +40,6 @@
 
 struct timed_writer {
 	struct passthru_ctx *ctx;
-	int close_fd;
 	pid_t pid;
 	int sock;
 	pid_t stuck_pid;
@@ -169,6 +170,43 @@ _Noreturn static void helper_main(struct passthru_ctx *ctx, volatile int *progre
 	}
 }
 
+/* Closes the descriptors from..to (inclusive), with close_range(2) when the kernel has it. */
+static void close_span(unsigned from, unsigned to)
+{
+	struct rlimit rl;
+
+	if (from > to || close_range(from, to, 0) == 0 || errno != ENOSYS)
+		return;
+	/* Before Linux 5.9: one by one, up to the limit of open files. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > 1048576)
+		rl.rlim_cur = 1048576;
+	if (to >= rl.rlim_cur)
+		to = (unsigned)rl.rlim_cur - 1;
+	for (unsigned fd = from; fd <= to && fd >= from; fd++)
+		(void)close((int)fd);
+}
+
+/*
+ * In the helper: every descriptor the caller had open goes, but stdio, the socket and the
+ * context's root. A helper left stuck in the kernel lives on; whatever it inherited (the
+ * transaction lock, a service's client sockets, a VM's files) would stay open with it.
+ */
+static void close_inherited(int sock, int root_fd)
+{
+	int keep[2] = {sock < root_fd ? sock : root_fd, sock < root_fd ? root_fd : sock};
+	unsigned from = 3;
+
+	for (size_t i = 0; i < ELEMENTSOF(keep); i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned)keep[i] > from)
+			close_span(from, (unsigned)keep[i] - 1);
+		from = (unsigned)keep[i] + 1;
+	}
+	close_span(from, ~0U);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* The caller's side                                                                          */
 
@@ -213,10 +251,8 @@ static int writer_spawn(struct timed_writer *w)
 	if (pid == 0) {
 		pid_t h;
 
-		close(sv[0]);
-		/* A helper stuck in the kernel must not keep the transaction lock. */
-		if (w->close_fd >= 0)
-			close(w->close_fd);
+		/* A helper stuck in the kernel must not keep the transaction lock, nor anything. */
+		close_inherited(sv[1], w->ctx->root_fd);
 		signal(SIGPIPE, SIG_IGN);
 		h = fork();
 		if (h < 0)
@@ -241,14 +277,13 @@ static int writer_spawn(struct timed_writer *w)
 	return 0;
 }
 
-int timed_writer_new(struct passthru_ctx *ctx, int close_fd, struct timed_writer **ret)
+int timed_writer_new(struct passthru_ctx *ctx, struct timed_writer **ret)
 {
 	struct timed_writer *w = calloc(1, sizeof(*w));
 
 	if (!w)
 		return -ENOMEM;
 	w->ctx = ctx;
-	w->close_fd = close_fd;
 	w->sock = -1;
 	*ret = w;
 	return 0;
@@ -260,11 +295,6 @@ void timed_writer_free(struct timed_writer *w)
 		return;
 	writer_drop(w);
 	free(w);
-}
-
-void timed_writer_set_close_fd(struct timed_writer *w, int fd)
-{
-	w->close_fd = fd;
 }
 
 pid_t timed_writer_stuck_pid(const struct timed_writer *w)
@@ -290,27 +320,57 @@ static size_t build_request(const struct timed_step *steps, size_t n, char *buf)
 	return (size_t)(p - buf);
 }
 
-/* Waits for the answer; a helper that makes no progress for timeout_ms is stuck. */
-static int wait_reply(struct timed_writer *w, unsigned timeout_ms)
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* What to call while waiting, every period_ms. */
+struct tick {
+	unsigned period_ms;
+	void (*fn)(void *userdata);
+	void *userdata;
+};
+
+/*
+ * Waits for the answer; a helper that makes no progress for timeout_ms is stuck. With tick,
+ * its function is called every period while the helper works.
+ */
+static int wait_reply(struct timed_writer *w, unsigned timeout_ms, const struct tick *tick)
 {
 	int seen = *w->progress;
+	struct timespec since;
 
+	clock_gettime(CLOCK_MONOTONIC, &since);
 	for (;;) {
 		struct pollfd pfd = {.fd = w->sock, .events = POLLIN};
-		int r = poll(&pfd, 1, (int)timeout_ms), now;
+		long left = (long)timeout_ms - elapsed_ms(&since);
+		int r, now;
 
+		if (left < 0)
+			left = 0;
+		if (tick && tick->period_ms < left)
+			left = tick->period_ms;
+		r = poll(&pfd, 1, (int)left);
 		if (r > 0)
 			return 0;
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return -errno;
+		if (tick)
+			tick->fn(tick->userdata);
 		now = *w->progress;
 		if (now != seen) {
 			seen = now;
+			clock_gettime(CLOCK_MONOTONIC, &since);
 			continue;
 		}
-		return -ETIMEDOUT;
+		if (elapsed_ms(&since) >= (long)timeout_ms)
+			return -ETIMEDOUT;
 	}
 }
 
@@ -440,14 +500,14 @@ int timed_collect(struct timed_writer *w, struct timed_step *steps, size_t n, si
 
 /* One round trip for at most STEPS_PER_REQUEST steps. */
 static int run_chunk(struct timed_writer *w, struct timed_step *steps, size_t n,
-		     unsigned timeout_ms, size_t *ret_failed)
+		     unsigned timeout_ms, const struct tick *tick, size_t *ret_failed)
 {
 	int r;
 
 	r = timed_submit(w, steps, n);
 	if (r < 0)
 		return r;
-	r = wait_reply(w, timeout_ms);
+	r = wait_reply(w, timeout_ms, tick);
 	if (r == -ETIMEDOUT) {
 		*ret_failed = timed_abandon(w);
 		if (*ret_failed >= n)
@@ -460,8 +520,8 @@ static int run_chunk(struct timed_writer *w, struct timed_step *steps, size_t n,
 	return timed_collect(w, steps, n, ret_failed);
 }
 
-int timed_steps(struct timed_writer *w, struct timed_step *steps, size_t n, unsigned timeout_ms,
-		size_t *ret_failed)
+static int steps_run(struct timed_writer *w, struct timed_step *steps, size_t n,
+		     unsigned timeout_ms, const struct tick *tick, size_t *ret_failed)
 {
 	size_t failed = 0;
 
@@ -471,7 +531,7 @@ int timed_steps(struct timed_writer *w, struct timed_step *steps, size_t n, unsi
 	}
 	for (size_t off = 0; off < n; off += STEPS_PER_REQUEST) {
 		size_t count = n - off < STEPS_PER_REQUEST ? n - off : STEPS_PER_REQUEST;
-		int r = run_chunk(w, steps + off, count, timeout_ms, &failed);
+		int r = run_chunk(w, steps + off, count, timeout_ms, tick, &failed);
 
 		if (r < 0) {
 			if (ret_failed)
@@ -480,6 +540,22 @@ int timed_steps(struct timed_writer *w, struct timed_step *steps, size_t n, unsi
 		}
 	}
 	return 0;
+}
+
+int timed_steps(struct timed_writer *w, struct timed_step *steps, size_t n, unsigned timeout_ms,
+		size_t *ret_failed)
+{
+	return steps_run(w, steps, n, timeout_ms, NULL, ret_failed);
+}
+
+int timed_write_tick(struct timed_writer *w, const char *path, const char *value,
+		     unsigned timeout_ms, unsigned period_ms, void (*fn)(void *userdata),
+		     void *userdata)
+{
+	struct timed_step s = {.op = 'w', .path = path, .value = value};
+	struct tick tick = {.period_ms = period_ms ? period_ms : 1, .fn = fn, .userdata = userdata};
+
+	return steps_run(w, &s, 1, timeout_ms, fn ? &tick : NULL, NULL);
 }
 
 int timed_write(struct timed_writer *w, const char *path, const char *value, unsigned timeout_ms)

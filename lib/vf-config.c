@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Persisted SR-IOV settings and the parsers of VF settings as users write them.
+ * Persisted SR-IOV settings.
  *
  * /etc/passthru/vf.d/ holds one file per PF, named after its address, which `passthru apply`
  * brings the host to at boot (passthru_sriov_apply_persisted()):
@@ -21,128 +21,8 @@
 #include <ctype.h>
 
 #include "pci.h"
-#include "sriov.h"
-#include "takeover.h"
-
-/* ------------------------------------------------------------------------------------------ */
-/* Parsers of settings                                                                        */
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-_public_ int passthru_vf_parse_mac(const char *text, uint8_t ret[6])
-{
-	uint8_t mac[6];
-	char sep;
-
-	if (!text || strlen(text) != 17)
-		return -EINVAL;
-	sep = text[2];
-	if (sep != ':' && sep != '-')
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		int hi = hex_digit(text[i * 3]), lo = hex_digit(text[i * 3 + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && text[i * 3 + 2] != sep))
-			return -EINVAL;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	/* A group (multicast or broadcast) address is never a station's own. */
-	if (mac[0] & 1)
-		return -EINVAL;
-	memcpy(ret, mac, 6);
-	return 0;
-}
-
-/* Decimal digits only: no sign, no space, no base prefix. */
-static int parse_decimal(const char *text, unsigned long max, unsigned long *ret)
-{
-	unsigned long v = 0;
-
-	if (!text || !*text)
-		return -EINVAL;
-	for (const char *p = text; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		unsigned long digit = (unsigned long)(*p - '0');
-
-		if (digit > max || v > (max - digit) / 10)
-			return -ERANGE;
-		v = v * 10 + digit;
-	}
-	*ret = v;
-	return 0;
-}
-
-_public_ int passthru_vf_parse_vlan(const char *text, unsigned *ret)
-{
-	unsigned long v;
-	int r = parse_decimal(text, 4095, &v);
-
-	if (r < 0)
-		return r;
-	*ret = (unsigned)v;
-	return 0;
-}
-
-_public_ int passthru_vf_parse_qos(const char *text, unsigned *ret)
-{
-	unsigned long v;
-	int r = parse_decimal(text, 7, &v);
-
-	if (r < 0)
-		return r;
-	*ret = (unsigned)v;
-	return 0;
-}
-
-_public_ int passthru_vf_parse_vlan_proto(const char *text, uint16_t *ret)
-{
-	if (!text)
-		return -EINVAL;
-	if (strcasecmp(text, "802.1q") == 0)
-		*ret = ETH_P_8021Q_VALUE;
-	else if (strcasecmp(text, "802.1ad") == 0)
-		*ret = ETH_P_8021AD_VALUE;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-_public_ int passthru_vf_parse_rate(const char *text, unsigned *ret)
-{
-	_cleanup_free_ char *digits = NULL;
-	const char *unit;
-	unsigned long v, scale;
-	int r;
-
-	if (!text)
-		return -EINVAL;
-	for (unit = text; *unit >= '0' && *unit <= '9'; unit++)
-		;
-	if (*unit == '\0' || strcasecmp(unit, "m") == 0 || strcasecmp(unit, "mbit") == 0)
-		scale = 1;
-	else if (strcasecmp(unit, "g") == 0 || strcasecmp(unit, "gbit") == 0)
-		scale = 1000;
-	else
-		return -EINVAL;
-	digits = strndup(text, (size_t)(unit - text));
-	if (!digits)
-		return -ENOMEM;
-	r = parse_decimal(digits, UINT32_MAX / scale, &v);
-	if (r < 0)
-		return r;
-	*ret = (unsigned)(v * scale);
-	return 0;
-}
+#include "persist.h"
+#include "vf-config.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* The file                                                                                   */
@@ -201,13 +81,11 @@ int vf_config_put_vf(struct vf_config *c, unsigned index, const struct vf_settin
 	struct vf_config_vf *v = find_vf(c, index);
 
 	if (!v) {
-		struct vf_config_vf *nv = realloc(c->vfs, (c->n_vfs + 1) * sizeof(*nv));
-
-		if (!nv)
+		v = ARRAY_GROW(c->vfs, c->n_vfs);
+		if (!v)
 			return -ENOMEM;
-		c->vfs = nv;
-		v = &c->vfs[c->n_vfs++];
-		*v = (struct vf_config_vf){.index = index};
+		c->n_vfs++;
+		v->index = index;
 		merge_settings(&v->settings, settings);
 		qsort(c->vfs, c->n_vfs, sizeof(*c->vfs), cmp_vf);
 		return 0;
@@ -233,7 +111,7 @@ static bool id_valid(const char *s)
 	if (strlen(s) != 19)
 		return false;
 	for (int i = 0; i < 19; i++)
-		if (i % 5 == 4 ? s[i] != ':' : hex_digit(s[i]) < 0)
+		if (i % 5 == 4 ? s[i] != ':' : unhexchar(s[i]) < 0)
 			return false;
 	return true;
 }
@@ -246,7 +124,7 @@ static int parse_vf_line(char **tokens, size_t n, struct vf_config *c)
 	unsigned qos = 0;
 	uint16_t proto = ETH_P_8021Q_VALUE;
 
-	if (n < 3 || parse_decimal(tokens[1], 65535, &index) < 0 || find_vf(c, (unsigned)index))
+	if (n < 3 || parse_ulong(tokens[1], 65535, &index) < 0 || find_vf(c, (unsigned)index))
 		return -EBADMSG;
 	for (size_t i = 2; i < n; i++) {
 		char *eq = strchr(tokens[i], '=');
@@ -300,7 +178,7 @@ static int parse_vfs_line(char **tokens, size_t n, struct vf_config *c)
 {
 	unsigned long count;
 
-	if (c->has_numvfs || n < 2 || parse_decimal(tokens[1], 65535, &count) < 0)
+	if (c->has_numvfs || n < 2 || parse_ulong(tokens[1], 65535, &count) < 0)
 		return -EBADMSG;
 	for (size_t i = 2; i < n; i++) {
 		if (strcmp(tokens[i], "vfio") == 0 && !c->bind_vfio)
@@ -453,9 +331,8 @@ static int config_path(const char *address, char **ret)
 	return asprintf(ret, VF_CONFIG_DIR "/%s.conf", address) < 0 ? -ENOMEM : 0;
 }
 
-/* Loads the file of address; on -EBADMSG *ret_line says where. */
-static int load(struct passthru_ctx *ctx, const char *address, struct vf_config **ret,
-		unsigned *ret_line)
+int vf_config_read(struct passthru_ctx *ctx, const char *address, struct vf_config **ret,
+		   unsigned *ret_line)
 {
 	_cleanup_free_ char *path = NULL, *text = NULL;
 	struct vf_config *c = NULL;
@@ -484,7 +361,7 @@ int vf_config_load(struct passthru_ctx *ctx, const char *pf, struct vf_config **
 
 	if (passthru_pci_address_parse(pf, address) < 0)
 		return -EINVAL;
-	r = load(ctx, address, ret, &line);
+	r = vf_config_read(ctx, address, ret, &line);
 	if (r == -EBADMSG)
 		log_err(ctx, VF_CONFIG_DIR "/%s.conf:%u: malformed%s", address, line,
 			line == 0 ? " (no device line)" : "");
@@ -532,285 +409,4 @@ int vf_config_for_device(struct passthru_ctx *ctx, struct passthru_pci_device *d
 	}
 	*ret = TAKE_PTR(c);
 	return 0;
-}
-
-_public_ int passthru_vf_save(struct passthru_vf *vf)
-{
-	_cleanup_vf_config_ struct vf_config *c = NULL;
-	struct passthru_pci_device *dev = NULL;
-	struct passthru_ctx *ctx = vf_context(vf);
-	const struct vf_settings *s = vf_get_settings(vf);
-	int r;
-
-	if (!s->has_mac && !s->has_vlan && !s->has_spoofchk && !s->has_trust && !s->has_rate)
-		return -EINVAL;
-	r = passthru_pci_device_new(ctx, passthru_vf_get_pf(vf), &dev);
-	if (r < 0)
-		return r;
-	r = vf_config_for_device(ctx, dev, &c);
-	passthru_pci_device_unref(dev);
-	if (r < 0)
-		return r;
-	r = vf_config_put_vf(c, passthru_vf_get_index(vf), s);
-	if (r < 0)
-		return r;
-	return vf_config_save(ctx, c);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Applying at boot                                                                           */
-
-struct reporter {
-	passthru_sriov_report_fn fn;
-	void *userdata;
-	int first_error;
-	/* For the VF counts' executions: the wait for another passthru's lock. */
-	unsigned lock_timeout_ms;
-	passthru_takeover_wait_fn lock_wait;
-};
-
-static void report(struct reporter *rep, const char *pf, int error, const char *format, ...)
-    _printf_(4, 5);
-static void report(struct reporter *rep, const char *pf, int error, const char *format, ...)
-{
-	_cleanup_free_ char *msg = NULL;
-	va_list ap;
-	int k;
-
-	if (error < 0 && rep->first_error == 0)
-		rep->first_error = error;
-	if (!rep->fn)
-		return;
-	va_start(ap, format);
-	k = vasprintf(&msg, format, ap);
-	va_end(ap);
-	rep->fn(rep->userdata, pf, error, k < 0 ? "(out of memory)" : msg);
-}
-
-/* "8086:1572 (subsystem 8086:0000)" from "8086:1572:8086:0000". */
-static void describe_id(const char *id, char buf[64])
-{
-	snprintf(buf, 64, "%.9s (subsystem %.9s)", id, id + 10);
-}
-
-/* Whether the PF at c->address is still the device the settings were saved for. */
-static bool check_identity(struct passthru_ctx *ctx, const struct vf_config *c,
-			   struct reporter *rep)
-{
-	struct passthru_pci_device *dev = NULL;
-	char now[20], wanted[64], found[64];
-	int r;
-
-	describe_id(c->id, wanted);
-	r = passthru_pci_device_new(ctx, c->address, &dev);
-	if (r == -ENODEV) {
-		report(rep, c->address, r,
-		       "saved for %s, but there is no device at this address now: not applied",
-		       wanted);
-		return false;
-	}
-	if (r < 0) {
-		report(rep, c->address, r, "cannot read it: %s", strerror(-r));
-		return false;
-	}
-	r = pci_identity(dev, now);
-	passthru_pci_device_unref(dev);
-	if (r < 0) {
-		report(rep, c->address, r, "cannot read its identity: %s", strerror(-r));
-		return false;
-	}
-	if (strcmp(now, c->id) != 0) {
-		describe_id(now, found);
-		report(rep, c->address, -ESTALE,
-		       "saved for %s, but the address now holds %s: not applied", wanted, found);
-		return false;
-	}
-	return true;
-}
-
-static void apply_count(struct passthru_ctx *ctx, const struct vf_config *c, bool dry_run,
-			struct reporter *rep)
-{
-	struct passthru_sriov *s = NULL;
-	unsigned before = 0;
-	int r;
-
-	r = passthru_sriov_new(ctx, c->address, c->bind_vfio ? PASSTHRU_SRIOV_BIND_VFIO : 0, &s);
-	if (r < 0) {
-		report(rep, c->address, r, "not an SR-IOV PF now: %s", strerror(-r));
-		return;
-	}
-	(void)passthru_sriov_get_numvfs(s, &before);
-	r = passthru_sriov_set_numvfs(s, c->numvfs);
-	if (r < 0) {
-		unsigned total = 0;
-
-		(void)passthru_sriov_get_totalvfs(s, &total);
-		report(rep, c->address, r, "%u VFs saved, but it offers at most %u", c->numvfs,
-		       total);
-		goto out;
-	}
-	if (c->autoprobe >= 0)
-		(void)passthru_sriov_set_autoprobe(s, c->autoprobe);
-	sriov_set_lock_timeout(s, rep->lock_timeout_ms);
-	passthru_sriov_set_wait_fn(s, rep->lock_wait, rep->userdata);
-	r = passthru_sriov_plan(s);
-	if (r == -EPERM) {
-		for (size_t i = 0; i < passthru_sriov_get_refusal_count(s); i++)
-			report(rep, c->address, -EPERM, "not changing its VFs: %s: %s",
-			       passthru_sriov_get_refusal_address(s, i),
-			       passthru_sriov_get_refusal_reason(s, i));
-		goto out;
-	}
-	if (r < 0) {
-		report(rep, c->address, r, "cannot plan its VFs: %s", strerror(-r));
-		goto out;
-	}
-	if (dry_run) {
-		STRV_FOREACH (step, (char **)passthru_sriov_get_steps(s))
-			report(rep, c->address, 0, "would %s", *step);
-		if (!*passthru_sriov_get_steps(s))
-			report(rep, c->address, 0, "%u VFs, nothing to do", c->numvfs);
-		goto out;
-	}
-	r = passthru_sriov_execute(s);
-	if (r < 0) {
-		report(rep, c->address, r, "%s", passthru_sriov_get_error(s));
-		goto out;
-	}
-	if (before == c->numvfs)
-		report(rep, c->address, 0, "%u VFs (already there)%s", c->numvfs,
-		       c->bind_vfio && c->numvfs ? ", on vfio-pci" : "");
-	else
-		report(rep, c->address, 0, "%u VFs made (it had %u)%s", c->numvfs, before,
-		       c->bind_vfio && c->numvfs ? ", on vfio-pci" : "");
-out:
-	passthru_sriov_unref(s);
-}
-
-static void apply_vf(struct passthru_ctx *ctx, const struct vf_config *c,
-		     const struct vf_config_vf *v, bool dry_run, struct reporter *rep)
-{
-	struct passthru_vf *vf = NULL;
-	_cleanup_free_ char *summary = NULL;
-	int r;
-
-	r = vf_settings_summary(&v->settings, &summary);
-	if (r < 0) {
-		report(rep, c->address, r, "VF %u: %s", v->index, strerror(-r));
-		return;
-	}
-	if (dry_run) {
-		report(rep, c->address, 0, "would set VF %u: %s", v->index, summary);
-		return;
-	}
-	r = passthru_vf_new(ctx, c->address, v->index, &vf);
-	if (r == -ENOENT) {
-		report(rep, c->address, r, "VF %u: it has no such VF now", v->index);
-		return;
-	}
-	if (r == -ENOLINK) {
-		report(rep, c->address, r, "VF %u: the PF has no network interface", v->index);
-		return;
-	}
-	if (r < 0) {
-		report(rep, c->address, r, "VF %u: %s", v->index, strerror(-r));
-		return;
-	}
-	r = vf_set_settings(vf, &v->settings);
-	if (r >= 0)
-		r = passthru_vf_apply(vf);
-	if (r < 0)
-		report(rep, c->address, r, "VF %u on %s: cannot set %s: %s%s%s", v->index,
-		       passthru_vf_get_netdev(vf), summary, strerror(-r),
-		       passthru_vf_get_error(vf) ? ": " : "", passthru_vf_get_error(vf) ?: "");
-	else
-		report(rep, c->address, 0, "VF %u on %s: %s", v->index, passthru_vf_get_netdev(vf),
-		       summary);
-	passthru_vf_unref(vf);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-_public_ int passthru_sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags,
-					    passthru_sriov_report_fn fn, void *userdata)
-{
-	return sriov_apply_persisted(ctx, flags, 0, NULL, fn, userdata);
-}
-
-int sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags, unsigned lock_timeout_ms,
-			  passthru_takeover_wait_fn lock_wait, passthru_sriov_report_fn fn,
-			  void *userdata)
-{
-	struct reporter rep = {.fn = fn,
-			       .userdata = userdata,
-			       .lock_timeout_ms = lock_timeout_ms,
-			       .lock_wait = lock_wait};
-	_cleanup_closedir_ DIR *d = NULL;
-	_cleanup_strv_free_ char **pfs = NULL;
-	struct dirent *de;
-	bool dry_run = flags & PASSTHRU_SRIOV_APPLY_DRY_RUN;
-	int r;
-
-	if (!ctx)
-		return -EINVAL;
-	r = root_opendir(ctx, VF_CONFIG_DIR, &d);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
-		report(&rep, VF_CONFIG_DIR, r, "cannot read it: %s", strerror(-r));
-		return r;
-	}
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
-		_cleanup_free_ char *stem = NULL;
-
-		/* Only ADDRESS.conf, in the canonical form we write: editors leave other files. */
-		if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
-			continue;
-		stem = strndup(de->d_name, len - 5);
-		if (!stem)
-			return -ENOMEM;
-		if (passthru_pci_address_parse(stem, address) < 0 || strcmp(stem, address) != 0) {
-			log_debug(ctx, "ignoring " VF_CONFIG_DIR "/%s: not named ADDRESS.conf",
-				  de->d_name);
-			continue;
-		}
-		r = strv_push(&pfs, address);
-		if (r < 0)
-			return r;
-	}
-	if (pfs)
-		qsort(pfs, strv_length(pfs), sizeof(char *), cmp_str);
-
-	STRV_FOREACH (pf, pfs) {
-		_cleanup_vf_config_ struct vf_config *c = NULL;
-		unsigned line = 0;
-
-		r = load(ctx, *pf, &c, &line);
-		if (r == -EBADMSG) {
-			if (line)
-				report(&rep, *pf, r, VF_CONFIG_DIR "/%s.conf:%u: malformed line",
-				       *pf, line);
-			else
-				report(&rep, *pf, r, VF_CONFIG_DIR "/%s.conf: no device line", *pf);
-			continue;
-		}
-		if (r < 0) {
-			report(&rep, *pf, r, "cannot read " VF_CONFIG_DIR "/%s.conf: %s", *pf,
-			       strerror(-r));
-			continue;
-		}
-		if (!check_identity(ctx, c, &rep))
-			continue;
-		if (c->has_numvfs)
-			apply_count(ctx, c, dry_run, &rep);
-		for (size_t i = 0; i < c->n_vfs; i++)
-			apply_vf(ctx, c, &c->vfs[i], dry_run, &rep);
-	}
-	return rep.first_error;
 }

@@ -8,7 +8,7 @@
  */
 #include <libkmod.h>
 
-#include "takeover.h"
+#include "vfio-modules.h"
 
 bool vfio_pci_driver_present(struct passthru_ctx *ctx)
 {

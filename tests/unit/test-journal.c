@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "takeover.h"
+#include "fault.h"
+#include "journal.h"
+#include "kmsg.h"
 #include "test.h"
 
 static char root[] = "/tmp/passthru-test-journal-XXXXXX";

@@ -4,7 +4,7 @@
  * the store against a fixture host (identity checks, add, remove, save), and the modprobe.d
  * file for GPUs.
  */
-#include "takeover.h"
+#include "persist.h"
 #include "test-takeover-fixture.h"
 #include "test.h"
 

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "sriov.h"
+#include "vf-config.h"
 #include "test.h"
 
 static char tmp[] = "/tmp/passthru-test-sriov-XXXXXX";
@@ -196,6 +196,10 @@ static void test_refusals(void)
 		  "0000:03:10.0|0000:03:10.2|0000:03:10.4|0000:03:10.6");
 	CHECK_INT(passthru_sriov_get_refusal_count(s), 1);
 	CHECK_INT(passthru_sriov_get_refusal_kind(s, 0), PASSTHRU_SRIOV_REFUSAL_IN_USE);
+	CHECK_INT(passthru_plan_report_get_refusal_kind(passthru_sriov_get_report(s), 0),
+		  PASSTHRU_REFUSAL_IN_USE);
+	CHECK_STR(passthru_plan_report_get_refusal_address(passthru_sriov_get_report(s), 0),
+		  "0000:03:10.2");
 	CHECK_STR(passthru_sriov_get_refusal_address(s, 0), "0000:03:10.2");
 	CHECK_STR(passthru_sriov_get_refusal_reason(s, 0),
 		  "/dev/vfio/21 is open by pid 812 (qemu-system-x86)");
@@ -204,6 +208,8 @@ static void test_refusals(void)
 	CHECK_INT(passthru_sriov_execute(s), -EPERM);
 	CHECK_STR(passthru_sriov_get_error(s), "0000:03:00.0: refused: 0000:03:10.2: /dev/vfio/21 "
 					       "is open by pid 812 (qemu-system-x86)");
+	CHECK_STR(passthru_plan_report_get_error(passthru_sriov_get_report(s)),
+		  passthru_sriov_get_error(s));
 	passthru_sriov_unref(s);
 	{
 		char *n = read_text("sys/bus/pci/devices/0000:03:00.0/sriov_numvfs");
@@ -229,6 +235,8 @@ static void test_refusals(void)
 	CHECK_INT(passthru_sriov_plan(s), -EPERM);
 	CHECK_INT(passthru_sriov_get_refusal_count(s), 1);
 	CHECK_INT(passthru_sriov_get_refusal_kind(s, 0), PASSTHRU_SRIOV_REFUSAL_DRIVER);
+	CHECK_INT(passthru_plan_report_get_refusal_kind(passthru_sriov_get_report(s), 0),
+		  PASSTHRU_REFUSAL_DRIVER);
 	CHECK_STR(passthru_sriov_get_refusal_address(s, 0), "0000:04:10.0");
 	CHECK_STR(passthru_sriov_get_refusal_reason(s, 0),
 		  "it is on pci-stub, not on its default driver or vfio-pci");
@@ -241,6 +249,9 @@ static void test_refusals(void)
 	CHECK_INT(passthru_sriov_get_refusal_count(s), 0);
 	CHECK_STR(joined(passthru_sriov_get_notes(s)),
 		  "forced: 0000:04:10.0: it is on pci-stub, not on its default driver or vfio-pci");
+	CHECK_INT(passthru_plan_report_get_note_count(passthru_sriov_get_report(s)), 1);
+	CHECK_STR(passthru_plan_report_get_note_address(passthru_sriov_get_report(s), 0),
+		  "0000:04:10.0");
 	passthru_sriov_unref(s);
 	{
 		char *log = read_text("run/passthru/log");
@@ -256,6 +267,7 @@ static void test_refusals(void)
 	CHECK_INT(passthru_sriov_set_numvfs(s, 2), 0);
 	CHECK_INT(passthru_sriov_plan(s), -EPERM);
 	CHECK_INT(passthru_sriov_get_refusal_kind(s, 0), PASSTHRU_SRIOV_REFUSAL_NO_DRIVER);
+	CHECK(passthru_sriov_get_refusal_kind(s, 1) == (enum passthru_sriov_refusal_kind) - EINVAL);
 	CHECK_STR(passthru_sriov_get_refusal_address(s, 0), "0000:05:00.0");
 	passthru_sriov_unref(s);
 

@@ -9,6 +9,7 @@
  * rollback. That is what these tests use; the real thing is tests/vm/takeover.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -64,6 +65,19 @@ static void test_plan_bind(struct passthru_ctx *ctx)
 	CHECK_INT(r, -EPERM);
 	CHECK(has_refusal(t, PASSTHRU_REFUSAL_GROUP, "0000:01:00.0",
 			  "IOMMU group 3 also holds 0000:01:00.1 (snd_hda_intel)"));
+	/* The report says the same. */
+	{
+		const struct passthru_plan_report *rep = passthru_takeover_get_report(t);
+		size_t n = passthru_plan_report_get_refusal_count(rep);
+
+		CHECK_INT(n, passthru_takeover_get_refusal_count(t));
+		CHECK(n > 0 && passthru_plan_report_get_refusal_kind(rep, 0) ==
+				   passthru_takeover_get_refusal_kind(t, 0));
+		CHECK_STR(passthru_plan_report_get_refusal_reason(rep, 0),
+			  passthru_takeover_get_refusal_reason(t, 0));
+		CHECK(passthru_plan_report_get_refusal_kind(rep, n) ==
+		      (enum passthru_refusal_kind) - EINVAL);
+	}
 	CHECK_INT(passthru_takeover_get_count(t), 3);
 	bridge = find(t, "0000:00:07.0");
 	vga = find(t, "0000:01:00.0");
@@ -93,6 +107,23 @@ static void test_plan_bind(struct passthru_ctx *ctx)
 	CHECK(has_note(t, find(t, "0000:01:00.1"),
 		       "no function-level reset (reset methods: pm bus)"));
 	CHECK(!has_note(t, find(t, "0000:01:00.0"), "function-level"));
+	/* The report has the same notes, each with its device, and no refusal or error. */
+	{
+		const struct passthru_plan_report *rep = passthru_takeover_get_report(t);
+		bool found = false;
+
+		CHECK_INT(passthru_plan_report_get_refusal_count(rep), 0);
+		CHECK(passthru_plan_report_get_error(rep) == NULL);
+		for (size_t i = 0; i < passthru_plan_report_get_note_count(rep); i++)
+			if (strcmp(passthru_plan_report_get_note_address(rep, i), "0000:01:00.1") ==
+				0 &&
+			    strstr(passthru_plan_report_get_note(rep, i),
+				   "no function-level reset"))
+				found = true;
+		CHECK(found);
+		CHECK(passthru_plan_report_get_note(
+			  rep, passthru_plan_report_get_note_count(rep)) == NULL);
+	}
 	passthru_takeover_unref(t);
 
 	/* A driverless sibling is viable for VFIO: not refused, but said. */
@@ -364,6 +395,32 @@ static long ms_since(const struct timespec *start)
 	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
+/*
+ * The helper keeps none of the caller's descriptors: with the write end of a pipe open in this
+ * process when the helper is spawned, closing it here must give the read end its EOF at once.
+ * A helper that had inherited it would hold it open as long as it lives.
+ */
+static void test_timed_writer_fds(struct passthru_ctx *ctx)
+{
+	struct timed_writer *w = NULL;
+	struct pollfd pfd;
+	int p[2];
+
+	CHECK_INT(pipe2(p, O_CLOEXEC), 0);
+	CHECK_INT(timed_writer_new(ctx, &w), 0);
+	if (!w)
+		return;
+	CHECK_INT(timed_write(w, "/sys/bus/pci/drivers_probe", "0000:00:05.0", 1000), 0);
+	close(p[1]);
+	pfd = (struct pollfd){.fd = p[0], .events = POLLIN};
+	CHECK_INT(poll(&pfd, 1, 2000), 1);
+	CHECK(pfd.revents & POLLHUP);
+	/* The helper still answers: it kept its socket and the root. */
+	CHECK_INT(timed_write(w, "/sys/bus/pci/drivers_probe", "0000:00:07.0", 1000), 0);
+	close(p[0]);
+	timed_writer_free(w);
+}
+
 static void test_timed_writer(const char *root, struct passthru_ctx *ctx)
 {
 	struct timed_writer *w = NULL;
@@ -372,7 +429,7 @@ static void test_timed_writer(const char *root, struct passthru_ctx *ctx)
 	char *s = NULL;
 	pid_t stuck;
 
-	CHECK_INT(timed_writer_new(ctx, -1, &w), 0);
+	CHECK_INT(timed_writer_new(ctx, &w), 0);
 	if (!w)
 		return;
 	CHECK_INT(timed_write(w, "/sys/bus/pci/drivers_probe", "0000:00:05.0", 1000), 0);
@@ -440,7 +497,7 @@ static void test_timed_writer(const char *root, struct passthru_ctx *ctx)
 	{
 		struct device_state a = {0}, b = {0};
 
-		CHECK_INT(timed_writer_new(ctx, -1, &w), 0);
+		CHECK_INT(timed_writer_new(ctx, &w), 0);
 		CHECK_INT(device_state_read(ctx, w, 1000, "0000:00:05.0", &a), 0);
 		CHECK_INT(device_state_read(ctx, NULL, 0, "0000:00:05.0", &b), 0);
 		CHECK_STR(a.driver, "vfio-pci");
@@ -630,6 +687,7 @@ int main(void)
 	test_plan_reset(ctx);
 	test_users(ctx);
 	test_timed_writer(root, ctx);
+	test_timed_writer_fds(ctx);
 	test_execute(root, ctx);
 	test_repair(root, ctx);
 	test_lock(root, ctx);

@@ -15,7 +15,7 @@
 #include <sched.h>
 #include <sys/stat.h>
 
-#include "sriov.h"
+#include "vf-netlink.h"
 #include "test.h"
 
 static char tmp[] = "/tmp/passthru-test-vf-netlink-XXXXXX";
