@@ -51,7 +51,7 @@ setup() { # dir, options...
 
 echo "== plain build (-Werror), all suites" >&2
 if setup build-ci -Dwerror=true; then
-    suites="--suite unit --suite cli --suite fuzz-smoke --suite tools"
+    suites="--suite unit --suite cli --suite daemon --suite fuzz-smoke --suite tools"
     [ "$with_vm" = 1 ] && suites="$suites --suite vm"
     # shellcheck disable=SC2086
     meson test -C build-ci --print-errorlogs $suites >&2 || true
