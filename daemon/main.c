@@ -181,7 +181,9 @@ static void status(struct daemon *d)
 static int on_status(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	status(userdata);
+	/* A time source is one-shot: it is off after it fired until enabled again. */
 	sd_event_source_set_time(s, usec + 10 * 1000000ULL);
+	sd_event_source_set_enabled(s, SD_EVENT_ON);
 	return 0;
 }
 
