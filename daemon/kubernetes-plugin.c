@@ -415,6 +415,8 @@ static void allocate(struct kube_plugin *p, struct grpc_call *call, const uint8_
 		for (size_t i = 0; i < q->n_devices_ids; i++) {
 			const struct kube_device *kd = find_device(&devs, q->devices_ids[i]);
 
+			if (!kd) /* refused by the pass above; the same list */
+				continue;
 			for (size_t j = 0; j < kd->n_addresses; j++) {
 				if (*v)
 					strcat(v, ",");
