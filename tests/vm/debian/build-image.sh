@@ -63,6 +63,19 @@ if [ ! -f "$img/.complete" ]; then
 	# unlinks before it writes.
 	tar -C "$tmp/install" -cf - . | tar -C "$tmp/root" -xf - --keep-directory-symlink
 	ldconfig -r "$tmp/root"
+	# Every library an installed program needs must be in the root (mkroot.sh's
+	# package list): say which one is missing here, not as a unit failing at boot.
+	find "$tmp/install" -type f -perm -u+x | while read -r f; do
+		readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'
+	done | sort -u | while read -r lib; do
+		for d in usr/lib/x86_64-linux-gnu lib/x86_64-linux-gnu usr/local/lib/x86_64-linux-gnu \
+			usr/local/lib usr/lib lib; do
+			[ -e "$tmp/root/$d/$lib" ] && continue 2
+		done
+		echo "$lib"
+	done >"$tmp/missing-libs"
+	[ ! -s "$tmp/missing-libs" ] ||
+		die "the root lacks libraries installed programs need (add their packages to mkroot.sh): $(tr '\n' ' ' <"$tmp/missing-libs")"
 	cp "$tmp/install.log" "$tmp/root/.passthru-install.log" 2>/dev/null || true
 	# Two runs may make the same image at once: each in its own directory, the first
 	# rename wins and the other run uses it.

@@ -18,7 +18,7 @@ suite=bookworm
 PACKAGES="systemd-sysv udev lvm2 mdadm initramfs-tools busybox kmod linux-image-amd64
 iproute2 pciutils e2fsprogs
 libkmod2 libpci3 libudev1 libsmartcols1 libjson-c5 libmnl0
-libmicrohttpd12 libsqlite3-0 libcurl4 curl"
+libmicrohttpd12 libsqlite3-0 libcurl4 curl libprotobuf-c1 libnghttp2-14"
 
 die() { echo "mkroot: $*" >&2; exit 1; }
 
