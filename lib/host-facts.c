@@ -580,7 +580,7 @@ static int efi_vendor_dir(struct passthru_ctx *ctx, const struct os_release *o, 
 	return *ret ? 0 : -ENOMEM;
 }
 
-static bool tool_installed(struct passthru_ctx *ctx, const char *name)
+bool host_tool_installed(struct passthru_ctx *ctx, const char *name)
 {
 	static const char *const dirs[] = {"/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"};
 
@@ -670,8 +670,8 @@ int host_boot_info(struct passthru_ctx *ctx, struct boot_info *ret)
 		b.grub_cfg = strdup("/boot/grub/grub.cfg");
 		if (!b.grub_cfg)
 			r = -ENOMEM;
-		else if (tool_installed(ctx, "update-grub") ||
-			 !tool_installed(ctx, "grub-mkconfig"))
+		else if (host_tool_installed(ctx, "update-grub") ||
+			 !host_tool_installed(ctx, "grub-mkconfig"))
 			r = make_argv(&b.regen_argv, "update-grub", NULL);
 		else
 			r = make_argv(&b.regen_argv, "grub-mkconfig", "-o", b.grub_cfg, NULL);

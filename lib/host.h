@@ -78,6 +78,10 @@ bool host_interrupt_remapping(struct passthru_ctx *ctx, char *const *kmsg);
 
 /* The names in /sys/class/iommu ("dmar0", "ivhd0"), sorted; empty when none. */
 int host_iommu_units(struct passthru_ctx *ctx, char ***ret);
+
+/* Whether a program is installed in /usr/sbin, /usr/bin, /sbin or /bin of the (rooted) host. */
+bool host_tool_installed(struct passthru_ctx *ctx, const char *name);
+
 /* The number of IOMMU groups in /sys/kernel/iommu_groups. */
 int host_iommu_group_count(struct passthru_ctx *ctx, unsigned *ret);
 

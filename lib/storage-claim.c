@@ -401,21 +401,6 @@ static bool is_storage(struct passthru_pci_device *dev)
 	return passthru_pci_device_get_class(dev, &class) >= 0 && (class >> 16) == 0x01;
 }
 
-static bool tool_present(struct passthru_ctx *ctx, const char *name)
-{
-	static const char *const dirs[] = {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"};
-
-	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-		_cleanup_free_ char *p = NULL;
-
-		if (asprintf(&p, "%s%s", dirs[i], name) < 0)
-			return false;
-		if (root_exists(ctx, p))
-			return true;
-	}
-	return false;
-}
-
 static int layout_of(struct passthru_ctx *ctx, const char *lvm_conf, struct storage_layout *ret)
 {
 	struct lvm_conf_facts facts;
@@ -424,7 +409,7 @@ static int layout_of(struct passthru_ctx *ctx, const char *lvm_conf, struct stor
 	    .initramfs_tools = root_exists(ctx, "/usr/share/initramfs-tools"),
 	    .dracut = root_exists(ctx, "/usr/lib/dracut"),
 	    .multipath = root_exists(ctx, "/etc/multipath.conf") ||
-			 root_exists(ctx, "/etc/multipath") || tool_present(ctx, "multipath"),
+			 root_exists(ctx, "/etc/multipath") || host_tool_installed(ctx, "multipath"),
 	    .lvm = lvm_conf != NULL,
 	};
 	/* LVM goes by its devices file when use_devicesfile is on and the file exists. */
@@ -546,14 +531,14 @@ int storage_plan_make(struct passthru_ctx *ctx, struct storage_plan *ret)
 	}
 	storage_files_free(files, n_files);
 	if (r >= 0 && initramfs) {
-		if (layout.initramfs_tools && tool_present(ctx, "update-initramfs"))
+		if (layout.initramfs_tools && host_tool_installed(ctx, "update-initramfs"))
 			r = strv_push(&plan.initramfs_argv, "update-initramfs") >= 0 &&
 				    strv_push(&plan.initramfs_argv, "-u") >= 0 &&
 				    strv_push(&plan.initramfs_argv, "-k") >= 0 &&
 				    strv_push(&plan.initramfs_argv, "all") >= 0
 				? 0
 				: -ENOMEM;
-		else if (layout.dracut && tool_present(ctx, "dracut"))
+		else if (layout.dracut && host_tool_installed(ctx, "dracut"))
 			r = strv_push(&plan.initramfs_argv, "dracut") >= 0 &&
 				    strv_push(&plan.initramfs_argv, "-f") >= 0 &&
 				    strv_push(&plan.initramfs_argv, "--regenerate-all") >= 0
