@@ -26,7 +26,8 @@ static void help(void)
 	       "  -h, --help         show this help\n"
 	       "\n"
 	       "A device that passthrud has allocated to a VM is refused, even with --force:\n"
-	       "passthru release ID first.\n"
+	       "passthru release ID first. So is a device of one of its Kubernetes resources\n"
+	       "(the kubelet's): take it out in /etc/passthru/kubernetes.d first.\n"
 	       "\n"
 	       "See passthru-bind(1).\n");
 }

@@ -145,8 +145,86 @@ static bool allocation_has(struct json_object *a, const char *address)
 	return false;
 }
 
+/* The element of a JSON array of objects whose key is the string value, or NULL. */
+static struct json_object *find_by(struct json_object *list, const char *key, const char *value)
+{
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *o = json_object_array_get_idx(list, i), *v;
+
+		if (json_object_object_get_ex(o, key, &v) &&
+		    strcmp(json_object_get_string(v), value) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+/*
+ * The devices of the plan that belong to a Kubernetes resource of the service (GET /v1/devices
+ * says "owner": "kubelet" and the resource): refused like the allocated ones, since the kubelet
+ * hands them to pods and the device plugin API has no call to take one back. Only a change of
+ * kubernetes.d takes a device out of a resource (GET /v1/kubernetes says where it is defined).
+ * Returns how many were refused, or -1 after reporting when the service cannot tell.
+ */
+static int refuse_kubelet_owned(struct passthru_takeover *t, const char *socket_path,
+				const char *verb)
+{
+	struct json_object *devices = NULL, *resources = NULL, *list, *rlist = NULL;
+	long status;
+	int refused = 0;
+
+	status = request(socket_path, "GET", "/v1/devices", NULL, SERVICE_CHECK_TIMEOUT_S, true,
+			 &devices);
+	if (status != 200 || !json_object_object_get_ex(devices, "devices", &list)) {
+		cli_error("passthrud at %s answered %ld: cannot tell whether the kubelet owns the "
+			  "devices to %s",
+			  socket_path, status, verb);
+		cli_hint("run it as root, or stop passthrud first");
+		json_object_put(devices);
+		return -1;
+	}
+	for (size_t i = 0; i < passthru_takeover_get_count(t); i++) {
+		const char *address = passthru_takeover_get_address(t, i);
+		struct json_object *dev = find_by(list, "address", address), *owner, *res, *r, *v;
+		const char *name, *file = NULL;
+		int line = 0;
+
+		if (!dev || !json_object_object_get_ex(dev, "owner", &owner) ||
+		    !json_object_is_type(owner, json_type_string) ||
+		    strcmp(json_object_get_string(owner), "kubelet") != 0 ||
+		    !json_object_object_get_ex(dev, "resource", &res))
+			continue;
+		name = json_object_get_string(res);
+		if (!resources && request(socket_path, "GET", "/v1/kubernetes", NULL,
+					  SERVICE_CHECK_TIMEOUT_S, true, &resources) == 200)
+			json_object_object_get_ex(resources, "resources", &rlist);
+		if (rlist && (r = find_by(rlist, "name", name))) {
+			if (json_object_object_get_ex(r, "file", &v))
+				file = json_object_get_string(v);
+			if (json_object_object_get_ex(r, "line", &v))
+				line = json_object_get_int(v);
+		}
+		cli_error("%s belongs to the Kubernetes resource %s of passthrud: the kubelet owns "
+			  "it",
+			  address, name);
+		if (file && line > 0)
+			cli_hint("take it out of %s in %s:%d (passthrud applies the change at "
+				 "once), then passthru %s again",
+				 name, file, line, verb);
+		else
+			cli_hint("take it out of %s in /etc/passthru/kubernetes.d (passthrud "
+				 "applies the change at once), then passthru %s again",
+				 name, verb);
+		refused++;
+	}
+	json_object_put(resources);
+	json_object_put(devices);
+	return refused;
+}
+
 int service_check_takeover(struct cli *cli, struct passthru_takeover *t, const char *verb)
 {
+	int kube;
+
 	const char *socket_path = getenv("PASSTHRUD_SOCKET");
 	struct json_object *answer = NULL, *list;
 	unsigned refused = 0;
@@ -199,5 +277,8 @@ int service_check_takeover(struct cli *cli, struct passthru_takeover *t, const c
 		}
 	}
 	json_object_put(answer);
-	return refused ? EXIT_REFUSED : EXIT_DONE;
+	if (refused)
+		return EXIT_REFUSED;
+	kube = refuse_kubelet_owned(t, socket_path, verb);
+	return kube != 0 ? EXIT_REFUSED : EXIT_DONE;
 }

@@ -32,7 +32,8 @@ void service_report_error(long status, struct json_object *answer);
 
 /*
  * bind, unbind and reset: refuses (EXIT_REFUSED, reported) when passthrud runs and has
- * allocated a device of the plan to a VM, so that the service and the host never disagree.
+ * allocated a device of the plan to a VM, or when the device belongs to one of its Kubernetes
+ * resources (the kubelet's), so that the service and the host never disagree.
  * The service's socket is $PASSTHRUD_SOCKET, else the default (only when the host is "/").
  * Nothing listening there: EXIT_DONE. Plans t (for the group's devices).
  */

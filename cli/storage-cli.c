@@ -4,6 +4,7 @@
  * claimed it early and hid its disks go, and the initramfs that carries them is regenerated,
  * so that after the next boot the host sees the drive again (passthru_storage_claim_*).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +45,19 @@ int storage_cli_sync(struct cli *cli)
 	if (cli->verbose && output)
 		fputs(output, stderr);
 	return EXIT_DONE;
+}
+
+void storage_cli_record(struct cli *cli, int n, char **devices)
+{
+	for (int i = 0; i < n; i++) {
+		int r = passthru_storage_claim_record(cli->ctx, devices[i]);
+
+		if (r < 0 && r != -EINVAL)
+			fprintf(stderr,
+				"passthru: %s: cannot keep the ids of its disks in "
+				"/etc/passthru/lvm-devices: %s\n",
+				devices[i], strerror(-r));
+	}
 }
 
 void storage_cli_hint(struct cli *cli)

@@ -11,6 +11,12 @@
  */
 int storage_cli_sync(struct cli *cli);
 
+/*
+ * Before bind --persist takes them: the ids of the named storage controllers' disks, kept for
+ * LVM's devices file (passthru_storage_claim_record). A failure is a warning: the bind goes on.
+ */
+void storage_cli_record(struct cli *cli, int n, char **devices);
+
 /* After bind --persist: a hint to run passthru setup --apply when a persisted storage
  * controller's early claim is not written yet. */
 void storage_cli_hint(struct cli *cli);

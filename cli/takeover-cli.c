@@ -459,6 +459,8 @@ int takeover_cli_run(struct cli *cli, const struct takeover_verb *verb, int argc
 		ret = takeover_cli_dry_run(t, verb->name);
 		goto out;
 	}
+	if (persist && verb->prepare)
+		verb->prepare(cli, argc - optind, argv + optind);
 	/* Planned under the transaction's lock: refusals come back as -EPERM. */
 	r = passthru_takeover_execute(t);
 	takeover_cli_report_repair(t);

@@ -63,6 +63,8 @@ struct takeover_verb {
 	const char *name; /* "bind", "unbind": for messages */
 	enum passthru_takeover_op op;
 	void (*help)(void);
+	/* --persist, before the execution, with the devices named (may be NULL). */
+	void (*prepare)(struct cli *cli, int n, char **devices);
 	/* --persist, after a successful execution; returns an exit code. */
 	int (*persist)(struct cli *cli, struct passthru_takeover *t, bool force);
 };

@@ -30,8 +30,9 @@ static void help(void)
 	       "  -h, --help         show this help\n"
 	       "\n"
 	       "A device that passthrud has allocated to a VM is refused, even with --force:\n"
-	       "passthru release ID first. The service's socket: $PASSTHRUD_SOCKET, else\n"
-	       "" SERVICE_SOCKET_DEFAULT ".\n"
+	       "passthru release ID first. So is a device of one of its Kubernetes resources\n"
+	       "(the kubelet's): take it out in /etc/passthru/kubernetes.d first. The service's\n"
+	       "socket: $PASSTHRUD_SOCKET, else " SERVICE_SOCKET_DEFAULT ".\n"
 	       "\n"
 	       "See passthru-bind(1).\n");
 }

@@ -7,11 +7,15 @@
  * - A selector (type, vendor_id/device_id, numa_node, count) picks among free devices only:
  *   functions on vfio-pci whose whole group is on vfio-pci and unallocated. It never takes a
  *   device from the host on its own.
- * The loop handles one request at a time, and the database's primary key on the address is a
- * second fence: two allocations never share a device.
+ * The loop decides: a request's devices are reserved there (a pending allocation) before the
+ * worker binds those still on host drivers, so a request that comes meanwhile sees them taken;
+ * the database's primary key on the address is a second fence: two allocations never share a
+ * device. A reservation whose binding fails is dropped; one never reaches the database before
+ * its devices are on vfio-pci.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -71,11 +75,24 @@ int allocation_add_device(struct allocation *a, const char *address, int group)
 	if (!ndg)
 		return -ENOMEM;
 	a->device_groups = ndg;
-	a->devices[a->n_devices] = strdup(address);
-	if (!a->devices[a->n_devices])
+	for (at = a->n_devices; at > 0 && device_address_cmp(a->devices[at - 1], address) > 0; at--)
+		;
+	memmove(a->devices + at + 1, a->devices + at, (a->n_devices - at) * sizeof(char *));
+	memmove(a->device_groups + at + 1, a->device_groups + at,
+		(a->n_devices - at) * sizeof(int));
+	a->devices[at] = strdup(address);
+	if (!a->devices[at]) {
+		memmove(a->devices + at, a->devices + at + 1, (a->n_devices - at) * sizeof(char *));
+		memmove(a->device_groups + at, a->device_groups + at + 1,
+			(a->n_devices - at) * sizeof(int));
+		a->devices[a->n_devices] = NULL;
 		return -ENOMEM;
-	a->device_groups[a->n_devices] = group;
+	}
+	a->device_groups[at] = group;
 	a->devices[++a->n_devices] = NULL;
+	/* A USB device or a serial port (-1) has no group: no /dev/vfio node either. */
+	if (group < 0)
+		return 0;
 	for (size_t i = 0; i < a->n_groups; i++)
 		seen = seen || a->groups[i] == group;
 	if (seen)
@@ -217,6 +234,10 @@ static int pick_group(struct daemon *d, struct pick *p, const struct device *dev
 			p->n = start;
 			if (!a)
 				return 1;
+			if (a->pending)
+				return (int)failf(ret, 409, "ask for another",
+						  "%s is being bound to vfio-pci for %s",
+						  m->address, a->owner);
 			if (m == dev)
 				return (int)failf(ret, 409, "release it first, or ask for another",
 						  "%s is allocated to %s (allocation %ld)",
@@ -231,11 +252,14 @@ static int pick_group(struct daemon *d, struct pick *p, const struct device *dev
 	return 0;
 }
 
+/* The inventory's order: PCI functions (in their array), then USB and serial (in theirs). */
 static int device_ptr_cmp(const void *a, const void *b)
 {
 	const struct device *x = *(const struct device *const *)a,
 			    *y = *(const struct device *const *)b;
 
+	if ((x->kind == DEVICE_PCI) != (y->kind == DEVICE_PCI))
+		return x->kind == DEVICE_PCI ? -1 : 1;
 	return (x > y) - (x < y);
 }
 
@@ -329,48 +353,34 @@ static void refresh_after(struct daemon *d, struct passthru_takeover *t)
 }
 
 /*
- * Runs a takeover of op over addresses (n of them). 0, or the HTTP status with *ret: 422 with
- * the refusals, 503 when another passthru holds the lock, 500 when a step failed (the library
- * rolled back) with the details.
+ * The answer to a takeover the worker ran: 0 when it worked, else the HTTP status with *ret:
+ * 422 with the refusals, 503 when another passthru holds the lock (or the service stops), 500
+ * when a step failed (the library rolled back) with the details.
  */
-static unsigned run_takeover(struct daemon *d, enum passthru_takeover_op op, unsigned flags,
-			     const char *const *addresses, size_t n, struct json_object **ret)
+static unsigned takeover_answer(struct daemon *d, struct takeover_job *job,
+				struct json_object **ret)
 {
-	const char *what = op == PASSTHRU_TAKEOVER_BIND ? "binding to vfio-pci"
-							: "giving back to the host drivers";
-	struct passthru_takeover *t = NULL;
-	struct timespec t0, t1;
+	const char *what = job->op == PASSTHRU_TAKEOVER_BIND ? "binding to vfio-pci"
+							     : "giving back to the host drivers";
+	struct passthru_takeover *t = job->t;
 	unsigned status = 0;
-	int r;
+	int r = job->r;
 
-	if (n == 0)
-		return 0;
-	r = passthru_takeover_new(d->ctx, op, flags, &t);
-	if (r < 0)
+	if (r == -ECANCELED && !t)
+		return fail(ret, 503, "the service stops before the takeover could run",
+			    "nothing was changed; try again when passthrud is back");
+	if (!t)
 		return failf(ret, 500, "see the service's log", "cannot make a takeover: %s",
 			     strerror(-r));
-	if (d->bind_timeout_ms)
-		passthru_takeover_set_timeout(t, d->bind_timeout_ms);
-	for (size_t i = 0; i < n && r >= 0; i++)
-		r = passthru_takeover_add_device(t, addresses[i]);
-	if (r >= 0)
-		r = passthru_takeover_plan(t);
-	if (r == -EPERM) {
-		status = refused(d, t, ret);
-		goto out;
+	if (!job->executed) {
+		if (r == -EPERM)
+			return refused(d, t, ret);
+		return failf(ret, 500, "see the service's log", "cannot plan the %s: %s", what,
+			     strerror(-r));
 	}
-	if (r < 0) {
-		status = failf(ret, 500, "see the service's log", "cannot plan the %s: %s", what,
-			       strerror(-r));
-		goto out;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = passthru_takeover_execute(t);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (op == PASSTHRU_TAKEOVER_BIND) {
+	if (job->op == PASSTHRU_TAKEOVER_BIND) {
 		d->metrics.binds++;
-		d->metrics.bind_seconds_sum +=
-		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		d->metrics.bind_seconds_sum += job->seconds;
 	}
 	if (r == -EPERM)
 		status = refused(d, t, ret);
@@ -381,7 +391,7 @@ static unsigned run_takeover(struct daemon *d, enum passthru_takeover_op op, uns
 		const char *const *details = passthru_takeover_get_error_details(t);
 		struct json_object *dl = json_object_new_array();
 
-		if (op == PASSTHRU_TAKEOVER_BIND)
+		if (job->op == PASSTHRU_TAKEOVER_BIND)
 			d->metrics.bind_failures++;
 		status =
 		    failf(ret, 500,
@@ -392,23 +402,40 @@ static unsigned run_takeover(struct daemon *d, enum passthru_takeover_op op, uns
 		json_object_object_add(*ret, "details", dl);
 	}
 	refresh_after(d, t);
-out:
-	passthru_takeover_unref(t);
 	return status;
 }
 
-/* Binds the picked devices that are not on vfio-pci (with their groups). */
-static unsigned bind_host_devices(struct daemon *d, const struct pick *p, struct json_object **ret)
+/* A job for the worker over addresses (n of them, copied). NULL on ENOMEM. */
+static struct takeover_job *job_new(enum passthru_takeover_op op, unsigned flags,
+				    const char *const *addresses, size_t n, long allocation,
+				    struct later *later,
+				    void (*done)(struct daemon *d, struct takeover_job *job))
 {
-	_cleanup_free_ const char **addrs = calloc(p->n ?: 1, sizeof(char *));
-	size_t n = 0;
+	struct takeover_job *job = calloc(1, sizeof(*job));
 
-	if (!addrs)
-		return fail(ret, 500, "out of memory", "try again");
-	for (size_t i = 0; i < p->n; i++)
-		if (!is_vfio(p->v[i]))
-			addrs[n++] = p->v[i]->address;
-	return run_takeover(d, PASSTHRU_TAKEOVER_BIND, PASSTHRU_TAKEOVER_GROUP, addrs, n, ret);
+	if (!job)
+		return NULL;
+	*job = (struct takeover_job){
+	    .op = op, .flags = flags, .allocation = allocation, .later = later, .done = done};
+	job->addresses = calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; job->addresses && i < n; i++)
+		if (!(job->addresses[i] = strdup(addresses[i]))) {
+			takeover_job_free(job);
+			return NULL;
+		}
+	if (!job->addresses) {
+		free(job);
+		return NULL;
+	}
+	return job;
+}
+
+/* Takes a out of the list (a points into it). */
+static void allocation_drop(struct daemon *d, struct allocation *a)
+{
+	allocation_done(a);
+	memmove(a, a + 1, (size_t)(d->allocs.v + d->allocs.n - a - 1) * sizeof(*a));
+	d->allocs.n--;
 }
 
 static bool matches(const struct alloc_request *req, const struct device *dev)
@@ -419,6 +446,69 @@ static bool matches(const struct alloc_request *req, const struct device *dev)
 	       (req->numa_node < 0 || req->numa_node == dev->numa_node);
 }
 
+/* A serial port the host uses (its console): 422 with the guards' reasons, else 0. */
+static unsigned serial_guarded(struct daemon *d, const struct device *dev, struct json_object **ret)
+{
+	struct passthru_guard_list *g = NULL;
+	struct json_object *list;
+	size_t n;
+	int r = passthru_guard_list_check_serial(d->ctx, dev->address, &g);
+
+	if (r < 0)
+		return failf(ret, 500, "see the service's log", "%s: cannot check what uses it: %s",
+			     dev->address, strerror(-r));
+	n = passthru_guard_list_count(g);
+	if (n == 0) {
+		passthru_guard_list_unref(g);
+		return 0;
+	}
+	list = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "address", json_object_new_string(dev->address));
+		json_object_object_add(o, "kind", json_object_new_string("guard"));
+		json_object_object_add(
+		    o, "reason",
+		    json_object_new_string(passthru_guard_list_get_reason(g, i) ?: ""));
+		json_object_array_add(list, o);
+	}
+	d->metrics.refusals++;
+	failf(ret, 422, passthru_guard_list_get_hint(g, 0) ?: "ask for another serial port",
+	      "%s: %s", dev->address, passthru_guard_list_get_reason(g, 0) ?: "the host uses it");
+	json_object_object_add(*ret, "refusals", list);
+	passthru_guard_list_unref(g);
+	return 422;
+}
+
+/*
+ * A USB device or a serial port by address: no group, no driver change (QEMU's usb-host and
+ * a serial chardev take them as they are); the allocation only reserves it.
+ */
+static unsigned pick_port(struct daemon *d, struct pick *p, const struct device *dev,
+			  struct json_object **ret)
+{
+	const struct allocation *a = allocation_of_device(&d->allocs, dev->address);
+	unsigned status;
+
+	if (dev->kind == DEVICE_SERIAL && (status = serial_guarded(d, dev, ret)))
+		return status;
+	if (dev->host_only)
+		return failf(ret, 422, "name the devices behind the hub",
+			     "%s is a USB hub: QEMU's usb-host passes devices, not hubs",
+			     dev->address);
+	if (a && a->pending)
+		return failf(ret, 409, "ask for another", "%s is being allocated to %s",
+			     dev->address, a->owner);
+	if (a)
+		return failf(ret, 409, "release it first, or ask for another",
+			     "%s is allocated to %s (allocation %ld)", dev->address, a->owner,
+			     a->id);
+	if (!pick_has(p, dev))
+		p->v[p->n++] = dev;
+	return 0;
+}
+
 static unsigned pick_by_address(struct daemon *d, const struct alloc_request *req, struct pick *p,
 				struct json_object **ret)
 {
@@ -427,8 +517,16 @@ static unsigned pick_by_address(struct daemon *d, const struct alloc_request *re
 		int r;
 
 		if (!dev)
-			return failf(ret, 404, "GET /v1/devices lists the host's PCI functions",
-				     "no PCI function %s", req->devices[i]);
+			return failf(ret, 404,
+				     "GET /v1/devices lists the host's PCI functions, USB devices "
+				     "and serial ports",
+				     "no device %s", req->devices[i]);
+		if (dev->kind != DEVICE_PCI) {
+			r = (int)pick_port(d, p, dev, ret);
+			if (r != 0)
+				return (unsigned)r;
+			continue;
+		}
 		if (dev->bridge)
 			return failf(ret, 422, "name the endpoints behind the bridge",
 				     "%s is a bridge: vfio-pci does not drive bridges",
@@ -468,6 +566,18 @@ static unsigned pick_by_selector(struct daemon *d, const struct alloc_request *r
 		if (r == 0)
 			found++;
 	}
+	/* USB devices and serial ports only when the selector's type names theirs. */
+	for (size_t i = 0; i < d->inv.n_ports && req->type && found < req->count; i++) {
+		const struct device *dev = &d->inv.ports[i];
+
+		if (!matches(req, dev) || dev->host_only)
+			continue;
+		matching++;
+		if (allocation_of_device(&d->allocs, dev->address) || pick_has(p, dev))
+			continue;
+		p->v[p->n++] = dev;
+		found++;
+	}
 	if (found < req->count)
 		return failf(ret, 409,
 			     matching ? "release an allocation, or bind more devices to vfio-pci "
@@ -478,15 +588,73 @@ static unsigned pick_by_selector(struct daemon *d, const struct alloc_request *r
 	return 0;
 }
 
-unsigned allocation_create(struct daemon *d, const char *body, size_t len, struct json_object **ret)
+/*
+ * The reservation id becomes an allocation: recorded, announced, 201 with it. Else the
+ * reservation is dropped and the status says why.
+ */
+static unsigned allocation_commit(struct daemon *d, long pending_id, struct json_object **ret)
+{
+	struct allocation *a = allocation_find(&d->allocs, pending_id);
+	unsigned status = 0;
+	int r;
+
+	if (!a)
+		return fail(ret, 500, "the reservation went missing", "see the service's log");
+	for (size_t i = 0; i < a->n_devices && !status; i++) {
+		const struct device *dev = inventory_find(&d->inv, a->devices[i]);
+
+		if (a->device_groups[i] >= 0 && (!dev || !is_vfio(dev)))
+			status = failf(ret, 500, "see the service's log and GET /v1/devices",
+				       "%s is not on vfio-pci after the binding", a->devices[i]);
+	}
+	if (!status) {
+		r = store_insert(d->db, a);
+		if (r == -EEXIST)
+			status = fail(ret, 409,
+				      "a device is already allocated (the state database says so)",
+				      "GET /v1/allocations");
+		else if (r < 0)
+			status = fail(ret, 500, "cannot write the state database",
+				      "see the service's log; nothing was allocated");
+	}
+	if (status) {
+		allocation_drop(d, a);
+		return status;
+	}
+	a->pending = false;
+	*ret = allocation_to_json(a);
+	d->metrics.allocations_made++;
+	events_emit(d, "allocation", json_object_get(*ret));
+	return 201;
+}
+
+/* The worker bound a reservation's devices (or could not). */
+static void allocation_bound(struct daemon *d, struct takeover_job *job)
+{
+	struct json_object *body = NULL;
+	unsigned status = takeover_answer(d, job, &body);
+	struct allocation *a;
+
+	if (!status)
+		status = allocation_commit(d, job->allocation, &body);
+	else if ((a = allocation_find(&d->allocs, job->allocation)))
+		allocation_drop(d, a);
+	job->later->answer(job->later, status, body);
+	takeover_job_free(job);
+}
+
+unsigned allocation_create(struct daemon *d, const char *body, size_t len, struct json_object **ret,
+			   struct later *later)
 {
 	struct alloc_request req = {};
 	struct allocation a = {};
 	struct pick p = {};
-	char **addrs = NULL;
-	int *groups = NULL;
+	_cleanup_free_ const char **host = NULL;
+	struct takeover_job *job;
 	const char *err = NULL;
+	size_t n_host = 0;
 	unsigned status;
+	long id;
 	int r;
 
 	r = alloc_request_parse(body, len, &req, &err);
@@ -496,8 +664,9 @@ unsigned allocation_create(struct daemon *d, const char *body, size_t len, struc
 		return fail(ret, 400, err,
 			    "POST {\"owner\": \"vm-a\", \"devices\": [\"0000:02:00.0\"]} or "
 			    "{\"owner\": \"vm-a\", \"type\": \"NIC\", \"count\": 1}");
-	p.v = calloc(d->inv.n ?: 1, sizeof(*p.v));
-	if (!p.v) {
+	p.v = calloc(d->inv.n + d->inv.n_ports ?: 1, sizeof(*p.v));
+	host = calloc(d->inv.n ?: 1, sizeof(*host));
+	if (!p.v || !host) {
 		status = fail(ret, 500, "out of memory", "try again");
 		goto out;
 	}
@@ -506,74 +675,42 @@ unsigned allocation_create(struct daemon *d, const char *body, size_t len, struc
 	if (status)
 		goto out;
 	/*
-	 * Pointers into the inventory go stale when the binding refreshes it: the addresses and
-	 * groups are copied first (in address order: the inventory's order is the pointers').
+	 * The reservation, in address order (the inventory's order is the pointers'): from here
+	 * on no other request can have these devices. Those on host drivers are bound first, by
+	 * the worker; the request waits for it.
 	 */
 	qsort(p.v, p.n, sizeof(*p.v), device_ptr_cmp);
-	addrs = calloc(p.n ?: 1, sizeof(char *));
-	groups = calloc(p.n ?: 1, sizeof(int));
-	if (!addrs || !groups) {
+	a.owner = strdup(req.owner);
+	a.created = time(NULL);
+	a.pending = true;
+	r = a.owner ? 0 : -ENOMEM;
+	for (size_t i = 0; i < p.n && r == 0; i++)
+		r = allocation_add_device(&a, p.v[i]->address, p.v[i]->group);
+	for (size_t i = 0; i < p.n; i++)
+		if (p.v[i]->group >= 0 && !is_vfio(p.v[i]))
+			host[n_host++] = p.v[i]->address;
+	a.id = id = --d->next_pending;
+	if (r == 0)
+		r = allocations_append(&d->allocs, &a);
+	if (r < 0) {
 		status = fail(ret, 500, "out of memory", "try again");
 		goto out;
 	}
-	for (size_t i = 0; i < p.n; i++) {
-		addrs[i] = strdup(p.v[i]->address);
-		groups[i] = p.v[i]->group;
-		if (!addrs[i]) {
-			status = fail(ret, 500, "out of memory", "try again");
-			goto out;
-		}
-	}
-	status = bind_host_devices(d, &p, ret);
-	if (status)
-		goto out;
-	a.owner = strdup(req.owner);
-	a.created = time(NULL);
-	r = a.owner ? 0 : -ENOMEM;
-	for (size_t i = 0; i < p.n && r == 0; i++) {
-		const struct device *dev = inventory_find(&d->inv, addrs[i]);
-
-		if (!dev || !is_vfio(dev)) {
-			status = failf(ret, 500, "see the service's log and GET /v1/devices",
-				       "%s is not on vfio-pci after the binding", addrs[i]);
-			r = -EIO;
-		} else
-			r = allocation_add_device(&a, addrs[i], groups[i]);
-	}
-	if (r < 0) {
-		if (!status)
-			status = fail(ret, 500, "out of memory", "try again");
+	if (n_host == 0) {
+		status = allocation_commit(d, id, ret);
 		goto out;
 	}
-	r = store_insert(d->db, &a);
-	if (r == -EEXIST) {
-		status =
-		    fail(ret, 409, "a device is already allocated (the state database says so)",
-			 "GET /v1/allocations");
+	/* host[] points into the reservation, which the list owns now: job_new copies them. */
+	job = job_new(PASSTHRU_TAKEOVER_BIND, PASSTHRU_TAKEOVER_GROUP, host, n_host, id, later,
+		      allocation_bound);
+	if (!job) {
+		allocation_drop(d, allocation_find(&d->allocs, id));
+		status = fail(ret, 500, "out of memory", "try again");
 		goto out;
 	}
-	if (r < 0) {
-		status = fail(ret, 500, "cannot write the state database",
-			      "see the service's log; nothing was allocated");
-		goto out;
-	}
-	*ret = allocation_to_json(&a);
-	r = allocations_append(&d->allocs, &a);
-	if (r < 0) {
-		/* On disk but not in memory: the next start-up knows it. */
-		json_object_put(*ret);
-		status = fail(ret, 500, "out of memory after the allocation was recorded",
-			      "restart passthrud: it reads the allocation back");
-		goto out;
-	}
-	d->metrics.allocations_made++;
-	events_emit(d, "allocation", json_object_get(*ret));
-	status = 201;
+	worker_submit(d, job);
+	status = 0;
 out:
-	for (size_t i = 0; addrs && i < p.n; i++)
-		free(addrs[i]);
-	free(addrs);
-	free(groups);
 	free(p.v);
 	allocation_done(&a);
 	alloc_request_done(&req);
@@ -603,15 +740,85 @@ static struct json_object *holder_json(const char *line)
 	return o;
 }
 
-unsigned allocation_release(struct daemon *d, long id, bool to_host, struct json_object **ret)
+/* Forgets the allocation (a points into the list): on disk, then in memory. 204, or 500. */
+static unsigned allocation_forget(struct daemon *d, struct allocation *a, struct json_object **ret)
+{
+	struct json_object *ev;
+	int r = store_delete(d->db, a->id);
+
+	if (r < 0)
+		return fail(ret, 500, "cannot write the state database",
+			    "see the service's log; the allocation stays");
+	ev = json_object_new_object();
+	json_object_object_add(ev, "id", json_object_new_int64(a->id));
+	json_object_object_add(ev, "owner", json_object_new_string(a->owner));
+	json_object_object_add(ev, "released", json_object_new_boolean(true));
+	allocation_drop(d, a);
+	d->metrics.allocations_released++;
+	events_emit(d, "allocation", ev);
+	*ret = NULL;
+	return 204;
+}
+
+/* The worker gave an allocation's devices back to their host drivers (or could not). */
+static void allocation_unbound(struct daemon *d, struct takeover_job *job)
+{
+	struct json_object *body = NULL;
+	unsigned status = takeover_answer(d, job, &body);
+	struct allocation *a = allocation_find(&d->allocs, job->allocation);
+
+	if (a)
+		a->releasing = false;
+	if (!status)
+		status =
+		    a ? allocation_forget(d, a, &body)
+		      : fail(&body, 500, "the allocation went missing", "see the service's log");
+	job->later->answer(job->later, status, body);
+	takeover_job_free(job);
+}
+
+/*
+ * The node a process opens to use a USB device or a serial port: /dev/bus/usb/BBB/DDD, or the
+ * port's own path. -ENOENT when the device is gone or its numbers are unknown.
+ */
+static int device_node(const struct device *dev, char **ret)
+{
+	struct json_object *bus, *num;
+
+	if (!dev || dev->kind == DEVICE_PCI)
+		return -ENOENT;
+	if (dev->kind != DEVICE_USB) {
+		*ret = strdup(dev->address);
+		return *ret ? 0 : -ENOMEM;
+	}
+	if (!json_object_object_get_ex(dev->details, "busnum", &bus) ||
+	    !json_object_object_get_ex(dev->details, "devnum", &num) ||
+	    !json_object_is_type(bus, json_type_int) || !json_object_is_type(num, json_type_int))
+		return -ENOENT;
+	if (asprintf(ret, "/dev/bus/usb/%03" PRId64 "/%03" PRId64, json_object_get_int64(bus),
+		     json_object_get_int64(num)) < 0) {
+		*ret = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+unsigned allocation_release(struct daemon *d, long id, bool to_host, struct json_object **ret,
+			    struct later *later)
 {
 	struct allocation *a = allocation_find(&d->allocs, id);
+	_cleanup_free_ const char **pci = NULL;
+	struct takeover_job *job;
 	struct json_object *holders;
 	const char *first = NULL;
+	size_t n_pci = 0;
 	int r;
 
-	if (!a)
+	if (!a || a->pending)
 		return failf(ret, 404, "GET /v1/allocations lists them", "no allocation %ld", id);
+	if (a->releasing)
+		return failf(ret, 409, "wait for the other release to end",
+			     "allocation %ld is being given back to the host drivers", id);
 	holders = json_object_new_array();
 	for (size_t i = 0; i < a->n_groups; i++) {
 		char **users = NULL;
@@ -627,6 +834,28 @@ unsigned allocation_release(struct daemon *d, long id, bool to_host, struct json
 			json_object_array_add(holders, holder_json(users[j]));
 		passthru_strv_free(users);
 	}
+	/* USB devices and serial ports: their own nodes (one gone from the host holds nothing). */
+	for (size_t i = 0; i < a->n_devices; i++) {
+		_cleanup_free_ char *node = NULL;
+		char **users = NULL;
+
+		if (a->device_groups[i] >= 0)
+			continue;
+		r = device_node(inventory_find(&d->inv, a->devices[i]), &node);
+		if (r == 0)
+			r = passthru_device_node_get_users(d->ctx, node, &users);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0) {
+			json_object_put(holders);
+			return failf(ret, 500, "see the service's log",
+				     "cannot tell who holds %s: %s", node ?: a->devices[i],
+				     strerror(-r));
+		}
+		for (size_t j = 0; users[j]; j++)
+			json_object_array_add(holders, holder_json(users[j]));
+		passthru_strv_free(users);
+	}
 	if (json_object_array_length(holders) > 0) {
 		first = json_object_get_string(
 		    json_object_object_get(json_object_array_get_idx(holders, 0), "line"));
@@ -636,33 +865,22 @@ unsigned allocation_release(struct daemon *d, long id, bool to_host, struct json
 		return 409;
 	}
 	json_object_put(holders);
-	/* Back to the host drivers first: when that fails, the allocation stays as it was. */
-	if (to_host) {
-		unsigned status = run_takeover(d, PASSTHRU_TAKEOVER_UNBIND, 0,
-					       (const char *const *)a->devices, a->n_devices, ret);
-
-		if (status)
-			return status;
-		a = allocation_find(&d->allocs, id);
-	}
-	r = store_delete(d->db, id);
-	if (r < 0)
-		return fail(ret, 500, "cannot write the state database",
-			    "see the service's log; the allocation stays");
-	{
-		struct json_object *ev = json_object_new_object();
-
-		json_object_object_add(ev, "id", json_object_new_int64(id));
-		json_object_object_add(ev, "owner", json_object_new_string(a->owner));
-		json_object_object_add(ev, "released", json_object_new_boolean(true));
-		allocation_done(a);
-		memmove(a, a + 1, (size_t)(d->allocs.v + d->allocs.n - a - 1) * sizeof(*a));
-		d->allocs.n--;
-		d->metrics.allocations_released++;
-		events_emit(d, "allocation", ev);
-	}
-	*ret = NULL;
-	return 204;
+	/* The PCI functions go back to their host drivers (USB and serial never left theirs). */
+	pci = calloc(a->n_devices + 1, sizeof(*pci));
+	if (!pci)
+		return fail(ret, 500, "out of memory", "try again");
+	for (size_t i = 0; to_host && i < a->n_devices; i++)
+		if (a->device_groups[i] >= 0)
+			pci[n_pci++] = a->devices[i];
+	if (n_pci == 0)
+		return allocation_forget(d, a, ret);
+	/* Back to the host drivers first (the worker): when that fails, the allocation stays. */
+	job = job_new(PASSTHRU_TAKEOVER_UNBIND, 0, pci, n_pci, id, later, allocation_unbound);
+	if (!job)
+		return fail(ret, 500, "out of memory", "try again");
+	a->releasing = true;
+	worker_submit(d, job);
+	return 0;
 }
 
 /* The VM's name from QEMU's "-name guest=vm-a,..." or "-name vm-a", if it makes an owner. */

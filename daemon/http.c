@@ -10,6 +10,7 @@
  * {"error": "...", "hint": "..."}.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,16 @@ struct request {
 	bool too_large;
 	bool may_read, may_write;
 	struct timespec start;
+	/*
+	 * A request waiting for the worker: its connection is suspended until answer() puts the
+	 * answer here and resumes it; MHD then calls on_request() again, which sends it.
+	 */
+	struct later later;
+	struct daemon *d;
+	struct MHD_Connection *c;
+	bool answered;
+	unsigned status;
+	struct json_object *answer;
 };
 
 struct json_object *error_json(const char *error, const char *hint)
@@ -120,27 +131,53 @@ static void peer_access(struct daemon *d, struct MHD_Connection *c, struct reque
 	req->may_read = in_group(info->connect_fd, &cred, d->read_gid);
 }
 
+static void answer(struct later *l, unsigned status, struct json_object *body)
+{
+	struct request *req = (struct request *)((char *)l - offsetof(struct request, later));
+
+	req->answered = true;
+	req->status = status;
+	req->answer = body;
+	MHD_resume_connection(req->c);
+	req->d->http_resumed = true;
+}
+
+/* Sends status and body now, or with 0 suspends the request until answer(). */
+static enum MHD_Result send_or_wait(struct MHD_Connection *c, unsigned status,
+				    struct json_object *body)
+{
+	if (status)
+		return send_json(c, status, body);
+	MHD_suspend_connection(c);
+	return MHD_YES;
+}
+
 static enum MHD_Result get_devices(struct daemon *d, struct MHD_Connection *c)
 {
 	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
 
 	for (size_t i = 0; i < d->inv.n; i++)
 		json_object_array_add(list, device_to_json(d, &d->inv.v[i]));
+	for (size_t i = 0; i < d->inv.n_ports; i++)
+		json_object_array_add(list, device_to_json(d, &d->inv.ports[i]));
 	json_object_object_add(o, "devices", list);
 	return send_json(c, 200, o);
 }
 
 static enum MHD_Result get_device(struct daemon *d, struct MHD_Connection *c, const char *arg)
 {
-	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	char address[DEVICE_ADDRESS_MAX + 1];
 	const struct device *dev;
 
-	if (passthru_pci_address_parse(arg, address) < 0)
-		return send_error(c, 404, "not a PCI address",
-				  "GET /v1/devices/0000:02:00.0 (DDDD:BB:DD.F)");
+	/* GET /v1/devices/0000:02:00.0, /v1/devices/1-2.3, /v1/devices/ttyS1 (or /dev/ttyS1). */
+	if (strlen(arg) > DEVICE_ADDRESS_MAX || device_address_canonical(arg, address) < 0)
+		return send_error(
+		    c, 404, "not a device address",
+		    "GET /v1/devices/0000:02:00.0 (a PCI function), /v1/devices/1-2.3 "
+		    "(a USB port path) or /v1/devices/ttyS1 (a serial port)");
 	dev = inventory_find(&d->inv, address);
 	if (!dev)
-		return send_error(c, 404, "no such PCI function", "GET /v1/devices lists them");
+		return send_error(c, 404, "no such device", "GET /v1/devices lists them");
 	return send_json(c, 200, device_to_json(d, dev));
 }
 
@@ -164,7 +201,8 @@ static enum MHD_Result get_allocations(struct daemon *d, struct MHD_Connection *
 	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
 
 	for (size_t i = 0; i < d->allocs.n; i++)
-		json_object_array_add(list, allocation_live_json(d, &d->allocs.v[i]));
+		if (!d->allocs.v[i].pending)
+			json_object_array_add(list, allocation_live_json(d, &d->allocs.v[i]));
 	json_object_object_add(o, "allocations", list);
 	return send_json(c, 200, o);
 }
@@ -211,8 +249,8 @@ static enum MHD_Result route(struct daemon *d, struct MHD_Connection *c, const c
 		if (req->too_large)
 			return send_error(c, 413, "the body is larger than 64 KiB",
 					  "an allocation request is a small JSON object");
-		status = allocation_create(d, req->body ?: "", req->len, &body);
-		return send_json(c, status, body);
+		status = allocation_create(d, req->body ?: "", req->len, &body, &req->later);
+		return send_or_wait(c, status, body);
 	}
 	if (strncmp(url, "/v1/allocations/", 16) == 0 && (get || del)) {
 		id = parse_id(url + 16);
@@ -233,8 +271,9 @@ static enum MHD_Result route(struct daemon *d, struct MHD_Connection *c, const c
 			    c, 400, "\"to\" must be pool or host",
 			    "DELETE /v1/allocations/ID?to=host gives the devices back "
 			    "to their host drivers");
-		status = allocation_release(d, id, to && strcmp(to, "host") == 0, &body);
-		return send_json(c, status, body);
+		status =
+		    allocation_release(d, id, to && strcmp(to, "host") == 0, &body, &req->later);
+		return send_or_wait(c, status, body);
 	}
 	if (strcmp(url, "/v1/events") == 0 && get) {
 		int r = events_serve(
@@ -273,9 +312,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!req)
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &req->start);
+		req->later.answer = answer;
+		req->d = d;
+		req->c = c;
 		peer_access(d, c, req);
 		*con_cls = req;
 		return MHD_YES;
+	}
+	if (req->answered) {
+		struct json_object *body = req->answer;
+
+		req->answered = false;
+		req->answer = NULL;
+		return send_json(c, req->status, body);
 	}
 	if (*upload_data_size > 0) {
 		if (!req->too_large && req->len + *upload_data_size <= ALLOC_BODY_MAX) {
@@ -315,6 +364,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	metrics_request(&d->metrics, status,
 			(double)(now.tv_sec - req->start.tv_sec) +
 			    (double)(now.tv_nsec - req->start.tv_nsec) / 1e9);
+	json_object_put(req->answer);
 	free(req->body);
 	free(req);
 	*con_cls = NULL;
@@ -360,7 +410,8 @@ static int on_post(sd_event_source *s, void *userdata)
 {
 	struct daemon *d = userdata;
 
-	if (d->events.clients) {
+	if (d->events.clients || d->http_resumed) {
+		d->http_resumed = false;
 		MHD_run(d->mhd);
 	}
 	arm_timer(d);
@@ -391,7 +442,9 @@ int http_start(struct daemon *d)
 	r = sd_event_add_io(d->event, &d->mhd_io, info->epoll_fd, EPOLLIN, on_mhd_io, d);
 	if (r < 0)
 		return r;
-	r = sd_event_add_time(d->event, &d->mhd_timer, CLOCK_MONOTONIC, 0, 0, on_mhd_timer, d);
+	/* Accuracy 1 us: with 0, sd-event's default of 250 ms applies, and a connection that MHD
+	 * asked to be run again at once (timeout 0) waited up to a quarter of a second. */
+	r = sd_event_add_time(d->event, &d->mhd_timer, CLOCK_MONOTONIC, 0, 1, on_mhd_timer, d);
 	if (r < 0)
 		return r;
 	r = sd_event_add_post(d->event, NULL, on_post, d);

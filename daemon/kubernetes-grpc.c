@@ -66,6 +66,7 @@ struct grpc_server {
 struct grpc_client {
 	struct conn *conn;
 	sd_event_source *timer;
+	grpc_client_message_fn each; /* a server stream: each message as it comes */
 	grpc_client_done_fn done;
 	void *userdata;
 	bool finished;
@@ -321,10 +322,33 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 	return 0;
 }
 
+/* A server stream's client: hands over each complete message and keeps the rest. */
+static void client_deliver(struct grpc_client *cl, struct grpc_call *c)
+{
+	size_t at = 0;
+
+	while (c->n_in - at >= 5 && c->in[at] == 0) {
+		size_t n = (size_t)c->in[at + 1] << 24 | (size_t)c->in[at + 2] << 16 |
+			   (size_t)c->in[at + 3] << 8 | c->in[at + 4];
+
+		if (n > GRPC_MESSAGE_MAX) {
+			c->in_too_big = true;
+			return;
+		}
+		if (c->n_in - at - 5 < n)
+			break;
+		cl->each(cl->userdata, c->in + at + 5, n);
+		at += 5 + n;
+	}
+	memmove(c->in, c->in + at, c->n_in - at);
+	c->n_in -= at;
+}
+
 static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream_id,
 			 const uint8_t *data, size_t len, void *user_data)
 {
-	struct grpc_call *c = conn_find(user_data, stream_id);
+	struct conn *conn = user_data;
+	struct grpc_call *c = conn_find(conn, stream_id);
 	uint8_t *v;
 
 	if (!c || c->in_too_big)
@@ -341,6 +365,8 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 	memcpy(v + c->n_in, data, len);
 	c->in = v;
 	c->n_in += len;
+	if (!conn->server && conn->client && conn->client->each)
+		client_deliver(conn->client, c);
 	return 0;
 }
 
@@ -409,7 +435,9 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 				      "the answer has no grpc-status", NULL, 0);
 		else if (c->status != GRPC_OK)
 			client_finish(conn->client, c->status, c->message ?: "", NULL, 0);
-		else if (!call_message(c, &msg, &len))
+		else if (conn->client->each && c->n_in == 0)
+			client_finish(conn->client, GRPC_OK, "", NULL, 0);
+		else if (conn->client->each || !call_message(c, &msg, &len))
 			client_finish(conn->client, GRPC_INTERNAL,
 				      "the answer is not one gRPC message", NULL, 0);
 		else
@@ -624,6 +652,15 @@ int grpc_client_call(sd_event *event, const char *socket_path, const char *path,
 		     size_t len, unsigned timeout_ms, grpc_client_done_fn done, void *userdata,
 		     struct grpc_client **ret)
 {
+	return grpc_client_stream(event, socket_path, path, msg, len, timeout_ms, NULL, done,
+				  userdata, ret);
+}
+
+int grpc_client_stream(sd_event *event, const char *socket_path, const char *path,
+		       const uint8_t *msg, size_t len, unsigned timeout_ms,
+		       grpc_client_message_fn each, grpc_client_done_fn done, void *userdata,
+		       struct grpc_client **ret)
+{
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct grpc_client *cl;
 	struct grpc_call *c;
@@ -649,6 +686,7 @@ int grpc_client_call(sd_event *event, const char *socket_path, const char *path,
 		close(fd);
 		return -ENOMEM;
 	}
+	cl->each = each;
 	cl->done = done;
 	cl->userdata = userdata;
 	r = conn_new(event, fd, false, &cl->conn);

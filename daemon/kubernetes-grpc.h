@@ -70,5 +70,15 @@ typedef void (*grpc_client_done_fn)(void *userdata, int status, const char *mess
 int grpc_client_call(struct sd_event *event, const char *socket_path, const char *path,
 		     const uint8_t *msg, size_t len, unsigned timeout_ms, grpc_client_done_fn done,
 		     void *userdata, struct grpc_client **ret);
+/*
+ * A call whose answer is a stream (ListAndWatch): each is called with every message as it
+ * comes (it must not cancel the call), then done with the status and no message. timeout_ms
+ * bounds the whole stream. Used by the tests' stand-in kubelet; returns as grpc_client_call().
+ */
+typedef void (*grpc_client_message_fn)(void *userdata, const uint8_t *msg, size_t len);
+int grpc_client_stream(struct sd_event *event, const char *socket_path, const char *path,
+		       const uint8_t *msg, size_t len, unsigned timeout_ms,
+		       grpc_client_message_fn each, grpc_client_done_fn done, void *userdata,
+		       struct grpc_client **ret);
 /* Drops a call before its answer: done is not called. NULL-safe. */
 void grpc_client_cancel(struct grpc_client *c);

@@ -8,6 +8,11 @@
  * on the directory sees both, so a deleted socket is made and served again, and every resource
  * registers again once kubelet.sock is back. A kubelet that is not there yet is waited for the
  * same way; a registration that fails is tried again every few seconds.
+ *
+ * The resources follow kubernetes.d (kubelet_config_changed()): a new one is served and
+ * registered, a removed one stops serving and its socket goes, a changed one sends its new list
+ * to the ListAndWatch streams. The kubelet's directory is made and watched from the first
+ * resource on: a host without resources is left alone.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -33,6 +38,7 @@
 struct kube_plugin {
 	struct kubelet *k;
 	size_t ri;	   /* the resource's index in d->kube */
+	char *name;	   /* the resource's name (d->kube changes with kubernetes.d) */
 	char *endpoint;	   /* the socket's file name */
 	char *socket_path; /* in the kubelet's directory */
 	struct grpc_server *server;
@@ -47,9 +53,11 @@ struct kube_plugin {
 struct kubelet {
 	struct daemon *d;
 	char *dir;
+	bool open; /* the directory is made and watched */
 	int inotify_fd;
 	sd_event_source *inotify_source, *retry;
-	struct kube_plugin *v;
+	struct kube_plugin **v; /* one per resource of d->kube, in its order (their own memory:
+				   the gRPC calls point at them) */
 	size_t n;
 };
 
@@ -383,7 +391,7 @@ static void allocate(struct kube_plugin *p, struct grpc_call *call, const uint8_
 
 		for (size_t i = 0; i < q->n_devices_ids; i++) {
 			const struct kube_device *kd = find_device(&devs, q->devices_ids[i]);
-			char m[512];
+			char m[1024];
 
 			if (!kd) {
 				snprintf(m, sizeof(m), "%.64s is not a device of %s",
@@ -392,11 +400,14 @@ static void allocate(struct kube_plugin *p, struct grpc_call *call, const uint8_
 				goto out;
 			}
 			if (!kd->healthy) {
+				/* passthru bind refuses the kubelet's devices: out of the
+				 * resource first. */
 				snprintf(
 				    m, sizeof(m),
 				    "%s (IOMMU group %d) is not wholly on vfio-pci: a function "
-				    "of its group left it; bind it again (passthru bind %s)",
-				    kd->id, kd->group, kd->id);
+				    "of its group left it; take it out of %s (%.200s:%u), run "
+				    "passthru bind --group %s, then put it back",
+				    kd->id, kd->group, res->name, res->file, res->line, kd->id);
 				grpc_call_fail(call, GRPC_FAILED_PRECONDITION, m);
 				goto out;
 			}
@@ -602,7 +613,7 @@ static bool is_registered(const struct kube_plugin *p)
 static void kubelet_sync(struct kubelet *k, bool kubelet_new)
 {
 	for (size_t i = 0; i < k->n; i++) {
-		struct kube_plugin *p = &k->v[i];
+		struct kube_plugin *p = k->v[i];
 		struct stat st;
 
 		/* Our socket gone (the kubelet restarts): serve anew, register anew. */
@@ -673,56 +684,183 @@ static char *endpoint_name(const char *resource)
 	return s;
 }
 
-int kubelet_start(struct daemon *d, const char *dir)
+static struct kube_plugin *plugin_new(struct kubelet *k, size_t ri)
 {
-	struct kubelet *k;
+	struct kube_plugin *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->k = k;
+	p->ri = ri;
+	p->name = strdup(k->d->kube.v[ri].name);
+	p->endpoint = endpoint_name(k->d->kube.v[ri].name);
+	if (!p->name || !p->endpoint ||
+	    asprintf(&p->socket_path, "%s/%s", k->dir, p->endpoint) < 0) {
+		free(p->name);
+		free(p->endpoint);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Stops serving and removes the socket: the kubelet then forgets the resource's devices. */
+static void plugin_free(struct kube_plugin *p)
+{
+	if (!p)
+		return;
+	grpc_client_cancel(p->registering);
+	plugin_stop_serving(p);
+	if (p->socket_path)
+		unlink(p->socket_path);
+	free(p->watchers);
+	free(p->registration);
+	free(p->last);
+	free(p->name);
+	free(p->endpoint);
+	free(p->socket_path);
+	free(p);
+}
+
+/* Makes and watches the kubelet's directory; the plugins come after. */
+static int kubelet_open(struct kubelet *k)
+{
+	struct daemon *d = k->d;
 	uint64_t now;
 	int r;
 
-	if (d->kube.n == 0)
+	if (k->open)
 		return 0;
-	k = calloc(1, sizeof(*k));
+	/* The kubelet makes it too; made here, passthrud can watch it before the kubelet runs. */
+	if (mkdir(k->dir, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	if (k->inotify_fd < 0) {
+		k->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		if (k->inotify_fd < 0)
+			return -errno;
+	}
+	if (inotify_add_watch(k->inotify_fd, k->dir, IN_CREATE | IN_DELETE | IN_MOVED_TO) < 0)
+		return -errno;
+	if (!k->inotify_source) {
+		r = sd_event_add_io(d->event, &k->inotify_source, k->inotify_fd, EPOLLIN,
+				    on_inotify, k);
+		if (r < 0)
+			return r;
+	}
+	if (!k->retry) {
+		sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+		r = sd_event_add_time(d->event, &k->retry, CLOCK_MONOTONIC, now + RETRY_USEC,
+				      100000, on_retry, k);
+		if (r < 0)
+			return r;
+	}
+	k->open = true;
+	return 0;
+}
+
+/*
+ * The plugins for d->kube, reusing the ones whose resource is still defined (by name, so that
+ * their sockets and streams live on); the others are freed. Returns 0 or -ENOMEM (then the
+ * plugins are as they were).
+ */
+static int kubelet_match_plugins(struct kubelet *k)
+{
+	struct daemon *d = k->d;
+	struct kube_plugin **v = calloc(d->kube.n ?: 1, sizeof(*v));
+	size_t *old = calloc(d->kube.n ?: 1, sizeof(*old));
+
+	if (!v || !old) {
+		free(v);
+		free(old);
+		return -ENOMEM;
+	}
+	for (size_t ri = 0; ri < d->kube.n; ri++) {
+		old[ri] = SIZE_MAX;
+		for (size_t i = 0; i < k->n && old[ri] == SIZE_MAX; i++)
+			if (strcmp(k->v[i]->name, d->kube.v[ri].name) == 0)
+				old[ri] = i;
+		if (old[ri] == SIZE_MAX && !(v[ri] = plugin_new(k, ri))) {
+			for (size_t j = 0; j < ri; j++)
+				if (old[j] == SIZE_MAX)
+					plugin_free(v[j]);
+			free(v);
+			free(old);
+			return -ENOMEM;
+		}
+	}
+	for (size_t ri = 0; ri < d->kube.n; ri++)
+		if (old[ri] != SIZE_MAX) {
+			v[ri] = k->v[old[ri]];
+			k->v[old[ri]] = NULL;
+		}
+	for (size_t i = 0; i < k->n; i++)
+		if (k->v[i]) {
+			fprintf(
+			    stderr,
+			    "passthrud: %s: no longer in kubernetes.d: not served, %s removed\n",
+			    k->v[i]->name, k->v[i]->socket_path);
+			plugin_free(k->v[i]);
+		}
+	for (size_t ri = 0; ri < d->kube.n; ri++)
+		v[ri]->ri = ri;
+	free(old);
+	free(k->v);
+	k->v = v;
+	k->n = d->kube.n;
+	return 0;
+}
+
+int kubelet_start(struct daemon *d, const char *dir)
+{
+	struct kubelet *k = calloc(1, sizeof(*k));
+	int r;
+
 	if (!k)
 		return -ENOMEM;
 	d->kubelet = k;
 	k->d = d;
 	k->inotify_fd = -1;
 	k->dir = strdup(dir);
-	k->v = calloc(d->kube.n, sizeof(*k->v));
-	if (!k->dir || !k->v)
+	if (!k->dir)
 		return -ENOMEM;
-	/* The kubelet makes it too; made here, passthrud can watch it before the kubelet runs. */
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
-		fprintf(stderr, "passthrud: %s: %s\n", dir, strerror(errno));
-		return -errno;
-	}
-	for (size_t i = 0; i < d->kube.n; i++) {
-		struct kube_plugin *p = &k->v[i];
-
-		p->k = k;
-		p->ri = i;
-		k->n++;
-		p->endpoint = endpoint_name(d->kube.v[i].name);
-		if (!p->endpoint || asprintf(&p->socket_path, "%s/%s", dir, p->endpoint) < 0)
-			return -ENOMEM;
-	}
-	k->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (k->inotify_fd < 0)
-		return -errno;
-	if (inotify_add_watch(k->inotify_fd, dir, IN_CREATE | IN_DELETE | IN_MOVED_TO) < 0) {
-		fprintf(stderr, "passthrud: %s: cannot watch it: %s\n", dir, strerror(errno));
-		return -errno;
-	}
-	r = sd_event_add_io(d->event, &k->inotify_source, k->inotify_fd, EPOLLIN, on_inotify, k);
+	if (d->kube.n == 0)
+		return 0;
+	r = kubelet_open(k);
 	if (r < 0)
 		return r;
-	sd_event_now(d->event, CLOCK_MONOTONIC, &now);
-	r = sd_event_add_time(d->event, &k->retry, CLOCK_MONOTONIC, now + RETRY_USEC, 100000,
-			      on_retry, k);
+	r = kubelet_match_plugins(k);
 	if (r < 0)
 		return r;
 	kubelet_sync(k, false);
 	return 0;
+}
+
+void kubelet_config_changed(struct daemon *d)
+{
+	struct kubelet *k = d->kubelet;
+	int r;
+
+	if (!k)
+		return;
+	if (d->kube.n > 0) {
+		/* The resources still own their devices: the HTTP API keeps refusing them. */
+		r = kubelet_open(k);
+		if (r < 0) {
+			fprintf(stderr, "passthrud: the device plugin is not served in %s: %s\n",
+				k->dir, strerror(-r));
+			return;
+		}
+	}
+	if (!k->open)
+		return;
+	r = kubelet_match_plugins(k);
+	if (r < 0) {
+		fprintf(stderr, "passthrud: cannot follow kubernetes.d: %s\n", strerror(-r));
+		return;
+	}
+	kubelet_sync(k, false);
+	for (size_t i = 0; i < k->n; i++)
+		plugin_update(k->v[i]);
 }
 
 void kubelet_inventory_changed(struct daemon *d)
@@ -730,7 +868,7 @@ void kubelet_inventory_changed(struct daemon *d)
 	struct kubelet *k = d->kubelet;
 
 	for (size_t i = 0; k && i < k->n; i++)
-		plugin_update(&k->v[i]);
+		plugin_update(k->v[i]);
 }
 
 const char *kubelet_registration(const struct daemon *d, size_t ri)
@@ -739,7 +877,7 @@ const char *kubelet_registration(const struct daemon *d, size_t ri)
 
 	if (!k || ri >= k->n)
 		return "not served";
-	return k->v[ri].registration ?: "waiting for the kubelet";
+	return k->v[ri]->registration ?: "waiting for the kubelet";
 }
 
 void kubelet_stop(struct daemon *d)
@@ -748,19 +886,8 @@ void kubelet_stop(struct daemon *d)
 
 	if (!k)
 		return;
-	for (size_t i = 0; i < k->n; i++) {
-		struct kube_plugin *p = &k->v[i];
-
-		grpc_client_cancel(p->registering);
-		plugin_stop_serving(p);
-		if (p->socket_path)
-			unlink(p->socket_path);
-		free(p->watchers);
-		free(p->registration);
-		free(p->last);
-		free(p->endpoint);
-		free(p->socket_path);
-	}
+	for (size_t i = 0; i < k->n; i++)
+		plugin_free(k->v[i]);
 	sd_event_source_disable_unref(k->inotify_source);
 	sd_event_source_disable_unref(k->retry);
 	if (k->inotify_fd >= 0)

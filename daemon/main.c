@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,8 +32,9 @@ static void usage(FILE *f)
 	fputs(
 	    "Usage: passthrud [OPTIONS]\n"
 	    "\n"
-	    "The passthru host service: a live inventory of the host's PCI functions and their\n"
-	    "allocation to VMs, over HTTP/1.1 with JSON on a unix socket.\n"
+	    "The passthru host service: a live inventory of the host's PCI functions, USB devices\n"
+	    "and serial ports and their allocation to VMs, over HTTP/1.1 with JSON on a unix\n"
+	    "socket.\n"
 	    "\n"
 	    "Options:\n"
 	    "  --socket PATH     listen on PATH (default " DEFAULT_SOCKET ");\n"
@@ -41,6 +43,7 @@ static void usage(FILE *f)
 	    "                    " DEFAULT_STATE_DIR ")\n"
 	    "  --group NAME      members of NAME may read (default " DEFAULT_GROUP
 	    "); changes need root\n"
+	    "  --write-group NAME members of NAME may also allocate and release\n"
 	    "  --sysroot DIR     read and change the host below DIR instead of / (tests)\n"
 	    "  --bind-timeout MS limit of each blocking sysfs write of a binding (default 10000)\n"
 	    "  --kubelet-dir DIR the kubelet's device plugin directory, for the resources of\n"
@@ -193,6 +196,7 @@ int main(int argc, char **argv)
 	    {"socket", required_argument, NULL, 's'},
 	    {"state-dir", required_argument, NULL, 'd'},
 	    {"group", required_argument, NULL, 'g'},
+	    {"write-group", required_argument, NULL, 'w'},
 	    {"sysroot", required_argument, NULL, 'r'},
 	    {"bind-timeout", required_argument, NULL, 't'},
 	    {"kubelet-dir", required_argument, NULL, 'k'},
@@ -205,7 +209,7 @@ int main(int argc, char **argv)
 	const char *group = DEFAULT_GROUP, *write_group = NULL, *sysroot = NULL;
 	const char *kubelet_dir = NULL;
 	char *kubelet_dir_below = NULL;
-	struct daemon d = {.listen_fd = -1, .read_gid = (gid_t)-1};
+	struct daemon d = {.listen_fd = -1, .read_gid = (gid_t)-1, .worker.efd = -1};
 	sd_event_source *status_timer = NULL;
 	bool verbose = false;
 	struct group *gr;
@@ -275,6 +279,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "passthrud: %s: %s\n", sysroot ?: "/", strerror(-r));
 		return 1;
 	}
+	d.log_fn = log_to_stderr;
 	passthru_ctx_set_log_fn(d.ctx, log_to_stderr, NULL);
 	passthru_ctx_set_log_priority(d.ctx, verbose ? LOG_DEBUG : LOG_WARNING);
 	d.real_root = strcmp(passthru_ctx_get_sysroot(d.ctx), "/") == 0;
@@ -309,7 +314,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	r = store_open(state_dir, &d.db);
+	r = worker_start(&d);
+	if (r < 0) {
+		fprintf(stderr, "passthrud: cannot start the takeover worker: %s\n", strerror(-r));
+		goto out;
+	}
+	r = store_open(d.event, state_dir, &d.db);
 	if (r < 0) {
 		fprintf(stderr, "passthrud: %s: cannot open the state database: %s\n", state_dir,
 			strerror(-r));
@@ -364,6 +374,8 @@ int main(int argc, char **argv)
 	sd_event_now(d.event, CLOCK_MONOTONIC, &now);
 	sd_event_add_time(d.event, &status_timer, CLOCK_MONOTONIC, now + 10 * 1000000ULL, 1000000,
 			  on_status, &d);
+	/* The start-up scan freed much more than the service keeps: give it back. */
+	malloc_trim(0);
 	fprintf(stderr, "passthrud: listening on %s: %zu PCI functions, %zu allocations\n",
 		d.socket_path ?: "systemd's socket", d.inv.n, d.allocs.n);
 	sd_notify(0, "READY=1");
@@ -374,6 +386,8 @@ out:
 	status_timer = sd_event_source_unref(status_timer);
 	kubelet_stop(&d);
 	free(kubelet_dir_below);
+	/* The waiting requests get their answers before the server stops. */
+	worker_stop(&d);
 	http_stop(&d);
 	uevents_stop(&d);
 	if (d.listen_fd >= 0)

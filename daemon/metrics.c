@@ -30,7 +30,8 @@ struct count {
 char *metrics_render(const struct daemon *d)
 {
 	const struct metrics *m = &d->metrics;
-	struct count *counts = calloc(d->inv.n ?: 1, sizeof(*counts));
+	size_t n_all = d->inv.n + d->inv.n_ports;
+	struct count *counts = calloc(n_all ?: 1, sizeof(*counts));
 	size_t n_counts = 0, size = 0;
 	char *text = NULL;
 	uint64_t cumulative = 0;
@@ -43,21 +44,24 @@ char *metrics_render(const struct daemon *d)
 		free(counts);
 		return NULL;
 	}
-	for (size_t i = 0; i < d->inv.n; i++) {
-		const char *state = device_state(d, &d->inv.v[i], NULL);
+	for (size_t i = 0; i < n_all; i++) {
+		const struct device *dev =
+		    i < d->inv.n ? &d->inv.v[i] : &d->inv.ports[i - d->inv.n];
+		const char *state = device_state(d, dev, NULL);
 		size_t j;
 
 		for (j = 0; j < n_counts; j++)
-			if (counts[j].state == state &&
-			    strcmp(counts[j].type, d->inv.v[i].type) == 0)
+			if (counts[j].state == state && strcmp(counts[j].type, dev->type) == 0)
 				break;
 		if (j == n_counts)
-			counts[n_counts++] = (struct count){state, d->inv.v[i].type, 0};
+			counts[n_counts++] = (struct count){state, dev->type, 0};
 		counts[j].n++;
 	}
-	fputs("# HELP passthrud_devices PCI functions by state (host, free, allocated) and type.\n"
-	      "# TYPE passthrud_devices gauge\n",
-	      f);
+	fputs(
+	    "# HELP passthrud_devices PCI functions, USB devices (type USB) and serial ports (type "
+	    "serial) by state (host, free, allocated, lost) and type.\n"
+	    "# TYPE passthrud_devices gauge\n",
+	    f);
 	for (size_t j = 0; j < n_counts; j++)
 		fprintf(f, "passthrud_devices{state=\"%s\",type=\"%s\"} %u\n", counts[j].state,
 			counts[j].type, counts[j].n);

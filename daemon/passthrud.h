@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * passthrud: the host service. One thread, one sd-event loop: the HTTP server (libmicrohttpd
- * without threads of its own, its epoll fd watched by the loop), the kernel's uevents and the
- * event stream all run there, so requests are handled one at a time and two allocations never
- * see the same free device. Files:
+ * passthrud: the host service. One sd-event loop: the HTTP server (libmicrohttpd without
+ * threads of its own, its epoll fd watched by the loop), the kernel's uevents and the event
+ * stream all run there, so the state (inventory, allocations, reservations) has one owner and
+ * two allocations never see the same free device. Only the takeovers (binds and unbinds, which
+ * may take seconds) run in a worker thread, one at a time; the devices they are for are reserved
+ * in the loop before they start, and the request that waits for one is suspended meanwhile.
+ * Files:
  *   main.c         options, the socket, start-up (repair, adoption), the loop, sd_notify
  *   http.c         libmicrohttpd glue, peer credentials, routing, JSON answers
  *   inventory.c    the PCI functions as the library reads them, refreshed one by one
  *   uevents.c      the kernel's uevents (NETLINK_KOBJECT_UEVENT through libudev)
  *   allocation.c   allocate and release: groups, selectors, the takeover, holders
+ *   worker.c       the takeover worker thread
  *   store.c        the allocations in SQLite (WAL), one transaction per change
  *   events.c       the server-sent-events stream
  *   metrics.c      Prometheus text
@@ -20,6 +24,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,6 +32,7 @@
 
 #include "kubernetes-config.h"
 #include "passthru.h"
+#include "request.h"
 
 struct sd_event;
 struct sd_event_source;
@@ -36,6 +42,7 @@ struct sqlite3;
 struct udev;
 struct udev_monitor;
 struct kubelet;
+struct kube_watch;
 
 static inline void freep(void *p)
 {
@@ -49,20 +56,31 @@ static inline void json_putp(struct json_object **p)
 }
 #define _cleanup_json_ _cleanup_(json_putp)
 
-/* One PCI function as the service shows it. */
+/*
+ * One device as the service shows it: a PCI function, a USB device or a serial port. USB
+ * devices and serial ports are passed through by QEMU itself (usb-host, a serial chardev) with
+ * no driver change: they have no IOMMU group (-1), and details holds what passthru list --json
+ * shows of them.
+ */
 struct device {
-	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
-	char *type;
+	char *address; /* canonical: "0000:02:00.0", "1-2.3", "/dev/ttyS1" */
+	enum device_kind kind;
+	char *type;		  /* "NIC", ..., "USB", "serial" */
 	char *driver;		  /* NULL: none */
 	int vendor_id, device_id; /* -1: unreadable */
 	int group;		  /* -1: no IOMMU group */
 	int numa_node;		  /* -1: no affinity or unknown */
 	bool bridge;
+	/* USB and serial: never allocated (hubs: usb-host takes no hub; host consoles). */
+	bool host_only;
+	struct json_object *details; /* USB and serial: the list --json fields */
 };
 
 struct inventory {
-	struct device *v; /* sorted by address */
+	struct device *v; /* the PCI functions, sorted by address */
 	size_t n;
+	struct device *ports; /* the USB devices (by bus and port path), then the serial ports */
+	size_t n_ports;
 };
 
 struct allocation {
@@ -75,6 +93,11 @@ struct allocation {
 	size_t n_devices;
 	int *groups; /* the distinct IOMMU groups, sorted */
 	size_t n_groups;
+	/*
+	 * A reservation whose devices are being bound (id < 0, not in the database yet): its
+	 * devices are taken, it is not listed. releasing: a release to the host drivers runs.
+	 */
+	bool pending, releasing;
 };
 
 struct allocations {
@@ -107,9 +130,48 @@ struct metrics {
 	uint64_t allocations_made, allocations_released;
 };
 
+/*
+ * An answer that comes later: a request whose handler returned 0 waits (its connection
+ * suspended) until answer() is called, in the loop, with the status and the body (taken).
+ */
+struct later {
+	void (*answer)(struct later *l, unsigned status, struct json_object *body);
+};
+
+/* A takeover for the worker (worker.c). */
+struct takeover_job {
+	struct daemon *d;
+	enum passthru_takeover_op op;
+	unsigned flags;
+	char **addresses; /* NULL-terminated, owned */
+	unsigned timeout_ms;
+	/* Set by the worker: its context, the takeover, the first failure (or 0). */
+	struct passthru_ctx *ctx;
+	struct passthru_takeover *t;
+	int r;
+	bool executed; /* r is the execution's; else the plan's (or before) */
+	double seconds;
+	/* In the loop when it is over, or -ECANCELED when it never ran: takes the job. */
+	void (*done)(struct daemon *d, struct takeover_job *job);
+	/* For done: the allocation (its id) and the request that waits. */
+	long allocation;
+	struct later *later;
+	struct takeover_job *next;
+};
+
+struct worker {
+	int efd; /* the thread's "done", watched by the loop */
+	struct sd_event_source *source;
+	struct takeover_job *running, *head, *tail; /* the running one, the queue */
+	struct takeover_job *failed;		    /* could not start: answered next */
+	struct sd_event_source *failed_source;
+	pthread_t thread;
+};
+
 struct daemon {
 	struct passthru_ctx *ctx;
-	bool real_root; /* the context's root is "/" */
+	passthru_log_fn log_fn; /* also the workers' contexts' */
+	bool real_root;		/* the context's root is "/" */
 	struct sd_event *event;
 
 	int listen_fd;
@@ -133,17 +195,26 @@ struct daemon {
 	struct events events;
 	struct metrics metrics;
 	unsigned bind_timeout_ms;
+	struct worker worker;
+	long next_pending;	 /* the id of the next reservation: -1, -2, ... */
+	bool http_resumed;	 /* a waiting request got its answer: MHD must run */
 	struct kube_config kube; /* the resources of kubernetes.d */
-	struct kubelet *kubelet; /* the device plugin; NULL without resources */
+	struct kubelet *kubelet; /* the device plugin; NULL when it cannot be served */
+	/* inotify on kubernetes.d: changes apply at once */
+	struct kube_watch *kube_watch;
 };
 
 /* inventory.c */
 int inventory_scan(struct passthru_ctx *ctx, struct inventory *inv);
 void inventory_done(struct inventory *inv);
+/* The inventory's order of two canonical addresses: PCI, then USB, then serial. */
+int device_address_cmp(const char *a, const char *b);
+/* By canonical address, PCI, USB or serial. */
 struct device *inventory_find(const struct inventory *inv, const char *address);
 /*
- * Reads one function again. Returns 1 when it changed or appeared, 0 when it is as it was,
- * 2 when it is gone (and was known), a negative errno when it cannot be read.
+ * Reads one device again (by canonical address, of any kind). Returns 1 when it changed or
+ * appeared, 0 when it is as it was, 2 when it is gone (and was known), a negative errno when it
+ * cannot be read.
  */
 int inventory_refresh(struct passthru_ctx *ctx, struct inventory *inv, const char *address);
 const char *device_state(const struct daemon *d, const struct device *dev,
@@ -155,7 +226,7 @@ int uevents_start(struct daemon *d);
 void uevents_stop(struct daemon *d);
 
 /* store.c */
-int store_open(const char *state_dir, struct sqlite3 **ret);
+int store_open(struct sd_event *event, const char *state_dir, struct sqlite3 **ret);
 int store_load(struct sqlite3 *db, struct allocations *ret);
 /* Inserts a (sets a->id) in one transaction. -EEXIST when a device is already allocated. */
 int store_insert(struct sqlite3 *db, struct allocation *a);
@@ -164,19 +235,31 @@ void store_close(struct sqlite3 *db);
 
 /* allocation.c */
 void allocation_done(struct allocation *a);
-/* Appends a device (callers add them in address order) and its group. */
+/* Adds a device (in the inventory's order of addresses) and its group (-1: none). */
 int allocation_add_device(struct allocation *a, const char *address, int group);
 void allocations_done(struct allocations *all);
 struct allocation *allocation_find(const struct allocations *all, long id);
 const struct allocation *allocation_of_device(const struct allocations *all, const char *address);
 struct json_object *allocation_to_json(const struct allocation *a);
-/* The handlers: they return the HTTP status and the JSON body (which the caller puts). */
-unsigned allocation_create(struct daemon *d, const char *body, size_t len,
-			   struct json_object **ret);
+/*
+ * The handlers: they return the HTTP status and the JSON body (which the caller puts), or 0
+ * when a takeover runs first: later->answer() is then called with them.
+ */
+unsigned allocation_create(struct daemon *d, const char *body, size_t len, struct json_object **ret,
+			   struct later *later);
 /* Gives the devices back to the pool, or with to_host to their host drivers. */
-unsigned allocation_release(struct daemon *d, long id, bool to_host, struct json_object **ret);
+unsigned allocation_release(struct daemon *d, long id, bool to_host, struct json_object **ret,
+			    struct later *later);
 /* Start-up: allocations for groups that a running process (a VM) holds but none records. */
 int allocations_adopt(struct daemon *d);
+
+/* worker.c */
+int worker_start(struct daemon *d);
+/* Queues job (taken); its done callback runs in the loop. */
+void worker_submit(struct daemon *d, struct takeover_job *job);
+/* Waits for the running takeover, cancels the queued ones: every done callback has run. */
+void worker_stop(struct daemon *d);
+void takeover_job_free(struct takeover_job *job);
 
 /* events.c */
 void events_emit(struct daemon *d, const char *type, struct json_object *data);
@@ -188,7 +271,7 @@ void events_done(struct daemon *d);
 void metrics_request(struct metrics *m, unsigned status, double seconds);
 char *metrics_render(const struct daemon *d);
 
-/* kubernetes.c */
+/* kubernetes.c: kubernetes.d read at start and again on every change (inotify). */
 int kubernetes_start(struct daemon *d);
 void kubernetes_stop(struct daemon *d);
 /* The inventory as kubernetes-config.c takes it (borrowing its strings); NULL on ENOMEM. */
@@ -202,6 +285,8 @@ struct json_object *kubernetes_to_json(const struct daemon *d);
 /* kubernetes-plugin.c: the device plugin of each resource, in the kubelet's directory dir. */
 int kubelet_start(struct daemon *d, const char *dir);
 void kubelet_stop(struct daemon *d);
+/* d->kube changed: new resources served, removed ones not, ListAndWatch gets new lists. */
+void kubelet_config_changed(struct daemon *d);
 /* The inventory changed: ListAndWatch streams get the new lists. */
 void kubelet_inventory_changed(struct daemon *d);
 /* The registration of resource ri, as a sentence ("registered with the kubelet ..."). */

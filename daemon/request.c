@@ -23,6 +23,67 @@ bool alloc_owner_is_valid(const char *owner)
 	return true;
 }
 
+/* "1-2.3": a bus, then one to seven port numbers (1 to 255, no leading zero). */
+static bool usb_port_path_valid(const char *s)
+{
+	unsigned levels = 0;
+	char sep = '-';
+	const char *p = s;
+
+	if (strncmp(s, "usb", 3) == 0) {
+		p = s + 3;
+		sep = '\0';
+	}
+	for (;;) {
+		unsigned v = 0, digits = 0;
+
+		if (*p == '0')
+			return false;
+		while (*p >= '0' && *p <= '9' && digits < 4) {
+			v = v * 10 + (unsigned)(*p++ - '0');
+			digits++;
+		}
+		if (digits == 0 || v > (levels ? 255u : 999u))
+			return false;
+		if (*p == '\0')
+			return sep == '\0' ? levels == 0 : levels > 0;
+		if (*p != sep)
+			return false;
+		p++;
+		sep = '.';
+		if (++levels > 7)
+			return false;
+	}
+}
+
+int device_address_canonical(const char *s, char *ret)
+{
+	char pci[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	const char *name = s;
+	size_t n;
+
+	if (passthru_pci_address_parse(s, pci) >= 0) {
+		strcpy(ret, pci);
+		return DEVICE_PCI;
+	}
+	if (strlen(s) <= DEVICE_ADDRESS_MAX && usb_port_path_valid(s)) {
+		strcpy(ret, s);
+		return DEVICE_USB;
+	}
+	if (strncmp(name, "/dev/", 5) == 0)
+		name += 5;
+	n = strlen(name);
+	if (strncmp(name, "tty", 3) != 0 || n < 4 || n + 5 > DEVICE_ADDRESS_MAX)
+		return -EINVAL;
+	for (size_t i = 3; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+			return -EINVAL;
+	strcpy(ret, "/dev/");
+	strcpy(ret + 5, name);
+	return DEVICE_SERIAL;
+}
+
 /* A JSON integer within [min, max]; json-c also takes "1.5" and "1e3" as numbers: not here. */
 static bool int_in(struct json_object *v, long min, long max, long *ret)
 {
@@ -161,7 +222,7 @@ static int parse_object(struct json_object *top, struct alloc_request *req, cons
 	if (!json_object_is_type(devices, json_type_array) ||
 	    json_object_array_length(devices) == 0 ||
 	    json_object_array_length(devices) > ALLOC_DEVICES_MAX) {
-		*err = "\"devices\" must be an array of 1 to 64 PCI addresses";
+		*err = "\"devices\" must be an array of 1 to 64 device addresses";
 		return -EINVAL;
 	}
 	req->devices = calloc(json_object_array_length(devices), sizeof(*req->devices));
@@ -173,9 +234,10 @@ static int parse_object(struct json_object *top, struct alloc_request *req, cons
 
 		if (!json_object_is_type(a, json_type_string) ||
 		    strlen(s) != (size_t)json_object_get_string_len(a) ||
-		    passthru_pci_address_parse(s, req->devices[req->n_devices]) < 0) {
-			*err = "\"devices\" holds something that is not a PCI address "
-			       "(DDDD:BB:DD.F)";
+		    device_address_canonical(s, req->devices[req->n_devices]) < 0) {
+			*err = "\"devices\" holds something that is not a device address: a PCI "
+			       "address (DDDD:BB:DD.F), a USB port path (1-2.3) or a serial port "
+			       "(/dev/ttyS1)";
 			return -EINVAL;
 		}
 		for (size_t j = 0; j < req->n_devices; j++)

@@ -6,6 +6,8 @@
  *     {"owner": "vm-a", "type": "NIC", "count": 1, "numa_node": 1}
  * A selector may also name "vendor_id" and "device_id" (4 hex digits each, as /v1/devices
  * shows them). Unknown keys are refused: a misspelt "numa-node" must not widen a selector.
+ * "devices" may also name USB devices by port path ("1-2.3") and serial ports ("/dev/ttyS1" or
+ * "ttyS1"), as GET /v1/devices shows them.
  */
 #pragma once
 
@@ -19,10 +21,26 @@
 #define ALLOC_COUNT_MAX	  64
 #define ALLOC_BODY_MAX	  65536
 
+/* The longest device address: "/dev/" and a tty name, or a USB port path seven hubs deep. */
+#define DEVICE_ADDRESS_MAX 40
+
+enum device_kind {
+	DEVICE_PCI,
+	DEVICE_USB,    /* by port path, "1-2.3"; "usb1" for a root hub */
+	DEVICE_SERIAL, /* by its node, "/dev/ttyS1" */
+};
+
+/*
+ * The canonical address of a device as a user names it: a PCI address in any form the library
+ * takes ("02:00.0" -> "0000:02:00.0"), a USB port path, a tty ("ttyS1" -> "/dev/ttyS1"). Returns
+ * the kind, or -EINVAL. ret holds DEVICE_ADDRESS_MAX + 1 bytes.
+ */
+int device_address_canonical(const char *s, char *ret);
+
 struct alloc_request {
 	char *owner;
 	/* By address: canonical addresses, without duplicates; n_devices 0 for a selector. */
-	char (*devices)[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	char (*devices)[DEVICE_ADDRESS_MAX + 1];
 	size_t n_devices;
 	/* A selector: NULL type means any; -1 any vendor, device or NUMA node. */
 	char *type;

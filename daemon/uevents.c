@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The kernel's uevents for PCI functions, straight from NETLINK_KOBJECT_UEVENT (libudev's
- * "kernel" monitor, so it works with or without udevd), filtered to the pci subsystem in the
- * kernel socket's BPF filter. add, remove, bind, unbind, change and move each make the service
- * read that one function again; nothing is rescanned periodically.
+ * The kernel's uevents for PCI functions, USB devices and serial ports, straight from
+ * NETLINK_KOBJECT_UEVENT (libudev's "kernel" monitor, so it works with or without udevd),
+ * filtered to the pci, usb and tty subsystems in the kernel socket's BPF filter. add, remove,
+ * bind, unbind, change and move each make the service read that one device again; nothing is
+ * rescanned periodically.
  *
  * Below a sysroot other than "/" (a fixture root in the tests) there is no kernel behind the
  * tree, so no monitor is opened: the inventory then changes only when the service itself binds
@@ -28,7 +29,8 @@ static void lost(struct daemon *d, const char *address, const struct device *dev
 	struct json_object *o;
 	const char *now;
 
-	if (!a || (dev && strcmp(device_state(d, dev, NULL), "lost") != 0))
+	if (!a || a->pending || a->releasing ||
+	    (dev && strcmp(device_state(d, dev, NULL), "lost") != 0))
 		return;
 	now = !dev ? "removed" : dev->driver ? dev->driver : "no driver";
 	fprintf(stderr, "passthrud: %s of allocation %ld (%s) is no longer on vfio-pci (%s)\n",
@@ -42,6 +44,36 @@ static void lost(struct daemon *d, const char *address, const struct device *dev
 	events_emit(d, "allocation", o);
 }
 
+/*
+ * The inventory's address of the device a uevent is about: a PCI function; a USB device, also
+ * for its interfaces ("1-2:1.0": their drivers are the device's); a tty, which is a serial port
+ * when the library says so (virtual terminals and ptys are not: they read as absent).
+ */
+static int uevent_address(struct udev_device *ud, char *ret)
+{
+	const char *subsystem = udev_device_get_subsystem(ud);
+	const char *devtype = udev_device_get_devtype(ud);
+	const char *name = udev_device_get_sysname(ud);
+	_cleanup_free_ char *port = NULL;
+	int kind;
+
+	if (!subsystem || !name)
+		return -EINVAL;
+	if (strcmp(subsystem, "pci") == 0)
+		return device_address_canonical(name, ret) == DEVICE_PCI ? 0 : -EINVAL;
+	if (strcmp(subsystem, "usb") == 0 && devtype &&
+	    (strcmp(devtype, "usb_device") == 0 || strcmp(devtype, "usb_interface") == 0)) {
+		port = strndup(name, strcspn(name, ":"));
+		if (!port)
+			return -ENOMEM;
+		kind = device_address_canonical(port, ret);
+		return kind == DEVICE_USB ? 0 : -EINVAL;
+	}
+	if (strcmp(subsystem, "tty") == 0)
+		return device_address_canonical(name, ret) == DEVICE_SERIAL ? 0 : -EINVAL;
+	return -EINVAL;
+}
+
 static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -50,14 +82,13 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	/* Drain the socket: each receive returns one event, NULL when none is left. */
 	while ((ud = udev_monitor_receive_device(d->monitor))) {
 		const char *action = udev_device_get_action(ud);
-		const char *address = udev_device_get_sysname(ud);
-		char canonical[PASSTHRU_PCI_ADDRESS_LEN + 1];
+		char canonical[DEVICE_ADDRESS_MAX + 1];
 		struct json_object *o;
 		bool known;
 		int r;
 
 		d->metrics.uevents++;
-		if (!action || !address || passthru_pci_address_parse(address, canonical) < 0) {
+		if (!action || uevent_address(ud, canonical) < 0) {
 			udev_device_unref(ud);
 			continue;
 		}
@@ -110,6 +141,10 @@ int uevents_start(struct daemon *d)
 		return 0;
 	}
 	r = udev_monitor_filter_add_match_subsystem_devtype(d->monitor, "pci", NULL);
+	if (r >= 0)
+		r = udev_monitor_filter_add_match_subsystem_devtype(d->monitor, "usb", NULL);
+	if (r >= 0)
+		r = udev_monitor_filter_add_match_subsystem_devtype(d->monitor, "tty", NULL);
 	if (r >= 0)
 		r = udev_monitor_enable_receiving(d->monitor);
 	if (r >= 0)

@@ -2,8 +2,9 @@
 /*
  * The /run/passthru records and the small parsers of the takeover. The first byte picks the
  * parser: 0 the transaction journal, 1 the held record, 2 a /dev/kmsg record, 3 a
- * PASSTHRU_FAULT spec, 4 /proc/locks (the lock holder's pid, for the file 00:19:1234). Beyond not crashing: a record that parses formats to a text that parses
- * again to the same text (nothing is lost or invented on the way).
+ * PASSTHRU_FAULT spec, 4 /proc/locks (the lock holder's pid, for the file 00:19:1234). Beyond not
+ * crashing: a record that parses formats to a text that parses again to the same text (nothing is
+ * lost or invented on the way).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ static void record(const char *text, size_t len, enum journal_kind kind)
 		abort();
 	if (journal_format(k, kind, &again) < 0 || strcmp(out, again) != 0)
 		abort();
-	if (k->n_entries != j->n_entries)
+	if (k->n_entries != j->n_entries || k->n_writes != j->n_writes || k->n_vfs != j->n_vfs)
 		abort();
 	free(out);
 	free(again);

@@ -36,9 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    req.numa_node != -1 || req.vendor_id != -1 || req.device_id != -1)
 			abort();
 		for (size_t i = 0; i < req.n_devices; i++) {
-			char again[PASSTHRU_PCI_ADDRESS_LEN + 1];
+			char again[DEVICE_ADDRESS_MAX + 1];
 
-			if (passthru_pci_address_parse(req.devices[i], again) < 0 ||
+			if (device_address_canonical(req.devices[i], again) < 0 ||
 			    strcmp(again, req.devices[i]) != 0)
 				abort();
 			for (size_t j = 0; j < i; j++)

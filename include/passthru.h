@@ -584,7 +584,9 @@ const char *passthru_guard_kind_to_string(enum passthru_guard_kind kind);
  * Test builds only: PASSTHRU_FAULT="PHASE:STEP:N[:fail]" kills the process (or, with ":fail",
  * fails the step) when the transaction reaches STEP for its N-th device (from 1). PHASE is
  * bind, unbind, rollback or repair; STEP is after-journal, after-override, after-unbind,
- * after-probe or before-commit. The shipped library never reads it (see lib/fault.h).
+ * after-probe or before-commit. An SR-IOV change's writes have PHASE write and STEP
+ * after-journal (N 1) or after-write (its N-th write). The shipped library never reads it (see
+ * lib/fault.h).
  */
 
 struct passthru_takeover;
@@ -1499,6 +1501,13 @@ struct passthru_storage_claim;
 int passthru_storage_claim_new(struct passthru_ctx *ctx, struct passthru_storage_claim **ret);
 struct passthru_storage_claim *passthru_storage_claim_ref(struct passthru_storage_claim *c);
 struct passthru_storage_claim *passthru_storage_claim_unref(struct passthru_storage_claim *c);
+/*
+ * Before a storage controller leaves the host for good (bind --persist): keeps the ids of its
+ * disks (wwid, serial) in /etc/passthru/lvm-devices, so that passthru setup can take their
+ * entries out of LVM's devices file once the disks are gone. 0 also when there is nothing to
+ * keep (no disks, no devices file); -EINVAL for a bad address.
+ */
+int passthru_storage_claim_record(struct passthru_ctx *ctx, const char *address);
 /* The persisted storage controllers found. */
 size_t passthru_storage_claim_get_target_count(const struct passthru_storage_claim *c);
 /* The files that change. */
@@ -1517,7 +1526,7 @@ const char *passthru_storage_claim_get_output(const struct passthru_storage_clai
 const char *passthru_storage_claim_get_error(const struct passthru_storage_claim *c);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Processes holding VFIO files                                                               */
+/* Processes holding VFIO files and device nodes                                              */
 /* ------------------------------------------------------------------------------------------ */
 
 /*
@@ -1530,6 +1539,16 @@ const char *passthru_storage_claim_get_error(const struct passthru_storage_claim
  */
 int passthru_vfio_group_get_users(struct passthru_ctx *ctx, int group, const char *address,
 				  char ***ret);
+/*
+ * Who holds a device node: processes with path open, path as the kernel shows it in
+ * /proc/PID/fd (the node itself, not a link to it: "/dev/ttyS1", "/dev/ttyUSB0", a USB device's
+ * "/dev/bus/usb/001/004"). One line per process, "/dev/ttyS1 is open by pid 812 (minicom)",
+ * the shape of passthru_vfio_group_get_users(); the same one pass over /proc serves both.
+ * *ret is a NULL-terminated array (empty when nobody holds it), freed with
+ * passthru_strv_free(). -EINVAL for a path not under /dev/ or with empty, "." or ".."
+ * components.
+ */
+int passthru_device_node_get_users(struct passthru_ctx *ctx, const char *path, char ***ret);
 /* Frees a NULL-terminated array of strings the library handed over; returns NULL. */
 char **passthru_strv_free(char **strv);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The takeover executor: under the lock, the journal first, then the writes (in parallel
- * lanes by IOMMU group), rollback on failure, and repair of an interrupted transaction.
+ * lanes by IOMMU group), rollback on failure, and repair of an interrupted transaction (of
+ * attribute writes too, through executor-write.c).
  */
 #include <poll.h>
 #include <time.h>
@@ -642,8 +643,7 @@ static const char *entry_names(const struct journal *j, char **buf)
 	return *buf;
 }
 
-/* Finishes or rolls back an interrupted transaction. Called with the lock held. */
-static int repair_locked(struct passthru_takeover *t)
+int takeover_repair_locked(struct passthru_takeover *t)
 {
 	_cleanup_journal_ struct journal *j = NULL;
 	_cleanup_free_ struct device_state *states = NULL;
@@ -675,6 +675,10 @@ static int repair_locked(struct passthru_takeover *t)
 		plan_report_set_error(&t->report, "cannot read %s: %s", JOURNAL_PATH, strerror(-r));
 		return r;
 	}
+	if (j->op == JOURNAL_OP_WRITE)
+		return takeover_repair_writes(t, j);
+	if (j->op == JOURNAL_OP_VF)
+		return takeover_repair_vfs(t, j);
 
 	states = calloc(j->n_entries + 1, sizeof(*states));
 	if (!states)
@@ -965,7 +969,7 @@ _public_ int passthru_takeover_execute(struct passthru_takeover *t)
 		return r;
 	}
 	/* Helpers spawned from now on do not inherit the lock (timed-io.c closes it in them). */
-	r = repair_locked(t);
+	r = takeover_repair_locked(t);
 	if (r < 0 || t->op == PASSTHRU_TAKEOVER_REPAIR)
 		goto out;
 

@@ -8,7 +8,8 @@
 #include "fault.h"
 
 static const char *const fault_steps[] = {
-    "after-journal", "after-override", "after-unbind", "after-probe", "before-commit",
+    "after-journal", "after-override", "after-unbind",
+    "after-probe",   "before-commit",  "after-write",
 };
 
 int fault_parse(const char *spec, struct fault *ret)
@@ -33,7 +34,8 @@ int fault_parse(const char *spec, struct fault *ret)
 	if (n < 3 || n > 4)
 		return -EINVAL;
 	if (strcmp(parts[0], "bind") != 0 && strcmp(parts[0], "unbind") != 0 &&
-	    strcmp(parts[0], "rollback") != 0 && strcmp(parts[0], "repair") != 0)
+	    strcmp(parts[0], "rollback") != 0 && strcmp(parts[0], "repair") != 0 &&
+	    strcmp(parts[0], "write") != 0)
 		return -EINVAL;
 	for (size_t i = 0; i < ELEMENTSOF(fault_steps); i++)
 		if (strcmp(parts[1], fault_steps[i]) == 0)

@@ -162,9 +162,9 @@ int host_boot_cmdlines(struct passthru_ctx *ctx, const struct boot_info *b, char
 /* Space-joined argv, for messages. */
 char *argv_join(char *const *argv);
 /*
- * Runs a command the way passthru setup does (host-setup.c): found in the system directories of
- * the root, chrooted there when it is not "/", output captured in *ret_output (NULL when it did
- * not run). -EIO with *ret_error (its last output line) when it fails.
+ * Runs a command the way passthru setup does (host-setup-apply.c): found in the system
+ * directories of the root, chrooted there when it is not "/", output captured in *ret_output
+ * (NULL when it did not run). -EIO with *ret_error (its last output line) when it fails.
  */
 int host_run_command(struct passthru_ctx *ctx, char *const *argv, char **ret_output,
 		     char **ret_error);
@@ -245,3 +245,8 @@ int host_grub_snippets_check(struct passthru_ctx *ctx, const struct param_req *r
  * (unprivileged readers get 64 bytes, conventional PCI has 256).
  */
 int pci_config_find_acs(const uint8_t *cfg, size_t len, uint16_t *ret_cap, uint16_t *ret_ctrl);
+
+/* For host-facts.c and host-boot.c: s without its leading and trailing white space, in place. */
+char *host_strip(char *s);
+/* The names in a directory under the root, sorted; NULL when it is missing. */
+int host_list_dir_sorted(struct passthru_ctx *ctx, const char *path, char ***ret);

@@ -20,6 +20,24 @@
  *   dev 0000:01:00.0 driver=nouveau override= id=10de:1b80:1458:3702
  *
  * An empty value is "none"; target=* means "any driver but vfio-pci, or none".
+ *
+ * A transaction of attribute writes (an SR-IOV change) has "write" lines instead, in the order
+ * the writes are made, each with the value that undoes it:
+ *
+ *   passthru-journal 1
+ *   op write
+ *   pid 1234
+ *   write 0000:03:00.0 sriov_numvfs value=0 undo=4
+ *   write 0000:03:00.0 sriov_numvfs value=2 undo=0
+ *
+ * A transaction of VF link settings has "vf" lines: the PF, the VF's index, the settings sent
+ * (the fields of /etc/passthru/vf.d, vf-settings.c), then "undo" and the same settings as the
+ * driver had them before:
+ *
+ *   passthru-journal 1
+ *   op vf
+ *   pid 1234
+ *   vf 0000:03:00.0 1 mac=02:11:22:33:44:55 trust=on undo mac=00:00:00:00:00:00 trust=off
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -34,6 +52,8 @@
 static const char *const op_names[_JOURNAL_OP_MAX] = {
     [JOURNAL_OP_BIND] = "bind",
     [JOURNAL_OP_UNBIND] = "unbind",
+    [JOURNAL_OP_WRITE] = "write",
+    [JOURNAL_OP_VF] = "vf",
 };
 
 static const char *magic(enum journal_kind kind)
@@ -142,6 +162,13 @@ void journal_free(struct journal *j)
 	for (size_t i = 0; i < j->n_entries; i++)
 		entry_done(&j->entries[i]);
 	free(j->entries);
+	for (size_t i = 0; i < j->n_writes; i++) {
+		free(j->writes[i].name);
+		free(j->writes[i].value);
+		free(j->writes[i].undo);
+	}
+	free(j->writes);
+	free(j->vfs);
 	free(j);
 }
 
@@ -207,6 +234,75 @@ int journal_put(struct journal *j, const struct journal_entry *e)
 	}
 	return journal_entry_set(slot, e->address, e->driver, e->override, e->target, e->target_any,
 				 e->target_override, e->id);
+}
+
+/* An attribute name becomes a path component under the device's directory. */
+static bool attr_name_valid(const char *s)
+{
+	if (!s || !*s || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+int journal_add_write(struct journal *j, const char *address, const char *name, const char *value,
+		      const char *undo)
+{
+	struct journal_write w = {0}, *slot;
+
+	if (!address || passthru_pci_address_parse(address, w.address) < 0 ||
+	    strcmp(w.address, address) != 0 || !attr_name_valid(name) || !value || !*value ||
+	    !undo || !*undo)
+		return -EINVAL;
+	slot = ARRAY_GROW(j->writes, j->n_writes);
+	if (!slot)
+		return -ENOMEM;
+	w.name = strdup(name);
+	w.value = strdup(value);
+	w.undo = strdup(undo);
+	if (!w.name || !w.value || !w.undo) {
+		free(w.name);
+		free(w.value);
+		free(w.undo);
+		return -ENOMEM;
+	}
+	*slot = w;
+	j->n_writes++;
+	return 0;
+}
+
+static bool vf_settings_valid(const struct vf_settings *s)
+{
+	if (s->has_mac && (s->mac[0] & 1))
+		return false;
+	if (s->has_vlan && (s->vlan > 4095 || s->qos > 7 ||
+			    (s->proto != ETH_P_8021Q_VALUE && s->proto != ETH_P_8021AD_VALUE)))
+		return false;
+	return s->has_mac || s->has_vlan || s->has_spoofchk || s->has_trust || s->has_rate;
+}
+
+int journal_add_vf(struct journal *j, const char *pf, unsigned index,
+		   const struct vf_settings *value, const struct vf_settings *undo)
+{
+	struct journal_vf v = {0}, *slot;
+
+	if (!pf || passthru_pci_address_parse(pf, v.pf) < 0 || strcmp(v.pf, pf) != 0 ||
+	    index > 65535 || !value || !undo || !vf_settings_valid(value) ||
+	    !vf_settings_valid(undo) || value->has_mac != undo->has_mac ||
+	    value->has_vlan != undo->has_vlan || value->has_spoofchk != undo->has_spoofchk ||
+	    value->has_trust != undo->has_trust || value->has_rate != undo->has_rate)
+		return -EINVAL;
+	slot = ARRAY_GROW(j->vfs, j->n_vfs);
+	if (!slot)
+		return -ENOMEM;
+	v.index = index;
+	v.value = *value;
+	v.undo = *undo;
+	*slot = v;
+	j->n_vfs++;
+	return 0;
 }
 
 int journal_remove(struct journal *j, const char *address)
@@ -352,6 +448,81 @@ out:
 	return r;
 }
 
+/* Parses "write ADDRESS NAME value=V undo=U" (without its "write " and newline) into j. */
+static int parse_write_line(const char *line, size_t len, struct journal *j)
+{
+	_cleanup_free_ char *copy = strndup(line, len), *value = NULL, *undo = NULL;
+	char *fields[4];
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	/* Exactly four fields, one space apart. */
+	if (split_fields_exact(copy, ' ', fields, ELEMENTSOF(fields)) != 4 ||
+	    strncmp(fields[2], "value=", 6) != 0 || strncmp(fields[3], "undo=", 5) != 0)
+		return -EBADMSG;
+	r = journal_unescape(fields[2] + 6, strlen(fields[2] + 6), &value);
+	if (r >= 0)
+		r = journal_unescape(fields[3] + 5, strlen(fields[3] + 5), &undo);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return -EBADMSG;
+	r = journal_add_write(j, fields[0], fields[1], value, undo);
+	return r == -EINVAL ? -EBADMSG : r;
+}
+
+/*
+ * Parses "vf PF INDEX FIELD... undo FIELD..." (without its "vf " and newline) into j, one
+ * space between fields.
+ */
+static int parse_vf_line(const char *line, size_t len, struct journal *j)
+{
+	_cleanup_free_ char *copy = strndup(line, len);
+	_cleanup_free_ char **fields = NULL;
+	struct vf_settings value, undo;
+	unsigned long index;
+	size_t n = 0, undo_at = 0;
+	char *p;
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	/* Split on single spaces: an empty field (two spaces, a space at an end) is an error. */
+	fields = calloc(len / 2 + 2, sizeof(*fields));
+	if (!fields)
+		return -ENOMEM;
+	for (p = copy;;) {
+		char *sp = strchr(p, ' ');
+
+		if (sp)
+			*sp = '\0';
+		if (!*p)
+			return -EBADMSG;
+		fields[n++] = p;
+		if (!sp)
+			break;
+		p = sp + 1;
+	}
+	for (size_t i = 2; i < n; i++)
+		if (strcmp(fields[i], "undo") == 0) {
+			if (undo_at)
+				return -EBADMSG;
+			undo_at = i;
+		}
+	/* PF, index, at least one setting, undo, at least one setting. */
+	if (n < 5 || undo_at < 3 || undo_at + 1 >= n)
+		return -EBADMSG;
+	/* Canonical decimal: no sign, no leading zero. */
+	if ((fields[1][0] == '0' && fields[1][1]) || parse_ulong(fields[1], 65535, &index) < 0)
+		return -EBADMSG;
+	if (vf_settings_parse_fields(fields + 2, undo_at - 2, &value) < 0 ||
+	    vf_settings_parse_fields(fields + undo_at + 1, n - undo_at - 1, &undo) < 0)
+		return -EBADMSG;
+	r = journal_add_vf(j, fields[0], (unsigned)index, &value, &undo);
+	return r == -EINVAL ? -EBADMSG : r;
+}
+
 static bool line_is(const char *line, size_t len, const char *word)
 {
 	return len == strlen(word) && memcmp(line, word, len) == 0;
@@ -393,7 +564,7 @@ int journal_parse(const char *text, size_t len, enum journal_kind kind, struct j
 		} else if (kind == JOURNAL_KIND_TRANSACTION && line_starts(line, n, "op ")) {
 			bool found = false;
 
-			if (have_op || j->n_entries > 0)
+			if (have_op || j->n_entries > 0 || j->n_writes > 0 || j->n_vfs > 0)
 				goto bad;
 			for (int o = 0; o < _JOURNAL_OP_MAX; o++)
 				if (line_is(line + 3, n - 3, op_names[o])) {
@@ -417,7 +588,8 @@ int journal_parse(const char *text, size_t len, enum journal_kind kind, struct j
 		} else if (line_starts(line, n, "dev ")) {
 			struct journal_entry e = {0};
 
-			if (kind == JOURNAL_KIND_TRANSACTION && !have_op)
+			if (kind == JOURNAL_KIND_TRANSACTION &&
+			    (!have_op || j->op == JOURNAL_OP_WRITE || j->op == JOURNAL_OP_VF))
 				goto bad;
 			r = parse_dev_line(line + 4, n - 4, kind, &e);
 			if (r == -ENOMEM)
@@ -430,6 +602,22 @@ int journal_parse(const char *text, size_t len, enum journal_kind kind, struct j
 			entry_done(&e);
 			if (r < 0)
 				return r;
+		} else if (kind == JOURNAL_KIND_TRANSACTION && line_starts(line, n, "write ")) {
+			if (!have_op || j->op != JOURNAL_OP_WRITE)
+				goto bad;
+			r = parse_write_line(line + 6, n - 6, j);
+			if (r == -ENOMEM)
+				return r;
+			if (r < 0)
+				goto bad;
+		} else if (kind == JOURNAL_KIND_TRANSACTION && line_starts(line, n, "vf ")) {
+			if (!have_op || j->op != JOURNAL_OP_VF)
+				goto bad;
+			r = parse_vf_line(line + 3, n - 3, j);
+			if (r == -ENOMEM)
+				return r;
+			if (r < 0)
+				goto bad;
 		} else {
 			goto bad;
 		}
@@ -485,6 +673,34 @@ int journal_format(const struct journal *j, enum journal_kind kind, char **ret)
 		r = append(&buf, &len, "op %s\n", op_names[j->op]);
 		if (r >= 0 && j->pid > 0)
 			r = append(&buf, &len, "pid %ld\n", j->pid);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; kind == JOURNAL_KIND_TRANSACTION && i < j->n_writes; i++) {
+		const struct journal_write *w = &j->writes[i];
+		_cleanup_free_ char *v = journal_escape(w->value), *u = journal_escape(w->undo);
+
+		if (!v || !u)
+			return -ENOMEM;
+		r = append(&buf, &len, "write %s %s value=%s undo=%s\n", w->address, w->name, v, u);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; kind == JOURNAL_KIND_TRANSACTION && i < j->n_vfs; i++) {
+		const struct journal_vf *v = &j->vfs[i];
+		_cleanup_free_ char *line = NULL;
+		size_t size = 0;
+		FILE *f = open_memstream(&line, &size);
+
+		if (!f)
+			return -ENOMEM;
+		fprintf(f, "vf %s %u", v->pf, v->index);
+		vf_settings_write_fields(&v->value, f);
+		fputs(" undo", f);
+		vf_settings_write_fields(&v->undo, f);
+		if (fclose(f) != 0)
+			return -ENOMEM;
+		r = append(&buf, &len, "%s\n", line);
 		if (r < 0)
 			return r;
 	}

@@ -9,6 +9,7 @@
 
 #include "internal.h"
 #include "device-state.h"
+#include "vf-settings.h"
 
 #define RUN_DIR "/run/passthru"
 /* The transaction under way: written (fsync'd) before the first device is touched. */
@@ -23,6 +24,10 @@
 enum journal_op {
 	JOURNAL_OP_BIND,
 	JOURNAL_OP_UNBIND,
+	/* Attribute writes (an SR-IOV change): the record's "write" lines, no devices. */
+	JOURNAL_OP_WRITE,
+	/* VF link settings (over rtnetlink): the record's "vf" lines, no devices. */
+	JOURNAL_OP_VF,
 	_JOURNAL_OP_MAX,
 };
 
@@ -41,11 +46,38 @@ struct journal_entry {
 	char *id;
 };
 
+/*
+ * One write of a JOURNAL_OP_WRITE transaction, in the order they are made: value to the
+ * attribute name of the PCI function at address (/sys/bus/pci/devices/ADDRESS/NAME), and undo,
+ * the value that puts back what it changed.
+ */
+struct journal_write {
+	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	char *name;
+	char *value;
+	char *undo;
+};
+
+/*
+ * One step of a JOURNAL_OP_VF transaction: value to VF index of the PF at pf, and undo, the
+ * settings the driver had before (the same settings, read back), which put back what it changed.
+ */
+struct journal_vf {
+	char pf[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	unsigned index;
+	struct vf_settings value;
+	struct vf_settings undo;
+};
+
 struct journal {
 	enum journal_op op;
 	long pid;
 	struct journal_entry *entries;
 	size_t n_entries;
+	struct journal_write *writes;
+	size_t n_writes;
+	struct journal_vf *vfs;
+	size_t n_vfs;
 };
 
 void journal_free(struct journal *j);
@@ -78,6 +110,20 @@ int journal_put(struct journal *j, const struct journal_entry *e);
 int journal_remove(struct journal *j, const char *address);
 struct journal_entry *journal_find(const struct journal *j, const char *address);
 int journal_new(enum journal_op op, struct journal **ret);
+/*
+ * Appends a write (JOURNAL_OP_WRITE). -EINVAL for an address not in the canonical form, a name
+ * that is not a plain attribute name ([a-z0-9_]) or an empty value or undo.
+ */
+int journal_add_write(struct journal *j, const char *address, const char *name, const char *value,
+		      const char *undo);
+
+/*
+ * Appends a VF step (JOURNAL_OP_VF). -EINVAL for a pf not in the canonical form, an index above
+ * 65535, a value that sets nothing or is out of range (vf_set_settings()'s rules), or an undo
+ * that does not cover exactly the settings of value.
+ */
+int journal_add_vf(struct journal *j, const char *pf, unsigned index,
+		   const struct vf_settings *value, const struct vf_settings *undo);
 
 /* Reads a record file; -ENOENT when it does not exist. */
 int journal_load(struct passthru_ctx *ctx, const char *path, enum journal_kind kind,

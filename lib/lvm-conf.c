@@ -7,8 +7,11 @@
  *
  * LVM's syntax: "name {" opens a section, "}" closes it, "key = value" where a value is a number,
  * a "string" (backslash escapes the next character) or a [ list ] that may span lines; "#" starts
- * a comment outside strings. The block is delimited by two comment lines of ours, so removing it
- * gives the file back byte for byte. Pure functions of the text: no I/O here (fuzz-lvm-conf).
+ * a comment outside strings. The lvm.conf LVM installs lists every setting with its built-in
+ * default, commented out ("# use_devicesfile = 0" on Debian 12's 2.03.16): that tells the
+ * default of the installed version when the file does not set it. The block is delimited by two
+ * comment lines of ours, so removing it gives the file back byte for byte. Pure functions of the
+ * text: no I/O here (fuzz-lvm-conf).
  */
 #include <ctype.h>
 
@@ -27,9 +30,30 @@ static bool marker_at(const char *line, const char *end, const char *marker)
 	return (size_t)(end - line) >= n && memcmp(line, marker, n) == 0;
 }
 
+/* "# use_devicesfile = 0": the value, into *ret. */
+static void commented_default(const char *p, const char *end, int *ret)
+{
+	static const char key[] = "use_devicesfile";
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if ((size_t)(end - p) < sizeof(key) - 1 || memcmp(p, key, sizeof(key) - 1) != 0)
+		return;
+	p += sizeof(key) - 1;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p >= end || *p != '=')
+		return;
+	for (p++; p < end && (*p == ' ' || *p == '\t'); p++)
+		;
+	if (p < end && (*p == '0' || *p == '1'))
+		*ret = *p == '1';
+}
+
 int lvm_conf_scan(const char *text, size_t len, struct lvm_conf_facts *ret)
 {
-	struct lvm_conf_facts f = {.use_devicesfile = -1, .devices_open = -1};
+	struct lvm_conf_facts f = {
+	    .use_devicesfile = -1, .use_devicesfile_default = -1, .devices_open = -1};
 	char word[64], section[64] = "", key[64] = "";
 	size_t wlen = 0, line_start = 0;
 	unsigned depth = 0;
@@ -61,6 +85,11 @@ int lvm_conf_scan(const char *text, size_t len, struct lvm_conf_facts *ret)
 		}
 		if (c == '#') {
 			const char *nl = memchr(text + i, '\n', len - i);
+
+			/* lvm.conf as LVM installs it shows each default, commented out. */
+			if (depth == 1 && strcmp(section, "devices") == 0)
+				commented_default(text + i + 1, nl ? nl : text + len,
+						  &f.use_devicesfile_default);
 
 			i = nl ? (size_t)(nl - text) - 1 : len - 1;
 			continue;

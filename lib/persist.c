@@ -429,23 +429,29 @@ static bool entry_wanted_for_modprobe(struct passthru_persist *p,
 				      const struct passthru_pci_list *list, size_t i)
 {
 	struct passthru_pci_device *dev = entry_device(p, list, i);
+	struct passthru_iommu_group *g = NULL;
+	bool wanted = false;
 
 	if (!dev)
 		return false;
 	if (is_gpu(dev))
 		return true;
 	/* The other functions of a GPU's group (its HDMI audio) go with it. */
-	STRV_FOREACH (m, (char **)passthru_pci_device_get_iommu_group_members(dev)) {
-		int k = passthru_persist_find(p, *m);
+	if (passthru_iommu_group_new_for_device(dev, &g) < 0)
+		return false;
+	for (size_t m = 0; m < passthru_iommu_group_count(g) && !wanted; m++) {
+		const char *address =
+		    passthru_pci_device_get_address(passthru_iommu_group_get(g, m));
+		int k = passthru_persist_find(p, address);
 
 		if (k >= 0 && (size_t)k != i) {
 			struct passthru_pci_device *other = entry_device(p, list, (size_t)k);
 
-			if (other && is_gpu(other))
-				return true;
+			wanted = other && is_gpu(other);
 		}
 	}
-	return false;
+	passthru_iommu_group_unref(g);
+	return wanted;
 }
 
 _public_ int passthru_persist_write_modprobe(struct passthru_persist *p)

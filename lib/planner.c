@@ -365,12 +365,29 @@ static int refuse_ungrouped(struct passthru_takeover *t, const char *address)
 				  address, "%s", reason);
 }
 
-/* Adds the other functions of its IOMMU group; one that vanished meanwhile is left out. */
-static int add_group_members(struct passthru_takeover *t, const struct item *it)
+/*
+ * The IOMMU group of the item at index, kept on it, and the group's other functions added as
+ * items (one that vanished meanwhile is left out). *ret_grouped is false when it is in no group.
+ */
+static int add_group_members(struct passthru_takeover *t, size_t index, bool *ret_grouped)
 {
-	STRV_FOREACH (m, (char **)passthru_pci_device_get_iommu_group_members(it->dev)) {
-		int r = takeover_item_add(t, *m, false, NULL);
+	struct passthru_iommu_group *g = NULL;
+	int r;
 
+	*ret_grouped = false;
+	r = passthru_iommu_group_new_for_device(t->items[index].dev, &g);
+	if (r == -ENOENT || r == -ENODATA)
+		return 0;
+	if (r < 0)
+		return r;
+	/* The item owns the group; adding items below may move the items, not the group. */
+	passthru_iommu_group_unref(t->items[index].iommu_group);
+	t->items[index].iommu_group = g;
+	*ret_grouped = true;
+	for (size_t i = 0; i < passthru_iommu_group_count(g); i++) {
+		r = takeover_item_add(
+		    t, passthru_pci_device_get_address(passthru_iommu_group_get(g, i)), false,
+		    NULL);
 		if (r < 0 && !errno_is_vanished(r))
 			return r;
 	}
@@ -383,6 +400,7 @@ static int plan_bind(struct passthru_takeover *t)
 
 	STRV_FOREACH (a, t->requested) {
 		struct item *it;
+		bool grouped;
 
 		r = takeover_item_add(t, *a, true, &it);
 		if (r < 0)
@@ -395,15 +413,15 @@ static int plan_bind(struct passthru_takeover *t)
 				return r;
 			continue;
 		}
-		if (it->group < 0) {
+		r = add_group_members(t, (size_t)(it - t->items), &grouped);
+		if (r < 0)
+			return r;
+		/* Without a group nothing was added, so it has not moved. */
+		if (!grouped) {
 			r = refuse_ungrouped(t, it->address);
 			if (r < 0)
 				return r;
-			continue;
 		}
-		r = add_group_members(t, it);
-		if (r < 0)
-			return r;
 	}
 	r = plan_read_overrides(t);
 	if (r < 0)
@@ -447,15 +465,16 @@ static int plan_bind(struct passthru_takeover *t)
 		struct item *req = &t->items[i];
 		_cleanup_free_ char *list = NULL;
 
-		if (!req->requested || req->group < 0 || req->bridge)
+		if (!req->requested || !req->iommu_group || req->bridge)
 			continue;
-		for (size_t k = 0; k < t->n_items; k++) {
-			struct item *sib = &t->items[k];
+		/* The endpoints in VFIO's way, but for those the plan binds. */
+		STRV_FOREACH (b, (char **)passthru_iommu_group_get_blocking(req->iommu_group)) {
+			const struct item *sib = takeover_item_find(t, *b);
 			char *n;
 
-			if (sib->group != req->group || sib->requested || sib->bridge ||
-			    sib->action != PASSTHRU_ACTION_NONE || !sib->driver ||
-			    is_vfio(sib->driver) || strcmp(sib->driver, "pci-stub") == 0)
+			if (!sib || sib->requested || sib->action != PASSTHRU_ACTION_NONE ||
+			    !sib->driver || is_vfio(sib->driver) ||
+			    strcmp(sib->driver, "pci-stub") == 0)
 				continue;
 			if (asprintf(&n, "%s%s%s (%s)", list ?: "", list ? ", " : "", sib->address,
 				     sib->driver) < 0)
@@ -538,12 +557,14 @@ static int plan_unbind(struct passthru_takeover *t)
 	STRV_FOREACH (a, t->requested) {
 		struct item *it;
 
+		bool grouped;
+
 		r = takeover_item_add(t, *a, true, &it);
 		if (r < 0)
 			return r;
-		if (!(t->flags & PASSTHRU_TAKEOVER_GROUP) || it->group < 0)
+		if (!(t->flags & PASSTHRU_TAKEOVER_GROUP))
 			continue;
-		r = add_group_members(t, it);
+		r = add_group_members(t, (size_t)(it - t->items), &grouped);
 		if (r < 0)
 			return r;
 	}

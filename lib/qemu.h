@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Private to lib/ (and the tests, fuzzers and CLI): the guest devices a passthru_vm_devices
- * resolves to, shared by qemu.c (command line, hot-plug), libvirt.c (domain XML) and the
- * pure text helpers they use.
+ * resolves to, shared by qemu.c (the object), qemu-plan.c (planning), qemu-argv.c (command
+ * line), qemu-hotplug.c (QMP), libvirt.c (domain XML) and the pure text helpers they use.
  */
 #pragma once
 
@@ -41,7 +41,7 @@ char *qemu_id_chardev(const char *tty);
 #define QEMU_ID_XHCI  "pt-xhci"
 #define QEMU_XHCI_BUS "pt-xhci.0"
 
-/* pcie-root-port chassis numbers start here (see qemu.c). */
+/* pcie-root-port chassis numbers start here (see qemu-plan.c). */
 #define QEMU_ROOT_PORT_CHASSIS 112
 
 /* QEMU gives a machine at most four isa-serial ports (COM1-COM4); the rest go on PCI. */
@@ -152,3 +152,17 @@ int vm_devices_set_error(struct passthru_vm_devices *vd, int r, const char *form
     _printf_(3, 4);
 /* "driver,key=value,..." with values escaped. */
 char *qemu_props_to_option(char *const *props);
+
+/* The object (qemu.c), for the planning and hot-plug files. */
+void guest_device_done(struct guest_device *d);
+/* Forgets the plan: settings changed, or a new plan starts. */
+void vm_devices_plan_clear(struct passthru_vm_devices *vd);
+void vm_devices_outcomes_free(struct passthru_vm_devices *vd);
+/* Replaces *where with a copy of value (NULL stays NULL). */
+int vm_replace_string(char **where, const char *value);
+/*
+ * The kind of a device that exists and its canonical name: the kernel's PCI address, port path,
+ * tty path. -EINVAL for a name of no kind (passthru_vm_device_kind_of()).
+ */
+int vm_device_canonical_name(struct passthru_ctx *ctx, const char *name,
+			     enum passthru_vm_device_kind *ret_kind, char **ret);

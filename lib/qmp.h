@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The QMP client's internals: the message stream parser and query-pci, for qemu.c and tests. */
+/*
+ * The QMP client's internals: the message stream parser and query-pci, for qemu-hotplug.c and
+ * tests.
+ */
 #pragma once
 
 #include <json-c/json.h>

@@ -17,6 +17,7 @@
 #include <limits.h>
 
 #include "cmdline.h"
+#include "device-list.h"
 #include "internal.h"
 #include "serial.h"
 #include "usb.h"
@@ -693,11 +694,38 @@ static int cmp_port(const void *a, const void *b)
 	return strverscmp(x->name, y->name);
 }
 
+/* One entry of /sys/class/tty: a serial port joins the list, a VT or the console not. */
+static int serial_list_add_entry(struct passthru_ctx *ctx, const char *name, void *userdata)
+{
+	struct passthru_serial_list *list = userdata;
+	struct passthru_serial_port *port = NULL, **v;
+	const char *tty;
+	int r;
+
+	if (tty_name_parse(name, &tty) < 0 || name_is_vt(tty) || strcmp(tty, "console") == 0)
+		return 0;
+	r = serial_port_read(ctx, tty, &port);
+	if (r == -ENODEV)
+		/*
+		 * Not a serial port, a phantom, or unplugged since readdir(): the last is a race
+		 * that is inherent.
+		 */
+		return 0;
+	if (r < 0)
+		return r;
+	v = ARRAY_GROW(list->ports, list->count);
+	if (!v) {
+		passthru_serial_port_unref(port);
+		return -ENOMEM;
+	}
+	*v = port;
+	list->count++;
+	return 0;
+}
+
 _public_ int passthru_serial_list_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret)
 {
 	_cleanup_(serial_list_freep) struct passthru_serial_list *list = NULL;
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
 	int r;
 
 	if (!ctx || !ret)
@@ -708,41 +736,9 @@ _public_ int passthru_serial_list_scan(struct passthru_ctx *ctx, struct passthru
 	list->refcount = 1;
 	list->ctx = passthru_ctx_ref(ctx);
 
-	r = root_opendir(ctx, "/sys/class/tty", &d);
-	if (r == -ENOENT) {
-		log_debug(ctx, "/sys/class/tty: %s", strerror(-r));
-		*ret = TAKE_PTR(list);
-		return 0;
-	}
+	r = device_list_scan_dir(ctx, "/sys/class/tty", serial_list_add_entry, list);
 	if (r < 0)
 		return r;
-
-	while ((de = readdir(d))) {
-		struct passthru_serial_port *port = NULL, **v;
-		const char *tty;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (tty_name_parse(de->d_name, &tty) < 0 || name_is_vt(tty) ||
-		    strcmp(tty, "console") == 0)
-			continue;
-		r = serial_port_read(ctx, tty, &port);
-		if (r == -ENODEV)
-			/*
-			 * Not a serial port, a phantom, or unplugged since readdir(): the
-			 * last is a race that is inherent.
-			 */
-			continue;
-		if (r < 0)
-			return r;
-		v = ARRAY_GROW(list->ports, list->count);
-		if (!v) {
-			passthru_serial_port_unref(port);
-			return -ENOMEM;
-		}
-		*v = port;
-		list->count++;
-	}
 	if (list->count > 1)
 		qsort(list->ports, list->count, sizeof(*list->ports), cmp_port);
 
@@ -757,18 +753,8 @@ _public_ int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_seri
 DEFINE_REF_UNREF_FUNC(_public_, struct passthru_serial_list, passthru_serial_list,
 		      serial_list_free);
 
-_public_ size_t passthru_serial_list_count(const struct passthru_serial_list *list)
-{
-	return list ? list->count : 0;
-}
-
-_public_ struct passthru_serial_port *
-passthru_serial_list_get(const struct passthru_serial_list *list, size_t index)
-{
-	if (!list || index >= list->count)
-		return NULL;
-	return list->ports[index];
-}
+DEFINE_LIST_COUNT_GET(_public_, struct passthru_serial_list, passthru_serial_list,
+		      struct passthru_serial_port, ports);
 
 _public_ struct passthru_serial_port *
 passthru_serial_list_find(const struct passthru_serial_list *list, const char *path)

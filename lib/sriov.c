@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * VF counts: making and removing a PF's VFs through sriov_numvfs, as a plan and its execution.
+ * VF counts: making and removing a PF's VFs through sriov_numvfs, as a plan (here) and its
+ * execution (sriov-execute.c).
  *
  * The kernel's rules (drivers/pci/iov.c, Documentation/ABI/testing/sysfs-bus-pci):
  * - writing N to sriov_numvfs asks the PF's driver (its sriov_configure) to enable N VFs; a PF
@@ -14,66 +15,22 @@
  * The kernel makes the PF's virtfnN links (N from 0, without gaps) as it adds VFs: counting them
  * is how progress is seen while a write is under way.
  */
-#include <fcntl.h>
-#include <time.h>
 
 #include "device-state.h"
 #include "journal.h"
 #include "pf.h"
 #include "plan-report.h"
 #include "sriov.h"
-#include "timed-io.h"
 #include "vf-config.h"
 #include "vfio-users.h"
 
 #define DEFAULT_TIMEOUT_MS 60000
 #define LOCK_TIMEOUT_MS	   30000
-#define PROGRESS_PERIOD_MS 100
 /* The kernel's own limit on a PF's VFs (the SR-IOV capability's TotalVFs is 16 bits). */
 #define VF_COUNT_MAX 65535
 
 /* ------------------------------------------------------------------------------------------ */
 /* The object                                                                                 */
-
-struct passthru_sriov {
-	unsigned refcount;
-	struct passthru_ctx *ctx;
-	char pf[PASSTHRU_PCI_ADDRESS_LEN + 1];
-	unsigned flags;
-	unsigned timeout_ms;
-	/* The wait for another passthru's lock: the timeout when one was set, else 30 s. */
-	unsigned lock_timeout_ms;
-	passthru_takeover_wait_fn wait_fn;
-	void *wait_userdata;
-	passthru_sriov_progress_fn progress;
-	void *progress_userdata;
-
-	/* As last read. */
-	unsigned total, current;
-	int autoprobe_now; /* -ENODATA when unreadable */
-
-	/* Wishes. */
-	bool has_target;
-	unsigned target;
-	int autoprobe_want; /* -1: leave it */
-
-	/* The plan. */
-	bool planned;
-	unsigned plan_target;
-	bool write_zero, write_target;
-	int write_autoprobe; /* -1: no write */
-	bool bind;
-	char **removed;
-	char **steps;
-	char **notes;
-
-	/* Refusals and notes of the plan, the error of the last execution. */
-	struct passthru_plan_report report;
-
-	/* Execution. */
-	char **vfs;
-	struct passthru_takeover *takeover;
-};
 
 static void plan_clear(struct passthru_sriov *s)
 {
@@ -88,7 +45,7 @@ static void plan_clear(struct passthru_sriov *s)
 }
 
 /* Reads the PF's counts and autoprobe into s. */
-static int read_pf(struct passthru_sriov *s, int dfd)
+int sriov_read_pf(struct passthru_sriov *s, int dfd)
 {
 	long total, autoprobe;
 	int r;
@@ -128,7 +85,7 @@ _public_ int passthru_sriov_new(struct passthru_ctx *ctx, const char *pf, unsign
 	s->lock_timeout_ms = LOCK_TIMEOUT_MS;
 	s->autoprobe_want = -1;
 	s->write_autoprobe = -1;
-	r = read_pf(s, dfd);
+	r = sriov_read_pf(s, dfd);
 	if (r < 0) {
 		log_debug(ctx, "%s: cannot read sriov_totalvfs: %s", address, strerror(-r));
 		passthru_sriov_unref(s);
@@ -372,7 +329,7 @@ _public_ int passthru_sriov_plan(struct passthru_sriov *s)
 	dfd = pf_open_dir(s->ctx, s->pf, address);
 	if (dfd < 0)
 		return dfd;
-	r = read_pf(s, dfd);
+	r = sriov_read_pf(s, dfd);
 	if (r < 0)
 		return r;
 	s->plan_target = s->has_target ? s->target : s->current;
@@ -512,260 +469,6 @@ _public_ const struct passthru_plan_report *
 passthru_sriov_get_report(const struct passthru_sriov *s)
 {
 	return s ? &s->report : NULL;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Execution                                                                                  */
-
-static int set_error(struct passthru_sriov *s, int r, const char *format, ...) _printf_(3, 4);
-static int set_error(struct passthru_sriov *s, int r, const char *format, ...)
-{
-	_cleanup_free_ char *msg = NULL;
-	va_list ap;
-
-	va_start(ap, format);
-	msg = strfv(format, ap);
-	va_end(ap);
-	if (!msg || plan_report_set_error(&s->report, "%s: %s", s->pf, msg) < 0)
-		plan_report_clear_error(&s->report);
-	return r;
-}
-
-/* While a write to sriov_numvfs is under way: the VFs counted for the progress callback. */
-struct numvfs_watch {
-	struct passthru_sriov *s;
-	int dfd;
-	unsigned target;
-	unsigned last;
-};
-
-static void numvfs_watch_tick(void *userdata)
-{
-	struct numvfs_watch *nw = userdata;
-	unsigned now = pf_count_vfs(nw->dfd);
-
-	if (now != nw->last)
-		nw->s->progress(nw->s->progress_userdata, now, nw->target);
-	nw->last = now;
-}
-
-static int write_with_progress(struct passthru_sriov *s, int dfd, struct timed_writer *w,
-			       const char *path, const char *value, unsigned target)
-{
-	struct numvfs_watch nw = {.s = s, .dfd = dfd, .target = target, .last = UINT32_MAX};
-	int r;
-
-	r = timed_write_tick(w, path, value, s->timeout_ms, PROGRESS_PERIOD_MS, numvfs_watch_tick,
-			     &nw);
-	/* Once more when the write returned, unless that count was just reported. */
-	if (pf_count_vfs(dfd) != nw.last)
-		s->progress(s->progress_userdata, pf_count_vfs(dfd), target);
-	return r;
-}
-
-static int write_numvfs(struct passthru_sriov *s, int dfd, struct timed_writer *w, unsigned value)
-{
-	_cleanup_free_ char *path = NULL;
-	char text[16];
-
-	if (asprintf(&path, "/sys/bus/pci/devices/%s/sriov_numvfs", s->pf) < 0)
-		return -ENOMEM;
-	snprintf(text, sizeof(text), "%u", value);
-	log_debug(s->ctx, "%s: writing %s to sriov_numvfs", s->pf, text);
-	if (s->progress)
-		return write_with_progress(s, dfd, w, path, text, value);
-	return timed_write(w, path, text, s->timeout_ms);
-}
-
-/* The message for a failed write of value to sriov_numvfs. */
-static int numvfs_error(struct passthru_sriov *s, struct timed_writer *w, int r, unsigned value,
-			unsigned now)
-{
-	char t[32];
-
-	if (r == -ETIMEDOUT)
-		return set_error(s, r,
-				 "writing %u to sriov_numvfs did not return within %s (pid %d is "
-				 "still waiting in the kernel); the PF has %u VFs now",
-				 value, ms_text(s->timeout_ms, t), (int)timed_writer_stuck_pid(w),
-				 now);
-	if (r == -EBUSY && value > 0)
-		return set_error(s, r,
-				 "cannot write %u to sriov_numvfs: %s (the PF already has VFs)",
-				 value, strerror(-r));
-	if (r == -ENOENT)
-		return set_error(s, r,
-				 "cannot write %u to sriov_numvfs: its driver does not make VFs "
-				 "through sysfs (or it has none)",
-				 value);
-	return set_error(s, r, "cannot write %u to sriov_numvfs: %s; the PF has %u VFs now", value,
-			 strerror(-r), now);
-}
-
-static int read_vfs(struct passthru_sriov *s, int dfd)
-{
-	_cleanup_strv_free_ char **vfs = NULL;
-	unsigned n = pf_count_vfs(dfd);
-
-	for (unsigned i = 0; i < n; i++) {
-		char vf[PASSTHRU_PCI_ADDRESS_LEN + 1];
-		int r = pf_vf_address(dfd, i, vf);
-
-		if (r < 0)
-			continue;
-		r = strv_push(&vfs, vf);
-		if (r < 0)
-			return r;
-	}
-	strv_free(s->vfs);
-	s->vfs = TAKE_PTR(vfs);
-	s->current = n;
-	return 0;
-}
-
-static int bind_vfs(struct passthru_sriov *s)
-{
-	/* After making them, say that they are there: a failed binding does not remove them. */
-	const char *made = s->write_target ? "the VFs were made, but " : "";
-	struct passthru_takeover *t = NULL;
-	int r;
-
-	r = passthru_takeover_new(s->ctx, PASSTHRU_TAKEOVER_BIND,
-				  (s->flags & PASSTHRU_SRIOV_FORCE) ? PASSTHRU_TAKEOVER_FORCE : 0,
-				  &t);
-	if (r < 0)
-		return set_error(s, r, "%scannot bind them: %s", made, strerror(-r));
-	passthru_takeover_unref(s->takeover);
-	s->takeover = t;
-	passthru_takeover_set_timeout(t, s->timeout_ms);
-	passthru_takeover_set_wait_fn(t, s->wait_fn, s->wait_userdata);
-	STRV_FOREACH (vf, s->vfs) {
-		r = passthru_takeover_add_device(t, *vf);
-		if (r < 0)
-			return set_error(s, r, "%sVF %s cannot be bound: %s", made, *vf,
-					 strerror(-r));
-	}
-	r = passthru_takeover_plan(t);
-	if (r >= 0)
-		r = passthru_takeover_execute(t);
-	if (r == -EPERM)
-		return set_error(s, r, "%sVF %s cannot go to vfio-pci: %s", made,
-				 passthru_takeover_get_refusal_address(t, 0),
-				 passthru_takeover_get_refusal_reason(t, 0));
-	if (r < 0)
-		return set_error(s, r, "%sbinding the VFs failed: %s", made,
-				 passthru_takeover_get_error(t) ?: strerror(-r));
-	return 0;
-}
-
-_public_ int passthru_sriov_execute(struct passthru_sriov *s)
-{
-	_cleanup_close_ int lock = -1, dfd = -1;
-	_cleanup_free_ char *lock_error = NULL;
-	struct timed_writer *w = NULL;
-	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
-	int r;
-
-	plan_report_clear_error(&s->report);
-	lock = journal_lock_take(s->ctx, s->lock_timeout_ms, s->wait_fn, s->wait_userdata,
-				 &lock_error);
-	if (lock < 0)
-		return set_error(s, lock, "%s", lock_error ?: strerror(-lock));
-	dfd = pf_open_dir(s->ctx, s->pf, address);
-	if (dfd < 0)
-		return set_error(s, dfd, "cannot open it: %s", strerror(-dfd));
-	/* Under the lock, the plan must still describe the PF. */
-	if (!s->planned || pf_count_vfs(dfd) != s->current) {
-		r = passthru_sriov_plan(s);
-		if (r == -EPERM)
-			return set_error(s, r, "refused: %s: %s", s->report.refusals[0].address,
-					 s->report.refusals[0].reason);
-		if (r < 0)
-			return set_error(s, r, "cannot plan: %s", strerror(-r));
-	}
-	if (s->report.n_refusals > 0)
-		return set_error(s, -EPERM, "refused: %s: %s", s->report.refusals[0].address,
-				 s->report.refusals[0].reason);
-
-	r = timed_writer_new(s->ctx, &w);
-	if (r < 0)
-		return set_error(s, r, "cannot start: %s", strerror(-r));
-
-	if (s->write_zero) {
-		r = write_numvfs(s, dfd, w, 0);
-		if (r < 0) {
-			numvfs_error(s, w, r, 0, pf_count_vfs(dfd));
-			goto out;
-		}
-		journal_log_line(s->ctx, "%s: removed its %u VFs", s->pf, s->current);
-	}
-	if (s->write_autoprobe >= 0) {
-		_cleanup_free_ char *path = NULL;
-
-		if (asprintf(&path, "/sys/bus/pci/devices/%s/sriov_drivers_autoprobe", s->pf) < 0) {
-			r = -ENOMEM;
-			goto out;
-		}
-		r = timed_write(w, path, s->write_autoprobe ? "1" : "0", s->timeout_ms);
-		if (r < 0) {
-			set_error(s, r, "cannot write %d to sriov_drivers_autoprobe: %s",
-				  s->write_autoprobe, strerror(-r));
-			goto out;
-		}
-		s->autoprobe_now = s->write_autoprobe;
-	}
-	if (s->write_target) {
-		r = write_numvfs(s, dfd, w, s->plan_target);
-		if (r < 0) {
-			numvfs_error(s, w, r, s->plan_target, pf_count_vfs(dfd));
-			goto out;
-		}
-	}
-	r = read_vfs(s, dfd);
-	if (r < 0)
-		goto out;
-	/*
-	 * A successful write is no promise: a driver's sriov_configure may enable fewer VFs than
-	 * asked (the kernel only warns), and a PF may keep its VFs. What counts is what is there.
-	 */
-	if (s->current != s->plan_target) {
-		journal_log_line(s->ctx, "%s: asked for %u VFs, has %u", s->pf, s->plan_target,
-				 s->current);
-		r = set_error(s, -EIO,
-			      "asked for %u VF%s, but it has %u now (its driver may enable fewer "
-			      "than asked)",
-			      s->plan_target, s->plan_target == 1 ? "" : "s", s->current);
-		goto out;
-	}
-	if (s->write_target)
-		journal_log_line(s->ctx, "%s: made %u VFs", s->pf, s->plan_target);
-	/* The takeover takes the lock itself. */
-	timed_writer_free(w);
-	w = NULL;
-	close(TAKE_FD(lock));
-	if (s->bind && s->vfs)
-		r = bind_vfs(s);
-	s->planned = false;
-out:
-	timed_writer_free(w);
-	if (r < 0 && !s->report.error)
-		set_error(s, r, "%s", strerror(-r));
-	return r;
-}
-
-_public_ const char *passthru_sriov_get_error(const struct passthru_sriov *s)
-{
-	return s->report.error;
-}
-
-_public_ const char *const *passthru_sriov_get_vfs(const struct passthru_sriov *s)
-{
-	return s->vfs ? (const char *const *)s->vfs : strv_empty;
-}
-
-_public_ struct passthru_takeover *passthru_sriov_get_takeover(const struct passthru_sriov *s)
-{
-	return s->takeover;
 }
 
 /* ------------------------------------------------------------------------------------------ */

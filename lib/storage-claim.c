@@ -19,8 +19,9 @@
  *   (LVM's event activation skips them: seen in the Debian guest, its pvscan ran before udev
  *   made the by-path names, and the global_filter let it through), UDISKS_IGNORE=1, and
  *   PASSTHRU_STORAGE=<address> (multipath's blacklist names that property); LVM's global_filter
- *   rejects their /dev/disk/by-path names (when LVM uses its devices file instead, a drive not
- *   in it is ignored already and the plan says so).
+ *   rejects their /dev/disk/by-path names, and when LVM uses its devices file the drives'
+ *   entries come out of it too (lvm-devices.c: kept in /etc/passthru/lvm-devices and put back
+ *   when the drive is given back).
  */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -34,8 +35,10 @@
 
 void storage_targets_free(struct storage_target *t, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		strv_free(t[i].modules);
+		strv_free(t[i].lvm_ids);
+	}
 	free(t);
 }
 
@@ -295,22 +298,22 @@ static int by_path_pattern(const struct storage_target *t, char **ret)
 	return asprintf(ret, "^/dev/disk/by-path/pci-%s[.]%s-", addr, dot + 1) < 0 ? -ENOMEM : 0;
 }
 
-static int render_lvm(const struct storage_target *t, size_t n, const struct storage_layout *l,
-		      const char *old, char **ret, char ***notes)
+static int render_lvm(const struct storage_target *t, size_t n, const char *old, char **ret,
+		      char ***notes)
 {
 	_cleanup_strv_free_ char **rejects = NULL;
 	int r;
 
-	if (!l->lvm_devicesfile)
-		for (size_t i = 0; i < n; i++) {
-			char *p;
+	/* Written with a devices file too: it holds should the drive be listed again. */
+	for (size_t i = 0; i < n; i++) {
+		char *p;
 
-			r = by_path_pattern(&t[i], &p);
-			if (r >= 0)
-				r = strv_consume(&rejects, p);
-			if (r < 0)
-				return r;
-		}
+		r = by_path_pattern(&t[i], &p);
+		if (r >= 0)
+			r = strv_consume(&rejects, p);
+		if (r < 0)
+			return r;
+	}
 	r = lvm_conf_edit(old, strlen(old), rejects, ret);
 	if (r == -EEXIST || r == -EOPNOTSUPP || r == -EBADMSG) {
 		/* Leave the file as it is, and say what to add by hand. */
@@ -328,8 +331,70 @@ static int render_lvm(const struct storage_target *t, size_t n, const struct sto
 	return r;
 }
 
+/*
+ * system.devices and the record of what came out of it, in the order that loses nothing should
+ * the writing stop between the two: the record first when lines come out, the devices file
+ * first when they go back.
+ */
+static int render_lvm_devices(const struct storage_target *t, size_t n,
+			      const struct storage_layout *layout,
+			      const struct storage_lvm_text *lvm, struct storage_file *files,
+			      size_t *k, char ***notes)
+{
+	_cleanup_free_ struct lvm_drive *drives = calloc(n + 1, sizeof(*drives));
+	struct lvm_devices_edit e;
+	struct storage_file dev, rec;
+	int r;
+
+	if (!drives)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		drives[i] = (struct lvm_drive){.address = t[i].address, .ids = t[i].lvm_ids};
+	r = lvm_devices_edit(lvm->devices, lvm->state, drives, n, layout->lvm_devicesfile, &e);
+	if (r == -EBADMSG) {
+		/* Neither is touched: what was taken out stays on record. */
+		return add_note(notes,
+				"%s or %s: cannot read it; the persisted drives' entries of "
+				"the LVM devices file are left as they are",
+				STORAGE_LVM_DEVICES_FILE, STORAGE_LVM_DEVICES_STATE);
+	}
+	if (r < 0)
+		return r;
+	dev = (struct storage_file){.path = STORAGE_LVM_DEVICES_FILE,
+				    .mode = 0644,
+				    .initramfs = true, /* lvm2's hook copies /etc/lvm */
+				    .new = e.devices};
+	rec = (struct storage_file){
+	    .path = STORAGE_LVM_DEVICES_STATE, .mode = 0644, .generated = true, .new = e.state};
+	if (e.restored) {
+		files[(*k)++] = dev;
+		files[(*k)++] = rec;
+	} else {
+		files[(*k)++] = rec;
+		files[(*k)++] = dev;
+	}
+	if (lvm->devices && n > 0 && !layout->lvm_devicesfile)
+		r = add_note(notes, "LVM does not use " STORAGE_LVM_DEVICES_FILE
+				    " (devices/use_devicesfile): its entries are left as they are");
+	/* Bound before it ever had its disks seen: which entries are its cannot be told. */
+	for (size_t i = 0; r >= 0 && layout->lvm_devicesfile && i < n; i++) {
+		_cleanup_free_ char *needle = NULL;
+
+		if (asprintf(&needle, "\nid %s ", t[i].address) < 0)
+			return -ENOMEM;
+		if (!e.state || !strstr(e.state, needle))
+			r = add_note(notes,
+				     "%s: the ids of its disks are not known (never seen while the "
+				     "host had it), so its entries in " STORAGE_LVM_DEVICES_FILE
+				     " cannot be found: give it to its host driver and bind "
+				     "--persist it again, or remove them with lvmdevices --deldev",
+				     t[i].address);
+	}
+	return r;
+}
+
 int storage_render(const struct storage_target *targets, size_t n,
-		   const struct storage_layout *layout, const char *lvm_conf,
+		   const struct storage_layout *layout, const struct storage_lvm_text *lvm,
 		   struct storage_file **ret, size_t *ret_n, char ***notes)
 {
 	static const struct {
@@ -353,7 +418,7 @@ int storage_render(const struct storage_target *targets, size_t n,
 	size_t k = 0;
 	int r = 0;
 
-	files = calloc(ELEMENTSOF(table) + 1, sizeof(*files));
+	files = calloc(ELEMENTSOF(table) + 3, sizeof(*files));
 	if (!files)
 		return -ENOMEM;
 	for (size_t i = 0; i < ELEMENTSOF(table) && r >= 0; i++) {
@@ -371,17 +436,15 @@ int storage_render(const struct storage_target *targets, size_t n,
 		if (n > 0)
 			r = render_with(table[i].fn, targets, n, &f->new);
 	}
-	if (r >= 0 && layout->lvm && lvm_conf) {
+	if (r >= 0 && layout->lvm && lvm->conf) {
 		struct storage_file *f = &files[k++];
 
 		*f = (struct storage_file){
 		    .path = STORAGE_LVM_CONF, .mode = 0644, .initramfs = true};
-		r = render_lvm(targets, n, layout, lvm_conf, &f->new, notes);
+		r = render_lvm(targets, n, lvm->conf, &f->new, notes);
 	}
-	if (r >= 0 && n > 0 && layout->lvm && layout->lvm_devicesfile)
-		r = add_note(notes, "LVM reads " STORAGE_LVM_DEVICES_FILE
-				    ": it ignores the persisted drives unless that file lists them "
-				    "(lvmdevices --deldev removes one)");
+	if (r >= 0 && (lvm->devices || lvm->state))
+		r = render_lvm_devices(targets, n, layout, lvm, files, &k, notes);
 	if (r < 0) {
 		storage_files_free(files, k);
 		return r;
@@ -409,13 +472,100 @@ static int layout_of(struct passthru_ctx *ctx, const char *lvm_conf, struct stor
 	    .initramfs_tools = root_exists(ctx, "/usr/share/initramfs-tools"),
 	    .dracut = root_exists(ctx, "/usr/lib/dracut"),
 	    .multipath = root_exists(ctx, "/etc/multipath.conf") ||
-			 root_exists(ctx, "/etc/multipath") || host_tool_installed(ctx, "multipath"),
+			 root_exists(ctx, "/etc/multipath") ||
+			 host_tool_installed(ctx, "multipath"),
 	    .lvm = lvm_conf != NULL,
 	};
-	/* LVM goes by its devices file when use_devicesfile is on and the file exists. */
+	/*
+	 * LVM goes by its devices file when use_devicesfile is on and the file exists. Not set in
+	 * lvm.conf: the installed version's default, which its lvm.conf shows commented out; not
+	 * even that: taken as on, since the entries of a file LVM does not read do no harm out of
+	 * it (and come back with the drive).
+	 */
+	if (!root_exists(ctx, STORAGE_LVM_DEVICES_FILE))
+		return 0;
 	if (lvm_conf && lvm_conf_scan(lvm_conf, strlen(lvm_conf), &facts) >= 0)
-		ret->lvm_devicesfile =
-		    facts.use_devicesfile == 1 && root_exists(ctx, STORAGE_LVM_DEVICES_FILE);
+		ret->lvm_devicesfile = facts.use_devicesfile >= 0
+					   ? facts.use_devicesfile == 1
+					   : facts.use_devicesfile_default != 0;
+	else
+		ret->lvm_devicesfile = true;
+	return 0;
+}
+
+static int read_optional(struct passthru_ctx *ctx, const char *path, char **ret);
+
+/* A sysfs attribute's value as an id of the devices file; nothing when it is missing or blank. */
+static int add_id(struct passthru_ctx *ctx, const char *path, const char *idtype, char ***ids)
+{
+	_cleanup_free_ char *value = NULL;
+	char *id;
+
+	if (read_optional(ctx, path, &value) < 0 || !value)
+		return 0;
+	if (lvm_devices_id(idtype, value, &id) < 0)
+		return 0;
+	if (strv_contains(*ids, id)) {
+		free(id);
+		return 0;
+	}
+	return strv_consume(ids, id);
+}
+
+/*
+ * The ids LVM's devices file may know the disks of a controller by, as far as the host has them
+ * now: sys_wwid and sys_serial of each disk (its partitions' entries carry the disk's, with
+ * PART=), and the /dev names of disks and partitions (devname entries). None while it is on
+ * vfio-pci.
+ */
+static int lvm_ids_of(struct passthru_ctx *ctx, const char *address, char ***ret)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ char *needle = NULL;
+	_cleanup_strv_free_ char **ids = NULL;
+	struct dirent *de;
+	int r = 0;
+
+	*ret = NULL;
+	if (root_opendir(ctx, "/sys/class/block", &d) < 0)
+		return 0;
+	if (asprintf(&needle, "/%s/", address) < 0)
+		return -ENOMEM;
+	while (r >= 0 && (de = readdir(d))) {
+		static const char *const attrs[][2] = {{"wwid", "sys_wwid"},
+						       {"device/wwid", "sys_wwid"},
+						       {"device/serial", "sys_serial"}};
+		_cleanup_free_ char *link = NULL, *target = NULL, *dev = NULL, *part = NULL;
+		char *id;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (asprintf(&link, "/sys/class/block/%s", de->d_name) < 0)
+			return -ENOMEM;
+		/* A disk that goes away while we look has no entry to find. */
+		if (root_resolve_link(ctx, link, &target) < 0 || !strstr(target, needle))
+			continue;
+		if (asprintf(&dev, "/dev/%s", de->d_name) < 0 ||
+		    asprintf(&part, "%s/partition", link) < 0)
+			return -ENOMEM;
+		if (lvm_devices_id("devname", dev, &id) >= 0) {
+			r = strv_contains(ids, id) ? (free(id), 0) : strv_consume(&ids, id);
+			if (r < 0)
+				return r;
+		}
+		if (root_exists(ctx, part))
+			continue;
+		for (size_t i = 0; r >= 0 && i < ELEMENTSOF(attrs); i++) {
+			_cleanup_free_ char *path = NULL;
+
+			if (asprintf(&path, "%s/%s", link, attrs[i][0]) < 0)
+				return -ENOMEM;
+			r = add_id(ctx, path, attrs[i][1], &ids);
+		}
+	}
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(ids);
 	return 0;
 }
 
@@ -459,6 +609,8 @@ static int targets_of(struct passthru_ctx *ctx, struct storage_target **ret, siz
 		/* No modalias match (a driver built in, a fixture): the driver it had. */
 		if (r >= 0 && !x->modules && host)
 			r = strv_push(&x->modules, host);
+		if (r >= 0)
+			r = lvm_ids_of(ctx, x->address, &x->lvm_ids);
 		passthru_pci_device_unref(dev);
 		n++;
 	}
@@ -493,7 +645,7 @@ static int read_optional(struct passthru_ctx *ctx, const char *path, char **ret)
 
 int storage_plan_make(struct passthru_ctx *ctx, struct storage_plan *ret)
 {
-	_cleanup_free_ char *lvm_conf = NULL;
+	_cleanup_free_ char *lvm_conf = NULL, *lvm_devices = NULL, *lvm_state = NULL;
 	struct storage_target *targets = NULL;
 	struct storage_file *files = NULL;
 	struct storage_layout layout;
@@ -507,10 +659,15 @@ int storage_plan_make(struct passthru_ctx *ctx, struct storage_plan *ret)
 		return r;
 	r = read_optional(ctx, STORAGE_LVM_CONF, &lvm_conf);
 	if (r >= 0)
+		r = read_optional(ctx, STORAGE_LVM_DEVICES_FILE, &lvm_devices);
+	if (r >= 0)
+		r = read_optional(ctx, STORAGE_LVM_DEVICES_STATE, &lvm_state);
+	if (r >= 0)
 		r = layout_of(ctx, lvm_conf, &layout);
 	if (r >= 0)
-		r = storage_render(targets, n_targets, &layout, lvm_conf, &files, &n_files,
-				   &plan.notes);
+		r = storage_render(targets, n_targets, &layout,
+				   &(struct storage_lvm_text){lvm_conf, lvm_devices, lvm_state},
+				   &files, &n_files, &plan.notes);
 	storage_targets_free(targets, n_targets);
 	plan.n_targets = n_targets;
 	/* Keep only what changes: the others are as they should be. */
@@ -682,6 +839,90 @@ static char *fmt(const char *f, ...)
 	return s;
 }
 
+/* How many entries of the devices file LVM uses name this drive; 0 when it uses none. */
+static int lvm_listed(struct passthru_ctx *ctx, const char *address, size_t *ret)
+{
+	_cleanup_free_ char *conf = NULL, *devices = NULL, *state = NULL;
+	_cleanup_strv_free_ char **ids = NULL;
+	struct storage_layout layout;
+	int r;
+
+	*ret = 0;
+	r = read_optional(ctx, STORAGE_LVM_CONF, &conf);
+	if (r >= 0)
+		r = layout_of(ctx, conf, &layout);
+	if (r < 0 || !layout.lvm_devicesfile)
+		return r;
+	r = read_optional(ctx, STORAGE_LVM_DEVICES_FILE, &devices);
+	if (r >= 0)
+		r = read_optional(ctx, STORAGE_LVM_DEVICES_STATE, &state);
+	if (r >= 0)
+		r = lvm_ids_of(ctx, address, &ids);
+	if (r < 0 || !devices)
+		return r;
+	r = lvm_devices_listed(devices, state, address, ids, ret);
+	/* A record that does not parse: setup says so; here nothing is known to be listed. */
+	return r == -EBADMSG ? 0 : r;
+}
+
+int storage_record_ids(struct passthru_ctx *ctx, const char *address)
+{
+	_cleanup_free_ char *state = NULL;
+	_cleanup_strv_free_ char **ids = NULL;
+	_cleanup_free_ struct lvm_drive *drives = NULL;
+	struct lvm_devices_record *recs = NULL;
+	struct lvm_devices_edit e;
+	size_t n_recs = 0, n = 0;
+	int r;
+
+	/* Without a devices file nothing is looked up by these ids. */
+	if (!root_exists(ctx, STORAGE_LVM_DEVICES_FILE))
+		return 0;
+	r = lvm_ids_of(ctx, address, &ids);
+	if (r < 0 || !ids)
+		return r;
+	r = read_optional(ctx, STORAGE_LVM_DEVICES_STATE, &state);
+	if (r >= 0 && state)
+		r = lvm_devices_state_parse(state, strlen(state), &recs, &n_recs);
+	if (r < 0)
+		return r;
+	/* Every drive of the record kept as it is, this one with the ids seen now. */
+	drives = calloc(n_recs + 1, sizeof(*drives));
+	if (!drives) {
+		lvm_devices_records_free(recs, n_recs);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n_recs; i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = strcmp(drives[k].address, recs[i].address) == 0;
+		if (!seen)
+			drives[n++] = (struct lvm_drive){.address = recs[i].address};
+	}
+	{
+		bool seen = false;
+
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(drives[k].address, address) == 0) {
+				drives[k].ids = ids;
+				seen = true;
+			}
+		if (!seen)
+			drives[n++] = (struct lvm_drive){.address = address, .ids = ids};
+	}
+	r = lvm_devices_edit(NULL, state, drives, n, false, &e);
+	lvm_devices_records_free(recs, n_recs);
+	if (r < 0)
+		return r;
+	if (e.state && (!state || strcmp(e.state, state) != 0))
+		r = root_write_file_atomic(ctx, STORAGE_LVM_DEVICES_STATE, e.state, strlen(e.state),
+					   0644);
+	free(e.state);
+	free(e.devices);
+	return r;
+}
+
 int storage_check(struct passthru_ctx *ctx, struct storage_finding **ret, size_t *ret_n)
 {
 	struct passthru_persist *p = NULL;
@@ -699,6 +940,7 @@ int storage_check(struct passthru_ctx *ctx, struct storage_finding **ret, size_t
 		const char *want = passthru_persist_get_identity(p, i);
 		struct passthru_pci_device *dev = NULL;
 		_cleanup_free_ char *disks = NULL;
+		size_t listed = 0;
 		char id[20];
 		const char *driver;
 
@@ -727,6 +969,8 @@ int storage_check(struct passthru_ctx *ctx, struct storage_finding **ret, size_t
 				break;
 		}
 		r = host_disks_of(ctx, addr, &disks);
+		if (r >= 0)
+			r = lvm_listed(ctx, addr, &listed);
 		if (r < 0) {
 			passthru_pci_device_unref(dev);
 			break;
@@ -739,6 +983,14 @@ int storage_check(struct passthru_ctx *ctx, struct storage_finding **ret, size_t
 			    fmt("stop what uses them (vgchange -an, mdadm --stop), then: "
 				"passthru bind %s%s",
 				addr, plan.n_files ? "; passthru setup --apply" : ""));
+		else if (listed)
+			r = finding_add(
+			    &v, &n, addr, PASSTHRU_CHECK_WARN,
+			    fmt("still listed in " STORAGE_LVM_DEVICES_FILE
+				" (%zu %s): LVM would activate its volume groups should the host "
+				"driver get it",
+				listed, listed == 1 ? "entry" : "entries"),
+			    strdup("passthru setup --apply"));
 		else if (plan.n_files)
 			r = finding_add(
 			    &v, &n, addr, PASSTHRU_CHECK_WARN,
@@ -841,6 +1093,15 @@ _public_ int passthru_storage_claim_new(struct passthru_ctx *ctx,
 	}
 	*ret = c;
 	return 0;
+}
+
+_public_ int passthru_storage_claim_record(struct passthru_ctx *ctx, const char *address)
+{
+	char canonical[PASSTHRU_PCI_ADDRESS_LEN + 1];
+
+	if (!ctx || !address || passthru_pci_address_parse(address, canonical) < 0)
+		return -EINVAL;
+	return storage_record_ids(ctx, canonical);
 }
 
 _public_ size_t passthru_storage_claim_get_target_count(const struct passthru_storage_claim *c)

@@ -20,8 +20,10 @@
 struct lvm_conf_facts {
 	int use_devicesfile;	/* devices/use_devicesfile: -1 not set, else 0 or 1 */
 	bool own_global_filter; /* a devices/global_filter outside passthru's block */
-	ssize_t devices_open;	/* offset of the devices section's "{", -1 when there is none */
-	bool has_block;		/* passthru's block, [block_begin, block_end) */
+	/* "# use_devicesfile = N": lvm.conf shows the built-in defaults so; -1 when it does not */
+	int use_devicesfile_default;
+	ssize_t devices_open; /* offset of the devices section's "{", -1 when there is none */
+	bool has_block;	      /* passthru's block, [block_begin, block_end) */
 	size_t block_begin, block_end;
 };
 
@@ -38,25 +40,71 @@ int lvm_conf_scan(const char *text, size_t len, struct lvm_conf_facts *ret);
 int lvm_conf_edit(const char *text, size_t len, char *const *rejects, char **ret);
 
 /* ------------------------------------------------------------------------------------------ */
+/* LVM's devices file and passthru's record of it (lvm-devices.c)                             */
+
+/* A persisted drive and the ids of its disks seen now ("IDTYPE IDNAME", lvm_devices_id()). */
+struct lvm_drive {
+	const char *address;
+	char *const *ids; /* may be NULL */
+};
+
+/* One line of the record: an id of the drive's disks, or an entry line taken out. */
+struct lvm_devices_record {
+	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	bool entry;
+	char *text; /* "IDTYPE IDNAME", or the entry's line as it was */
+};
+
+struct lvm_devices_edit {
+	char *devices;		    /* the new system.devices; NULL when there was none */
+	char *state;		    /* the new record; NULL when there is nothing to keep */
+	unsigned removed, restored; /* entry lines taken out now, put back now */
+};
+
+/* "IDTYPE IDNAME" as the devices file writes it (blanks inside as "_"). -EINVAL: empty. */
+int lvm_devices_id(const char *idtype, const char *value, char **ret);
+
+/* Parses the record. -EBADMSG: a line that is not "id ADDR TYPE NAME" or "entry ADDR LINE". */
+int lvm_devices_state_parse(const char *text, size_t len, struct lvm_devices_record **ret,
+			    size_t *ret_n);
+void lvm_devices_records_free(struct lvm_devices_record *v, size_t n);
+
+/*
+ * system.devices (NULL: none) without the entries of these drives when remove (matched by the
+ * ids recorded in state and those given), with the lines state took out for drives no longer
+ * given put back (unless the file names that device again), VERSION one up when it changed;
+ * and the new record. Unchanged, the devices text is returned as it was. -EBADMSG: a record
+ * that does not parse.
+ */
+int lvm_devices_edit(const char *devices, const char *state, const struct lvm_drive *drives,
+		     size_t n, bool remove, struct lvm_devices_edit *ret);
+
+/* How many entries of system.devices name this drive (by its recorded and given ids). */
+int lvm_devices_listed(const char *devices, const char *state, const char *address,
+		       char *const *ids, size_t *ret);
+
+/* ------------------------------------------------------------------------------------------ */
 /* The generated files (storage-claim.c)                                                      */
 
-#define STORAGE_CLAIM_SCRIPT	 "/etc/passthru/early-claim.sh"
-#define STORAGE_MODPROBE_PATH	 "/etc/modprobe.d/passthru-storage.conf"
-#define STORAGE_UDEV_PATH	 "/etc/udev/rules.d/63-passthru-storage.rules"
-#define STORAGE_ITOOLS_HOOK	 "/etc/initramfs-tools/hooks/passthru"
-#define STORAGE_ITOOLS_INIT_TOP	 "/etc/initramfs-tools/scripts/init-top/passthru"
-#define STORAGE_DRACUT_SETUP	 "/usr/lib/dracut/modules.d/90passthru/module-setup.sh"
-#define STORAGE_DRACUT_HOOK	 "/usr/lib/dracut/modules.d/90passthru/passthru-early-claim.sh"
-#define STORAGE_DRACUT_CONF	 "/etc/dracut.conf.d/passthru.conf"
-#define STORAGE_MULTIPATH_PATH	 "/etc/multipath/conf.d/passthru.conf"
-#define STORAGE_LVM_CONF	 "/etc/lvm/lvm.conf"
-#define STORAGE_LVM_DEVICES_FILE "/etc/lvm/devices/system.devices"
+#define STORAGE_CLAIM_SCRIPT	  "/etc/passthru/early-claim.sh"
+#define STORAGE_MODPROBE_PATH	  "/etc/modprobe.d/passthru-storage.conf"
+#define STORAGE_UDEV_PATH	  "/etc/udev/rules.d/63-passthru-storage.rules"
+#define STORAGE_ITOOLS_HOOK	  "/etc/initramfs-tools/hooks/passthru"
+#define STORAGE_ITOOLS_INIT_TOP	  "/etc/initramfs-tools/scripts/init-top/passthru"
+#define STORAGE_DRACUT_SETUP	  "/usr/lib/dracut/modules.d/90passthru/module-setup.sh"
+#define STORAGE_DRACUT_HOOK	  "/usr/lib/dracut/modules.d/90passthru/passthru-early-claim.sh"
+#define STORAGE_DRACUT_CONF	  "/etc/dracut.conf.d/passthru.conf"
+#define STORAGE_MULTIPATH_PATH	  "/etc/multipath/conf.d/passthru.conf"
+#define STORAGE_LVM_CONF	  "/etc/lvm/lvm.conf"
+#define STORAGE_LVM_DEVICES_FILE  "/etc/lvm/devices/system.devices"
+#define STORAGE_LVM_DEVICES_STATE "/etc/passthru/lvm-devices"
 
 /* A persisted storage controller, by the identity bindings.conf gives it. */
 struct storage_target {
 	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
 	uint16_t vendor, device, subvendor, subdevice;
 	char **modules; /* the host drivers' modules that would bind it (never vfio-pci) */
+	char **lvm_ids; /* the ids of its disks seen now, for the devices file (may be NULL) */
 };
 
 /* What the host has, which decides the files: each flag adds its tool's files. */
@@ -65,7 +113,7 @@ struct storage_layout {
 	bool dracut;	      /* /usr/lib/dracut */
 	bool multipath;	      /* multipath-tools installed or configured */
 	bool lvm;	      /* /etc/lvm/lvm.conf */
-	bool lvm_devicesfile; /* LVM reads system.devices: no filter is written */
+	bool lvm_devicesfile; /* LVM reads system.devices: the drives' entries come out of it */
 };
 
 /* One file as it is and as it should be. */
@@ -88,14 +136,19 @@ struct storage_plan {
 
 void storage_targets_free(struct storage_target *t, size_t n);
 
+/* What LVM has: lvm.conf, system.devices and passthru's record of it (NULL: none). */
+struct storage_lvm_text {
+	const char *conf, *devices, *state;
+};
+
 /*
  * The content of every file passthru may generate, for these targets and this layout: entries
  * for all paths the layout covers, new NULL for those that should not exist (no targets). The
- * lvm.conf entry is computed from lvm_conf (NULL: none) and only when layout->lvm. Notes are
- * appended to *notes. Pure: no I/O.
+ * lvm.conf entry is computed from lvm->conf (NULL: none) and only when layout->lvm; those of
+ * system.devices and the record when either exists. Notes are appended to *notes. Pure: no I/O.
  */
 int storage_render(const struct storage_target *targets, size_t n,
-		   const struct storage_layout *layout, const char *lvm_conf,
+		   const struct storage_layout *layout, const struct storage_lvm_text *lvm,
 		   struct storage_file **ret, size_t *ret_n, char ***notes);
 void storage_files_free(struct storage_file *files, size_t n);
 
@@ -125,6 +178,13 @@ struct storage_finding {
 	char *seen;
 	char *fix; /* NULL when ok */
 };
+
+/*
+ * Before a storage controller leaves the host (bind --persist): the ids of its disks go into
+ * passthru's record, so that setup can find their entries in LVM's devices file once the disks
+ * are gone. 0 also when it has no disk or the host has no devices file.
+ */
+int storage_record_ids(struct passthru_ctx *ctx, const char *address);
 
 /* One finding per persisted storage controller (or persisted slot now holding one). */
 int storage_check(struct passthru_ctx *ctx, struct storage_finding **ret, size_t *ret_n);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "context.h"
+#include "fd.h"
 
 /* "/sys/bus" -> "sys/bus"; "/" -> ".". */
 static const char *relative(const char *path)
@@ -26,6 +27,24 @@ static const char *relative(const char *path)
 	while (*path == '/')
 		path++;
 	return *path ? path : ".";
+}
+
+/*
+ * openat2() again while it answers EAGAIN: with RESOLVE_IN_ROOT or RESOLVE_BENEATH the kernel
+ * gives up on a path with ".." when a rename or mount anywhere on the system raced with the
+ * look-up, and openat2(2) leaves the retry to the caller. Bounded: a real attack that keeps
+ * racing gets the error. -1 with errno set, like the call.
+ */
+static int openat2_retry(int dirfd, const char *path, const struct open_how *how)
+{
+	int fd = -1;
+
+	for (unsigned attempt = 0; attempt < 64; attempt++) {
+		fd = (int)syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
+	return fd;
 }
 
 static int openat_rooted(struct passthru_ctx *ctx, const char *path, int flags, mode_t mode)
@@ -40,7 +59,7 @@ static int openat_rooted(struct passthru_ctx *ctx, const char *path, int flags, 
 			.mode = (flags & O_CREAT) ? mode : 0,
 			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 		};
-		fd = (int)syscall(SYS_openat2, ctx->root_fd, relative(path), &how, sizeof(how));
+		fd = openat2_retry(ctx->root_fd, relative(path), &how);
 		if (fd >= 0 || errno != ENOSYS)
 			return fd >= 0 ? fd : -errno;
 	}
@@ -249,24 +268,6 @@ static int mkdir_p_open(struct passthru_ctx *ctx, const char *dir)
 	return root_open_dir(ctx, copy);
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int root_write_file_atomic(struct passthru_ctx *ctx, const char *path, const void *data,
 			   size_t len, mode_t mode)
 {
@@ -303,7 +304,7 @@ int root_write_file_atomic(struct passthru_ctx *ctx, const char *path, const voi
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, data, len);
+	r = fd_write_all(fd, data, len);
 	if (r >= 0 && fchmod(fd, mode) < 0)
 		r = -errno;
 	if (r >= 0 && fsync(fd) < 0)
@@ -331,7 +332,7 @@ int attr_open_at(int dirfd, const char *name)
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	fd = openat2_retry(dirfd, name, &how);
 	/* Before Linux 5.6: no link in an attribute's place at all. */
 	if (fd < 0 && errno == ENOSYS) {
 		fd = openat(dirfd, name, flags | O_NOFOLLOW);

@@ -24,6 +24,7 @@ static void item_done(struct item *it)
 {
 	passthru_pci_device_unref(it->dev);
 	passthru_guard_list_unref(it->guards);
+	passthru_iommu_group_unref(it->iommu_group);
 	free(it->driver);
 	free(it->override);
 	free(it->original);

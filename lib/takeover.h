@@ -32,6 +32,8 @@ struct item {
 	bool bridge;
 	const char *non_endpoint;
 	int group; /* -1: none */
+	/* A requested item's IOMMU group, once its members were added (NULL: not walked). */
+	struct passthru_iommu_group *iommu_group;
 	char *driver;
 	char *override;
 	char *original;
@@ -113,3 +115,22 @@ int item_note(struct passthru_takeover *t, struct item *it, const char *format, 
  */
 int takeover_overrides_read(struct passthru_takeover *t, const char *const *addresses, size_t n,
 			    char **ret);
+
+/* executor.c */
+/*
+ * Finishes or rolls back an interrupted transaction of either kind, with the lock held: 0 when
+ * there was none, 1 when one was repaired (t's repair outcome says how).
+ */
+int takeover_repair_locked(struct passthru_takeover *t);
+
+/* executor-write.c */
+/* takeover_repair_locked() for a transaction of attribute writes (JOURNAL_OP_WRITE). */
+int takeover_repair_writes(struct passthru_takeover *t, const struct journal *j);
+/* The same for an interrupted change of VF settings (executor-vf.c): always put back. */
+int takeover_repair_vfs(struct passthru_takeover *t, const struct journal *j);
+/*
+ * After an executor's repair of t's journal returned r: a negative r becomes t's error
+ * "cannot roll back the interrupted <what>" with the executor's cause as its detail;
+ * otherwise the journal is removed. 0, or a negative errno with t's error set.
+ */
+int takeover_repair_settle(struct passthru_takeover *t, int r, const char *what);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 
+#include "device-list.h"
 #include "internal.h"
 #include "names.h"
 #include "usb.h"
@@ -636,11 +637,38 @@ static int usb_list_add(struct passthru_usb_list *list, struct passthru_usb_devi
 	return 0;
 }
 
+/* One entry of /sys/bus/usb/devices: a device joins the list, an interface or a stranger not. */
+static int usb_list_add_entry(struct passthru_ctx *ctx, const char *name, void *userdata)
+{
+	struct passthru_usb_list *list = userdata;
+	struct passthru_usb_device *dev = NULL;
+	struct usb_port_path path;
+	int r;
+
+	/* "1-2.3:1.0" and "1-0:1.0" are interfaces, not devices. */
+	if (strchr(name, ':'))
+		return 0;
+	if (usb_port_path_parse(name, &path) < 0) {
+		log_debug(ctx, "/sys/bus/usb/devices/%s: not a USB device name, ignored", name);
+		return 0;
+	}
+	r = usb_device_read(ctx, name, &path, &dev);
+	if (r == -ENODEV) {
+		/* Unplugged between readdir() and now: a race that is inherent. */
+		log_debug(ctx, "%s: vanished during the scan, skipped", name);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = usb_list_add(list, dev);
+	if (r < 0)
+		passthru_usb_device_unref(dev);
+	return r;
+}
+
 _public_ int passthru_usb_list_scan(struct passthru_ctx *ctx, struct passthru_usb_list **ret)
 {
 	_cleanup_(usb_list_freep) struct passthru_usb_list *list = NULL;
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
 	int r;
 
 	if (!ctx || !ret)
@@ -651,44 +679,10 @@ _public_ int passthru_usb_list_scan(struct passthru_ctx *ctx, struct passthru_us
 	list->refcount = 1;
 	list->ctx = passthru_ctx_ref(ctx);
 
-	r = root_opendir(ctx, "/sys/bus/usb/devices", &d);
-	if (r == -ENOENT) {
-		/* No USB support in this kernel (or usbcore not loaded): no devices. */
-		log_debug(ctx, "/sys/bus/usb/devices: %s", strerror(-r));
-		*ret = TAKE_PTR(list);
-		return 0;
-	}
+	/* No /sys/bus/usb/devices (no USB support, or usbcore not loaded): no devices. */
+	r = device_list_scan_dir(ctx, "/sys/bus/usb/devices", usb_list_add_entry, list);
 	if (r < 0)
 		return r;
-
-	while ((de = readdir(d))) {
-		struct passthru_usb_device *dev = NULL;
-		struct usb_port_path path;
-
-		if (de->d_name[0] == '.')
-			continue;
-		/* "1-2.3:1.0" and "1-0:1.0" are interfaces, not devices. */
-		if (strchr(de->d_name, ':'))
-			continue;
-		if (usb_port_path_parse(de->d_name, &path) < 0) {
-			log_debug(ctx, "/sys/bus/usb/devices/%s: not a USB device name, ignored",
-				  de->d_name);
-			continue;
-		}
-		r = usb_device_read(ctx, de->d_name, &path, &dev);
-		if (r == -ENODEV) {
-			/* Unplugged between readdir() and now: a race that is inherent. */
-			log_debug(ctx, "%s: vanished during the scan, skipped", de->d_name);
-			continue;
-		}
-		if (r < 0)
-			return r;
-		r = usb_list_add(list, dev);
-		if (r < 0) {
-			passthru_usb_device_unref(dev);
-			return r;
-		}
-	}
 	if (list->count > 1)
 		qsort(list->devices, list->count, sizeof(*list->devices), cmp_device);
 
@@ -702,18 +696,8 @@ _public_ int passthru_usb_scan(struct passthru_ctx *ctx, struct passthru_usb_lis
 
 DEFINE_REF_UNREF_FUNC(_public_, struct passthru_usb_list, passthru_usb_list, usb_list_free);
 
-_public_ size_t passthru_usb_list_count(const struct passthru_usb_list *list)
-{
-	return list ? list->count : 0;
-}
-
-_public_ struct passthru_usb_device *passthru_usb_list_get(const struct passthru_usb_list *list,
-							   size_t index)
-{
-	if (!list || index >= list->count)
-		return NULL;
-	return list->devices[index];
-}
+DEFINE_LIST_COUNT_GET(_public_, struct passthru_usb_list, passthru_usb_list,
+		      struct passthru_usb_device, devices);
 
 _public_ struct passthru_usb_device *passthru_usb_list_find(const struct passthru_usb_list *list,
 							    const char *port)

@@ -105,6 +105,96 @@ _public_ int passthru_vf_parse_rate(const char *text, unsigned *ret)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Settings as fields of a record                                                             */
+
+static int parse_on_off(const char *s, bool *ret)
+{
+	if (strcmp(s, "on") == 0)
+		*ret = true;
+	else if (strcmp(s, "off") == 0)
+		*ret = false;
+	else
+		return -EBADMSG;
+	return 0;
+}
+
+int vf_settings_parse_fields(char **tokens, size_t n, struct vf_settings *ret)
+{
+	struct vf_settings s = {0};
+	bool has_qos = false, has_proto = false;
+	unsigned qos = 0;
+	uint16_t proto = ETH_P_8021Q_VALUE;
+
+	for (size_t i = 0; i < n; i++) {
+		char *eq = strchr(tokens[i], '=');
+		const char *key = tokens[i], *value;
+
+		if (!eq)
+			return -EBADMSG;
+		*eq = '\0';
+		value = eq + 1;
+		if (strcmp(key, "mac") == 0 && !s.has_mac) {
+			if (passthru_vf_parse_mac(value, s.mac) < 0)
+				return -EBADMSG;
+			s.has_mac = true;
+		} else if (strcmp(key, "vlan") == 0 && !s.has_vlan) {
+			if (passthru_vf_parse_vlan(value, &s.vlan) < 0)
+				return -EBADMSG;
+			s.has_vlan = true;
+		} else if (strcmp(key, "qos") == 0 && !has_qos) {
+			if (passthru_vf_parse_qos(value, &qos) < 0)
+				return -EBADMSG;
+			has_qos = true;
+		} else if (strcmp(key, "proto") == 0 && !has_proto) {
+			if (passthru_vf_parse_vlan_proto(value, &proto) < 0)
+				return -EBADMSG;
+			has_proto = true;
+		} else if (strcmp(key, "spoofchk") == 0 && !s.has_spoofchk) {
+			if (parse_on_off(value, &s.spoofchk) < 0)
+				return -EBADMSG;
+			s.has_spoofchk = true;
+		} else if (strcmp(key, "trust") == 0 && !s.has_trust) {
+			if (parse_on_off(value, &s.trust) < 0)
+				return -EBADMSG;
+			s.has_trust = true;
+		} else if (strcmp(key, "max-tx-rate") == 0 && !s.has_rate) {
+			if (passthru_vf_parse_rate(value, &s.max_tx_rate) < 0)
+				return -EBADMSG;
+			s.has_rate = true;
+		} else {
+			return -EBADMSG;
+		}
+	}
+	/* A priority or protocol belongs to a VLAN. */
+	if ((has_qos || has_proto) && !s.has_vlan)
+		return -EBADMSG;
+	s.qos = qos;
+	s.proto = proto;
+	*ret = s;
+	return 0;
+}
+
+void vf_settings_write_fields(const struct vf_settings *s, FILE *f)
+{
+	if (s->has_mac)
+		fprintf(f, " mac=%02x:%02x:%02x:%02x:%02x:%02x", s->mac[0], s->mac[1], s->mac[2],
+			s->mac[3], s->mac[4], s->mac[5]);
+	if (s->has_vlan) {
+		fprintf(f, " vlan=%u", s->vlan);
+		if (s->qos)
+			fprintf(f, " qos=%u", s->qos);
+		if (s->proto == ETH_P_8021AD_VALUE)
+			fputs(" proto=802.1ad", f);
+	}
+	if (s->has_spoofchk)
+		fprintf(f, " spoofchk=%s", s->spoofchk ? "on" : "off");
+	if (s->has_trust)
+		fprintf(f, " trust=%s", s->trust ? "on" : "off");
+	if (s->has_rate)
+		fprintf(f, " max-tx-rate=%u", s->max_tx_rate);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Settings summaries                                                                         */
 
 int vf_settings_summary(const struct vf_settings *s, char **ret)

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "internal.h"
 
@@ -25,3 +26,12 @@ struct vf_settings {
 
 /* "mac 02:11:22:33:44:55 vlan 10 qos 3 spoofchk on ..." in the order of the request. */
 int vf_settings_summary(const struct vf_settings *settings, char **ret);
+
+/*
+ * Parses the fields "mac=M vlan=V qos=Q proto=P spoofchk=on|off trust=on|off max-tx-rate=R"
+ * (each token one field; tokens are changed) into *ret. -EBADMSG for an unknown or repeated
+ * key, a bad value, or a qos or proto without a vlan.
+ */
+int vf_settings_parse_fields(char **tokens, size_t n, struct vf_settings *ret);
+/* Writes " key=value" for each setting in that order: what vf_settings_parse_fields() reads. */
+void vf_settings_write_fields(const struct vf_settings *s, FILE *f);

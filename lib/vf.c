@@ -7,36 +7,22 @@
 #include <linux/if_link.h>
 #include <time.h>
 
+#include "executor-vf.h"
 #include "pf.h"
+#include "takeover.h"
 #include "vf.h"
 #include "vf-config.h"
 #include "vf-netlink.h"
 
-static bool live(struct passthru_ctx *ctx)
-{
-	return strcmp(passthru_ctx_get_sysroot(ctx), "/") == 0;
-}
-
 /* Reads what the driver reports about the VFs of ifindex. */
-static int read_reports(struct passthru_ctx *ctx, int ifindex, struct vf_report **ret,
-			size_t *ret_n)
+static int read_reports(struct passthru_ctx *ctx, const struct vf_link_ops *ops, int ifindex,
+			struct vf_report **ret, size_t *ret_n)
 {
-	char req[256];
-	_cleanup_free_ void *reply = NULL;
-	_cleanup_free_ char *extack = NULL;
-	size_t reply_len = 0;
-	int len, r;
+	int r = ops->get(ops->userdata, ifindex, ret, ret_n);
 
-	len = vf_netlink_build_get(req, sizeof(req), (uint32_t)time(NULL), ifindex);
-	if (len < 0)
-		return len;
-	r = vf_netlink_talk(req, (size_t)len, true, &reply, &reply_len, &extack);
-	if (r < 0) {
-		log_debug(ctx, "RTM_GETLINK of ifindex %d: %s%s%s", ifindex, strerror(-r),
-			  extack ? ": " : "", extack ?: "");
-		return r;
-	}
-	return vf_netlink_parse_link(reply, reply_len, ret, ret_n);
+	if (r < 0)
+		log_debug(ctx, "RTM_GETLINK of ifindex %d: %s", ifindex, strerror(-r));
+	return r;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -197,15 +183,20 @@ _public_ const char *passthru_vf_get_summary(struct passthru_vf *vf)
 
 _public_ int passthru_vf_apply(struct passthru_vf *vf)
 {
-	_cleanup_free_ char *buf = NULL;
+	const struct vf_link_ops *ops = vf_link_get_ops(vf->ctx);
+	struct passthru_plan_report report = {0};
 	struct vf_settings s = vf->settings;
-	int len, r;
+	struct executor x;
+	struct exec_vf step;
+	char *extack = NULL;
+	bool refused = false;
+	int r;
 
 	free(vf->error);
 	vf->error = NULL;
 	if (!s.has_mac && !s.has_vlan && !s.has_spoofchk && !s.has_trust && !s.has_rate)
 		return -EINVAL;
-	if (!live(vf->ctx))
+	if (!ops)
 		return -EOPNOTSUPP;
 
 	/* IFLA_VF_RATE sets both limits: keep the minimum the driver has, as ip does. */
@@ -214,7 +205,7 @@ _public_ int passthru_vf_apply(struct passthru_vf *vf)
 		size_t n = 0;
 
 		s.min_tx_rate = 0;
-		r = read_reports(vf->ctx, vf->ifindex, &reports, &n);
+		r = read_reports(vf->ctx, ops, vf->ifindex, &reports, &n);
 		if (r < 0)
 			log_debug(vf->ctx, "%s: cannot read the VF rates of %s: %s", vf->pf,
 				  vf->netdev, strerror(-r));
@@ -230,21 +221,25 @@ _public_ int passthru_vf_apply(struct passthru_vf *vf)
 		}
 	}
 
-	buf = malloc(VF_NETLINK_BUFFER_SIZE);
-	if (!buf)
-		return -ENOMEM;
-	len = vf_netlink_build_set(buf, VF_NETLINK_BUFFER_SIZE, (uint32_t)time(NULL), vf->ifindex,
-				   vf->index, &s);
-	if (len < 0)
-		return len;
 	log_debug(vf->ctx, "%s: VF %u on %s (ifindex %d): %s", vf->pf, vf->index, vf->netdev,
 		  vf->ifindex, passthru_vf_get_summary(vf));
-	{
-		char *extack = NULL;
-
-		r = vf_netlink_talk(buf, (size_t)len, false, NULL, NULL, &extack);
-		vf->error = extack;
+	/* One step of the executor: the lock, the driver's settings as the undo, the journal. */
+	r = executor_begin(&x, vf->ctx, DEFAULT_TIMEOUT_MS, LOCK_TIMEOUT_MS, NULL, NULL, &report);
+	if (r >= 0) {
+		step = (struct exec_vf){
+		    .pf = vf->pf, .index = vf->index, .ifindex = vf->ifindex, .settings = s};
+		r = executor_run_vfs(&x, &step, 1, &extack, &refused);
+		executor_end(&x);
 	}
+	/* A refused request says what the kernel said, as ever; anything else, what failed. */
+	if (r < 0 && refused) {
+		vf->error = extack;
+	} else {
+		free(extack);
+		if (r < 0)
+			vf->error = TAKE_PTR(report.error);
+	}
+	plan_report_done(&report);
 	return r;
 }
 
@@ -269,6 +264,7 @@ _public_ int passthru_vf_list_read(struct passthru_ctx *ctx, const char *pf,
 	_cleanup_close_ int dfd = -1;
 	_cleanup_free_ char *netdev = NULL;
 	char address[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	const struct vf_link_ops *ops;
 	struct passthru_vf_list *list;
 	struct vf_report *vfs = NULL;
 	size_t n = 0;
@@ -282,9 +278,10 @@ _public_ int passthru_vf_list_read(struct passthru_ctx *ctx, const char *pf,
 	r = pf_netdev(ctx, address, &netdev, &ifindex);
 	if (r < 0)
 		return r;
-	if (!live(ctx))
+	ops = vf_link_get_ops(ctx);
+	if (!ops)
 		return -EOPNOTSUPP;
-	r = read_reports(ctx, ifindex, &vfs, &n);
+	r = read_reports(ctx, ops, ifindex, &vfs, &n);
 	if (r < 0)
 		return r;
 	list = calloc(1, sizeof(*list));

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Who holds a group: the processes that have /dev/vfio files open, found in one pass
- * over /proc.
+ * Who holds a device node: the processes that have it open, found in one pass over /proc
+ * (for a group: every /dev/vfio file at once).
  */
 #include <fcntl.h>
+#include <limits.h>
 
 #include "vfio-users.h"
 
@@ -26,9 +27,11 @@ void vfio_openers_free(struct vfio_opener *o, size_t n)
 	free(o);
 }
 
-/* Every process's open files under /dev/vfio: one pass over /proc, however many groups. */
-int vfio_openers_scan(struct passthru_ctx *ctx, struct vfio_opener **ret, size_t *ret_n)
+/* Every process's open files whose path begins with prefix: one pass over /proc. */
+static int openers_scan(struct passthru_ctx *ctx, const char *prefix, struct vfio_opener **ret,
+			size_t *ret_n)
 {
+	size_t prefix_len = strlen(prefix);
 	_cleanup_closedir_ DIR *proc = NULL;
 	struct vfio_opener *list = NULL;
 	struct dirent *de;
@@ -56,7 +59,7 @@ int vfio_openers_scan(struct passthru_ctx *ctx, struct vfio_opener **ret, size_t
 
 			if (fe->d_name[0] == '.' ||
 			    attr_readlink_at(dirfd(fds), fe->d_name, &target) < 0 ||
-			    strncmp(target, "/dev/vfio/", 10) != 0)
+			    strncmp(target, prefix, prefix_len) != 0)
 				continue;
 			for (size_t i = 0; i < n && !seen; i++)
 				seen = strcmp(list[i].path, target) == 0 && who &&
@@ -93,6 +96,32 @@ oom:
 	return -ENOMEM;
 }
 
+/* Every process's open files under /dev/vfio: one pass over /proc, however many groups. */
+int vfio_openers_scan(struct passthru_ctx *ctx, struct vfio_opener **ret, size_t *ret_n)
+{
+	return openers_scan(ctx, "/dev/vfio/", ret, ret_n);
+}
+
+/* Lines "PATH is open by WHO" for the openers of any of paths, in the scan's order. */
+static int openers_lines(const struct vfio_opener *o, size_t n, char *const *paths, char ***ret)
+{
+	_cleanup_strv_free_ char **users = NULL;
+	char *p;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!strv_contains(paths, o[i].path))
+			continue;
+		if (asprintf(&p, "%s is open by %s", o[i].path, o[i].who) < 0)
+			return -ENOMEM;
+		r = strv_consume(&users, p);
+		if (r < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(users);
+	return 0;
+}
+
 /*
  * Who holds a device for a VM: /dev/vfio/<group> open, or with iommufd (6.2+) the device's own
  * cdev, listed under its vfio-dev/ directory. Lines "/dev/vfio/5 is open by pid 812 (qemu)".
@@ -100,7 +129,7 @@ oom:
 int vfio_openers_match(struct passthru_ctx *ctx, const struct vfio_opener *o, size_t n, int group,
 		       const char *address, char ***ret)
 {
-	_cleanup_strv_free_ char **users = NULL, **paths = NULL;
+	_cleanup_strv_free_ char **paths = NULL;
 	char *p;
 	int r;
 
@@ -128,17 +157,7 @@ int vfio_openers_match(struct passthru_ctx *ctx, const struct vfio_opener *o, si
 					return r;
 			}
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (!strv_contains(paths, o[i].path))
-			continue;
-		if (asprintf(&p, "%s is open by %s", o[i].path, o[i].who) < 0)
-			return -ENOMEM;
-		r = strv_consume(&users, p);
-		if (r < 0)
-			return r;
-	}
-	*ret = TAKE_PTR(users);
-	return 0;
+	return openers_lines(o, n, paths, ret);
 }
 
 int vfio_group_users(struct passthru_ctx *ctx, int group, const char *address, char ***ret)
@@ -173,6 +192,62 @@ _public_ int passthru_vfio_group_get_users(struct passthru_ctx *ctx, int group, 
 		r = vfio_group_users(ctx, group, canonical, &users);
 	} else
 		r = vfio_group_users(ctx, group, NULL, &users);
+	if (r < 0)
+		return r;
+	if (!users) {
+		users = calloc(1, sizeof(char *));
+		if (!users)
+			return -ENOMEM;
+	}
+	*ret = users;
+	return 0;
+}
+
+/* "/dev/" and then components, none empty, "." or "..": a node's path as /proc shows it. */
+static bool device_node_path_is_valid(const char *path)
+{
+	const char *c;
+
+	if (strncmp(path, "/dev/", 5) != 0 || strlen(path) >= PATH_MAX)
+		return false;
+	for (c = path + 5;;) {
+		size_t len = strcspn(c, "/");
+
+		if (len == 0 || (len == 1 && c[0] == '.') ||
+		    (len == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)c[i] < 0x20 || c[i] == 0x7f)
+				return false;
+		if (!c[len])
+			return true;
+		c += len + 1;
+	}
+}
+
+int device_node_users(struct passthru_ctx *ctx, const char *path, char ***ret)
+{
+	struct vfio_opener *o = NULL;
+	char *paths[] = {(char *)path, NULL};
+	size_t n = 0;
+	int r;
+
+	r = openers_scan(ctx, path, &o, &n);
+	if (r < 0)
+		return r;
+	r = openers_lines(o, n, paths, ret);
+	vfio_openers_free(o, n);
+	return r;
+}
+
+_public_ int passthru_device_node_get_users(struct passthru_ctx *ctx, const char *path, char ***ret)
+{
+	char **users = NULL;
+	int r;
+
+	if (!ctx || !path || !ret || !device_node_path_is_valid(path))
+		return -EINVAL;
+	r = device_node_users(ctx, path, &users);
 	if (r < 0)
 		return r;
 	if (!users) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Library-private: the processes that hold /dev/vfio files (vfio-users.c).
+ * Library-private: the processes that hold /dev/vfio files and other device nodes
+ * (vfio-users.c).
  */
 #pragma once
 
@@ -27,3 +28,9 @@ void vfio_openers_free(struct vfio_opener *o, size_t n);
  */
 int vfio_openers_match(struct passthru_ctx *ctx, const struct vfio_opener *o, size_t n, int group,
 		       const char *address, char ***ret);
+
+/*
+ * Processes that hold the device node path (as /proc/PID/fd shows it: "/dev/ttyS1",
+ * "/dev/bus/usb/001/004") open, one line each: "/dev/ttyS1 is open by pid 812 (minicom)".
+ */
+int device_node_users(struct passthru_ctx *ctx, const char *path, char ***ret);

@@ -119,7 +119,7 @@ def section(results, kernel, rounds):
         "devices of different IOMMU groups move in parallel (a second helper starts when the "
         "first stays busy for 5 ms). That pays where the kernel sleeps: vfio-pci's remove of "
         "an NVMe VF (D3hot and back, about 45 ms each) runs side by side, and passthru gives "
-        "64 VFs back in a third of the floor's time. It does not where the kernel serialises: "
+        "64 VFs back faster than the floor (the give-back column). It does not where the kernel serialises: "
         "virtio-net's remove takes the rtnl lock, so 64 NICs unbind one after another "
         "whoever asks. driverctl starts bash and several programs per device; "
         "dpdk-devbind.py starts Python and runs lspci nine times per invocation, and knows "

@@ -256,8 +256,9 @@ def read_only(commands):
     return True
 
 
-def cached_root(case):
-    """A root built once per fixture content and mksysfs version, shared read-only."""
+def cached_root(case, cache):
+    """A root built once per fixture content and mksysfs version into cache, kept between
+    runs and used read-only."""
     spec = fixture_spec(case)
     key = hashlib.sha256()
     key.update(json.dumps(spec, sort_keys=True).encode())
@@ -266,7 +267,6 @@ def cached_root(case):
         key.update(f.read())
     if spec.get("captured"):
         tree_digest(os.path.join(CAPTURED, spec["captured"]), key)
-    cache = os.path.join(tempfile.gettempdir(), "passthru-cli-cache-%d" % os.getuid())
     root = os.path.join(cache, key.hexdigest()[:32])
     if os.path.isdir(root):
         return root
@@ -339,7 +339,7 @@ def command_line(exe, root, args, how):
     raise ValueError("sysroot must be before, after or env, not %r" % how)
 
 
-def run_case(exe, case_path):
+def run_case(exe, case_path, cache=None):
     """Runs a case; returns (out, err, rc, schema problems) as the golden files hold them."""
     case = load_json(case_path)
     unknown = set(case) - CASE_KEYS
@@ -352,8 +352,8 @@ def run_case(exe, case_path):
 
     tmp = tempfile.mkdtemp(prefix="passthru-cli-")
     try:
-        if read_only(commands):
-            root = cached_root(case)
+        if cache and read_only(commands):
+            root = cached_root(case, cache)
         else:
             root = os.path.join(tmp, "root")
             build_root(case, root)
@@ -447,6 +447,10 @@ def main():
                     help="write tests/expected/<case>.* instead of comparing")
     ap.add_argument("--check-registered", metavar="DIR",
                     help="check that the names given are exactly the cases of DIR")
+    ap.add_argument("--cache", metavar="DIR",
+                    help="keep the roots of read-only cases in DIR between runs (meson gives "
+                         "each test its own below the build directory); without it every case "
+                         "builds its root anew")
     ap.add_argument("cases", nargs="+", help="case files (tests/cli/cases/*.json)")
     opts = ap.parse_args()
     if opts.check_registered:
@@ -459,7 +463,7 @@ def main():
     for case_path in opts.cases:
         name = os.path.splitext(os.path.basename(case_path))[0]
         try:
-            out, err, rc, problems = run_case(exe, case_path)
+            out, err, rc, problems = run_case(exe, case_path, opts.cache)
         except (OSError, ValueError, KeyError, subprocess.TimeoutExpired) as e:
             print("FAIL %s: %s" % (name, e))
             failed += 1

@@ -13,6 +13,7 @@ import json
 import os
 import queue
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,54 @@ def case_owned(s):
     log = open(s.log, errors="replace").read()
     check("/etc/passthru/kubernetes.d/10-lab.conf:4: invalid resource name" in log,
           "the bad line is reported with its file and line:\n" + log)
+
+
+def case_refuse(s):
+    """bind, unbind and reset of a kubelet-owned device: refused, naming the device, the
+    resource and where it is defined; the other devices go on."""
+    for args, addr, res, line in (
+            (["unbind", "00:06.0"], "0000:00:06.0", "passthru.io/nic", 2),
+            (["unbind", "--force", "--dry-run", "00:06.1"], "0000:00:06.1", "passthru.io/nic", 2),
+            (["reset", "00:06.0"], "0000:00:06.0", "passthru.io/nic", 2),
+            (["bind", "--force", "00:0b.1"], "0000:00:0b.1", "example.com/gpu", 3)):
+        rc, out, err = T.takeover(s, s.sock, *args)
+        verb = args[0]
+        want = ("passthru: %s belongs to the Kubernetes resource %s of passthrud: the kubelet "
+                "owns it\nhint: take it out of %s in /etc/passthru/kubernetes.d/10-lab.conf:%d "
+                "(passthrud applies the change at once), then passthru %s again\n"
+                % (addr, res, res, line, verb))
+        # bind plans the whole group: its other function is named too, the same way.
+        check(rc == 1 and want in err and out == "" and
+              all(" belongs to the Kubernetes resource " in e or e.startswith("hint: take it")
+                  for e in err.splitlines()),
+              "passthru %s: refused, exit 1: %d %r %r" % (" ".join(args), rc, out, err))
+    # --group names the group's other function too, one line each.
+    rc, out, err = T.takeover(s, s.sock, "unbind", "--group", "--dry-run", "00:06.1")
+    check(rc == 1 and "0000:00:06.0 belongs to the Kubernetes resource" in err and
+          "0000:00:06.1 belongs to the Kubernetes resource" in err,
+          "unbind --group: both functions refused: %d %r" % (rc, err))
+    # A device in no resource: not refused.
+    rc, out, err = T.takeover(s, s.sock, "unbind", "--dry-run", "00:09.0")
+    check(rc == 0 and "kubelet" not in err, "unbind --dry-run of a device in no resource: "
+          "%d %r %r" % (rc, out, err))
+    # No service on the socket: not asked.
+    rc, out, err = T.takeover(s, os.path.join(s.tmp, "nothing.sock"), "unbind", "--dry-run",
+                              "00:06.0")
+    check(rc == 0 and "kubelet" not in err, "no service: unbind --dry-run goes on: %d %r %r"
+          % (rc, out, err))
+    # The hint works: the line taken out of kubernetes.d, passthrud applies it (no restart)
+    # and the device is no longer refused.
+    path = os.path.join(s.root, "etc", "passthru", "kubernetes.d", "10-lab.conf")
+    text = open(path).read()
+    write_atomically(path, text.replace("passthru.io/nic id=8086:10fb", "# passthru.io/nic"))
+    check(wait_for(lambda: s.devices()["0000:00:06.0"].get("owner") is None),
+          "out of the resource, 00:06.0 is nobody's: %r" % s.devices()["0000:00:06.0"])
+    rc, out, err = T.takeover(s, s.sock, "unbind", "--dry-run", "00:06.0")
+    check(rc == 0 and "kubelet" not in err,
+          "after the configuration change: unbind --dry-run goes on: %d %r %r" % (rc, out, err))
+    rc, out, err = T.takeover(s, s.sock, "unbind", "--dry-run", "00:0b.0")
+    check(rc == 1 and "example.com/gpu in /etc/passthru/kubernetes.d/10-lab.conf:3" in err,
+          "the other resource's device is still refused: %d %r" % (rc, err))
 
 
 PROTO_DIR = os.path.join(HERE, "..", "..", "daemon", "deviceplugin")
@@ -299,6 +348,126 @@ def case_plugin(s):
         k.stop()
 
 
+def write_atomically(path, text):
+    """As editors and configuration tools do: a new file renamed over the old."""
+    with open(path + ".new", "w") as out:
+        out.write(text)
+    os.rename(path + ".new", path)
+
+
+def wait_for(what, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if what():
+            return True
+        time.sleep(0.05)
+    return what()
+
+
+def case_reload(s):
+    """kubernetes.d changes while passthrud runs: no resource at start, then a new directory
+    and file, a second file with a bad line, a changed selector, removed files."""
+    pb, pbg = s.stubs
+    conf_dir = os.path.join(s.root, "etc", "passthru", "kubernetes.d")
+    k = Kubelet(s.kubelet_dir, pb, pbg)
+    k.start()
+    events = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    events.settimeout(10)
+    events.connect(s.sock)
+    events.sendall(b"GET /v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    try:
+        status, doc = s.request("GET", "/v1/kubernetes")
+        check(status == 200 and doc["resources"] == [], "no resource at start: %r" % doc)
+        # The directory goes and comes back with a file: the resource is served and registers.
+        shutil.rmtree(conf_dir)
+        time.sleep(0.3)
+        os.makedirs(conf_dir)
+        write_atomically(os.path.join(conf_dir, "10-lab.conf"), "passthru.io/nic id=8086:10fb\n")
+        regs = k.wait_registrations(1)
+        check(sorted(regs) == ["passthru.io/nic"], "the new resource registers: %r" % sorted(regs))
+        if "passthru.io/nic" not in regs:
+            return
+        nic_sock = os.path.join(s.kubelet_dir, regs["passthru.io/nic"].endpoint)
+        ch, nic = k.plugin(regs["passthru.io/nic"].endpoint)
+        resp, stream = first_list(nic, pb)
+        check(devices_of(resp) == {"0000:00:06.0": ("Healthy", [0])},
+              "passthru.io/nic lists group 7: %r" % resp)
+        check(s.devices()["0000:00:06.0"].get("owner") == "kubelet",
+              "00:06.0 is the kubelet's for the HTTP API")
+
+        # A second file, with a bad line: its good resource registers, the bad line is named.
+        write_atomically(os.path.join(conf_dir, "20-more.conf"),
+                         "passthru.io/nics type=NIC\nthis is a bad line\n")
+        regs = k.wait_registrations(1)
+        check(sorted(regs) == ["passthru.io/nics"], "the second file's resource registers: %r"
+              % sorted(regs))
+        log = open(s.log, errors="replace").read()
+        check("/etc/passthru/kubernetes.d/20-more.conf:2: invalid resource name" in log,
+              "the bad line is named by file and line:\n" + log)
+        # (The kubelet has the registration before passthrud reads the answer: waited for.)
+        wait_for(lambda: all(r["registration"].startswith("registered")
+                             for r in s.request("GET", "/v1/kubernetes")[1]["resources"]))
+        status, doc = s.request("GET", "/v1/kubernetes")
+        check([r["name"] for r in doc["resources"]] == ["passthru.io/nic", "passthru.io/nics"]
+              and all(r["registration"].startswith("registered") for r in doc["resources"]),
+              "GET /v1/kubernetes: both, registered: %r" % doc)
+        nics_sock = os.path.join(s.kubelet_dir, regs["passthru.io/nics"].endpoint) \
+            if "passthru.io/nics" in regs else "/nonexistent"
+
+        # A changed selector: the open stream gets the new list (00:09.0, the first file's
+        # resource taking it from the second's), on the same socket.
+        write_atomically(os.path.join(conf_dir, "10-lab.conf"), "passthru.io/nic id=8086:1521\n")
+        resp = next_list(stream)
+        check(resp is not None and devices_of(resp) == {"0000:00:09.0": ("Healthy", [1])},
+              "a changed selector sends a new list on the open stream: %r" % resp)
+        check(k.registrations.empty(), "a changed selector does not register again")
+
+        # 20-more.conf removed: its resource stops serving and its socket goes.
+        os.unlink(os.path.join(conf_dir, "20-more.conf"))
+        check(wait_for(lambda: not os.path.exists(nics_sock)),
+              "a removed resource's socket is removed: %s" % nics_sock)
+        status, doc = s.request("GET", "/v1/kubernetes")
+        check([r["name"] for r in doc["resources"]] == ["passthru.io/nic"],
+              "GET /v1/kubernetes: only passthru.io/nic left: %r" % doc)
+        d = s.devices()["0000:00:06.0"]
+        check(d.get("state") == "free" and d.get("owner") is None,
+              "00:06.0, in no resource now, is free for the HTTP API: %r" % d)
+        check(os.path.exists(nic_sock), "passthru.io/nic keeps serving: %s" % nic_sock)
+        status, doc = s.request("POST", "/v1/allocations",
+                                {"owner": "vm-a", "devices": ["0000:00:06.0"]})
+        check(status == 201, "00:06.0 can be allocated once out of every resource: %d %r"
+              % (status, doc))
+        stream.cancel()
+        ch.close()
+
+        # The last file removed: nothing served.
+        os.unlink(os.path.join(conf_dir, "10-lab.conf"))
+        check(wait_for(lambda: not os.path.exists(nic_sock)),
+              "the last resource's socket is removed too")
+
+        # The event stream told each change of 00:06.0's owner (uevent null: no uevent).
+        got = b""
+        deadline = time.monotonic() + 5
+        while got.count(b'"uevent":null,"address":"0000:00:06.0"') < 3 and \
+                time.monotonic() < deadline:
+            got += events.recv(65536)
+        seen = []
+        for block in got.decode(errors="replace").split("\n\n"):
+            data = [ln[6:] for ln in block.splitlines() if ln.startswith("data: ")]
+            if "event: device" in block and data:
+                e = json.loads(data[0])
+                if e.get("uevent") is None and e.get("address") == "0000:00:06.0":
+                    dv = e["device"]
+                    seen.append((e["action"], dv["state"], dv["owner"], dv.get("resource")))
+        check(seen == [("change", "allocated", "kubelet", "passthru.io/nic"),
+                       ("change", "allocated", "kubelet", "passthru.io/nics"),
+                       ("change", "free", None, None)],
+              "device events for 00:06.0's owner changes: %r" % seen)
+    finally:
+        events.close()
+        k.stop()
+
+
 def case_waits(s):
     """No kubelet at start: passthrud waits, and registers once kubelet.sock appears."""
     pb, pbg = s.stubs
@@ -329,8 +498,8 @@ def case_no_dir(s):
           "the log says why the device plugin is not served:\n" + log)
 
 
-CASES = {"owned": case_owned, "plugin": case_plugin, "waits": case_waits, "no-dir": case_no_dir}
-CONFIGS = {"owned": CONFIG, "plugin": PLUGIN_CONFIG, "waits": PLUGIN_CONFIG,
+CASES = {"owned": case_owned, "refuse": case_refuse, "reload": case_reload, "plugin": case_plugin, "waits": case_waits, "no-dir": case_no_dir}
+CONFIGS = {"owned": CONFIG, "refuse": CONFIG, "reload": {}, "plugin": PLUGIN_CONFIG, "waits": PLUGIN_CONFIG,
            "no-dir": PLUGIN_CONFIG}
 
 
@@ -345,7 +514,7 @@ def main():
     s = T.Service(tmp, extra + ["--kubelet-dir", kubelet_dir])
     s.kubelet_dir = kubelet_dir
     try:
-        if name in ("plugin", "waits"):
+        if name in ("plugin", "waits", "reload"):
             s.stubs = load_stubs(tmp)
         d = os.path.join(s.root, "etc", "passthru", "kubernetes.d")
         os.makedirs(d)

@@ -45,7 +45,7 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 
 
 class Service:
-    def __init__(self, tmp, extra=()):
+    def __init__(self, tmp, extra=(), fixture=None):
         self.tmp = tmp
         self.root = os.path.join(tmp, "root")
         self.state = os.path.join(tmp, "state")
@@ -53,7 +53,7 @@ class Service:
         self.log = os.path.join(tmp, "passthrud.log")
         self.extra = list(extra)
         if not os.path.exists(self.root):
-            subprocess.run([sys.executable, MKSYSFS, FIXTURE, self.root], check=True,
+            subprocess.run([sys.executable, MKSYSFS, fixture or FIXTURE, self.root], check=True,
                            stdout=subprocess.DEVNULL)
         self.proc = None
 
@@ -457,6 +457,12 @@ def case_usage(s):
           "passthrud --help")
     out = subprocess.run([PASSTHRUD, "--bogus"], capture_output=True, text=True)
     check(out.returncode == 2 and "Usage" in out.stderr, "an unknown option exits 2")
+    out = subprocess.run([PASSTHRUD, "--sysroot", s.root, "--socket", s.sock + "-w",
+                          "--write-group", "no-such-group-here"], capture_output=True, text=True,
+                         timeout=30)
+    check(out.returncode == 1 and "--write-group: no group no-such-group-here" in out.stderr,
+          "--write-group is an option, and an unknown group is refused: %d %r"
+          % (out.returncode, out.stderr))
     # A second service on the same socket refuses to start.
     out = subprocess.run([PASSTHRUD, "--sysroot", s.root, "--socket", s.sock, "--state-dir",
                           os.path.join(s.tmp, "state2")], capture_output=True, text=True,
@@ -594,8 +600,211 @@ def case_systemd(s):
         ns.close()
 
 
+def case_slow_bind(s):
+    """A bind that takes seconds (the fixture's snd_hda_intel/unbind is a FIFO nobody reads:
+    the write blocks until --bind-timeout) runs in the worker: reads, the event stream and
+    allocations of other devices are answered meanwhile, its devices are reserved."""
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.settimeout(10)
+    c.connect(s.sock)
+    c.sendall(b"GET /v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    got = b""
+    while b"\r\n\r\n" not in got:
+        got += c.recv(4096)
+    slow = {}
+
+    def bind():
+        t0 = time.monotonic()
+        slow["status"], slow["doc"] = s.request("POST", "/v1/allocations",
+                                                {"owner": "vm-slow", "devices": ["00:0b.0"]})
+        slow["seconds"] = time.monotonic() - t0
+
+    t = threading.Thread(target=bind)
+    t.start()
+    # The reservation is visible once the request is in: then the bind is in the worker.
+    deadline, dev = time.monotonic() + 10, {}
+    while time.monotonic() < deadline and not dev.get("pending"):
+        dev = s.devices()["0000:00:0b.0"]
+        time.sleep(0.05)
+    check(dev.get("pending") is True and dev.get("owner") == "vm-slow" and
+          dev.get("state") == "allocated", "00:0b.0 is reserved while it binds: %r" % dev)
+    t0 = time.monotonic()
+    devs = s.devices()
+    check(time.monotonic() - t0 < 1.5 and len(devs) == 9 and "status" not in slow,
+          "GET /v1/devices answers while the bind is pending (%.2f s)" % (time.monotonic() - t0))
+    status, doc = s.request("POST", "/v1/allocations", {"owner": "vm-b", "devices": ["00:0b.1"]})
+    check(status == 409 and is_error(doc) and "vm-slow" in doc["error"],
+          "the group being bound is taken: 409 naming the owner: %d %r" % (status, doc))
+    status, doc = s.request("POST", "/v1/allocations", {"owner": "vm-c", "type": "NVME"})
+    check(status == 201 and doc["devices"] == ["0000:00:0a.0"] and "status" not in slow,
+          "a free device is allocated while the bind is pending: %d %r" % (status, doc))
+    status, doc = s.request("GET", "/v1/allocations")
+    check(status == 200 and all(a["owner"] != "vm-slow" for a in doc["allocations"]),
+          "a reservation is not an allocation yet: %r" % doc)
+    status, _ = s.request("DELETE", "/v1/allocations/%d" % doc["allocations"][-1]["id"])
+    check(status == 204 and "status" not in slow, "a release while the bind is pending: %d"
+          % status)
+    t.join(60)
+    check(slow.get("seconds", 0) >= 2.5, "the bind was slow (%.2f s)" % slow.get("seconds", 0))
+    check(slow.get("status") == 500 and is_error(slow.get("doc")),
+          "the bind failed (the unbind timed out) and was answered: %r" % slow)
+    dev = s.devices()["0000:00:0b.0"]
+    check(dev["state"] == "free" and dev["owner"] is None and "pending" not in dev,
+          "the failed reservation is given up: %r" % dev)
+    deadline = time.monotonic() + 5
+    while got.count(b"event: allocation") < 2 and time.monotonic() < deadline:
+        got += c.recv(4096)
+    c.close()
+    check(b'"owner":"vm-c"' in got and b'"released":true' in got,
+          "the stream went on while the bind was pending: %r" % got[-600:])
+    # Stopped while a bind runs: the bind ends (its writes have a timeout), the waiting client
+    # gets its answer, the service exits 0.
+    t = threading.Thread(target=bind)
+    slow.clear()
+    t.start()
+    deadline, dev = time.monotonic() + 10, {}
+    while time.monotonic() < deadline and not dev.get("pending"):
+        dev = s.devices()["0000:00:0b.0"]
+        time.sleep(0.05)
+    check(dev.get("pending") is True, "a second slow bind is pending: %r" % dev)
+    check(s.stop() == 0, "passthrud exits 0 on SIGTERM while a bind runs")
+    t.join(30)
+    check(slow.get("status") in (500, 503) and is_error(slow.get("doc")),
+          "the waiting request was answered before the service went: %r" % slow)
+    s.start()
+    status, doc = s.request("GET", "/v1/allocations")
+    check(status == 200 and all(a["owner"] != "vm-slow" for a in doc["allocations"]),
+          "no half allocation after the restart: %r" % doc)
+
+
+def prepare_slow_bind(root):
+    unbind = os.path.join(root, "sys/bus/pci/drivers/snd_hda_intel/unbind")
+    os.unlink(unbind)
+    os.mkfifo(unbind)
+    return ["--bind-timeout", "3000"]
+
+
+def case_usb_serial(s):
+    """USB devices and serial ports (tests/fixtures/daemon/usb-serial.json): listed with what
+    passthru list --json shows of them, allocated by address or by type as a reservation (no
+    driver change), 409 when taken, hubs and the console refused, released, kept on restart."""
+    devs = s.devices()
+    env = dict(os.environ, PASSTHRU_SYSROOT=s.root)
+    out = subprocess.run([os.environ["PASSTHRU"], "list", "--json"], capture_output=True,
+                         text=True, timeout=60, env=env)
+    listed = json.loads(out.stdout)
+    check([a for a in devs if not a.startswith("0000:")] ==
+          [u["port"] for u in listed["usb"]] + [t["path"] for t in listed["serial"]],
+          "every USB device and serial port of passthru list, in its order: %r" % list(devs))
+    for u in listed["usb"]:
+        d = devs.get(u["port"], {})
+        check(all(d.get(k) == v for k, v in u.items()) and d["type"] == "USB" and
+              d["vendor_id"] == u["vendor_id"] and d["device_id"] == u["product_id"] and
+              d["iommu_group"] is None and d["numa_node"] is None,
+              "USB %s has the list's fields: %r / %r" % (u["port"], d, u))
+    for t in listed["serial"]:
+        d = devs.get(t["path"], {})
+        check(all(d.get(k) == v for k, v in t.items()) and d["type"] == "serial",
+              "serial %s has the list's fields: %r / %r" % (t["path"], d, t))
+    check(devs["1-2"]["state"] == "free" and devs["1-2"]["driver"] == "usbhid" and
+          devs["1-2"]["owner"] is None, "the keyboard 1-2 is free: %r" % devs["1-2"])
+    check(devs["usb1"]["state"] == "host" and devs["1-3"]["state"] == "host",
+          "hubs stay the host's")
+    check(devs["/dev/ttyS0"]["state"] == "host" and devs["/dev/ttyS1"]["state"] == "free" and
+          "/dev/ttyS2" not in devs, "the console is the host's, ttyS1 free, no phantom ttyS2")
+    for path, want in (("/v1/devices/1-3.2", "1-3.2"), ("/v1/devices/ttyS1", "/dev/ttyS1"),
+                       ("/v1/devices//dev/ttyUSB0", "/dev/ttyUSB0")):
+        status, doc = s.request("GET", path)
+        check(status == 200 and doc["address"] == want, "GET %s: %d %r" % (path, status, doc))
+    for path in ("/v1/devices/1-9", "/v1/devices/ttyS2", "/v1/devices/1-0"):
+        status, doc = s.request("GET", path)
+        check(status == 404 and is_error(doc), "GET %s is 404: %d %r" % (path, status, doc))
+
+    status, doc = s.request("POST", "/v1/allocations",
+                            {"owner": "vm-u", "devices": ["ttyS1", "1-3.2"]})
+    check(status == 201 and doc["devices"] == ["1-3.2", "/dev/ttyS1"] and doc["vfio"] == [],
+          "allocate a USB device and a serial port by address: %d %r" % (status, doc))
+    first = doc.get("id", 0)
+    devs = s.devices()
+    check(devs["1-3.2"]["state"] == "allocated" and devs["1-3.2"]["owner"] == "vm-u" and
+          devs["1-3.2"]["allocation"] == first and devs["1-3.2"]["driver"] == "ftdi_sio",
+          "1-3.2 is vm-u's, its driver untouched: %r" % devs["1-3.2"])
+    for dev in ("1-3.2", "/dev/ttyS1"):
+        status, doc = s.request("POST", "/v1/allocations", {"owner": "vm-v", "devices": [dev]})
+        check(status == 409 and is_error(doc) and "vm-u" in doc["error"],
+              "%s taken: 409 naming vm-u: %d %r" % (dev, status, doc))
+    status, doc = s.request("POST", "/v1/allocations", {"owner": "vm-v", "devices": ["ttyS0"]})
+    check(status == 422 and is_error(doc) and doc.get("refusals") and
+          doc["refusals"][0]["kind"] == "guard" and "console" in doc["refusals"][0]["reason"],
+          "the console is refused by its guard: %d %r" % (status, doc))
+    for hub in ("usb1", "1-3"):
+        status, doc = s.request("POST", "/v1/allocations", {"owner": "vm-v", "devices": [hub]})
+        check(status == 422 and is_error(doc) and "hub" in doc["error"],
+              "hub %s: 422: %d %r" % (hub, status, doc))
+    status, doc = s.request("POST", "/v1/allocations", {"owner": "vm-v", "devices": ["ttyS2"]})
+    check(status == 404 and is_error(doc), "the phantom ttyS2: 404: %d %r" % (status, doc))
+    # A selector by type: the one free serial port left.
+    status, doc = s.request("POST", "/v1/allocations", {"owner": "vm-w", "type": "serial"})
+    check(status == 201 and doc["devices"] == ["/dev/ttyUSB0"],
+          "type serial gets ttyUSB0: %d %r" % (status, doc))
+    status, doc = s.request("POST", "/v1/allocations", {"owner": "vm-x", "type": "serial"})
+    check(status == 409 and is_error(doc), "no serial port left: 409: %d %r" % (status, doc))
+    # A PCI function and a USB device in one allocation.
+    status, doc = s.request("POST", "/v1/allocations",
+                            {"owner": "vm-y", "devices": ["1-2", "00:06.0"]})
+    check(status == 201 and doc["devices"] == ["0000:00:06.0", "1-2"] and
+          doc["vfio"] == ["/dev/vfio/7"], "PCI and USB together: %d %r" % (status, doc))
+    # Restart: the allocations come back from the database.
+    before = s.request("GET", "/v1/allocations")[1]
+    check(s.stop() == 0, "passthrud exits 0 on SIGTERM")
+    s.start()
+    after = s.request("GET", "/v1/allocations")[1]
+    check(before == after and len(after["allocations"]) == 3,
+          "USB and serial allocations survive a restart: %r / %r" % (before, after))
+    # A process holding the serial port and one holding the USB device's node: 409 naming both.
+    usb = s.devices()["1-3.2"]
+    node = "/dev/bus/usb/%03d/%03d" % (usb["busnum"], usb["devnum"])
+    holders = {5001: ("minicom", "/dev/ttyS1"), 5002: ("qemu-system-x86", node),
+               5003: ("getty", "/dev/ttyS10")}
+    for pid, (comm, path) in holders.items():
+        os.makedirs(os.path.join(s.root, "proc/%d/fd" % pid))
+        with open(os.path.join(s.root, "proc/%d/comm" % pid), "w") as f:
+            f.write(comm + "\n")
+        os.symlink(path, os.path.join(s.root, "proc/%d/fd/4" % pid))
+    status, doc = s.request("DELETE", "/v1/allocations/%d?to=host" % first)
+    got = sorted((h.get("pid"), h.get("command"), h.get("path")) for h in doc.get("holders", []))
+    check(status == 409 and is_error(doc) and "in use" in doc["error"] and
+          got == [(5001, "minicom", "/dev/ttyS1"), (5002, "qemu-system-x86", node)],
+          "release of a held port and USB device: 409 naming both: %d %r" % (status, doc))
+    check(s.devices()["/dev/ttyS1"]["state"] == "allocated", "a refused release keeps them")
+    for pid in holders:
+        os.unlink(os.path.join(s.root, "proc/%d/fd/4" % pid))
+    status, doc = s.request("DELETE", "/v1/allocations/%d?to=host" % first)
+    check(status == 204, "release (to the host: nothing to rebind): %d %r" % (status, doc))
+    devs = s.devices()
+    check(devs["1-3.2"]["state"] == "free" and devs["/dev/ttyS1"]["state"] == "free" and
+          devs["1-3.2"]["owner"] is None, "released: free again")
+    status, doc = s.request("POST", "/v1/allocations", {"owner": "vm-z", "devices": ["ttyS1"]})
+    check(status == 201, "a released port can be allocated again: %d %r" % (status, doc))
+    c = UnixHTTPConnection(s.sock)
+    c.request("GET", "/metrics")
+    text = c.getresponse().read().decode()
+    for line in ('passthrud_devices{state="host",type="USB"} 2',
+                 'passthrud_devices{state="allocated",type="USB"} 1',
+                 'passthrud_devices{state="free",type="USB"} 1',
+                 'passthrud_devices{state="allocated",type="serial"} 2',
+                 'passthrud_devices{state="host",type="serial"} 1'):
+        check(line + "\n" in text, "metrics hold %r" % line)
+
+
+# Cases run against another fixture host than host.json.
+FIXTURES = {"usb-serial": "usb-serial.json"}
+
+# Cases that change the fixture root first: the function returns extra options.
+PREPARE = {"slow-bind": prepare_slow_bind}
+
 CASES = {
-    "systemd": case_systemd,
+    "systemd": case_systemd, "slow-bind": case_slow_bind, "usb-serial": case_usb_serial,
     "cli": case_cli,
     "usage": case_usage, "list": case_list, "allocate": case_allocate,
     "bad-bodies": case_bad_bodies, "release": case_release, "access": case_access,
@@ -609,7 +818,11 @@ def main():
     for name in names:
         tmp = tempfile.mkdtemp(prefix="passthrud-test-")
         extra = ["--group", "nogroup"] if os.geteuid() == 0 else ["--group", "root"]
-        s = Service(tmp, extra)
+        fixture = (os.path.join(os.path.dirname(FIXTURE), FIXTURES[name])
+                   if name in FIXTURES else None)
+        s = Service(tmp, extra, fixture)
+        if name in PREPARE:
+            s.extra += PREPARE[name](s.root)
         try:
             s.start()
             before = len(failures)

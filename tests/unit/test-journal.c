@@ -113,6 +113,64 @@ static void expect_bad(const char *text, enum journal_kind kind, unsigned want_l
 	CHECK_INT(line, want_line);
 }
 
+/* A transaction of attribute writes (an SR-IOV change): its writes in order, with their undo. */
+static void test_parse_writes(void)
+{
+	const enum journal_kind T = JOURNAL_KIND_TRANSACTION;
+	const char *text = "passthru-journal 1\n"
+			   "op write\n"
+			   "pid 77\n"
+			   "write 0000:03:00.0 sriov_numvfs value=0 undo=4\n"
+			   "write 0000:03:00.0 sriov_drivers_autoprobe value=0 undo=1\n"
+			   "write 0000:03:00.0 sriov_numvfs value=2 undo=0\n";
+	struct journal *j = NULL;
+	unsigned line = 0;
+
+	CHECK_INT(parse(text, T, &j, &line), 0);
+	if (!j)
+		return;
+	CHECK_INT(j->op, JOURNAL_OP_WRITE);
+	CHECK_INT(j->n_entries, 0);
+	CHECK_INT(j->n_writes, 3);
+	CHECK_STR(j->writes[1].address, "0000:03:00.0");
+	CHECK_STR(j->writes[1].name, "sriov_drivers_autoprobe");
+	CHECK_STR(j->writes[1].value, "0");
+	CHECK_STR(j->writes[1].undo, "1");
+	CHECK_STR(j->writes[2].value, "2");
+	CHECK_STR(j->writes[2].undo, "0");
+	{
+		_cleanup_free_ char *out = NULL;
+
+		CHECK_INT(journal_format(j, T, &out), 0);
+		CHECK_STR(out, text);
+	}
+	journal_free(j);
+
+	/* Names are plain attribute names; values are never empty; no devices in such a record. */
+	expect_bad("passthru-journal 1\nop write\nwrite 0000:03:00.0 ../remove value=1 undo=0\n", T,
+		   3);
+	expect_bad("passthru-journal 1\nop write\nwrite 0000:03:00.0 sriov_numvfs value= undo=0\n",
+		   T, 3);
+	expect_bad("passthru-journal 1\nop write\nwrite 3:0.0 sriov_numvfs value=1 undo=0\n", T, 3);
+	expect_bad(
+	    "passthru-journal 1\nop write\nwrite 0000:03:00.0 sriov_numvfs  value=1 undo=0\n", T,
+	    3);
+	expect_bad("passthru-journal 1\nop write\nwrite 0000:03:00.0 sriov_numvfs undo=0 value=1\n",
+		   T, 3);
+	expect_bad("passthru-journal 1\nop write\ndev 0000:00:02.0 driver=e1000e override= "
+		   "target=vfio-pci target-override=vfio-pci\n",
+		   T, 3);
+	expect_bad("passthru-journal 1\nop bind\nwrite 0000:03:00.0 sriov_numvfs value=1 undo=0\n",
+		   T, 3);
+	expect_bad("passthru-journal 1\nwrite 0000:03:00.0 sriov_numvfs value=1 undo=0\n", T, 2);
+	CHECK_INT(journal_new(JOURNAL_OP_WRITE, &j), 0);
+	CHECK_INT(journal_add_write(j, "0000:03:00.0", "sriov_numvfs", "", "0"), -EINVAL);
+	CHECK_INT(journal_add_write(j, "0000:03:00.0", "a/b", "1", "0"), -EINVAL);
+	CHECK_INT(journal_add_write(j, "0000:03:00.0", "sriov_numvfs", "1", "0"), 0);
+	CHECK_INT(j->n_writes, 1);
+	journal_free(j);
+}
+
 static void test_parse_errors(void)
 {
 	const enum journal_kind T = JOURNAL_KIND_TRANSACTION, H = JOURNAL_KIND_HELD;
@@ -397,10 +455,98 @@ static void test_fault(void)
 	CHECK_INT(fault_parse("bind:after-unbind:1:fail:x", &f), -EINVAL);
 }
 
+/* A transaction of VF link settings: each VF's settings sent, with the driver's before. */
+static void test_parse_vfs(void)
+{
+	const enum journal_kind T = JOURNAL_KIND_TRANSACTION;
+	const char *text =
+	    "passthru-journal 1\n"
+	    "op vf\n"
+	    "pid 77\n"
+	    "vf 0000:03:00.0 1 mac=02:11:22:33:44:55 trust=on "
+	    "undo mac=00:00:00:00:00:00 trust=off\n"
+	    "vf 0000:03:00.0 0 vlan=100 qos=5 proto=802.1ad spoofchk=off max-tx-rate=2500 "
+	    "undo vlan=0 spoofchk=on max-tx-rate=0\n";
+	struct vf_settings value = {.has_mac = true}, undo = {.has_mac = true};
+	struct journal *j = NULL;
+	unsigned line = 0;
+
+	CHECK_INT(parse(text, T, &j, &line), 0);
+	if (!j)
+		return;
+	CHECK_INT(j->op, JOURNAL_OP_VF);
+	CHECK_INT(j->n_entries, 0);
+	CHECK_INT(j->n_writes, 0);
+	CHECK_INT(j->n_vfs, 2);
+	CHECK_STR(j->vfs[0].pf, "0000:03:00.0");
+	CHECK_INT(j->vfs[0].index, 1);
+	CHECK(j->vfs[0].value.has_mac && j->vfs[0].value.mac[5] == 0x55);
+	CHECK(j->vfs[0].value.has_trust && j->vfs[0].value.trust);
+	CHECK(!j->vfs[0].value.has_vlan && !j->vfs[0].value.has_rate);
+	CHECK(j->vfs[0].undo.has_trust && !j->vfs[0].undo.trust);
+	CHECK_INT(j->vfs[1].index, 0);
+	CHECK_INT(j->vfs[1].value.vlan, 100);
+	CHECK_INT(j->vfs[1].value.qos, 5);
+	CHECK_INT(j->vfs[1].value.proto, ETH_P_8021AD_VALUE);
+	CHECK_INT(j->vfs[1].value.max_tx_rate, 2500);
+	CHECK_INT(j->vfs[1].undo.vlan, 0);
+	CHECK_INT(j->vfs[1].undo.proto, ETH_P_8021Q_VALUE);
+	CHECK(j->vfs[1].undo.spoofchk);
+	{
+		_cleanup_free_ char *out = NULL;
+
+		CHECK_INT(journal_format(j, T, &out), 0);
+		CHECK_STR(out, text);
+	}
+	journal_free(j);
+
+	/* Strict: the undo covers the same settings; canonical fields; one kind per record. */
+	expect_bad("passthru-journal 1\nop vf\nvf 0000:03:00.0 1 trust=on undo trust=off "
+		   "mac=00:00:00:00:00:00\n",
+		   T, 3);
+	expect_bad("passthru-journal 1\nop vf\nvf 0000:03:00.0 1 trust=on\n", T, 3);
+	expect_bad("passthru-journal 1\nop vf\nvf 0000:03:00.0 1 undo trust=off\n", T, 3);
+	expect_bad("passthru-journal 1\nop vf\nvf 0000:03:00.0 1 trust=on undo\n", T, 3);
+	expect_bad("passthru-journal 1\nop vf\nvf 0000:03:00.0 1 trust=on undo trust=off undo "
+		   "trust=on\n",
+		   T, 3);
+	expect_bad("passthru-journal 1\nop vf\nvf 0000:03:00.0 1  trust=on undo trust=off\n", T, 3);
+	expect_bad("passthru-journal 1\nop vf\nvf 0000:03:00.0 1 trust=on undo trust=off \n", T, 3);
+	expect_bad("passthru-journal 1\nop vf\nvf 3:0.0 1 trust=on undo trust=off\n", T, 3);
+	expect_bad("passthru-journal 1\nop vf\nvf 0000:03:00.0 01 trust=on undo trust=off\n", T, 3);
+	expect_bad("passthru-journal 1\nop vf\nvf 0000:03:00.0 65536 trust=on undo trust=off\n", T,
+		   3);
+	expect_bad("passthru-journal 1\nop vf\nvf 0000:03:00.0 1 trust=yes undo trust=off\n", T, 3);
+	expect_bad("passthru-journal 1\nop vf\nvf 0000:03:00.0 1 qos=3 undo qos=0\n", T, 3);
+	expect_bad("passthru-journal 1\nop vf\nvf 0000:03:00.0 1 mac=01:00:5e:00:00:01 undo "
+		   "mac=00:00:00:00:00:00\n",
+		   T, 3);
+	expect_bad("passthru-journal 1\nop vf\nwrite 0000:03:00.0 sriov_numvfs value=1 undo=0\n", T,
+		   3);
+	expect_bad("passthru-journal 1\nop write\nvf 0000:03:00.0 1 trust=on undo trust=off\n", T,
+		   3);
+	expect_bad("passthru-held 1\nvf 0000:03:00.0 1 trust=on undo trust=off\n",
+		   JOURNAL_KIND_HELD, 2);
+
+	CHECK_INT(journal_new(JOURNAL_OP_VF, &j), 0);
+	memcpy(value.mac, (const uint8_t[6]){0x02, 1, 2, 3, 4, 5}, 6);
+	CHECK_INT(journal_add_vf(j, "0000:03:00.0", 1, &value, &(struct vf_settings){0}), -EINVAL);
+	CHECK_INT(journal_add_vf(j, "03:00.0", 1, &value, &undo), -EINVAL);
+	CHECK_INT(journal_add_vf(j, "0000:03:00.0", 65536, &value, &undo), -EINVAL);
+	value.mac[0] = 0x01;
+	CHECK_INT(journal_add_vf(j, "0000:03:00.0", 1, &value, &undo), -EINVAL);
+	value.mac[0] = 0x02;
+	CHECK_INT(journal_add_vf(j, "0000:03:00.0", 1, &value, &undo), 0);
+	CHECK_INT(j->n_vfs, 1);
+	journal_free(j);
+}
+
 int main(void)
 {
 	test_escape();
 	test_parse_transaction();
+	test_parse_writes();
+	test_parse_vfs();
 	test_parse_errors();
 	test_records();
 	test_decide();

@@ -45,6 +45,8 @@ static const char *env(const char *name)
  * 06:00.0  an NVMe-like PF (nvme), 0 of 64 VFs.
  * 07:00.0  an NVMe-like PF with 2 driverless VFs, for binding.
  * 08:00.0  no SR-IOV.
+ * 0b:00.0  an NVMe-like PF with 1 VF (0b:10.0) that test_apply_order() hides, for a fake
+ *          kernel to make when "1" is written to sriov_numvfs.
  */
 static const char spec[] =
     "{\"iommu\": \"intel\", \"pci_drivers\": [\"vfio-pci\"],"
@@ -69,7 +71,10 @@ static const char spec[] =
     "  \"class\": \"010802\", \"driver\": \"nvme\", \"group\": 7,"
     "  \"sriov\": {\"total\": 4, \"num\": 2, \"vf_groups\": [70, 71]}},"
     " {\"addr\": \"0000:08:00.0\", \"vendor\": \"8086\", \"device\": \"10d3\","
-    "  \"class\": \"020000\", \"driver\": \"e1000e\", \"group\": 8}],"
+    "  \"class\": \"020000\", \"driver\": \"e1000e\", \"group\": 8},"
+    " {\"addr\": \"0000:0b:00.0\", \"vendor\": \"1b36\", \"device\": \"0010\","
+    "  \"class\": \"010802\", \"driver\": \"nvme\", \"group\": 11,"
+    "  \"sriov\": {\"total\": 4, \"num\": 1, \"vf_groups\": [110]}}],"
     " \"files\": {\"proc/812/comm\": \"qemu-system-x86\\n\","
     "            \"sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts\": \"N\\n\"},"
     " \"links\": {\"proc/812/fd/17\": \"/dev/vfio/21\", \"proc/812/fd/3\": \"/dev/null\"}}";
@@ -732,6 +737,228 @@ static void test_apply_persisted(void)
 	CHECK_STR(rep.text, "");
 }
 
+/* The value of a fixture attribute, without its newline ("" when unreadable). */
+static const char *attr(const char *pf, const char *name)
+{
+	static char value[256];
+	char rel[512];
+	char *text;
+
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/%s", pf, name);
+	text = read_text(rel);
+	snprintf(value, sizeof(value), "%s", text ?: "");
+	value[strcspn(value, "\n")] = '\0';
+	free(text);
+	return value;
+}
+
+/*
+ * The writes go through the executor: journaled, rolled back when one fails, and an interrupted
+ * transaction repaired by whichever run comes next (an SR-IOV change or `passthru repair`).
+ */
+static void test_rollback_and_repair(void)
+{
+	struct passthru_sriov *s;
+	struct passthru_takeover *t = NULL;
+	char *text;
+
+	/* 04:00.0 goes 2 -> 3 with autoprobe off; a failure after the second write undoes both. */
+	write_text("sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "2\n");
+	write_text("sys/bus/pci/devices/0000:04:00.0/sriov_drivers_autoprobe", "1\n");
+	s = sriov("0000:04:00.0", PASSTHRU_SRIOV_FORCE);
+	CHECK_INT(passthru_sriov_set_numvfs(s, 3), 0);
+	CHECK_INT(passthru_sriov_set_autoprobe(s, 0), 0);
+	CHECK_INT(passthru_sriov_plan(s), 0);
+	setenv("PASSTHRU_FAULT", "write:after-write:2:fail", 1);
+	CHECK_INT(passthru_sriov_execute(s), -EIO);
+	unsetenv("PASSTHRU_FAULT");
+	CHECK_STR(passthru_sriov_get_error(s),
+		  "0000:04:00.0: injected failure (PASSTHRU_FAULT) after-write 2");
+	CHECK_STR(joined(passthru_plan_report_get_error_details(passthru_sriov_get_report(s))),
+		  "rolled back: every attribute written is as it was");
+	CHECK_STR(attr("0000:04:00.0", "sriov_numvfs"), "2");
+	CHECK_STR(attr("0000:04:00.0", "sriov_drivers_autoprobe"), "1");
+	CHECK(read_text("run/passthru/journal") == NULL);
+	{
+		bool autoprobe = false;
+
+		CHECK_INT(passthru_sriov_get_autoprobe(s, &autoprobe), 0);
+		CHECK(autoprobe);
+	}
+	passthru_sriov_unref(s);
+
+	/*
+	 * A run killed after "0" and autoprobe left its journal: the next SR-IOV change puts the
+	 * PF back first (one write of "2", not "0" then "2"), then finds nothing to do.
+	 */
+	write_text("run/passthru/journal",
+		   "passthru-journal 1\nop write\npid 99999\n"
+		   "write 0000:04:00.0 sriov_numvfs value=0 undo=2\n"
+		   "write 0000:04:00.0 sriov_drivers_autoprobe value=0 undo=1\n"
+		   "write 0000:04:00.0 sriov_numvfs value=3 undo=0\n");
+	write_text("sys/bus/pci/devices/0000:04:00.0/sriov_numvfs", "0\n");
+	write_text("sys/bus/pci/devices/0000:04:00.0/sriov_drivers_autoprobe", "0\n");
+	s = sriov("0000:04:00.0", PASSTHRU_SRIOV_FORCE);
+	CHECK_INT(passthru_sriov_set_numvfs(s, 2), 0);
+	CHECK_INT(passthru_sriov_execute(s), 0);
+	CHECK_STR(attr("0000:04:00.0", "sriov_numvfs"), "2");
+	CHECK_STR(attr("0000:04:00.0", "sriov_drivers_autoprobe"), "1");
+	CHECK(read_text("run/passthru/journal") == NULL);
+	text = read_text("run/passthru/log");
+	CHECK(text && strstr(text, "repair: interrupted write of 0000:04:00.0 sriov_numvfs, "
+				   "0000:04:00.0 sriov_drivers_autoprobe rolled back"));
+	free(text);
+	passthru_sriov_unref(s);
+
+	/* One that had reached every value: `passthru repair` commits it, writing nothing. */
+	write_text("run/passthru/journal",
+		   "passthru-journal 1\nop write\npid 99999\n"
+		   "write 0000:04:00.0 sriov_drivers_autoprobe value=1 undo=0\n");
+	CHECK_INT(passthru_takeover_new(ctx, PASSTHRU_TAKEOVER_REPAIR, 0, &t), 0);
+	CHECK_INT(passthru_takeover_execute(t), 0);
+	CHECK_INT(passthru_takeover_get_repair_outcome(t), PASSTHRU_REPAIR_COMPLETED);
+	CHECK_INT(passthru_takeover_get_count(t), 1);
+	CHECK_STR(passthru_takeover_get_address(t, 0), "0000:04:00.0");
+	CHECK(read_text("run/passthru/journal") == NULL);
+	passthru_takeover_unref(t);
+
+	/* A damaged record is not guessed at. */
+	write_text("run/passthru/journal", "passthru-journal 1\nop write\nwrite 0000:04:00.0 "
+					   "../remove value=1 undo=0\n");
+	s = sriov("0000:04:00.0", 0);
+	CHECK_INT(passthru_sriov_execute(s), -EBADMSG);
+	CHECK_STR(passthru_sriov_get_error(s),
+		  "0000:04:00.0: /run/passthru/journal is damaged (line 3): cannot tell what an "
+		  "interrupted transaction did");
+	passthru_sriov_unref(s);
+	CHECK(unlink(path_of("run/passthru/journal")) == 0);
+}
+
+/*
+ * A fake kernel for 0b:00.0: hides its VF, makes sriov_numvfs a FIFO kept full, and once the
+ * executor's journal says "1" is about to be written, puts the VF back and only then lets the
+ * write through. As with the kernel, the write returns with the VF there.
+ */
+static pid_t fake_kernel_makes_vf(void)
+{
+	static const char pf_dir[] = "sys/bus/pci/devices/0000:0b:00.0";
+	char vf_link[8192], virtfn[8192], fifo[8192], journal[8192];
+	char vf_target[4096], virtfn_target[4096];
+	ssize_t n;
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	snprintf(vf_link, sizeof(vf_link), "%s", path_of("sys/bus/pci/devices/0000:0b:10.0"));
+	snprintf(virtfn, sizeof(virtfn), "%s/%s/virtfn0", root, pf_dir);
+	snprintf(fifo, sizeof(fifo), "%s/%s/sriov_numvfs", root, pf_dir);
+	snprintf(journal, sizeof(journal), "%s", path_of("run/passthru/journal"));
+	n = readlink(vf_link, vf_target, sizeof(vf_target) - 1);
+	if (n <= 0)
+		exit(1);
+	vf_target[n] = '\0';
+	n = readlink(virtfn, virtfn_target, sizeof(virtfn_target) - 1);
+	if (n <= 0)
+		exit(1);
+	virtfn_target[n] = '\0';
+	if (unlink(vf_link) < 0 || unlink(virtfn) < 0 || unlink(fifo) < 0 ||
+	    mkfifo(fifo, 0644) < 0 || pipe(ready) < 0) {
+		perror("fake kernel");
+		exit(1);
+	}
+	pid = fork();
+	if (pid < 0)
+		exit(1);
+	if (pid == 0) {
+		int fd = open(fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		char junk[4096];
+		bool seen = false;
+
+		if (fd < 0)
+			_exit(1);
+		/* Full: a writer blocks until the kernel drains it. */
+		memset(junk, 'x', sizeof(junk));
+		while (write(fd, junk, sizeof(junk)) > 0)
+			;
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (int i = 0; i < 2000 && !seen; i++) {
+			char *text = read_text("run/passthru/journal");
+
+			seen = text && strstr(text, "sriov_numvfs value=1 undo=0");
+			free(text);
+			if (!seen)
+				usleep(5000);
+		}
+		if (!seen || symlink(vf_target, vf_link) < 0 || symlink(virtfn_target, virtfn) < 0)
+			_exit(1);
+		/* Drain until the "1" has come through. */
+		while (!seen || c != '1') {
+			struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+			if (poll(&pfd, 1, 10000) <= 0 || read(fd, &c, 1) != 1)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1)
+		exit(1);
+	close(ready[0]);
+	return pid;
+}
+
+/* A group's takeover: its device, and what stopped it (a fixture's kernel binds nothing). */
+static void on_group(void *userdata, struct passthru_takeover *t, int error)
+{
+	struct reports *r = userdata;
+	const char *what = !t ? "-" : error >= 0 ? "bound" : passthru_takeover_get_error(t);
+	int n = snprintf(r->text + r->len, sizeof(r->text) - r->len, "group %s %s\n",
+			 t ? passthru_takeover_get_address(t, 0) : "-", what ?: "?");
+
+	if (n > 0 && r->len + (size_t)n < sizeof(r->text))
+		r->len += (size_t)n;
+}
+
+/*
+ * The order of passthru_apply_persisted(): the PF's VF count, then its VFs' settings (tried: an
+ * NVMe PF has no network interface to send them to), then the bindings. A persisted binding of
+ * a VF that only exists once the count was applied is bound, because the counts come first.
+ */
+static void test_apply_order(void)
+{
+	const struct passthru_apply_ops ops = {
+	    .sriov = on_report,
+	    .binding_refused = on_binding_refused,
+	    .group = on_group,
+	};
+	struct reports rep = {.len = 0};
+	pid_t kernel;
+	int status = -1;
+
+	mkdir(path_of("etc/passthru/vf.d"), 0755);
+	write_text("etc/passthru/vf.d/0000:0b:00.0.conf",
+		   "device 1b36:0010:1b36:0010\nvfs 1\nvf 0 trust=on\n");
+	write_text("etc/passthru/bindings.conf", "0000:0b:10.0 1b36:0010 1b36:0010\n");
+	kernel = fake_kernel_makes_vf();
+	/* Before: no such VF. */
+	CHECK(access(path_of("sys/bus/pci/devices/0000:0b:10.0"), F_OK) < 0);
+	passthru_apply_persisted(ctx, 0, 2000, &ops, &rep);
+	CHECK(waitpid(kernel, &status, 0) == kernel);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/*
+	 * The VF was there for its binding: the takeover moved it as far as a fixture allows (no
+	 * kernel to bind it), where a missing VF would have been refused as -ENODEV.
+	 */
+	CHECK_STR(rep.text,
+		  "0000:0b:00.0 0 1 VFs made (it had 0)\n"
+		  "0000:0b:00.0 -67 VF 0: the PF has no network interface\n"
+		  "group 0000:0b:10.0 0000:0b:10.0: vfio-pci did not take it (driver now: "
+		  "none)\n");
+	CHECK(unlink(path_of("etc/passthru/bindings.conf")) == 0);
+	CHECK(unlink(path_of("etc/passthru/vf.d/0000:0b:00.0.conf")) == 0);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp)) {
@@ -747,6 +974,8 @@ int main(void)
 	test_config_parse();
 	test_persist();
 	test_apply_persisted();
+	test_apply_order();
+	test_rollback_and_repair();
 	test_bind_current();
 	test_execute();
 	passthru_ctx_unref(ctx);

@@ -70,6 +70,146 @@ static void test_lvm_conf(void)
 	}
 }
 
+/* Debian 12's lvm2 writes its devices file so (2.03.16): one entry per PV, partitions by PART. */
+static const char devices_file[] =
+    "# LVM uses devices listed in this file.\n"
+    "# Created by LVM command lvmdevices pid 812 at Thu Dec  3 12:00:00 2026\n"
+    "VERSION=1.1.7\n"
+    "IDTYPE=sys_wwid IDNAME=eui.0025388b91b2a1c4 DEVNAME=/dev/nvme0n1p3 PVID=AAAAhost PART=3\n"
+    "IDTYPE=sys_wwid IDNAME=nvme.1b36-67756573742d6e766d65-51454d55-00000001 "
+    "DEVNAME=/dev/nvme1n1p1 PVID=BBBBguest PART=1\n"
+    "IDTYPE=sys_serial IDNAME=guest_nvme DEVNAME=/dev/nvme1n1 PVID=CCCCguest\n"
+    "IDTYPE=devname IDNAME=/dev/nvme1n1p2 DEVNAME=/dev/nvme1n1p2 PVID=DDDDguest\n";
+
+static void test_lvm_devices(void)
+{
+	_cleanup_free_ char *wwid = NULL, *serial = NULL, *dev = NULL, *bad = NULL;
+	struct lvm_devices_record *recs = NULL;
+	struct lvm_devices_edit e, back, again, later;
+	struct lvm_devices_record *v = NULL;
+	size_t n = 0, listed = 0;
+
+	/* Ids as LVM writes them: a serial's padding dropped, blanks inside as "_". */
+	CHECK_INT(
+	    lvm_devices_id("sys_wwid", "nvme.1b36-67756573742d6e766d65-51454d55-00000001\n", &wwid),
+	    0);
+	CHECK_INT(lvm_devices_id("sys_serial", "guest nvme    \n", &serial), 0);
+	CHECK_STR(serial, "sys_serial guest_nvme");
+	CHECK_INT(lvm_devices_id("devname", "/dev/nvme1n1p2", &dev), 0);
+	CHECK_INT(lvm_devices_id("sys_serial", "   \n", &bad), -EINVAL);
+	{
+		char *ids[] = {wwid, serial, dev, NULL};
+		struct lvm_drive d = {"0000:02:00.0", ids};
+
+		CHECK_INT(lvm_devices_edit(devices_file, NULL, &d, 1, true, &e), 0);
+		CHECK_INT(e.removed, 3);
+		CHECK_INT(e.restored, 0);
+		/* The host's entry stays, VERSION goes one up. */
+		CHECK_STR(e.devices, "# LVM uses devices listed in this file.\n"
+				     "# Created by LVM command lvmdevices pid 812 at Thu Dec  3 "
+				     "12:00:00 2026\n"
+				     "VERSION=1.1.8\n"
+				     "IDTYPE=sys_wwid IDNAME=eui.0025388b91b2a1c4 "
+				     "DEVNAME=/dev/nvme0n1p3 PVID=AAAAhost PART=3\n");
+		/* The record: the lasting ids (not the /dev name) and each line as it was. */
+		CHECK(e.state &&
+		      strstr(e.state, "\nid 0000:02:00.0 sys_wwid "
+				      "nvme.1b36-67756573742d6e766d65-51454d55-00000001\n"
+				      "id 0000:02:00.0 sys_serial guest_nvme\n"
+				      "entry 0000:02:00.0 IDTYPE=sys_wwid IDNAME=nvme.1b36-"));
+		CHECK(e.state && !strstr(e.state, "id 0000:02:00.0 devname"));
+		CHECK(e.state && strstr(e.state, "\nentry 0000:02:00.0 IDTYPE=devname "
+						 "IDNAME=/dev/nvme1n1p2 DEVNAME=/dev/nvme1n1p2 "
+						 "PVID=DDDDguest\n"));
+		CHECK_INT(lvm_devices_state_parse(e.state, strlen(e.state), &recs, &n), 0);
+		CHECK_INT(n, 5);
+		lvm_devices_records_free(recs, n);
+		/* Again, from the record alone (the disks gone): nothing more to change. */
+		CHECK_INT(lvm_devices_edit(e.devices, e.state, &(struct lvm_drive){"0000:02:00.0"},
+					   1, true, &again),
+			  0);
+		CHECK_STR(again.devices, e.devices);
+		CHECK_STR(again.state, e.state);
+		CHECK_INT(again.removed + again.restored, 0);
+		/* Listed again (lvmdevices --adddev): found by the recorded wwid. */
+		{
+			_cleanup_free_ char *relisted = NULL;
+
+			CHECK(asprintf(&relisted,
+				       "%sIDTYPE=sys_wwid IDNAME=nvme.1b36-67756573742d6e766d65-"
+				       "51454d55-00000001 DEVNAME=/dev/nvme1n1p1 PVID=BBBBguest "
+				       "PART=1\n",
+				       e.devices) > 0);
+			CHECK_INT(
+			    lvm_devices_listed(relisted, e.state, "0000:02:00.0", NULL, &listed),
+			    0);
+			CHECK_INT(listed, 1);
+			CHECK_INT(
+			    lvm_devices_listed(e.devices, e.state, "0000:02:00.0", NULL, &listed),
+			    0);
+			CHECK_INT(listed, 0);
+		}
+		/* Given back: the same lines again (at the end), VERSION one up, no record. */
+		CHECK_INT(lvm_devices_edit(e.devices, e.state, NULL, 0, true, &back), 0);
+		CHECK_INT(back.restored, 3);
+		CHECK(back.state == NULL);
+		CHECK(back.devices && strstr(back.devices, "VERSION=1.1.9\n"));
+		CHECK(back.devices && strstr(back.devices, strstr(devices_file, "IDTYPE=sys_wwid "
+										"IDNAME=nvme")));
+		/* Something the administrator listed again meanwhile is not doubled. */
+		CHECK_INT(lvm_devices_edit(back.devices, e.state, NULL, 0, true, &later), 0);
+		CHECK_INT(later.restored, 0);
+		CHECK_STR(later.devices, back.devices);
+		free(later.devices);
+		free(back.devices);
+		free(again.devices);
+		free(again.state);
+		/* LVM not reading it (remove false): nothing taken out, ids still kept. */
+		CHECK_INT(lvm_devices_edit(devices_file, NULL, &d, 1, false, &later), 0);
+		CHECK_STR(later.devices, devices_file);
+		CHECK(later.state && !strstr(later.state, "entry "));
+		free(later.devices);
+		free(later.state);
+		/* No devices file: only the record. */
+		CHECK_INT(lvm_devices_edit(NULL, e.state, &d, 1, true, &later), 0);
+		CHECK(later.devices == NULL);
+		CHECK_STR(later.state, e.state);
+		free(later.state);
+		free(e.devices);
+		free(e.state);
+	}
+	{
+		const char *broken[] = {"junk\n", "id 0000:02:00.0\n", "id nope sys_wwid x\n",
+					"entry 0000:02:00.0 PVID=x\n",
+					"id 0000:02:00.0 sys_wwid\n"};
+
+		for (size_t i = 0; i < ELEMENTSOF(broken); i++)
+			CHECK_INT(lvm_devices_state_parse(broken[i], strlen(broken[i]), &v, &n),
+				  -EBADMSG);
+		CHECK_INT(lvm_devices_edit("a\0b", "junk\n", NULL, 0, true, &e), -EBADMSG);
+	}
+}
+
+/* use_devicesfile: set, or the installed version's default that its lvm.conf shows. */
+static void test_lvm_conf_default(void)
+{
+	const char *deb = "devices {\n\t# use_devicesfile = 0\n}\n";
+	const char *rhel = "devices {\n\t# use_devicesfile = 1\n}\n";
+	const char *set = "devices {\n\t# use_devicesfile = 0\n\tuse_devicesfile = 1\n}\n";
+	const char *other = "log {\n\t# use_devicesfile = 1\n}\n";
+	struct lvm_conf_facts f;
+
+	CHECK_INT(lvm_conf_scan(deb, strlen(deb), &f), 0);
+	CHECK_INT(f.use_devicesfile, -1);
+	CHECK_INT(f.use_devicesfile_default, 0);
+	CHECK_INT(lvm_conf_scan(rhel, strlen(rhel), &f), 0);
+	CHECK_INT(f.use_devicesfile_default, 1);
+	CHECK_INT(lvm_conf_scan(set, strlen(set), &f), 0);
+	CHECK_INT(f.use_devicesfile, 1);
+	CHECK_INT(lvm_conf_scan(other, strlen(other), &f), 0);
+	CHECK_INT(f.use_devicesfile_default, -1);
+}
+
 static const struct storage_file *file_of(const struct storage_plan *p, const char *path)
 {
 	for (size_t i = 0; i < p->n_files; i++)
@@ -205,6 +345,109 @@ static void test_fixture(void)
 	free(root);
 }
 
+/*
+ * A host whose LVM uses its devices file (use_devicesfile = 1): bind --persist keeps the ids of
+ * the drive's disks while it still has them, setup takes the drive's entries out of
+ * system.devices (the record keeps them) beside the global_filter, check says when one is
+ * listed again, and the give-back puts the same lines back.
+ */
+static void test_fixture_devices_file(void)
+{
+	char *root = takeover_root("storage.json");
+	struct passthru_ctx *ctx = takeover_ctx(root);
+	const char *disk = "sys/devices/pci0000:00/0000:00:04.0/0000:02:00.0/nvme/nvme1/nvme1n1";
+	struct storage_finding *f = NULL;
+	struct storage_plan p;
+	const struct storage_file *x;
+	char path[4096];
+	size_t n = 0;
+
+	takeover_put(root, "etc/lvm/lvm.conf", "devices {\n\tuse_devicesfile = 1\n}\n");
+	takeover_put(root, "etc/lvm/devices/system.devices", devices_file);
+	/* Bound with no disk ever seen: the plan cannot find its entries, and says so. */
+	CHECK_INT(storage_plan_make(ctx, &p), 0);
+	CHECK(p.notes && p.notes[0] &&
+	      strstr(p.notes[0], "0000:02:00.0: the ids of its disks are not known"));
+	CHECK(!file_of(&p, STORAGE_LVM_DEVICES_FILE));
+	storage_plan_done(&p);
+	/* The drive still on nvme, as bind --persist finds it: its disk, wwid and serial. */
+	snprintf(path, sizeof(path), "%s/wwid", disk);
+	takeover_put(root, path, "nvme.1b36-67756573742d6e766d65-51454d55-00000001\n");
+	snprintf(path, sizeof(path), "%s/device/serial", disk);
+	takeover_put(root, path, "guest nvme          \n");
+	snprintf(path, sizeof(path), "%s/nvme1n1p1/partition", disk);
+	takeover_put(root, path, "1\n");
+	snprintf(path, sizeof(path), "%s/sys/class/block", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/sys/class/block/nvme1n1", root);
+	CHECK_INT(
+	    symlink("../../devices/pci0000:00/0000:00:04.0/0000:02:00.0/nvme/nvme1/nvme1n1", path),
+	    0);
+	snprintf(path, sizeof(path), "%s/sys/class/block/nvme1n1p1", root);
+	CHECK_INT(symlink("../../devices/pci0000:00/0000:00:04.0/0000:02:00.0/nvme/nvme1/nvme1n1/"
+			  "nvme1n1p1",
+			  path),
+		  0);
+	CHECK_INT(storage_record_ids(ctx, "0000:02:00.0"), 0);
+	CHECK(takeover_get(root, "etc/passthru/lvm-devices") &&
+	      strstr(takeover_get(root, "etc/passthru/lvm-devices"),
+		     "\nid 0000:02:00.0 sys_wwid nvme.1b36-67756573742d6e766d65-51454d55-00000001\n"
+		     "id 0000:02:00.0 sys_serial guest_nvme\n"));
+	/* Then it is on vfio-pci: no disk any more. */
+	snprintf(path, sizeof(path), "%s/sys/class/block/nvme1n1", root);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/sys/class/block/nvme1n1p1", root);
+	unlink(path);
+
+	CHECK_INT(storage_check(ctx, &f, &n), 0);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK_INT(f[0].status, PASSTHRU_CHECK_WARN);
+		CHECK(strstr(f[0].seen,
+			     "still listed in /etc/lvm/devices/system.devices (2 entries)"));
+	}
+	storage_findings_free(f, n);
+
+	CHECK_INT(storage_plan_make(ctx, &p), 0);
+	x = file_of(&p, STORAGE_LVM_CONF);
+	CHECK(x && x->new &&strstr(x->new, "global_filter")); /* the filter too */
+	x = file_of(&p, STORAGE_LVM_DEVICES_FILE);
+	CHECK(x && !x->generated && x->initramfs && x->new &&strstr(x->new, "VERSION=1.1.8\n") &&
+	      strstr(x->new, "PVID=AAAAhost") && !strstr(x->new, "nvme1n1p1"));
+	/* The devname entry of p2 is not found without the disk: its name is not kept. */
+	CHECK(x && x->new &&strstr(x->new, "IDNAME=/dev/nvme1n1p2"));
+	x = file_of(&p, STORAGE_LVM_DEVICES_STATE);
+	CHECK(x && x->generated &&
+	      x->new &&strstr(x->new, "\nentry 0000:02:00.0 IDTYPE=sys_serial IDNAME=guest_nvme "
+				      "DEVNAME=/dev/nvme1n1 PVID=CCCCguest\n"));
+	/* The record is written before the devices file loses the lines. */
+	CHECK(file_of(&p, STORAGE_LVM_DEVICES_STATE) < file_of(&p, STORAGE_LVM_DEVICES_FILE));
+	apply(ctx, &p);
+	storage_plan_done(&p);
+	CHECK_INT(storage_plan_make(ctx, &p), 0);
+	CHECK_INT(p.n_files, 0);
+	storage_plan_done(&p);
+	CHECK_INT(storage_check(ctx, &f, &n), 0);
+	CHECK(n == 1 && f[0].status == PASSTHRU_CHECK_OK);
+	storage_findings_free(f, n);
+
+	/* Given back: the two lines return as they were, the record goes. */
+	takeover_put(root, "etc/passthru/bindings.conf", "");
+	CHECK_INT(storage_plan_make(ctx, &p), 0);
+	CHECK(file_of(&p, STORAGE_LVM_DEVICES_FILE) < file_of(&p, STORAGE_LVM_DEVICES_STATE));
+	apply(ctx, &p);
+	storage_plan_done(&p);
+	CHECK(takeover_get(root, "etc/passthru/lvm-devices") == NULL);
+	CHECK(takeover_get(root, "etc/lvm/devices/system.devices") &&
+	      strstr(takeover_get(root, "etc/lvm/devices/system.devices"), "VERSION=1.1.9\n") &&
+	      strstr(takeover_get(root, "etc/lvm/devices/system.devices"),
+		     "IDTYPE=sys_wwid IDNAME=nvme.1b36-67756573742d6e766d65-51454d55-00000001 "
+		     "DEVNAME=/dev/nvme1n1p1 PVID=BBBBguest PART=1\n"
+		     "IDTYPE=sys_serial IDNAME=guest_nvme DEVNAME=/dev/nvme1n1 PVID=CCCCguest\n"));
+	passthru_ctx_unref(ctx);
+	free(root);
+}
+
 static void test_other_model(void)
 {
 	char *root = takeover_root("storage.json");
@@ -256,7 +499,10 @@ int main(void)
 {
 	test_big_diff();
 	test_lvm_conf();
+	test_lvm_conf_default();
+	test_lvm_devices();
 	test_fixture();
+	test_fixture_devices_file();
 	test_other_model();
 	TEST_DONE();
 }

@@ -2,7 +2,9 @@
 /* Rooted access and strict parsing against a throwaway root. */
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -244,6 +246,44 @@ static void test_resolve(void)
 	passthru_ctx_unref(ctx);
 }
 
+/*
+ * openat2() below a root answers EAGAIN for a path with ".." when a rename anywhere on the
+ * system races with the look-up; rooted opens retry it. A child renames in a loop while the
+ * parent opens through ".." many times: every open must succeed.
+ */
+static void test_rename_race(void)
+{
+	struct passthru_ctx *ctx = NULL;
+	char a[4096], b[4096];
+	unsigned failed = 0;
+	pid_t child;
+
+	snprintf(a, sizeof(a), "%s/race-a", root);
+	snprintf(b, sizeof(b), "%s/race-b", root);
+	put("race-a", "x");
+	child = fork();
+	CHECK(child >= 0);
+	if (child == 0) {
+		for (;;) {
+			(void)!rename(a, b);
+			(void)!rename(b, a);
+		}
+	}
+	CHECK_INT(passthru_ctx_new(root, &ctx), 0);
+	for (unsigned i = 0; i < 20000; i++) {
+		int fd = root_open(ctx, "/proc/sys/../sys/kernel/osrelease", O_RDONLY, 0);
+
+		if (fd < 0)
+			failed++;
+		else
+			close(fd);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	CHECK_INT(failed, 0);
+	passthru_ctx_unref(ctx);
+}
+
 int main(void)
 {
 	test_parsers();
@@ -251,6 +291,7 @@ int main(void)
 	test_rooted();
 	test_attr_not_regular();
 	test_resolve();
+	test_rename_race();
 	{
 		char cmd[4200];
 

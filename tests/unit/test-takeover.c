@@ -525,6 +525,41 @@ static void test_users(struct passthru_ctx *ctx)
 	CHECK(users == NULL);
 }
 
+/* A serial port or a USB device's node: the same scan, one line per process, exact paths. */
+static void test_node_users(struct passthru_ctx *ctx)
+{
+	char **users = NULL;
+
+	CHECK_INT(passthru_device_node_get_users(ctx, "/dev/ttyS1", &users), 0);
+	CHECK_INT(strv_length(users), 1);
+	CHECK_STR(users ? users[0] : NULL, "/dev/ttyS1 is open by pid 4244 (minicom)");
+	users = passthru_strv_free(users);
+	CHECK_INT(passthru_device_node_get_users(ctx, "/dev/bus/usb/001/004", &users), 0);
+	CHECK_INT(strv_length(users), 1);
+	CHECK_STR(users ? users[0] : NULL,
+		  "/dev/bus/usb/001/004 is open by pid 4242 (qemu-system-x86)");
+	users = passthru_strv_free(users);
+	/* Nobody: an empty array, never NULL. */
+	CHECK_INT(passthru_device_node_get_users(ctx, "/dev/ttyS2", &users), 0);
+	CHECK(users && !users[0]);
+	users = passthru_strv_free(users);
+	/* The group's users are still only its /dev/vfio files. */
+	CHECK_INT(passthru_vfio_group_get_users(ctx, 5, NULL, &users), 0);
+	CHECK_INT(strv_length(users), 1);
+	users = passthru_strv_free(users);
+	for (size_t i = 0; i < 7; i++) {
+		const char *bad = (const char *[]){
+		    "ttyS1",	    "/dev/",	   "/dev//ttyS1", "/dev/../etc/passwd",
+		    "/dev/./ttyS1", "/dev/ttyS1/", "/proc/1/fd/0"}[i];
+
+		users = NULL;
+		CHECK_INT(passthru_device_node_get_users(ctx, bad, &users), -EINVAL);
+		CHECK(users == NULL);
+	}
+	CHECK_INT(passthru_device_node_get_users(ctx, NULL, &users), -EINVAL);
+	CHECK_INT(passthru_device_node_get_users(NULL, "/dev/ttyS1", &users), -EINVAL);
+}
+
 /* A function in a 32-bit PCI domain (Intel VMD) binds like any other. */
 static void test_domain32(void)
 {
@@ -686,6 +721,7 @@ int main(void)
 	test_plan_unbind(root, ctx);
 	test_plan_reset(ctx);
 	test_users(ctx);
+	test_node_users(ctx);
 	test_timed_writer(root, ctx);
 	test_timed_writer_fds(ctx);
 	test_execute(root, ctx);

@@ -5,7 +5,9 @@
  * capture-iproute2.py from `ip link set lo vf N ...`), the driver's report is parsed from
  * messages built here, and the socket code talks to the running kernel about lo in a network
  * namespace of its own, where every VF request is refused (lo has no VFs) with an ack to check.
- * The public VF object is tested against a fixture root with a NIC PF.
+ * The public VF object is tested against a fixture root with a NIC PF; applying settings
+ * through the executor (undo read first, journal, read back, rollback, repair) against a fake
+ * driver put on the context in place of rtnetlink (struct vf_link_ops).
  */
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
@@ -15,6 +17,8 @@
 #include <sched.h>
 #include <sys/stat.h>
 
+#include "executor-vf.h"
+#include "journal.h"
 #include "vf-netlink.h"
 #include "test.h"
 
@@ -614,6 +618,225 @@ static void test_vf_object(void)
 	free(root);
 }
 
+/* A fake PF driver with two VFs: what it reports, and what it does with a request. */
+struct fake_pf {
+	struct vf_report vfs[2];
+	unsigned sets;
+	/* The set request of this number (from 1) is refused after its MAC was taken. */
+	unsigned refuse_at;
+	/* The driver takes trust without error but keeps it off. */
+	bool ignore_trust;
+};
+
+static int fake_get(void *userdata, int ifindex, struct vf_report **ret, size_t *ret_n)
+{
+	struct fake_pf *f = userdata;
+
+	if (ifindex != 5)
+		return -ENODEV;
+	*ret = malloc(sizeof(f->vfs));
+	if (!*ret)
+		return -ENOMEM;
+	memcpy(*ret, f->vfs, sizeof(f->vfs));
+	*ret_n = 2;
+	return 0;
+}
+
+static int fake_set(void *userdata, int ifindex, unsigned vf, const struct vf_settings *s,
+		    char **ret_extack)
+{
+	struct fake_pf *f = userdata;
+	struct vf_report *v;
+
+	*ret_extack = NULL;
+	if (ifindex != 5)
+		return -ENODEV;
+	if (vf >= 2)
+		return -EINVAL;
+	v = &f->vfs[vf];
+	f->sets++;
+	/* As the kernel does: the settings in order, stopping at the first refused. */
+	if (s->has_mac)
+		snprintf(v->mac, sizeof(v->mac), "%02x:%02x:%02x:%02x:%02x:%02x", s->mac[0],
+			 s->mac[1], s->mac[2], s->mac[3], s->mac[4], s->mac[5]);
+	if (f->sets == f->refuse_at) {
+		*ret_extack = strdup("fake refusal");
+		return -EINVAL;
+	}
+	if (s->has_vlan) {
+		v->vlan = s->vlan;
+		v->qos = s->qos;
+		v->proto = s->proto;
+	}
+	if (s->has_spoofchk)
+		v->spoofchk = s->spoofchk;
+	if (s->has_trust && !f->ignore_trust)
+		v->trust = s->trust;
+	if (s->has_rate) {
+		v->min_tx_rate = s->min_tx_rate;
+		v->max_tx_rate = s->max_tx_rate;
+	}
+	return 0;
+}
+
+static void fake_reset(struct fake_pf *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (unsigned i = 0; i < 2; i++) {
+		f->vfs[i] = (struct vf_report){.vf = i,
+					       .has_mac = true,
+					       .has_vlan = true,
+					       .has_spoofchk = true,
+					       .has_trust = true,
+					       .has_rate = true,
+					       .proto = ETH_P_8021Q_VALUE,
+					       .spoofchk = true,
+					       .min_tx_rate = 0,
+					       .max_tx_rate = 0};
+		snprintf(f->vfs[i].mac, sizeof(f->vfs[i].mac), "00:00:00:00:00:0%u", i);
+	}
+}
+
+static bool file_exists(const char *root, const char *rel)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return access(path, F_OK) == 0;
+}
+
+static void test_vf_executor(void)
+{
+	struct fake_pf f;
+	const struct vf_link_ops ops = {.get = fake_get, .set = fake_set, .userdata = &f};
+	struct passthru_ctx *ctx = NULL;
+	struct passthru_vf *vf = NULL;
+	char *root, *text;
+
+	if (asprintf(&root, "%s/root", tmp) < 0)
+		exit(1);
+	CHECK_INT(passthru_ctx_new(root, &ctx), 0);
+	if (!ctx)
+		return;
+	vf_link_set_ops(ctx, &ops);
+
+	/* Success: sent, read back, no journal left. */
+	fake_reset(&f);
+	CHECK_INT(passthru_vf_new(ctx, "0000:03:00.0", 1, &vf), 0);
+	if (vf) {
+		CHECK_INT(passthru_vf_set_mac(vf, mac1), 0);
+		passthru_vf_set_trust(vf, true);
+		passthru_vf_set_max_tx_rate(vf, 100);
+		CHECK_INT(passthru_vf_apply(vf), 0);
+		CHECK(passthru_vf_get_error(vf) == NULL);
+		CHECK_STR(f.vfs[1].mac, "02:11:22:33:44:55");
+		CHECK(f.vfs[1].trust);
+		CHECK_INT(f.vfs[1].max_tx_rate, 100);
+		CHECK_STR(f.vfs[0].mac, "00:00:00:00:00:00");
+		CHECK_INT(f.sets, 1);
+		CHECK(!file_exists(root, "run/passthru/journal"));
+
+		/* Refused after its MAC was taken: the MAC goes back, the kernel's word kept. */
+		fake_reset(&f);
+		f.refuse_at = 1;
+		CHECK_INT(passthru_vf_apply(vf), -EINVAL);
+		CHECK_STR(passthru_vf_get_error(vf), "fake refusal");
+		CHECK_STR(f.vfs[1].mac, "00:00:00:00:00:01");
+		CHECK(!f.vfs[1].trust);
+		CHECK_INT(f.sets, 2);
+		CHECK(!file_exists(root, "run/passthru/journal"));
+
+		/* Taken without error but not read back as sent: undone too. */
+		fake_reset(&f);
+		f.ignore_trust = true;
+		CHECK_INT(passthru_vf_apply(vf), -EIO);
+		CHECK(passthru_vf_get_error(vf) &&
+		      strstr(passthru_vf_get_error(vf), "does not have the settings sent"));
+		CHECK_STR(f.vfs[1].mac, "00:00:00:00:00:01");
+		CHECK(!file_exists(root, "run/passthru/journal"));
+		passthru_vf_unref(vf);
+		vf = NULL;
+	}
+
+	/* A plan of two steps whose second fails: both undone, the first after the second. */
+	fake_reset(&f);
+	f.refuse_at = 2;
+	{
+		struct passthru_plan_report report = {0};
+		struct executor x;
+		struct exec_vf steps[2] = {
+		    {.pf = "0000:03:00.0",
+		     .index = 0,
+		     .ifindex = 5,
+		     .settings = {.has_mac = true, .mac = {0x02, 0, 0, 0, 0, 0x10}}},
+		    {.pf = "0000:03:00.0",
+		     .index = 1,
+		     .ifindex = 5,
+		     .settings = {.has_mac = true,
+				  .mac = {0x02, 0, 0, 0, 0, 0x11},
+				  .has_spoofchk = true,
+				  .spoofchk = false}},
+		};
+		char *extack = NULL;
+		bool refused = false;
+
+		CHECK_INT(executor_begin(&x, ctx, 1000, 1000, NULL, NULL, &report), 0);
+		CHECK_INT(executor_run_vfs(&x, steps, 2, &extack, &refused), -EINVAL);
+		executor_end(&x);
+		CHECK(refused);
+		CHECK_STR(extack, "fake refusal");
+		CHECK_STR(report.error, "0000:03:00.0: cannot set VF 1: fake refusal");
+		CHECK_STR(f.vfs[0].mac, "00:00:00:00:00:00");
+		CHECK_STR(f.vfs[1].mac, "00:00:00:00:00:01");
+		CHECK(f.vfs[1].spoofchk);
+		/* Two sends, then the undo of VF 1, then of VF 0. */
+		CHECK_INT(f.sets, 4);
+		CHECK(!file_exists(root, "run/passthru/journal"));
+		free(extack);
+		plan_report_done(&report);
+	}
+
+	/* An interrupted change (its journal left, VF 1 half set): the next run puts it back. */
+	fake_reset(&f);
+	snprintf(f.vfs[1].mac, sizeof(f.vfs[1].mac), "02:11:22:33:44:55");
+	f.vfs[1].trust = true;
+	{
+		char path[4096];
+		FILE *jf;
+
+		snprintf(path, sizeof(path), "%s/run/passthru/journal", root);
+		jf = fopen(path, "we");
+		CHECK(jf != NULL);
+		if (jf) {
+			fputs("passthru-journal 1\nop vf\npid 999999\n"
+			      "vf 0000:03:00.0 1 mac=02:11:22:33:44:55 trust=on "
+			      "undo mac=00:00:00:00:00:01 trust=off\n",
+			      jf);
+			fclose(jf);
+		}
+	}
+	CHECK_INT(passthru_vf_new(ctx, "0000:03:00.0", 0, &vf), 0);
+	if (vf) {
+		passthru_vf_set_spoofchk(vf, false);
+		CHECK_INT(passthru_vf_apply(vf), 0);
+		CHECK_STR(f.vfs[1].mac, "00:00:00:00:00:01");
+		CHECK(!f.vfs[1].trust);
+		CHECK(!f.vfs[0].spoofchk);
+		CHECK(!file_exists(root, "run/passthru/journal"));
+		text = read_text(root, "run/passthru/log");
+		CHECK(text &&
+		      strstr(text, "repair: interrupted change of VF settings rolled back"));
+		free(text);
+		passthru_vf_unref(vf);
+	}
+
+	/* Without the fake, a fixture root has no driver to tell. */
+	vf_link_set_ops(ctx, NULL);
+	CHECK(vf_link_get_ops(ctx) == NULL);
+	passthru_ctx_unref(ctx);
+	free(root);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp)) {
@@ -627,6 +850,7 @@ int main(void)
 	test_parse_report();
 	test_parsers();
 	test_vf_object();
+	test_vf_executor();
 	/* Last: it moves the process into namespaces of its own. */
 	test_kernel();
 	TEST_DONE();

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Guest: passthrud on a real kernel. The service starts, lists the guest's devices, refuses the
+# Guest: passthrud on a real kernel. The service starts, lists the guest's devices (USB and
+# serial too: a USB device and a serial port are allocated by address and released), refuses the
 # NIC while it carries the default route (422, the guard's reasons), allocates it once the
 # route is gone (bound to vfio-pci through the takeover), sees an NVMe function removed and
 # rescanned through uevents within a second, refuses the release while a nested QEMU holds the
@@ -60,6 +61,67 @@ api list GET /v1/devices
 expect_code 200 "GET /v1/devices"
 expect_in "\"address\":\"$nic\",\"type\":\"NIC\",\"vendor_id\":\"8086\",\"device_id\":\"10d3\",\"driver\":\"e1000e\"" "$body" "the e1000e is listed"
 expect_in '"state":"host"' "$body" "devices on host drivers are host"
+
+# USB devices and serial ports: listed, allocated by address as a reservation (QEMU's usb-host
+# and a serial chardev take them as they are: no driver changes), kept current from uevents,
+# released. (Before the NIC is brought up: its refusal and allocation below follow each other
+# closely, before the guest's IPv6 autoconfiguration gives it a route again.)
+curl -sN -m 120 --unix-socket "$S" http://localhost/v1/events >"$RESULTS/events-usb.txt" 2>&1 &
+upid=$!
+sleep 0.3
+api usb GET /v1/devices/1-2
+expect_code 200 "GET /v1/devices/1-2 (the tablet)"
+expect_in '"address":"1-2","type":"USB","vendor_id":"0627","device_id":"0001","driver":"usbhid","iommu_group":null,"numa_node":null,"state":"free","owner":null' "$body" "the tablet is a free USB device on usbhid"
+expect_in '"busnum":1' "$body" "with the fields of passthru list"
+api hub GET /v1/devices/1-3
+expect_in '"hub":true' "$body" "1-3 is a hub"
+expect_in '"state":"host"' "$body" "the hub stays the host's"
+api tty GET /v1/devices/ttyS1
+expect_code 200 "GET /v1/devices/ttyS1"
+expect_in '"address":"/dev/ttyS1","type":"serial"' "$body" "ttyS1 is a serial port"
+expect_in '"state":"free"' "$body" "ttyS1 is free"
+api usbtty GET /v1/devices/ttyUSB0
+expect_in '"usb":"1-3.1"' "$body" "ttyUSB0 is the FTDI port behind 1-3.1"
+api list-usb GET /v1/devices
+expect_in '"address":"1-3.1","type":"USB"' "$body" "the FTDI adapter is in the list"
+expect_in '"address":"/dev/ttyS0","type":"serial"' "$body" "the console port is in the list"
+api usb-alloc POST /v1/allocations '{"owner":"vm-usb","devices":["1-2","ttyS1"]}'
+expect_code 201 "allocate the tablet and ttyS1 by address"
+expect_in '"owner":"vm-usb","devices":["1-2","/dev/ttyS1"],"vfio":[]' "$body" "the allocation holds both, no VFIO file"
+uid=$(echo "$body" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+api usb-taken POST /v1/allocations '{"owner":"vm-other","devices":["/dev/ttyS1"]}'
+expect_code 409 "the taken serial port"
+api usb-taken2 POST /v1/allocations '{"owner":"vm-other","devices":["1-2"]}'
+expect_code 409 "the taken USB device"
+expect_in "vm-usb" "$body" "the 409 names the owner"
+api console POST /v1/allocations '{"owner":"vm-other","devices":["ttyS0"]}'
+expect_code 422 "the console port"
+expect_in "console" "$body" "refused as the host's console"
+api usb-one GET /v1/devices/1-2
+expect_in '"driver":"usbhid","iommu_group":null,"numa_node":null,"state":"allocated","owner":"vm-usb"' "$body" "the tablet is vm-usb's, still on usbhid"
+# uevents: the tablet's interface leaves usbhid and comes back, seen within a second each way.
+echo 1-2:1.0 >/sys/bus/usb/drivers/usbhid/unbind
+t0=$(now_ms)
+body=
+while ! echo "$body" | grep -q '"driver":null' && [ $(($(now_ms) - t0)) -lt 1000 ]; do
+	api usb-unbound GET /v1/devices/1-2 >/dev/null
+done
+expect_in '"driver":null' "$body" "the tablet off usbhid after $(($(now_ms) - t0)) ms"
+echo 1-2:1.0 >/sys/bus/usb/drivers/usbhid/bind
+t0=$(now_ms)
+while ! echo "$body" | grep -q '"driver":"usbhid"' && [ $(($(now_ms) - t0)) -lt 1000 ]; do
+	api usb-bound GET /v1/devices/1-2 >/dev/null
+done
+expect_in '"driver":"usbhid"' "$body" "the tablet back on usbhid after $(($(now_ms) - t0)) ms"
+api usb-release DELETE /v1/allocations/$uid
+expect_code 204 "release the tablet and ttyS1"
+api usb-free GET /v1/devices/1-2
+expect_in '"state":"free","owner":null' "$body" "the tablet is free again"
+api tty-free GET /v1/devices//dev/ttyS1
+expect_in '"state":"free","owner":null' "$body" "ttyS1 is free again"
+kill $upid 2>/dev/null
+expect_in '"action":"change","uevent":"unbind","address":"1-2"' "$(cat "$RESULTS/events-usb.txt")" "the stream tells the tablet's unbind"
+expect_in '"owner":"vm-usb","devices":["1-2","/dev/ttyS1"]' "$(cat "$RESULTS/events-usb.txt")" "the stream tells the USB allocation"
 
 # The NIC with the default route: a guard refuses it.
 dev=$(ls /sys/bus/pci/devices/$nic/net/)

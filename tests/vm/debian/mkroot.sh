@@ -19,6 +19,9 @@ PACKAGES="systemd-sysv udev lvm2 mdadm initramfs-tools busybox kmod linux-image-
 iproute2 pciutils e2fsprogs
 libkmod2 libpci3 libudev1 libsmartcols1 libjson-c5 libmnl0
 libmicrohttpd12 libsqlite3-0 libcurl4 curl libprotobuf-c1 libnghttp2-14"
+# The nested QEMU that owns the passthrough drive in debian-nvme's boot 2
+# (Debian's own, with its firmware and libraries: about 90 MB).
+PACKAGES="$PACKAGES qemu-system-x86"
 
 die() { echo "mkroot: $*" >&2; exit 1; }
 

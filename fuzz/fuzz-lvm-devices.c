@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * LVM's devices file and passthru's record of it (lib/lvm-devices.c). The input is a devices
+ * file, then (after a line "--") a record. Beyond not crashing: what comes out of the devices
+ * file goes into the record, the record parses, taking out twice is taking out once, and giving
+ * the drive back leaves every line of the original file in the result.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage-claim.h"
+
+static bool has_line(const char *text, const char *line, size_t len)
+{
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, line, len) == 0 && (p[len] == '\n' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *ids[] = {"sys_wwid nvme.1b36-6775657374-51454d55-00000001", "sys_serial guest",
+		       "devname /dev/nvme1n1p2", NULL};
+	struct lvm_drive d = {"0000:02:00.0", ids};
+	struct lvm_devices_edit e, again, back;
+	struct lvm_devices_record *v;
+	char *text, *sep, *state = NULL;
+	size_t n;
+
+	if (size > 65536)
+		return 0;
+	text = strndup((const char *)data, size);
+	if (!text)
+		return 0;
+	sep = strstr(text, "\n--\n");
+	if (sep) {
+		*sep = '\0';
+		state = sep + 4;
+	}
+	if (lvm_devices_edit(text, state, &d, 1, true, &e) < 0) {
+		free(text);
+		return 0;
+	}
+	if (e.state) {
+		if (lvm_devices_state_parse(e.state, strlen(e.state), &v, &n) < 0)
+			abort();
+		lvm_devices_records_free(v, n);
+	} else if (e.removed) {
+		abort(); /* lines taken out and no record of them */
+	}
+	if (lvm_devices_edit(e.devices, e.state, &d, 1, true, &again) < 0 || again.removed ||
+	    again.restored || strcmp(again.devices, e.devices) != 0)
+		abort();
+	/* Given back: every entry line of the original is there again. */
+	if (lvm_devices_edit(e.devices, e.state, NULL, 0, true, &back) < 0 || back.state)
+		abort();
+	for (const char *p = text; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (strncmp(p, "IDTYPE=", 7) == 0 && !has_line(back.devices, p, len))
+			abort();
+		p = nl ? nl + 1 : NULL;
+	}
+	free(e.devices);
+	free(e.state);
+	free(again.devices);
+	free(again.state);
+	free(back.devices);
+	free(text);
+	return 0;
+}
