@@ -23,7 +23,10 @@ struct reporter {
 	passthru_sriov_report_fn fn;
 	void *userdata;
 	int first_error;
-	/* For the VF counts' executions: the wait for another passthru's lock. */
+	/*
+	 * For the executions of VF counts and VF settings: the wait for another passthru's lock
+	 * (0: the default), and whom to tell who holds it.
+	 */
 	unsigned lock_timeout_ms;
 	passthru_takeover_wait_fn lock_wait;
 };
@@ -176,6 +179,8 @@ static void apply_vf(struct passthru_ctx *ctx, const struct vf_config *c,
 		report(rep, c->address, r, "VF %u: %s", v->index, strerror(-r));
 		return;
 	}
+	passthru_vf_set_timeout(vf, rep->lock_timeout_ms);
+	passthru_vf_set_wait_fn(vf, rep->lock_wait, rep->userdata);
 	r = vf_set_settings(vf, &v->settings);
 	if (r >= 0)
 		r = passthru_vf_apply(vf);
@@ -195,8 +200,8 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /*
- * Each change of a VF count waits for another passthru's lock at most lock_timeout_ms (0: 30 s)
- * and tells lock_wait (with userdata) who holds it.
+ * Each change of a VF count or of a VF's settings waits for another passthru's lock at most
+ * lock_timeout_ms (0: 30 s) and tells lock_wait (with userdata) who holds it.
  */
 static int sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags, unsigned lock_timeout_ms,
 				 passthru_takeover_wait_fn lock_wait, passthru_sriov_report_fn fn,
