@@ -1355,13 +1355,18 @@ int passthru_sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags,
 
 /* What passthru_apply_persisted() tells as it goes; any member may be NULL. */
 struct passthru_apply_ops {
-	/* Each SR-IOV setting of /etc/passthru/vf.d/ applied, planned or refused. */
+	/*
+	 * Each SR-IOV setting of /etc/passthru/vf.d/ applied, planned or refused. In a dry run,
+	 * also each binding of a VF that a planned count would make (error 0, under its PF):
+	 * the dry run makes no VF, so its binding is planned only when the count is applied.
+	 */
 	passthru_sriov_report_fn sriov;
 	/* bindings.conf cannot be read (-EBADMSG: a malformed line); none of it is applied. */
 	void (*bindings_unreadable)(void *userdata, int error);
 	/*
-	 * Entry index of p is not applied: -ENODEV no device at its address, -ESTALE another
-	 * device there now (passthru_persist_check()), else the errno of reading it.
+	 * Entry index of p is not applied: -ENODEV no device at its address (not for a VF a
+	 * dry run's count would make: see sriov), -ESTALE another device there now
+	 * (passthru_persist_check()), else the errno of reading it.
 	 */
 	void (*binding_refused)(void *userdata, struct passthru_persist *p, size_t index,
 				int error);
