@@ -1355,13 +1355,18 @@ int passthru_sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags,
 
 /* What passthru_apply_persisted() tells as it goes; any member may be NULL. */
 struct passthru_apply_ops {
-	/* Each SR-IOV setting of /etc/passthru/vf.d/ applied, planned or refused. */
+	/*
+	 * Each SR-IOV setting of /etc/passthru/vf.d/ applied, planned or refused. In a dry run,
+	 * also each binding of a VF that a planned count would make (error 0, under its PF):
+	 * the dry run makes no VF, so its binding is planned only when the count is applied.
+	 */
 	passthru_sriov_report_fn sriov;
 	/* bindings.conf cannot be read (-EBADMSG: a malformed line); none of it is applied. */
 	void (*bindings_unreadable)(void *userdata, int error);
 	/*
-	 * Entry index of p is not applied: -ENODEV no device at its address, -ESTALE another
-	 * device there now (passthru_persist_check()), else the errno of reading it.
+	 * Entry index of p is not applied: -ENODEV no device at its address (not for a VF a
+	 * dry run's count would make: see sriov), -ESTALE another device there now
+	 * (passthru_persist_check()), else the errno of reading it.
 	 */
 	void (*binding_refused)(void *userdata, struct passthru_persist *p, size_t index,
 				int error);
@@ -1372,8 +1377,8 @@ struct passthru_apply_ops {
 	 */
 	void (*group)(void *userdata, struct passthru_takeover *t, int r);
 	/*
-	 * A takeover or a change of a VF count waits for another process's lock
-	 * (passthru_takeover_set_wait_fn()).
+	 * A takeover, a change of a VF count or of a VF's settings waits for another
+	 * process's lock (passthru_takeover_set_wait_fn()).
 	 */
 	passthru_takeover_wait_fn lock_wait;
 	/* After the bindings, not in a dry run: r of passthru_persist_write_modprobe(). */
@@ -1386,10 +1391,10 @@ struct passthru_apply_ops {
  * bindings of VFs are applied), then the bindings of /etc/passthru/bindings.conf, one takeover
  * per IOMMU group (forced when any of its entries was; a group that fails does not stop the
  * others), then /etc/modprobe.d/passthru-vfio.conf. timeout_ms limits each takeover's writes
- * and each wait for another passthru's lock, also that of a VF count's change (0: the
- * defaults). What `passthru apply` and passthru-apply.service run. Returns 0 when
- * everything persisted was applied (or nothing is persisted), else the first negative errno
- * (-EROFS of the modprobe.d file is not one: early at boot /etc may be read-only).
+ * and each wait for another passthru's lock, also those of a VF count's change and of a VF's
+ * settings (0: the defaults). What `passthru apply` and passthru-apply.service run. Returns 0
+ * when everything persisted was applied (or nothing is persisted), else the first negative
+ * errno (-EROFS of the modprobe.d file is not one: early at boot /etc may be read-only).
  */
 int passthru_apply_persisted(struct passthru_ctx *ctx, unsigned flags, unsigned timeout_ms,
 			     const struct passthru_apply_ops *ops, void *userdata);
@@ -1446,9 +1451,24 @@ void passthru_vf_set_max_tx_rate(struct passthru_vf *vf, unsigned mbps);
 const char *passthru_vf_get_summary(struct passthru_vf *vf);
 
 /*
- * Sends the settings in one request and waits for the kernel's answer. Returns 0, -EINVAL when
- * nothing was set, or the kernel's negative errno; passthru_vf_get_error() then holds the
- * kernel's extended acknowledgement message, when it sent one.
+ * The limit of the wait for another passthru's lock when the settings are applied, 30000 ms by
+ * default (and for 0); also of each write of the repair of an interrupted change that applying
+ * makes first, 10000 ms by default.
+ */
+void passthru_vf_set_timeout(struct passthru_vf *vf, unsigned msec);
+/*
+ * Called when another process holds the lock that serialises changes, before waiting for it,
+ * as passthru_takeover_set_wait_fn() says.
+ */
+void passthru_vf_set_wait_fn(struct passthru_vf *vf, passthru_takeover_wait_fn fn,
+			     void *userdata);
+
+/*
+ * Sends the settings in one request and waits for the kernel's answer, under the lock that
+ * serialises changes (passthru_vf_set_timeout()). Returns 0, -EINVAL when nothing was set,
+ * -EBUSY when another process kept the lock (passthru_vf_get_error() names it), or the
+ * kernel's negative errno; passthru_vf_get_error() then holds the kernel's extended
+ * acknowledgement message, when it sent one.
  */
 int passthru_vf_apply(struct passthru_vf *vf);
 const char *passthru_vf_get_error(const struct passthru_vf *vf);

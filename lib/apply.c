@@ -12,6 +12,7 @@
  */
 #include "internal.h"
 #include "persist.h"
+#include "pf.h"
 #include "sriov.h"
 #include "vf-config.h"
 #include "vf.h"
@@ -19,13 +20,25 @@
 /* ------------------------------------------------------------------------------------------ */
 /* 1. SR-IOV: VF counts and VF settings                                                       */
 
+/* A VF count a dry run planned: the VFs it would make do not exist yet. */
+struct planned_count {
+	char pf[PASSTHRU_PCI_ADDRESS_LEN + 1];
+	unsigned numvfs;
+};
+
 struct reporter {
 	passthru_sriov_report_fn fn;
 	void *userdata;
 	int first_error;
-	/* For the VF counts' executions: the wait for another passthru's lock. */
+	/*
+	 * For the executions of VF counts and VF settings: the wait for another passthru's lock
+	 * (0: the default), and whom to tell who holds it.
+	 */
 	unsigned lock_timeout_ms;
 	passthru_takeover_wait_fn lock_wait;
+	/* In a dry run, the VF counts planned, for the bindings of VFs they would make. */
+	struct planned_count *planned;
+	size_t n_planned;
 };
 
 static void report(struct reporter *rep, const char *pf, int error, const char *format, ...)
@@ -126,6 +139,15 @@ static void apply_count(struct passthru_ctx *ctx, const struct vf_config *c, boo
 		goto out;
 	}
 	if (dry_run) {
+		struct planned_count *pc =
+		    c->numvfs ? ARRAY_GROW(rep->planned, rep->n_planned) : NULL;
+
+		/* Without memory, a binding of one of its VFs is refused as absent; no worse. */
+		if (pc) {
+			memcpy(pc->pf, c->address, sizeof(pc->pf));
+			pc->numvfs = c->numvfs;
+			rep->n_planned++;
+		}
 		STRV_FOREACH (step, (char **)passthru_sriov_get_steps(s))
 			report(rep, c->address, 0, "would %s", *step);
 		if (!*passthru_sriov_get_steps(s))
@@ -176,6 +198,8 @@ static void apply_vf(struct passthru_ctx *ctx, const struct vf_config *c,
 		report(rep, c->address, r, "VF %u: %s", v->index, strerror(-r));
 		return;
 	}
+	passthru_vf_set_timeout(vf, rep->lock_timeout_ms);
+	passthru_vf_set_wait_fn(vf, rep->lock_wait, rep->userdata);
 	r = vf_set_settings(vf, &v->settings);
 	if (r >= 0)
 		r = passthru_vf_apply(vf);
@@ -195,17 +219,12 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /*
- * Each change of a VF count waits for another passthru's lock at most lock_timeout_ms (0: 30 s)
- * and tells lock_wait (with userdata) who holds it.
+ * Each change of a VF count or of a VF's settings waits for another passthru's lock at most
+ * rep->lock_timeout_ms (0: 30 s) and tells rep->lock_wait who holds it. Returns the first error
+ * reported.
  */
-static int sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags, unsigned lock_timeout_ms,
-				 passthru_takeover_wait_fn lock_wait, passthru_sriov_report_fn fn,
-				 void *userdata)
+static int sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags, struct reporter *rep)
 {
-	struct reporter rep = {.fn = fn,
-			       .userdata = userdata,
-			       .lock_timeout_ms = lock_timeout_ms,
-			       .lock_wait = lock_wait};
 	_cleanup_closedir_ DIR *d = NULL;
 	_cleanup_strv_free_ char **pfs = NULL;
 	struct dirent *de;
@@ -218,7 +237,7 @@ static int sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags, unsig
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0) {
-		report(&rep, VF_CONFIG_DIR, r, "cannot read it: %s", strerror(-r));
+		report(rep, VF_CONFIG_DIR, r, "cannot read it: %s", strerror(-r));
 		return r;
 	}
 	while ((de = readdir(d))) {
@@ -251,31 +270,63 @@ static int sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags, unsig
 		r = vf_config_read(ctx, *pf, &c, &line);
 		if (r == -EBADMSG) {
 			if (line)
-				report(&rep, *pf, r, VF_CONFIG_DIR "/%s.conf:%u: malformed line",
+				report(rep, *pf, r, VF_CONFIG_DIR "/%s.conf:%u: malformed line",
 				       *pf, line);
 			else
-				report(&rep, *pf, r, VF_CONFIG_DIR "/%s.conf: no device line", *pf);
+				report(rep, *pf, r, VF_CONFIG_DIR "/%s.conf: no device line", *pf);
 			continue;
 		}
 		if (r < 0) {
-			report(&rep, *pf, r, "cannot read " VF_CONFIG_DIR "/%s.conf: %s", *pf,
+			report(rep, *pf, r, "cannot read " VF_CONFIG_DIR "/%s.conf: %s", *pf,
 			       strerror(-r));
 			continue;
 		}
-		if (!check_identity(ctx, c, &rep))
+		if (!check_identity(ctx, c, rep))
 			continue;
 		if (c->has_numvfs)
-			apply_count(ctx, c, dry_run, &rep);
+			apply_count(ctx, c, dry_run, rep);
 		for (size_t i = 0; i < c->n_vfs; i++)
-			apply_vf(ctx, c, &c->vfs[i], dry_run, &rep);
+			apply_vf(ctx, c, &c->vfs[i], dry_run, rep);
 	}
-	return rep.first_error;
+	return rep->first_error;
 }
 
 _public_ int passthru_sriov_apply_persisted(struct passthru_ctx *ctx, unsigned flags,
 					    passthru_sriov_report_fn fn, void *userdata)
 {
-	return sriov_apply_persisted(ctx, flags, 0, NULL, fn, userdata);
+	struct reporter rep = {.fn = fn, .userdata = userdata};
+	int r;
+
+	r = sriov_apply_persisted(ctx, flags, &rep);
+	free(rep.planned);
+	return r;
+}
+
+/*
+ * In a dry run, whether address, where no device is, is a VF that a planned count would make:
+ * the dry run made none, so the binding saved for it cannot be planned. Says so, under the PF:
+ * a note, not a failure.
+ */
+static bool vf_to_be(struct passthru_ctx *ctx, struct reporter *rep, const char *address)
+{
+	for (size_t k = 0; k < rep->n_planned; k++) {
+		const struct planned_count *pc = &rep->planned[k];
+		char pf[PASSTHRU_PCI_ADDRESS_LEN + 1], vf[PASSTHRU_PCI_ADDRESS_LEN + 1];
+		_cleanup_close_ int dfd = pf_open_dir(ctx, pc->pf, pf);
+
+		for (unsigned i = 0; dfd >= 0 && i < pc->numvfs; i++) {
+			if (pf_vf_address_to_be(dfd, pf, i, vf) < 0)
+				break;
+			if (strcmp(vf, address) != 0)
+				continue;
+			report(rep, pf, 0,
+			       "VF %u would appear at %s once the VF count is applied; its binding "
+			       "of bindings.conf is planned then, not in a dry run",
+			       i, address);
+			return true;
+		}
+	}
+	return false;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -374,6 +425,7 @@ _public_ int passthru_apply_persisted(struct passthru_ctx *ctx, unsigned flags, 
 				      const struct passthru_apply_ops *ops, void *userdata)
 {
 	static const struct passthru_apply_ops none = {0};
+	struct reporter rep = {0};
 	struct passthru_persist *p = NULL;
 	struct group *groups = NULL;
 	size_t n_groups = 0;
@@ -385,15 +437,19 @@ _public_ int passthru_apply_persisted(struct passthru_ctx *ctx, unsigned flags, 
 		ops = &none;
 
 	/* 1. VFs first: bindings of VFs need them to exist. */
+	rep = (struct reporter){.fn = ops->sriov,
+				.userdata = userdata,
+				.lock_timeout_ms = timeout_ms,
+				.lock_wait = ops->lock_wait};
 	r = sriov_apply_persisted(
-	    ctx, (flags & PASSTHRU_APPLY_DRY_RUN) ? PASSTHRU_SRIOV_APPLY_DRY_RUN : 0, timeout_ms,
-	    ops->lock_wait, ops->sriov, userdata);
+	    ctx, (flags & PASSTHRU_APPLY_DRY_RUN) ? PASSTHRU_SRIOV_APPLY_DRY_RUN : 0, &rep);
 	if (r < 0 && first == 0)
 		first = r;
 
 	/* 2. The bindings, one transaction per IOMMU group. */
 	r = passthru_persist_load(ctx, &p);
 	if (r < 0) {
+		free(rep.planned);
 		if (ops->bindings_unreadable)
 			ops->bindings_unreadable(userdata, r);
 		return first < 0 ? first : r;
@@ -404,6 +460,8 @@ _public_ int passthru_apply_persisted(struct passthru_ctx *ctx, unsigned flags, 
 		int group = -1;
 
 		r = passthru_persist_check(p, i);
+		if (r == -ENODEV && vf_to_be(ctx, &rep, address))
+			continue;
 		if (r < 0) {
 			if (ops->binding_refused)
 				ops->binding_refused(userdata, p, i, r);
@@ -429,6 +487,7 @@ _public_ int passthru_apply_persisted(struct passthru_ctx *ctx, unsigned flags, 
 			first = r;
 	}
 	groups_free(groups, n_groups);
+	free(rep.planned);
 
 	/* 3. modprobe.d for the persisted GPUs. */
 	if (!(flags & PASSTHRU_APPLY_DRY_RUN)) {

@@ -54,6 +54,32 @@ int pf_vf_address(int pf_dirfd, unsigned index, char ret[PASSTHRU_PCI_ADDRESS_LE
 	return passthru_pci_address_parse(base, ret) < 0 ? -EBADMSG : 0;
 }
 
+int pf_vf_address_to_be(int pf_dirfd, const char *pf, unsigned index,
+			char ret[PASSTHRU_PCI_ADDRESS_LEN + 1])
+{
+	unsigned domain, bus, dev, fn;
+	long offset, stride;
+	uint64_t rid;
+	int r;
+
+	if (sscanf(pf, "%x:%x:%x.%x", &domain, &bus, &dev, &fn) != 4 || bus > 0xff || dev > 0x1f ||
+	    fn > 7)
+		return -EINVAL;
+	r = attr_read_long_at(pf_dirfd, "sriov_offset", 0, 0xffff, &offset);
+	if (r < 0)
+		return r;
+	r = attr_read_long_at(pf_dirfd, "sriov_stride", 0, 0xffff, &stride);
+	if (r < 0)
+		return r;
+	/* As the kernel's pci_iov_virtfn_bus() and _devfn() count; a routing ID is bus:devfn. */
+	rid = ((uint64_t)bus << 8 | dev << 3 | fn) + (uint64_t)offset + (uint64_t)stride * index;
+	if (rid > 0xffff)
+		return -ERANGE;
+	snprintf(ret, PASSTHRU_PCI_ADDRESS_LEN + 1, "%04x:%02x:%02x.%x", domain,
+		 (unsigned)(rid >> 8), (unsigned)(rid >> 3) & 0x1f, (unsigned)rid & 7);
+	return 0;
+}
+
 int pf_netdev(struct passthru_ctx *ctx, const char *pf, char **ret_name, int *ret_ifindex)
 {
 	_cleanup_free_ char *path = NULL, *best = NULL;

@@ -16,6 +16,12 @@ int pf_open_dir(struct passthru_ctx *ctx, const char *pf,
 unsigned pf_count_vfs(int pf_dirfd);
 /* The address of VF index from the PF's virtfnN link. */
 int pf_vf_address(int pf_dirfd, unsigned index, char ret[PASSTHRU_PCI_ADDRESS_LEN + 1]);
+/*
+ * The address VF index gets when the PF's count makes it, whether it exists or not: the PF's
+ * routing ID plus sriov_offset plus index times sriov_stride. -ERANGE past the last bus.
+ */
+int pf_vf_address_to_be(int pf_dirfd, const char *pf, unsigned index,
+			char ret[PASSTHRU_PCI_ADDRESS_LEN + 1]);
 
 /*
  * The PF's network interface: the first entry of /sys/bus/pci/devices/PF/net/ by name, and its

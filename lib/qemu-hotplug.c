@@ -496,15 +496,19 @@ out:
 }
 
 /*
- * A QEMU device detach waits for, for the name at index in vd->names. Several names can wait
- * for the same id (two functions of one guest slot), each with its own entry.
+ * A QEMU device detach waits for, for the name at index in vd->names, and the device whose
+ * device_del takes it (del_id: function 0 of its guest slot for every function of a slot, else
+ * the device itself). Several names can wait for the same id (two functions of one guest
+ * slot), each with its own entry.
  */
 struct pending {
 	char *id;
+	char *del_id;
 	size_t index;
 };
 
-static int pending_add(struct pending **v, size_t *n, const char *id, size_t index)
+static int pending_add(struct pending **v, size_t *n, const char *id, const char *del_id,
+		       size_t index)
 {
 	struct pending *nv;
 
@@ -514,25 +518,31 @@ static int pending_add(struct pending **v, size_t *n, const char *id, size_t ind
 	nv = ARRAY_GROW(*v, *n);
 	if (!nv)
 		return -ENOMEM;
-	*nv = (struct pending){.id = strdup(id), .index = index};
-	if (!nv->id)
+	*nv = (struct pending){.id = strdup(id), .del_id = strdup(del_id), .index = index};
+	if (!nv->id || !nv->del_id) {
+		free(nv->id);
+		free(nv->del_id);
 		return -ENOMEM;
+	}
 	(*n)++;
 	return 0;
 }
 
-static bool pending_has(const struct pending *v, size_t n, const char *id)
+/* The entry waiting for id, NULL when none is. */
+static const struct pending *pending_find(const struct pending *v, size_t n, const char *id)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v[i].id, id) == 0)
-			return true;
-	return false;
+			return &v[i];
+	return NULL;
 }
 
 static void pending_free(struct pending *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(v[i].id);
+		free(v[i].del_id);
+	}
 	free(v);
 }
 
@@ -608,6 +618,7 @@ static int detach_pci(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 {
 	const char *address = vd->names[index];
 	_cleanup_free_ char *id = qemu_id_pci(address), *fn0 = NULL;
+	const struct pending *going;
 	struct passthru_pci_device *dev = NULL;
 	struct endpoint *eps = NULL;
 	size_t n_eps = 0;
@@ -616,8 +627,13 @@ static int detach_pci(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 	if (!id)
 		return -ENOMEM;
 	/* In a slot already on its way out: wait for it, nothing to delete. */
-	if (pending_has(*pending, *n_pending, id))
-		return pending_add(pending, n_pending, id, index);
+	going = pending_find(*pending, *n_pending, id);
+	if (going) {
+		/* A copy: adding may move the entries. */
+		_cleanup_free_ char *del_id = strdup(going->del_id);
+
+		return del_id ? pending_add(pending, n_pending, id, del_id, index) : -ENOMEM;
+	}
 	if (!strv_contains(ids, id))
 		return vm_devices_set_error(vd, -ENODEV, "%s: not in the VM (no device with id %s)",
 					    address, id);
@@ -635,12 +651,12 @@ static int detach_pci(struct passthru_vm_devices *vd, struct passthru_qmp *qmp, 
 		else if (strv_contains(ids, mate)) {
 			if (!fn0)
 				fn0 = strdup(mate);
-			r = fn0 ? pending_add(pending, n_pending, mate, index) : -ENOMEM;
+			r = fn0 ? pending_add(pending, n_pending, mate, fn0, index) : -ENOMEM;
 		}
 	}
 	vm_endpoints_free(eps, n_eps);
 	if (r >= 0)
-		r = pending_add(pending, n_pending, id, index);
+		r = pending_add(pending, n_pending, id, fn0 ? fn0 : id, index);
 	if (r < 0)
 		return r;
 	return device_del(vd, qmp, address, fn0 ? fn0 : id);
@@ -659,7 +675,10 @@ static const char *event_device(struct json_object *event)
 
 /*
  * Waits for DEVICE_DELETED of every pending device whose name has not failed yet; a name whose
- * device does not go (the timeout, the guest's refusal, a broken connection) fails.
+ * device does not go (the timeout, the guest's refusal, a broken connection) fails. The guest's
+ * refusal of a device_del (DEVICE_UNPLUG_GUEST_ERROR, naming the device deleted) keeps every
+ * device that delete was to take: for a guest slot, all its functions, whose DEVICE_DELETED
+ * will not come either.
  */
 static void wait_deleted(struct passthru_vm_devices *vd, struct passthru_qmp *qmp,
 			 struct pending *pending, size_t n_pending, unsigned timeout_ms)
@@ -713,12 +732,15 @@ static void wait_deleted(struct passthru_vm_devices *vd, struct passthru_qmp *qm
 			   : "";
 		device = event_device(event);
 		for (size_t i = 0; device && i < n_pending; i++) {
-			if (done[i] || strcmp(pending[i].id, device) != 0)
+			if (done[i])
 				continue;
-			if (strcmp(what, "DEVICE_DELETED") == 0) {
+			if (strcmp(what, "DEVICE_DELETED") == 0 &&
+			    strcmp(pending[i].id, device) == 0) {
 				done[i] = true;
 				left--;
-			} else if (strcmp(what, "DEVICE_UNPLUG_GUEST_ERROR") == 0) {
+			} else if (strcmp(what, "DEVICE_UNPLUG_GUEST_ERROR") == 0 &&
+				   (strcmp(pending[i].id, device) == 0 ||
+				    strcmp(pending[i].del_id, device) == 0)) {
 				vm_devices_set_error(vd, -EREMOTEIO,
 						     "%s: the guest refused to unplug %s "
 						     "(DEVICE_UNPLUG_GUEST_ERROR)",
@@ -774,7 +796,7 @@ _public_ int passthru_vm_devices_detach(struct passthru_vm_devices *vd, struct p
 							 "%s: not in the VM (no device with id %s)",
 							 name, id);
 			else
-				r = pending_add(&pending, &n_pending, id, i);
+				r = pending_add(&pending, &n_pending, id, id, i);
 			if (r >= 0)
 				r = device_del(vd, qmp, name, id);
 		}

@@ -37,6 +37,11 @@ struct passthru_vf {
 	char *netdev;
 	int ifindex;
 	struct vf_settings settings;
+	/* The executor's: each write of a repair that comes first, the wait for the lock. */
+	unsigned timeout_ms;
+	unsigned lock_timeout_ms;
+	passthru_takeover_wait_fn wait_fn;
+	void *wait_userdata;
 	char *summary;
 	char *error;
 };
@@ -72,6 +77,8 @@ _public_ int passthru_vf_new(struct passthru_ctx *ctx, const char *pf, unsigned 
 	vf->index = index;
 	vf->netdev = TAKE_PTR(netdev);
 	vf->ifindex = ifindex;
+	vf->timeout_ms = DEFAULT_TIMEOUT_MS;
+	vf->lock_timeout_ms = LOCK_TIMEOUT_MS;
 	*ret = vf;
 	return 0;
 }
@@ -151,6 +158,19 @@ _public_ void passthru_vf_set_max_tx_rate(struct passthru_vf *vf, unsigned mbps)
 	vf->settings.has_rate = true;
 }
 
+_public_ void passthru_vf_set_timeout(struct passthru_vf *vf, unsigned msec)
+{
+	vf->timeout_ms = msec ? msec : DEFAULT_TIMEOUT_MS;
+	vf->lock_timeout_ms = msec ? msec : LOCK_TIMEOUT_MS;
+}
+
+_public_ void passthru_vf_set_wait_fn(struct passthru_vf *vf, passthru_takeover_wait_fn fn,
+				      void *userdata)
+{
+	vf->wait_fn = fn;
+	vf->wait_userdata = userdata;
+}
+
 struct passthru_ctx *vf_context(struct passthru_vf *vf)
 {
 	return vf->ctx;
@@ -224,7 +244,8 @@ _public_ int passthru_vf_apply(struct passthru_vf *vf)
 	log_debug(vf->ctx, "%s: VF %u on %s (ifindex %d): %s", vf->pf, vf->index, vf->netdev,
 		  vf->ifindex, passthru_vf_get_summary(vf));
 	/* One step of the executor: the lock, the driver's settings as the undo, the journal. */
-	r = executor_begin(&x, vf->ctx, DEFAULT_TIMEOUT_MS, LOCK_TIMEOUT_MS, NULL, NULL, &report);
+	r = executor_begin(&x, vf->ctx, vf->timeout_ms, vf->lock_timeout_ms, vf->wait_fn,
+			   vf->wait_userdata, &report);
 	if (r >= 0) {
 		step = (struct exec_vf){
 		    .pf = vf->pf, .index = vf->index, .ifindex = vf->ifindex, .settings = s};

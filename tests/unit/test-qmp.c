@@ -804,12 +804,10 @@ static void test_detach(struct passthru_ctx *ctx)
 			  "guest OS has not acknowledged the unplug (a paused VM, or one without a "
 			  "running OS, never does); the device stays in the VM");
 		/*
-		 * After the refusal the library still waits for the function's own
-		 * DEVICE_DELETED until the timeout, so this wait expires: a short one. The event
-		 * is sent in the same write as the end of device_del's answer, so it is read
-		 * before the wait starts, however slow the machine.
+		 * The refusal of function 0's delete keeps the whole slot: the wait for function
+		 * 1's DEVICE_DELETED ends with it, not at the timeout.
 		 */
-		CHECK_INT(passthru_vm_devices_detach(vd, qmp, 300), -EREMOTEIO);
+		CHECK_INT(passthru_vm_devices_detach(vd, qmp, PATIENT_MS), -EREMOTEIO);
 		CHECK_STR(passthru_vm_devices_get_error(vd),
 			  "0000:01:00.1: the guest refused to unplug pt-0000-01-00.0 "
 			  "(DEVICE_UNPLUG_GUEST_ERROR)");
@@ -817,6 +815,37 @@ static void test_detach(struct passthru_ctx *ctx)
 		CHECK_INT(server_finish(pid, false), 0);
 	}
 	passthru_vm_devices_unref(vd);
+
+	/*
+	 * Both functions of the slot named: one device_del (function 0's), and the guest's
+	 * refusal of it is each name's outcome, function 1's too, though its own DEVICE_DELETED
+	 * was what it waited for. Before, function 1 waited for the timeout and failed with it.
+	 */
+	{
+		const char *slot[] = {"01:00.0", "01:00.1", NULL};
+		const struct step steps[] = {
+		    CAPS,
+		    {"/machine/peripheral\"", PERIPHERALS, 0},
+		    {DEL("pt-0000-01-00.0"),
+		     OK EVENT("DEVICE_UNPLUG_GUEST_ERROR", "pt-0000-01-00.0"), 0},
+		};
+		const char *reason = NULL;
+
+		vd = vm_devices(ctx, NULL, slot);
+		pid = server_start(steps, false);
+		qmp = connect_ok(ctx, PATIENT_MS);
+		CHECK_INT(passthru_vm_devices_detach(vd, qmp, PATIENT_MS), -EREMOTEIO);
+		CHECK_STR(passthru_vm_devices_get_error(vd),
+			  "0000:01:00.0: the guest refused to unplug pt-0000-01-00.0 "
+			  "(DEVICE_UNPLUG_GUEST_ERROR)");
+		CHECK_INT(passthru_vm_devices_get_detach_result(vd, "01:00.1", &reason),
+			  -EREMOTEIO);
+		CHECK_STR(reason, "0000:01:00.1: the guest refused to unplug pt-0000-01-00.0 "
+				  "(DEVICE_UNPLUG_GUEST_ERROR)");
+		passthru_qmp_unref(qmp);
+		CHECK_INT(server_finish(pid, false), 0);
+		passthru_vm_devices_unref(vd);
+	}
 
 	/* Not in the VM under passthru's id. */
 	{

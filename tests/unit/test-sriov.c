@@ -728,6 +728,33 @@ static void test_apply_persisted(void)
 	CHECK_STR(rep.text, "0000:06:00.0 0 0 VFs, nothing to do\n"
 			    "binding 0000:06:10.0 -19\n"
 			    "binding 0000:08:00.0 -116\n");
+
+	/*
+	 * A dry run makes no VF: a binding of a VF that the count it plans would make is a note
+	 * (at the address sriov_offset and sriov_stride give), not a failure; one of a VF past
+	 * the count is still refused as absent.
+	 */
+	write_text("etc/passthru/vf.d/0000:06:00.0.conf", "device 1b36:0010:1b36:0010\nvfs 2\n");
+	write_text("etc/passthru/bindings.conf", "0000:06:10.0 1b36:0010 1b36:0010\n"
+						 "0000:06:10.2 1b36:0010 1b36:0010\n");
+	rep.len = 0;
+	rep.text[0] = '\0';
+	CHECK_INT(passthru_apply_persisted(ctx, PASSTHRU_APPLY_DRY_RUN, 0, &ops, &rep), 0);
+	CHECK_STR(rep.text,
+		  "0000:06:00.0 0 would write 2 to /sys/bus/pci/devices/0000:06:00.0/sriov_numvfs "
+		  "(makes 2 VFs)\n"
+		  "0000:06:00.0 0 VF 0 would appear at 0000:06:10.0 once the VF count is applied; "
+		  "its binding of bindings.conf is planned then, not in a dry run\n"
+		  "0000:06:00.0 0 VF 1 would appear at 0000:06:10.2 once the VF count is applied; "
+		  "its binding of bindings.conf is planned then, not in a dry run\n");
+	write_text("etc/passthru/bindings.conf", "0000:06:10.2 1b36:0010 1b36:0010\n"
+						 "0000:06:10.4 1b36:0010 1b36:0010\n");
+	rep.len = 0;
+	rep.text[0] = '\0';
+	CHECK_INT(passthru_apply_persisted(ctx, PASSTHRU_APPLY_DRY_RUN, 0, &ops, &rep), -ENODEV);
+	CHECK(strstr(rep.text, "0000:06:00.0 0 VF 1 would appear at 0000:06:10.2 ") != NULL);
+	CHECK(strstr(rep.text, "\nbinding 0000:06:10.4 -19\n") != NULL);
+
 	CHECK(unlink(path_of("etc/passthru/bindings.conf")) == 0);
 	CHECK(unlink(path_of("etc/passthru/vf.d/0000:06:00.0.conf")) == 0);
 	/* Nothing persisted: nothing said, nothing failed. */

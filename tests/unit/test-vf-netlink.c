@@ -15,6 +15,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "executor-vf.h"
@@ -705,6 +706,19 @@ static bool file_exists(const char *root, const char *rel)
 	return access(path, F_OK) == 0;
 }
 
+/* A context on the fixture root whose VF driver is ops (a fake's) in place of rtnetlink. */
+static struct passthru_ctx *fake_driver_ctx(const struct vf_link_ops *ops, char **ret_root)
+{
+	struct passthru_ctx *ctx = NULL;
+
+	if (asprintf(ret_root, "%s/root", tmp) < 0)
+		exit(1);
+	CHECK_INT(passthru_ctx_new(*ret_root, &ctx), 0);
+	if (ctx)
+		vf_link_set_ops(ctx, ops);
+	return ctx;
+}
+
 static void test_vf_executor(void)
 {
 	struct fake_pf f;
@@ -713,12 +727,9 @@ static void test_vf_executor(void)
 	struct passthru_vf *vf = NULL;
 	char *root, *text;
 
-	if (asprintf(&root, "%s/root", tmp) < 0)
-		exit(1);
-	CHECK_INT(passthru_ctx_new(root, &ctx), 0);
+	ctx = fake_driver_ctx(&ops, &root);
 	if (!ctx)
 		return;
-	vf_link_set_ops(ctx, &ops);
 
 	/* Success: sent, read back, no journal left. */
 	fake_reset(&f);
@@ -837,6 +848,139 @@ static void test_vf_executor(void)
 	free(root);
 }
 
+/* What a lock_wait callback was told. */
+struct lock_waits {
+	unsigned calls;
+	char holder[256];
+	char reports[2048];
+};
+
+static void on_lock_wait(void *userdata, const char *holder)
+{
+	struct lock_waits *w = userdata;
+
+	w->calls++;
+	snprintf(w->holder, sizeof(w->holder), "%s", holder ? holder : "(nobody named)");
+}
+
+static void on_apply_report(void *userdata, const char *pf, int error, const char *message)
+{
+	struct lock_waits *w = userdata;
+	size_t len = strlen(w->reports);
+
+	snprintf(w->reports + len, sizeof(w->reports) - len, "%s %d %s\n", pf, error, message);
+}
+
+static void write_file(const char *root, const char *rel, const char *text, size_t len)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "we");
+	if (!f || fwrite(text, 1, len, f) != len || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/*
+ * Another process's change holds /run/passthru/lock (here the test itself, through a descriptor
+ * of its own): applying VF settings gives up after the timeout it was given, naming the holder
+ * as the running kernel's /proc/locks says (copied into the root with the holder's command
+ * line), and sends nothing. The same through passthru_apply_persisted(), whose timeout reaches
+ * the VF's settings.
+ */
+static void test_vf_lock_wait(void)
+{
+	static const char cmdline[] = "/usr/bin/lock-holder\0--test\0";
+	struct fake_pf f;
+	const struct vf_link_ops ops = {.get = fake_get, .set = fake_set, .userdata = &f};
+	const struct passthru_apply_ops apply_ops = {.sriov = on_apply_report,
+						     .lock_wait = on_lock_wait};
+	struct lock_waits w = {.calls = 0};
+	struct passthru_ctx *ctx = NULL;
+	struct passthru_vf *vf = NULL;
+	char *root, path[4096], rel[64], holder[128], error[512], *locks;
+	int fd;
+
+	ctx = fake_driver_ctx(&ops, &root);
+	if (!ctx)
+		return;
+	fake_reset(&f);
+
+	snprintf(path, sizeof(path), "%s/run/passthru", root);
+	(void)mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/run/passthru/lock", root);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
+	locks = read_text("/", "proc/locks");
+	CHECK(locks != NULL);
+	snprintf(path, sizeof(path), "%s/proc", root);
+	(void)mkdir(path, 0755);
+	write_file(root, "proc/locks", locks ? locks : "", locks ? strlen(locks) : 0);
+	free(locks);
+	snprintf(rel, sizeof(rel), "proc/%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	(void)mkdir(path, 0755);
+	snprintf(rel, sizeof(rel), "proc/%d/cmdline", (int)getpid());
+	write_file(root, rel, cmdline, sizeof(cmdline) - 1);
+	snprintf(holder, sizeof(holder), "pid %d (lock-holder --test)", (int)getpid());
+	snprintf(error, sizeof(error),
+		 "another passthru is changing devices: %s holds /run/passthru/lock; gave up "
+		 "waiting after 100 ms",
+		 holder);
+
+	CHECK_INT(passthru_vf_new(ctx, "0000:03:00.0", 1, &vf), 0);
+	if (vf) {
+		passthru_vf_set_trust(vf, true);
+		passthru_vf_set_timeout(vf, 100);
+		passthru_vf_set_wait_fn(vf, on_lock_wait, &w);
+		CHECK_INT(passthru_vf_apply(vf), -EBUSY);
+		CHECK_STR(passthru_vf_get_error(vf), error);
+		CHECK_INT(w.calls, 1);
+		CHECK_STR(w.holder, holder);
+		CHECK_INT(f.sets, 0);
+		CHECK(!f.vfs[1].trust);
+		passthru_vf_unref(vf);
+	}
+
+	/* At boot: passthru apply --timeout reaches the VF's settings too. */
+	snprintf(path, sizeof(path), "%s/etc/passthru/vf.d", root);
+	CHECK(access(path, F_OK) == 0);
+	write_file(root, "etc/passthru/vf.d/0000:03:00.0.conf",
+		   "device 8086:1572:8086:1572\nvf 1 trust=on\n",
+		   strlen("device 8086:1572:8086:1572\nvf 1 trust=on\n"));
+	w = (struct lock_waits){.calls = 0};
+	CHECK_INT(passthru_apply_persisted(ctx, 0, 100, &apply_ops, &w), -EBUSY);
+	{
+		char want[1024];
+
+		snprintf(want, sizeof(want),
+			 "0000:03:00.0 -16 VF 1 on enp3s0f0: cannot set trust on: Device or "
+			 "resource busy: %s\n",
+			 error);
+		CHECK_STR(w.reports, want);
+	}
+	CHECK_INT(w.calls, 1);
+	CHECK_STR(w.holder, holder);
+	CHECK_INT(f.sets, 0);
+
+	/* The holder gone, the same settings go through. */
+	close(fd);
+	w = (struct lock_waits){.calls = 0};
+	CHECK_INT(passthru_apply_persisted(ctx, 0, 100, &apply_ops, &w), 0);
+	CHECK_STR(w.reports, "0000:03:00.0 0 VF 1 on enp3s0f0: trust on\n");
+	CHECK_INT(w.calls, 0);
+	CHECK(f.vfs[1].trust);
+
+	snprintf(path, sizeof(path), "%s/etc/passthru/vf.d/0000:03:00.0.conf", root);
+	CHECK(unlink(path) == 0);
+	vf_link_set_ops(ctx, NULL);
+	passthru_ctx_unref(ctx);
+	free(root);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp)) {
@@ -851,6 +995,7 @@ int main(void)
 	test_parsers();
 	test_vf_object();
 	test_vf_executor();
+	test_vf_lock_wait();
 	/* Last: it moves the process into namespaces of its own. */
 	test_kernel();
 	TEST_DONE();
