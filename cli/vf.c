@@ -13,6 +13,7 @@
 #include "strv.h"
 #include "cli.h"
 #include "options.h"
+#include "takeover-cli.h"
 
 static void help(void)
 {
@@ -276,6 +277,7 @@ int verb_vf(struct cli *cli, int argc, char **argv)
 		passthru_vf_set_trust(vf, trust);
 	if (has_rate)
 		passthru_vf_set_max_tx_rate(vf, rate);
+	passthru_vf_set_wait_fn(vf, takeover_cli_on_lock_wait, NULL);
 
 	r = passthru_vf_apply(vf);
 	if (r == -EOPNOTSUPP && strcmp(passthru_ctx_get_sysroot(cli->ctx), "/") != 0) {
