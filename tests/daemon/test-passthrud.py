@@ -589,14 +589,37 @@ def case_systemd(s):
         messages = [ns.recv(4096).decode(), ns.recv(4096).decode()]
         client.join(30)
         check(messages[0] == "READY=1", "READY=1 first: %r" % messages)
-        check(messages[1].startswith("STATUS=9 PCI functions, 5 free, 1 allocated"),
-              "a STATUS line with the counts: %r" % messages)
+        check(messages[1] == "STATUS=9 PCI functions, 0 USB devices, 0 serial ports: 5 free, "
+              "1 allocated in 1 allocations", "a STATUS line with the counts: %r" % messages)
         check(results and results[0][0] == 200 and len(results[0][1]["devices"]) == 9,
               "the first connection is served on systemd's socket: %r" % results[:1])
         check(not os.path.exists(own), "no socket of its own under socket activation")
     finally:
         proc.terminate()
         check(proc.wait(20) == 0, "the activated passthrud exits 0 on SIGTERM")
+        ns.close()
+
+
+def notify_messages(s, n):
+    """The first n messages of a second passthrud on s's root (a state and a socket of its
+    own) to NOTIFY_SOCKET, a datagram socket of the test's."""
+    notify_path = os.path.join(s.tmp, "notify-" + str(n))
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind(notify_path)
+    ns.settimeout(20)
+    with open(os.path.join(s.tmp, "notified.log"), "w") as log:
+        proc = subprocess.Popen([PASSTHRUD, "--sysroot", s.root, "--state-dir",
+                                 os.path.join(s.tmp, "state-notified"), "--socket",
+                                 os.path.join(s.tmp, "notified.sock")] + s.extra,
+                                env=dict(os.environ, NOTIFY_SOCKET=notify_path),
+                                stdout=log, stderr=log)
+    try:
+        return [ns.recv(4096).decode() for _ in range(n)]
+    except socket.timeout:
+        return []
+    finally:
+        proc.terminate()
+        check(proc.wait(20) == 0, "the notifying passthrud exits 0 on SIGTERM")
         ns.close()
 
 
@@ -789,6 +812,15 @@ def case_usb_serial(s):
     c = UnixHTTPConnection(s.sock)
     c.request("GET", "/metrics")
     text = c.getresponse().read().decode()
+    # sd_notify's STATUS counts the USB devices and serial ports too (a second service on
+    # the root, which has no allocation of its own: its own database is empty).
+    devs = s.devices()
+    messages = notify_messages(s, 2)
+    check(messages == ["READY=1", "STATUS=3 PCI functions, 4 USB devices, 3 serial ports: "
+                       "5 free, 0 allocated in 0 allocations"] and
+          sum(d["type"] == "USB" for d in devs.values()) == 4 and
+          sum(d["type"] == "serial" for d in devs.values()) == 3,
+          "STATUS counts the USB devices and serial ports: %r" % messages)
     for line in ('passthrud_devices{state="host",type="USB"} 2',
                  'passthrud_devices{state="allocated",type="USB"} 1',
                  'passthrud_devices{state="free",type="USB"} 1',
