@@ -211,17 +211,15 @@ static void pick_truncate(struct pick *p, size_t start)
 
 static int pick_add(struct pick *p, const char *address, int group, bool bind)
 {
-	struct pick_item *nv = realloc(p->v, (p->n + 1) * sizeof(*nv));
+	char *copy = strdup(address);
+	struct pick_item *nv = copy ? realloc(p->v, (p->n + 1) * sizeof(*nv)) : NULL;
 
-	if (!nv)
+	if (!nv) {
+		free(copy);
 		return -ENOMEM;
+	}
 	p->v = nv;
-	nv[p->n].address = strdup(address);
-	if (!nv[p->n].address)
-		return -ENOMEM;
-	nv[p->n].group = group;
-	nv[p->n].bind = bind;
-	p->n++;
+	p->v[p->n++] = (struct pick_item){.address = copy, .group = group, .bind = bind};
 	return 0;
 }
 
