@@ -62,8 +62,7 @@ int kube_config_add_file(struct kube_config *cfg, const char *file, const char *
 	return 0;
 }
 
-const struct kube_file *kube_config_problem_file(const struct kube_config *cfg,
-						 const char *problem)
+const struct kube_file *kube_config_problem_file(const struct kube_config *cfg, const char *problem)
 {
 	for (size_t i = 0; i < cfg->n_files; i++) {
 		size_t len = strlen(cfg->files[i].path);

@@ -173,7 +173,8 @@ static void status(struct daemon *d)
 	size_t free_n = 0, alloc_n = 0, usb_n = 0;
 
 	for (size_t i = 0; i < d->inv.n + d->inv.n_ports; i++) {
-		const struct device *dev = i < d->inv.n ? &d->inv.v[i] : &d->inv.ports[i - d->inv.n];
+		const struct device *dev =
+		    i < d->inv.n ? &d->inv.v[i] : &d->inv.ports[i - d->inv.n];
 		const char *st = device_state(d, dev, NULL);
 
 		free_n += strcmp(st, "free") == 0;
