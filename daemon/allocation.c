@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Allocations: an owner (a VM's name) and devices, always whole IOMMU groups (every endpoint
- * of each group; bridges in a group keep their driver, as VFIO allows).
+ * of each group; bridges in a group keep their driver, as VFIO allows). What a group holds and
+ * which of its members are endpoints is the library's IOMMU group object, read when the group
+ * is reserved or adopted: the service takes a group as passthru bind --group, vm and check do.
  * - By address, any device may be named: those still on host drivers are bound to vfio-pci
  *   through a takeover, with every guard; a refusal is answered 422 with the reasons.
  * - A selector (type, vendor_id/device_id, numa_node, count) picks among free devices only:
@@ -179,16 +181,52 @@ static unsigned failf(struct json_object **ret, unsigned status, const char *hin
 	return fail(ret, status, msg, hint);
 }
 
-/* The set being reserved: endpoints of whole groups, in address order. */
+/* One device being reserved. */
+struct pick_item {
+	char *address;
+	int group; /* -1: a USB device or a serial port */
+	bool bind; /* a PCI endpoint not on vfio-pci: the worker binds it first */
+};
+
+/* The set being reserved: endpoints of whole groups, USB devices, serial ports. */
 struct pick {
-	const struct device **v;
+	struct pick_item *v;
 	size_t n;
 };
 
-static bool pick_has(const struct pick *p, const struct device *dev)
+static void pick_done(struct pick *p)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (p->v[i] == dev)
+		free(p->v[i].address);
+	free(p->v);
+	*p = (struct pick){};
+}
+
+/* Drops the items from start on (those one group added before it turned out not free). */
+static void pick_truncate(struct pick *p, size_t start)
+{
+	while (p->n > start)
+		free(p->v[--p->n].address);
+}
+
+static int pick_add(struct pick *p, const char *address, int group, bool bind)
+{
+	char *copy = strdup(address);
+	struct pick_item *nv = copy ? realloc(p->v, (p->n + 1) * sizeof(*nv)) : NULL;
+
+	if (!nv) {
+		free(copy);
+		return -ENOMEM;
+	}
+	p->v = nv;
+	p->v[p->n++] = (struct pick_item){.address = copy, .group = group, .bind = bind};
+	return 0;
+}
+
+static bool pick_has(const struct pick *p, const char *address)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->v[i].address, address) == 0)
 			return true;
 	return false;
 }
@@ -196,31 +234,86 @@ static bool pick_has(const struct pick *p, const struct device *dev)
 static bool pick_has_group(const struct pick *p, int group)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (p->v[i]->group == group)
+		if (p->v[i].group == group)
 			return true;
 	return false;
 }
 
+static void iommu_group_unrefp(struct passthru_iommu_group **g)
+{
+	passthru_iommu_group_unref(*g);
+}
+
 /*
- * Adds every endpoint of dev's group. 0, or 409 (with *ret) when one of them is allocated.
- * With whole_free, also 1 when one of them is not on vfio-pci (the group is not free).
+ * Adds every endpoint of dev's IOMMU group. The group is the library's object, read from sysfs
+ * now: its members and which of them are endpoints (bridges, the IOMMU and other platform
+ * functions stay with the host) are what passthru bind, vm and check see, so the service never
+ * reserves a group otherwise than the command line would take it.
+ * Returns 0; 409 or 422 (with *ret) when an endpoint is allocated or the kubelet's, when dev is
+ * not an endpoint, or 500 when the group cannot be read. With whole_free (a selector), 1 instead
+ * when the group is not free: not viable, an endpoint not on vfio-pci, or dev no endpoint.
  */
 static int pick_group(struct daemon *d, struct pick *p, const struct device *dev, bool whole_free,
 		      struct json_object **ret)
 {
+	_cleanup_(iommu_group_unrefp) struct passthru_iommu_group *g = NULL;
 	size_t start = p->n;
+	bool endpoint = false;
+	int r;
 
-	for (size_t i = 0; i < d->inv.n; i++) {
-		const struct device *m = &d->inv.v[i];
+	r = passthru_iommu_group_new(d->ctx, dev->group, &g);
+	if (r < 0) {
+		/* Gone since the inventory read it (a uevent is on its way): not free. */
+		if (whole_free && r != -ENOMEM)
+			return 1;
+		return (int)failf(ret, r == -ENOENT || r == -ENODEV ? 409 : 500,
+				  "GET /v1/devices shows the devices there are now",
+				  "%s: cannot read its IOMMU group %d: %s", dev->address,
+				  dev->group, strerror(-r));
+	}
+	for (size_t i = 0; i < passthru_iommu_group_count(g); i++)
+		if (passthru_iommu_group_is_endpoint(g, i) &&
+		    strcmp(passthru_pci_device_get_address(passthru_iommu_group_get(g, i)),
+			   dev->address) == 0)
+			endpoint = true;
+	if (!endpoint) {
+		struct json_object *list, *o;
+
+		if (whole_free)
+			return 1;
+		/* As the takeover's planner refuses it: the same shape as refused()'s. */
+		failf(ret, 422, "name the endpoints of its IOMMU group (GET /v1/devices)",
+		      "%s is no endpoint of IOMMU group %d: it stays with the host; vfio-pci only "
+		      "drives endpoints",
+		      dev->address, dev->group);
+		list = json_object_new_array();
+		o = json_object_new_object();
+		json_object_object_add(o, "address", json_object_new_string(dev->address));
+		json_object_object_add(o, "kind", json_object_new_string("bridge"));
+		json_object_object_add(
+		    o, "reason",
+		    json_object_new_string("it is no endpoint; vfio-pci only drives endpoints"));
+		json_object_array_add(list, o);
+		json_object_object_add(*ret, "refusals", list);
+		d->metrics.refusals++;
+		return 422;
+	}
+	/* A group VFIO would not open (an endpoint on a host driver) is never free. */
+	if (whole_free && !passthru_iommu_group_is_viable(g))
+		return 1;
+	for (size_t i = 0; i < passthru_iommu_group_count(g); i++) {
+		const char *m = passthru_pci_device_get_address(passthru_iommu_group_get(g, i));
+		const char *driver = passthru_iommu_group_get_driver(g, i);
+		bool vfio = driver && strcmp(driver, "vfio-pci") == 0;
 		const struct allocation *a;
 		const char *resource;
 
-		if (m->group != dev->group || m->bridge || pick_has(p, m))
+		if (!passthru_iommu_group_is_endpoint(g, i) || pick_has(p, m))
 			continue;
-		a = allocation_of_device(&d->allocs, m->address);
-		resource = a ? NULL : kubernetes_owner(d, m->address);
+		a = allocation_of_device(&d->allocs, m);
+		resource = a ? NULL : kubernetes_owner(d, m);
 		if (resource) {
-			p->n = start;
+			pick_truncate(p, start);
 			if (whole_free)
 				return 1;
 			return (int)failf(ret, 409,
@@ -228,39 +321,38 @@ static int pick_group(struct daemon *d, struct pick *p, const struct device *dev
 					  "passthrud), or ask for another",
 					  "%s is owned by the kubelet: a device of the Kubernetes "
 					  "resource %s",
-					  m->address, resource);
+					  m, resource);
 		}
-		if (a || (whole_free && !is_vfio(m))) {
-			p->n = start;
+		if (a || (whole_free && !vfio)) {
+			pick_truncate(p, start);
 			if (!a)
 				return 1;
 			if (a->pending)
 				return (int)failf(ret, 409, "ask for another",
-						  "%s is being bound to vfio-pci for %s",
-						  m->address, a->owner);
-			if (m == dev)
+						  "%s is being bound to vfio-pci for %s", m,
+						  a->owner);
+			if (strcmp(m, dev->address) == 0)
 				return (int)failf(ret, 409, "release it first, or ask for another",
-						  "%s is allocated to %s (allocation %ld)",
-						  m->address, a->owner, a->id);
+						  "%s is allocated to %s (allocation %ld)", m,
+						  a->owner, a->id);
 			return (int)failf(ret, 409, "release it first, or ask for another",
 					  "%s shares IOMMU group %d with %s, allocated to %s "
 					  "(allocation %ld)",
-					  dev->address, dev->group, m->address, a->owner, a->id);
+					  dev->address, dev->group, m, a->owner, a->id);
 		}
-		p->v[p->n++] = m;
+		if (pick_add(p, m, dev->group, !vfio) < 0) {
+			pick_truncate(p, start);
+			return (int)fail(ret, 500, "out of memory", "try again");
+		}
 	}
 	return 0;
 }
 
-/* The inventory's order: PCI functions (in their array), then USB and serial (in theirs). */
-static int device_ptr_cmp(const void *a, const void *b)
+/* The inventory's order: PCI functions, then USB devices, then serial ports. */
+static int pick_item_cmp(const void *a, const void *b)
 {
-	const struct device *x = *(const struct device *const *)a,
-			    *y = *(const struct device *const *)b;
-
-	if ((x->kind == DEVICE_PCI) != (y->kind == DEVICE_PCI))
-		return x->kind == DEVICE_PCI ? -1 : 1;
-	return (x > y) - (x < y);
+	return device_address_cmp(((const struct pick_item *)a)->address,
+				  ((const struct pick_item *)b)->address);
 }
 
 static const char *refusal_kind_name(enum passthru_refusal_kind k)
@@ -504,8 +596,8 @@ static unsigned pick_port(struct daemon *d, struct pick *p, const struct device 
 		return failf(ret, 409, "release it first, or ask for another",
 			     "%s is allocated to %s (allocation %ld)", dev->address, a->owner,
 			     a->id);
-	if (!pick_has(p, dev))
-		p->v[p->n++] = dev;
+	if (!pick_has(p, dev->address) && pick_add(p, dev->address, -1, false) < 0)
+		return fail(ret, 500, "out of memory", "try again");
 	return 0;
 }
 
@@ -553,7 +645,7 @@ static unsigned pick_by_selector(struct daemon *d, const struct alloc_request *r
 		if (dev->bridge || dev->group < 0 || !matches(req, dev))
 			continue;
 		matching++;
-		if (pick_has(p, dev)) {
+		if (pick_has(p, dev->address)) {
 			found++;
 			continue;
 		}
@@ -573,9 +665,10 @@ static unsigned pick_by_selector(struct daemon *d, const struct alloc_request *r
 		if (!matches(req, dev) || dev->host_only)
 			continue;
 		matching++;
-		if (allocation_of_device(&d->allocs, dev->address) || pick_has(p, dev))
+		if (allocation_of_device(&d->allocs, dev->address) || pick_has(p, dev->address))
 			continue;
-		p->v[p->n++] = dev;
+		if (pick_add(p, dev->address, -1, false) < 0)
+			return fail(ret, 500, "out of memory", "try again");
 		found++;
 	}
 	if (found < req->count)
@@ -664,31 +757,30 @@ unsigned allocation_create(struct daemon *d, const char *body, size_t len, struc
 		return fail(ret, 400, err,
 			    "POST {\"owner\": \"vm-a\", \"devices\": [\"0000:02:00.0\"]} or "
 			    "{\"owner\": \"vm-a\", \"type\": \"NIC\", \"count\": 1}");
-	p.v = calloc(d->inv.n + d->inv.n_ports ?: 1, sizeof(*p.v));
-	host = calloc(d->inv.n ?: 1, sizeof(*host));
-	if (!p.v || !host) {
-		status = fail(ret, 500, "out of memory", "try again");
-		goto out;
-	}
 	status =
 	    req.n_devices ? pick_by_address(d, &req, &p, ret) : pick_by_selector(d, &req, &p, ret);
 	if (status)
 		goto out;
+	host = calloc(p.n + 1, sizeof(*host));
+	if (!host) {
+		status = fail(ret, 500, "out of memory", "try again");
+		goto out;
+	}
 	/*
-	 * The reservation, in address order (the inventory's order is the pointers'): from here
+	 * The reservation, in the inventory's order of addresses: from here
 	 * on no other request can have these devices. Those on host drivers are bound first, by
 	 * the worker; the request waits for it.
 	 */
-	qsort(p.v, p.n, sizeof(*p.v), device_ptr_cmp);
+	qsort(p.v, p.n, sizeof(*p.v), pick_item_cmp);
 	a.owner = strdup(req.owner);
 	a.created = time(NULL);
 	a.pending = true;
 	r = a.owner ? 0 : -ENOMEM;
 	for (size_t i = 0; i < p.n && r == 0; i++)
-		r = allocation_add_device(&a, p.v[i]->address, p.v[i]->group);
+		r = allocation_add_device(&a, p.v[i].address, p.v[i].group);
 	for (size_t i = 0; i < p.n; i++)
-		if (p.v[i]->group >= 0 && !is_vfio(p.v[i]))
-			host[n_host++] = p.v[i]->address;
+		if (p.v[i].bind)
+			host[n_host++] = p.v[i].address;
 	a.id = id = --d->next_pending;
 	if (r == 0)
 		r = allocations_append(&d->allocs, &a);
@@ -700,7 +792,7 @@ unsigned allocation_create(struct daemon *d, const char *body, size_t len, struc
 		status = allocation_commit(d, id, ret);
 		goto out;
 	}
-	/* host[] points into the reservation, which the list owns now: job_new copies them. */
+	/* host[] points into the pick, freed below: job_new copies them. */
 	job = job_new(PASSTHRU_TAKEOVER_BIND, PASSTHRU_TAKEOVER_GROUP, host, n_host, id, later,
 		      allocation_bound);
 	if (!job) {
@@ -711,7 +803,7 @@ unsigned allocation_create(struct daemon *d, const char *body, size_t len, struc
 	worker_submit(d, job);
 	status = 0;
 out:
-	free(p.v);
+	pick_done(&p);
 	allocation_done(&a);
 	alloc_request_done(&req);
 	return status;
@@ -925,6 +1017,25 @@ static char *qemu_name(struct daemon *d, long pid)
 	return name;
 }
 
+/* Adds every endpoint of IOMMU group number to a, as the library reads the group. */
+static int adopt_group(struct daemon *d, struct allocation *a, int number)
+{
+	struct passthru_iommu_group *g = NULL;
+	const char *const *endpoints;
+	int r = passthru_iommu_group_new(d->ctx, number, &g);
+
+	/* Gone since the inventory was read: nothing to adopt of it. */
+	if (r == -ENOENT || r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	endpoints = passthru_iommu_group_get_endpoints(g);
+	for (size_t i = 0; endpoints[i] && r >= 0; i++)
+		r = allocation_add_device(a, endpoints[i], number);
+	passthru_iommu_group_unref(g);
+	return r;
+}
+
 int allocations_adopt(struct daemon *d)
 {
 	struct allocations found = {};
@@ -975,12 +1086,11 @@ int allocations_adopt(struct daemon *d)
 				break;
 			}
 		}
-		/* Every endpoint of the group, in address order (the inventory's). */
-		for (size_t k = 0; k < d->inv.n && r >= 0; k++)
-			if (d->inv.v[k].group == dev->group && !d->inv.v[k].bridge)
-				r = allocation_add_device(a, d->inv.v[k].address, dev->group);
+		r = adopt_group(d, a, dev->group);
 	}
 	for (size_t j = 0; j < found.n && r >= 0; j++) {
+		if (found.v[j].n_devices == 0)
+			continue;
 		r = store_insert(d->db, &found.v[j]);
 		if (r < 0)
 			break;

@@ -8,8 +8,17 @@
  * members of the read group (primary or supplementary, at connect time) may GET; everyone
  * else gets 403. Every answer but 204 and the streams is JSON; every error is
  * {"error": "...", "hint": "..."}.
+ *
+ * Memory: an answer as large as GET /v1/devices on a big host (650 kB of JSON for 4096
+ * functions, built from some 50 000 json-c objects) takes megabytes of heap for a moment.
+ * glibc keeps what was freed (the holes between chunks still in use are never given back, and
+ * a large free raises its mmap and trim thresholds), so one such answer left 3.5 MiB more
+ * RssAnon for good, though the bytes in use were back where they were (no leak). Once the
+ * requests pause for TRIM_IDLE_USEC, malloc_trim() gives the free pages back, at idle
+ * priority: a load without pauses is never slowed by it.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <microhttpd.h>
 #include <stdio.h>
@@ -20,6 +29,8 @@
 
 #include "passthrud.h"
 #include "request.h"
+
+#define TRIM_IDLE_USEC (1000 * 1000ULL)
 
 struct request {
 	char *body;
@@ -346,6 +357,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return route(d, c, method, url, req);
 }
 
+static int on_trim(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	malloc_trim(0);
+	return 0;
+}
+
+/*
+ * (Again) TRIM_IDLE_USEC from now: under a load without pauses it keeps moving on, so no
+ * request waits for a trim (6 ms for the 3.4 MiB a big list leaves; 0.1-0.2 ms otherwise).
+ */
+static void arm_trim(struct daemon *d)
+{
+	uint64_t now;
+
+	if (!d->trim_timer || sd_event_now(d->event, CLOCK_MONOTONIC, &now) < 0)
+		return;
+	sd_event_source_set_time(d->trim_timer, now + TRIM_IDLE_USEC);
+	sd_event_source_set_enabled(d->trim_timer, SD_EVENT_ONESHOT);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -368,6 +399,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(req->body);
 	free(req);
 	*con_cls = NULL;
+	arm_trim(d);
 }
 
 static void arm_timer(struct daemon *d)
@@ -450,6 +482,14 @@ int http_start(struct daemon *d)
 	r = sd_event_add_post(d->event, NULL, on_post, d);
 	if (r < 0)
 		return r;
+	r = sd_event_add_time(d->event, &d->trim_timer, CLOCK_MONOTONIC, 0, 100 * 1000ULL, on_trim,
+			      d);
+	if (r >= 0)
+		r = sd_event_source_set_priority(d->trim_timer, SD_EVENT_PRIORITY_IDLE);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->trim_timer, SD_EVENT_OFF);
+	if (r < 0)
+		return r;
 	arm_timer(d);
 	return 0;
 }
@@ -464,4 +504,5 @@ void http_stop(struct daemon *d)
 	}
 	d->mhd_io = sd_event_source_unref(d->mhd_io);
 	d->mhd_timer = sd_event_source_unref(d->mhd_timer);
+	d->trim_timer = sd_event_source_disable_unref(d->trim_timer);
 }

@@ -29,7 +29,48 @@ void kube_config_done(struct kube_config *cfg)
 	for (size_t i = 0; i < cfg->n_problems; i++)
 		free(cfg->problems[i]);
 	free(cfg->problems);
+	for (size_t i = 0; i < cfg->n_files; i++)
+		free(cfg->files[i].path);
+	free(cfg->files);
 	*cfg = (struct kube_config){};
+}
+
+/* FNV-1a: a change of a file is told by its digest, not kept as a copy of its text. */
+static uint64_t text_digest(const char *text, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)text[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+int kube_config_add_file(struct kube_config *cfg, const char *file, const char *text, size_t len)
+{
+	struct kube_file *v = realloc(cfg->files, (cfg->n_files + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	cfg->files = v;
+	v[cfg->n_files].path = strdup(file);
+	if (!v[cfg->n_files].path)
+		return -ENOMEM;
+	v[cfg->n_files].digest = text_digest(text, len);
+	cfg->n_files++;
+	return 0;
+}
+
+const struct kube_file *kube_config_problem_file(const struct kube_config *cfg, const char *problem)
+{
+	for (size_t i = 0; i < cfg->n_files; i++) {
+		size_t len = strlen(cfg->files[i].path);
+
+		if (strncmp(problem, cfg->files[i].path, len) == 0 && problem[len] == ':')
+			return &cfg->files[i];
+	}
+	return NULL;
 }
 
 static int add_problem_v(struct kube_config *cfg, const char *format, va_list ap)
@@ -279,6 +320,9 @@ int kube_config_parse(struct kube_config *cfg, const char *file, const char *tex
 {
 	unsigned lineno = 0;
 	size_t at = 0;
+
+	if (kube_config_add_file(cfg, file, text, len) < 0)
+		return -ENOMEM;
 
 	while (at < len) {
 		const char *nl = memchr(text + at, '\n', len - at);

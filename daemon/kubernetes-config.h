@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Kubernetes limits a qualified name's prefix to 253 characters and its name to 63. */
 #define KUBE_RESOURCE_NAME_MAX (253 + 1 + 63)
@@ -34,11 +35,19 @@ struct kube_resource {
 	unsigned line;
 };
 
+/* A file that was read, and a digest of what it said: whether it changed since. */
+struct kube_file {
+	char *path; /* as messages name it: a problem of the file starts with "PATH:" */
+	uint64_t digest;
+};
+
 struct kube_config {
 	struct kube_resource *v;
 	size_t n;
 	char **problems; /* "FILE:LINE: message", NULL-terminated (NULL when none) */
 	size_t n_problems;
+	struct kube_file *files; /* in the order they were read */
+	size_t n_files;
 };
 
 /*
@@ -47,6 +56,14 @@ struct kube_config {
  * -ENOMEM (cfg then holds what was parsed before).
  */
 int kube_config_parse(struct kube_config *cfg, const char *file, const char *text, size_t len);
+/*
+ * Records file with a digest of text (len bytes), as kube_config_parse() does: a file that
+ * cannot be read is recorded with its error as the text. -ENOMEM on failure.
+ */
+int kube_config_add_file(struct kube_config *cfg, const char *file, const char *text, size_t len);
+/* The file a problem of cfg is about (the one its text starts with), or NULL. */
+const struct kube_file *kube_config_problem_file(const struct kube_config *cfg,
+						 const char *problem);
 /* Records a problem that is not about a line (an unreadable file). -ENOMEM on failure. */
 int kube_config_add_problem(struct kube_config *cfg, const char *format, ...)
     __attribute__((format(printf, 2, 3)));

@@ -120,12 +120,18 @@ int kube_config_load(const char *sysroot, struct kube_config *cfg)
 			break;
 		}
 		q = read_text(dirfd, names[i], &text, &len);
-		if (q == -ENOMEM)
+		if (q == -ENOMEM) {
 			r = q;
-		else if (q < 0)
-			r = kube_config_add_problem(cfg, "%s: cannot read: %s", path, strerror(-q));
-		else
+		} else if (q < 0) {
+			/* Recorded with its error: another error of the file is a change of it. */
+			const char *why = strerror(-q);
+
+			r = kube_config_add_file(cfg, path, why, strlen(why));
+			if (r >= 0)
+				r = kube_config_add_problem(cfg, "%s: cannot read: %s", path, why);
+		} else {
 			r = kube_config_parse(cfg, path, text, len);
+		}
 		free(text);
 		free(path);
 	}

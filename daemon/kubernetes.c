@@ -87,11 +87,31 @@ static bool config_equal(const struct kube_config *a, const struct kube_config *
 	return true;
 }
 
-static void print_problems(const struct kube_config *cfg)
+/* Whether old had the problem already, in a file that has not changed since. */
+static bool problem_told(const struct kube_config *old, const struct kube_config *cfg,
+			 const char *problem)
+{
+	const struct kube_file *now = kube_config_problem_file(cfg, problem), *then;
+	bool known = false;
+
+	for (size_t i = 0; old && i < old->n_problems && !known; i++)
+		known = strcmp(old->problems[i], problem) == 0;
+	if (!known || !now)
+		return false;
+	then = kube_config_problem_file(old, problem);
+	return then && then->digest == now->digest;
+}
+
+/*
+ * The problems of cfg, each once per change of its file: those old (the configuration before,
+ * NULL at start-up) told already, in a file whose text is the same, are not told again.
+ */
+static void print_problems(const struct kube_config *cfg, const struct kube_config *old)
 {
 	/* A bad line leaves out its resource only: the others still serve. */
 	for (size_t i = 0; i < cfg->n_problems; i++)
-		fprintf(stderr, "passthrud: %s\n", cfg->problems[i]);
+		if (!problem_told(old, cfg, cfg->problems[i]))
+			fprintf(stderr, "passthrud: %s\n", cfg->problems[i]);
 }
 
 /* The owning resource's name of each function (NULL: none), borrowed from d->kube. */
@@ -148,12 +168,24 @@ static void reload(struct daemon *d)
 		return;
 	}
 	if (config_equal(&cfg, &d->kube)) {
+		struct kube_file *files = d->kube.files;
+		size_t n_files = d->kube.n_files;
+
+		/*
+		 * Nothing to apply. A file whose text changed (a comment) with its bad line kept
+		 * has it told again; the digests are the new ones from now on.
+		 */
+		print_problems(&cfg, &d->kube);
+		d->kube.files = cfg.files;
+		d->kube.n_files = cfg.n_files;
+		cfg.files = files;
+		cfg.n_files = n_files;
 		kube_config_done(&cfg);
 		return;
 	}
 	fprintf(stderr, "passthrud: %s changed: %zu resource%s\n", KUBE_CONFIG_DIR, cfg.n,
 		cfg.n == 1 ? "" : "s");
-	print_problems(&cfg);
+	print_problems(&cfg, &d->kube);
 	before = owners(d);
 	old = d->kube;
 	d->kube = cfg;
@@ -239,7 +271,7 @@ int kubernetes_start(struct daemon *d)
 		fprintf(stderr, "passthrud: %s: cannot read: %s\n", KUBE_CONFIG_DIR, strerror(-r));
 		return r;
 	}
-	print_problems(&d->kube);
+	print_problems(&d->kube, NULL);
 	r = watch_start(d);
 	if (r < 0)
 		fprintf(stderr, "passthrud: %s: cannot watch it (changes need a restart): %s\n",

@@ -167,18 +167,24 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/* The device counts: "free" and "allocated" are of every kind, as GET /v1/devices shows them. */
 static void status(struct daemon *d)
 {
-	size_t free_n = 0, alloc_n = 0;
+	size_t free_n = 0, alloc_n = 0, usb_n = 0;
 
-	for (size_t i = 0; i < d->inv.n; i++) {
-		const char *st = device_state(d, &d->inv.v[i], NULL);
+	for (size_t i = 0; i < d->inv.n + d->inv.n_ports; i++) {
+		const struct device *dev =
+		    i < d->inv.n ? &d->inv.v[i] : &d->inv.ports[i - d->inv.n];
+		const char *st = device_state(d, dev, NULL);
 
 		free_n += strcmp(st, "free") == 0;
 		alloc_n += strcmp(st, "allocated") == 0;
+		usb_n += dev->kind == DEVICE_USB;
 	}
-	sd_notifyf(0, "STATUS=%zu PCI functions, %zu free, %zu allocated in %zu allocations",
-		   d->inv.n, free_n, alloc_n, d->allocs.n);
+	sd_notifyf(0,
+		   "STATUS=%zu PCI functions, %zu USB devices, %zu serial ports: %zu free, %zu "
+		   "allocated in %zu allocations",
+		   d->inv.n, usb_n, d->inv.n_ports - usb_n, free_n, alloc_n, d->allocs.n);
 }
 
 static int on_status(sd_event_source *s, uint64_t usec, void *userdata)

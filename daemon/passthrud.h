@@ -182,6 +182,8 @@ struct daemon {
 
 	struct MHD_Daemon *mhd;
 	struct sd_event_source *mhd_io, *mhd_timer;
+	/* malloc_trim() once the requests pause (http.c) */
+	struct sd_event_source *trim_timer;
 
 	struct udev *udev;
 	struct udev_monitor *monitor;

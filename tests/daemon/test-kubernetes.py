@@ -421,6 +421,23 @@ def case_reload(s):
         check(resp is not None and devices_of(resp) == {"0000:00:09.0": ("Healthy", [1])},
               "a changed selector sends a new list on the open stream: %r" % resp)
         check(k.registrations.empty(), "a changed selector does not register again")
+        # The bad line of 20-more.conf, which did not change, is not told again; an edit of
+        # that file that keeps the bad line (a comment: nothing else changes) tells it again.
+        bad = "/etc/passthru/kubernetes.d/20-more.conf:2: invalid resource name"
+        told = open(s.log, errors="replace").read().count(bad)
+        check(told == 1, "the bad line is told once, not again for another file's change: "
+              "%d times" % told)
+        write_atomically(os.path.join(conf_dir, "20-more.conf"),
+                         "passthru.io/nics type=NIC\nthis is a bad line\n# edited\n")
+        check(wait_for(lambda: open(s.log, errors="replace").read().count(bad) == 2),
+              "an edit of its file tells the bad line again (once): %d times"
+              % open(s.log, errors="replace").read().count(bad))
+        write_atomically(os.path.join(conf_dir, "20-more.conf"),
+                         "passthru.io/nics type=NIC\nthis is a bad line\n# edited\n")
+        write_atomically(os.path.join(conf_dir, "10-lab.conf"), "passthru.io/nic id=8086:1521\n")
+        time.sleep(1)
+        told = open(s.log, errors="replace").read().count(bad)
+        check(told == 2, "files written again with the same text tell nothing: %d times" % told)
 
         # 20-more.conf removed: its resource stops serving and its socket goes.
         os.unlink(os.path.join(conf_dir, "20-more.conf"))

@@ -589,14 +589,37 @@ def case_systemd(s):
         messages = [ns.recv(4096).decode(), ns.recv(4096).decode()]
         client.join(30)
         check(messages[0] == "READY=1", "READY=1 first: %r" % messages)
-        check(messages[1].startswith("STATUS=9 PCI functions, 5 free, 1 allocated"),
-              "a STATUS line with the counts: %r" % messages)
+        check(messages[1] == "STATUS=9 PCI functions, 0 USB devices, 0 serial ports: 5 free, "
+              "1 allocated in 1 allocations", "a STATUS line with the counts: %r" % messages)
         check(results and results[0][0] == 200 and len(results[0][1]["devices"]) == 9,
               "the first connection is served on systemd's socket: %r" % results[:1])
         check(not os.path.exists(own), "no socket of its own under socket activation")
     finally:
         proc.terminate()
         check(proc.wait(20) == 0, "the activated passthrud exits 0 on SIGTERM")
+        ns.close()
+
+
+def notify_messages(s, n):
+    """The first n messages of a second passthrud on s's root (a state and a socket of its
+    own) to NOTIFY_SOCKET, a datagram socket of the test's."""
+    notify_path = os.path.join(s.tmp, "notify-" + str(n))
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind(notify_path)
+    ns.settimeout(20)
+    with open(os.path.join(s.tmp, "notified.log"), "w") as log:
+        proc = subprocess.Popen([PASSTHRUD, "--sysroot", s.root, "--state-dir",
+                                 os.path.join(s.tmp, "state-notified"), "--socket",
+                                 os.path.join(s.tmp, "notified.sock")] + s.extra,
+                                env=dict(os.environ, NOTIFY_SOCKET=notify_path),
+                                stdout=log, stderr=log)
+    try:
+        return [ns.recv(4096).decode() for _ in range(n)]
+    except socket.timeout:
+        return []
+    finally:
+        proc.terminate()
+        check(proc.wait(20) == 0, "the notifying passthrud exits 0 on SIGTERM")
         ns.close()
 
 
@@ -789,6 +812,15 @@ def case_usb_serial(s):
     c = UnixHTTPConnection(s.sock)
     c.request("GET", "/metrics")
     text = c.getresponse().read().decode()
+    # sd_notify's STATUS counts the USB devices and serial ports too (a second service on
+    # the root, which has no allocation of its own: its own database is empty).
+    devs = s.devices()
+    messages = notify_messages(s, 2)
+    check(messages == ["READY=1", "STATUS=3 PCI functions, 4 USB devices, 3 serial ports: "
+                       "5 free, 0 allocated in 0 allocations"] and
+          sum(d["type"] == "USB" for d in devs.values()) == 4 and
+          sum(d["type"] == "serial" for d in devs.values()) == 3,
+          "STATUS counts the USB devices and serial ports: %r" % messages)
     for line in ('passthrud_devices{state="host",type="USB"} 2',
                  'passthrud_devices{state="allocated",type="USB"} 1',
                  'passthrud_devices{state="free",type="USB"} 1',
@@ -797,8 +829,58 @@ def case_usb_serial(s):
         check(line + "\n" in text, "metrics hold %r" % line)
 
 
+def case_groups(s):
+    """IOMMU groups as the library's group object reads them, the one passthru bind, vm and
+    check use (tests/fixtures/daemon/groups.json): a PCI bridge, the IOMMU and an ISA bridge
+    share groups with NICs. They are no endpoints: they stay with the host, an allocation never
+    holds them and they never keep a group from being free."""
+    status, doc = s.request("GET", "/v1/allocations")
+    got = doc.get("allocations", []) if status == 200 else []
+    check(len(got) == 1 and got[0]["owner"] == "vm-pch" and got[0]["adopted"] and
+          got[0]["devices"] == ["0000:00:1f.6"] and got[0]["vfio"] == ["/dev/vfio/4"],
+          "the held group 4 is adopted without its ISA bridge: %d %r" % (status, doc))
+    devs = s.devices()
+    check(devs["0000:00:1f.0"]["state"] == "host" and devs["0000:00:1f.0"]["owner"] is None,
+          "the ISA bridge on lpc_ich is the host's, not a lost device: %r"
+          % devs["0000:00:1f.0"])
+    status, doc = s.request("POST", "/v1/allocations", {"owner": "vm-a", "devices": ["00:14.0"]})
+    check(status == 201 and doc["devices"] == ["0000:00:14.0"] and
+          doc["vfio"] == ["/dev/vfio/3"],
+          "00:14.0 is allocated without the IOMMU function of its group: %d %r" % (status, doc))
+    check(s.devices()["0000:00:14.2"]["state"] == "host", "the IOMMU function stays the host's")
+    if status == 201:
+        status, _ = s.request("DELETE", "/v1/allocations/%d" % doc["id"])
+        check(status == 204, "release of 00:14.0: %d" % status)
+    # A selector: groups 3 (the IOMMU function driverless) and 1 (its bridge on pcieport) are
+    # wholly free, as their endpoints are all on vfio-pci.
+    status, doc = s.request("POST", "/v1/allocations", {"owner": "vm-b", "type": "NIC",
+                                                        "count": 2})
+    check(status == 201 and doc["devices"] == ["0000:00:14.0", "0000:01:00.0"] and
+          doc["vfio"] == ["/dev/vfio/1", "/dev/vfio/3"],
+          "two NICs by selector, groups 3 and 1, their bridges left out: %d %r" % (status, doc))
+    status, doc = s.request("POST", "/v1/allocations", {"owner": "vm-c", "type": "NIC"})
+    check(status == 409 and is_error(doc), "no free NIC left: %d %r" % (status, doc))
+    for addr in ("00:00.0", "00:01.0", "00:14.2", "00:1f.0"):
+        status, doc = s.request("POST", "/v1/allocations", {"owner": "vm-c", "devices": [addr]})
+        check(status == 422 and is_error(doc) and "bridge" in doc["error"] + "".join(
+                  r["kind"] for r in doc.get("refusals", [])),
+              "%s, no endpoint, is refused: %d %r" % (addr, status, doc))
+    # passthru bind --group, on the same root, takes the same functions and keeps the same.
+    env = dict(os.environ, PASSTHRU_SYSROOT=s.root)
+    for addr, want in (("00:14.0", ["0000:00:14.0"]), ("00:1f.6", ["0000:00:1f.6"]),
+                       ("01:00.0", ["0000:01:00.0"])):
+        out = subprocess.run([os.environ["PASSTHRU"], "bind", "--group", "--dry-run", addr],
+                             capture_output=True, text=True, timeout=60, env=env)
+        rows = [r for r in (ln.split() for ln in out.stdout.splitlines()[1:])
+                if len(r) >= 4 and r[1].isdigit()]
+        taken = [r[0] for r in rows if "keep" not in r]
+        check(out.returncode == 0 and taken == want and len(rows) == 2,
+              "passthru bind --group --dry-run %s takes %r as the service does: %d %r %r"
+              % (addr, want, out.returncode, out.stdout, out.stderr))
+
+
 # Cases run against another fixture host than host.json.
-FIXTURES = {"usb-serial": "usb-serial.json"}
+FIXTURES = {"usb-serial": "usb-serial.json", "groups": "groups.json"}
 
 # Cases that change the fixture root first: the function returns extra options.
 PREPARE = {"slow-bind": prepare_slow_bind}
@@ -809,7 +891,7 @@ CASES = {
     "usage": case_usage, "list": case_list, "allocate": case_allocate,
     "bad-bodies": case_bad_bodies, "release": case_release, "access": case_access,
     "race": case_race, "kill9": case_kill9, "restart": case_restart, "events": case_events,
-    "metrics": case_metrics, "takeover": case_takeover,
+    "metrics": case_metrics, "takeover": case_takeover, "groups": case_groups,
 }
 
 
