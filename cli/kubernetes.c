@@ -65,7 +65,7 @@ static int view_load(struct cli *cli, struct kube_view *v)
 		    .device_id = -1,
 		    .group = -1,
 		    .numa_node = -1,
-		    .bridge = passthru_pci_device_is_bridge(d),
+		    .non_endpoint = !passthru_pci_device_is_endpoint(d),
 		};
 		if (passthru_pci_device_get_vendor_id(d, &id) >= 0)
 			f->vendor_id = id;

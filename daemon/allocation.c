@@ -619,10 +619,6 @@ static unsigned pick_by_address(struct daemon *d, const struct alloc_request *re
 				return (unsigned)r;
 			continue;
 		}
-		if (dev->bridge)
-			return failf(ret, 422, "name the endpoints behind the bridge",
-				     "%s is a bridge: vfio-pci does not drive bridges",
-				     dev->address);
 		if (dev->group < 0)
 			return failf(ret, 422, "passthru check tells how to turn the IOMMU on",
 				     "%s is in no IOMMU group", dev->address);
@@ -642,7 +638,7 @@ static unsigned pick_by_selector(struct daemon *d, const struct alloc_request *r
 		const struct device *dev = &d->inv.v[i];
 		int r;
 
-		if (dev->bridge || dev->group < 0 || !matches(req, dev))
+		if (dev->non_endpoint || dev->group < 0 || !matches(req, dev))
 			continue;
 		matching++;
 		if (pick_has(p, dev->address)) {
@@ -1049,7 +1045,7 @@ int allocations_adopt(struct daemon *d)
 		struct allocation *a = NULL;
 		long pid;
 
-		if (!is_vfio(dev) || dev->group < 0 || dev->bridge ||
+		if (!is_vfio(dev) || dev->group < 0 || dev->non_endpoint ||
 		    allocation_of_device(&d->allocs, dev->address) ||
 		    allocation_of_device(&found, dev->address))
 			continue;

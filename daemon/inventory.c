@@ -41,7 +41,7 @@ static int device_fill(struct passthru_pci_device *pd, struct device *ret)
 		dev.group = n;
 	if (passthru_pci_device_get_numa_node(pd, &n) >= 0)
 		dev.numa_node = n;
-	dev.bridge = passthru_pci_device_is_bridge(pd);
+	dev.non_endpoint = !passthru_pci_device_is_endpoint(pd);
 	*ret = dev;
 	return 0;
 }
@@ -170,7 +170,7 @@ static bool device_equal(const struct device *a, const struct device *b)
 	       (a->driver && b->driver ? strcmp(a->driver, b->driver) == 0
 				       : a->driver == b->driver) &&
 	       a->vendor_id == b->vendor_id && a->device_id == b->device_id &&
-	       a->group == b->group && a->numa_node == b->numa_node && a->bridge == b->bridge &&
+	       a->group == b->group && a->numa_node == b->numa_node && a->non_endpoint == b->non_endpoint &&
 	       a->host_only == b->host_only &&
 	       (a->details && b->details ? json_object_equal(a->details, b->details)
 					 : a->details == b->details);

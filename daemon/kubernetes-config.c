@@ -349,7 +349,7 @@ int kube_config_parse(struct kube_config *cfg, const char *file, const char *tex
 
 bool kube_resource_matches(const struct kube_resource *r, const struct kube_function *f)
 {
-	if (f->bridge)
+	if (f->non_endpoint)
 		return false;
 	if (r->vendor_id >= 0 && (f->vendor_id != r->vendor_id || f->device_id != r->device_id))
 		return false;
@@ -421,7 +421,7 @@ int kube_resource_devices(const struct kube_config *cfg, size_t ri, const struct
 		int g = f[i].group;
 
 		/* A function without an IOMMU group cannot be given to a VM: never a device. */
-		if (g < 0 || f[i].bridge || group_seen(&devs, g) ||
+		if (g < 0 || f[i].non_endpoint || group_seen(&devs, g) ||
 		    !kube_resource_matches(&cfg->v[ri], &f[i]) ||
 		    group_owner(cfg, f, n, g) != (int)ri)
 			continue;
@@ -439,7 +439,7 @@ int kube_resource_devices(const struct kube_config *cfg, size_t ri, const struct
 			return -ENOMEM;
 		}
 		for (size_t j = 0; j < n; j++) {
-			if (f[j].group != g || f[j].bridge)
+			if (f[j].group != g || f[j].non_endpoint)
 				continue;
 			if (!d->id) {
 				d->id = f[j].address;

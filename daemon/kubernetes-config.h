@@ -81,7 +81,7 @@ struct kube_function {
 	const char *type;
 	const char *driver;			    /* NULL: none */
 	int vendor_id, device_id, group, numa_node; /* -1: unknown or none */
-	bool bridge;
+	bool non_endpoint; /* a bridge, the IOMMU...: never a resource's device */
 };
 
 bool kube_resource_matches(const struct kube_resource *r, const struct kube_function *f);

@@ -312,7 +312,7 @@ struct kube_function *kubernetes_functions(const struct inventory *inv)
 		    .device_id = dev->device_id,
 		    .group = dev->group,
 		    .numa_node = dev->numa_node,
-		    .bridge = dev->bridge,
+		    .non_endpoint = dev->non_endpoint,
 		};
 	}
 	return f;

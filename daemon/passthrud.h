@@ -70,7 +70,7 @@ struct device {
 	int vendor_id, device_id; /* -1: unreadable */
 	int group;		  /* -1: no IOMMU group */
 	int numa_node;		  /* -1: no affinity or unknown */
-	bool bridge;
+	bool non_endpoint; /* stays with the host: passthru_pci_device_is_endpoint() false */
 	/* USB and serial: never allocated (hubs: usb-host takes no hub; host consoles). */
 	bool host_only;
 	struct json_object *details; /* USB and serial: the list --json fields */

@@ -174,6 +174,12 @@ int passthru_pci_device_get_numa_node(struct passthru_pci_device *dev, int *ret)
 bool passthru_pci_device_is_boot_vga(struct passthru_pci_device *dev);
 /* True for PCI-to-PCI and CardBus bridges: header type 1 or 2, or class 0604 or 0607. */
 bool passthru_pci_device_is_bridge(struct passthru_pci_device *dev);
+/*
+ * False for what stays with the host whatever its IOMMU group: bridges of every kind (PCI, host,
+ * ISA), the IOMMU, a root complex event collector, a function of unreadable class. The rule
+ * passthru_iommu_group_is_endpoint() applies to a group's members.
+ */
+bool passthru_pci_device_is_endpoint(struct passthru_pci_device *dev);
 
 /* SR-IOV. The counts return -ENOENT for a device that is not a PF. */
 int passthru_pci_device_get_sriov_totalvfs(struct passthru_pci_device *dev, unsigned *ret);

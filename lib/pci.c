@@ -541,6 +541,11 @@ const char *pci_device_non_endpoint(struct passthru_pci_device *dev)
 	return NULL;
 }
 
+_public_ bool passthru_pci_device_is_endpoint(struct passthru_pci_device *dev)
+{
+	return !pci_device_non_endpoint(dev);
+}
+
 static void read_sriov(struct passthru_pci_device *dev, int dfd)
 {
 	long l;

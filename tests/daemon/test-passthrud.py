@@ -877,6 +877,23 @@ def case_groups(s):
         check(out.returncode == 0 and taken == want and len(rows) == 2,
               "passthru bind --group --dry-run %s takes %r as the service does: %d %r %r"
               % (addr, want, out.returncode, out.stdout, out.stderr))
+    # A Kubernetes resource's device is the same set: the IOMMU function of group 3 and the
+    # ISA bridge of group 4 are neither in its addresses nor make it Unhealthy.
+    conf = os.path.join(s.root, "etc/passthru/kubernetes.d")
+    os.makedirs(conf, exist_ok=True)
+    with open(os.path.join(conf, "nic.conf"), "w") as f:
+        f.write("passthru.io/nic type=NIC\n")
+    out = subprocess.run([os.environ["PASSTHRU"], "kubernetes", "--json", "--socket",
+                          os.path.join(s.tmp, "none.sock")],
+                         capture_output=True, text=True, timeout=60, env=env)
+    devs = {}
+    if out.returncode == 0:
+        for d in json.loads(out.stdout)["resources"][0]["devices"]:
+            devs[d["iommu_group"]] = (d["addresses"], d["health"])
+    check(devs == {3: (["0000:00:14.0"], "Healthy"), 4: (["0000:00:1f.6"], "Healthy"),
+                   1: (["0000:01:00.0"], "Healthy")},
+          "passthru kubernetes gives each group's endpoints only: %d %r %r"
+          % (out.returncode, out.stdout, out.stderr))
 
 
 # Cases run against another fixture host than host.json.
