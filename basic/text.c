@@ -183,6 +183,22 @@ int text_for_each_line(const char *text, int (*fn)(char *line, size_t lineno, vo
 	return 0;
 }
 
+int text_next_line(const char **p, char **line)
+{
+	const char *eol;
+
+	free(*line);
+	*line = NULL;
+	if (!*p || !**p)
+		return 0;
+	eol = strchrnul(*p, '\n');
+	*line = strndup(*p, (size_t)(eol - *p));
+	if (!*line)
+		return -ENOMEM;
+	*p = *eol ? eol + 1 : eol;
+	return 1;
+}
+
 int split_fields_exact(char *line, char sep, char **fields, size_t max)
 {
 	size_t n = 0;

@@ -45,6 +45,20 @@ char *escape_for_message(const char *s, size_t max_len);
  */
 int text_for_each_line(const char *text, int (*fn)(char *line, size_t lineno, void *data),
 		       void *data, size_t *ret_bad_line);
+/*
+ * The lines of text one at a time, as getline(3) reads a file: replaces *line (freed) with a
+ * heap copy of the line at *p, without its newline, and moves *p past it. Returns 1 for a line,
+ * 0 at the end of the text, -ENOMEM; *line is NULL after 0 or -ENOMEM. *p NULL is the end. An
+ * empty line is a line; a last line without a newline is one.
+ *
+ *	_cleanup_free_ char *line = NULL;
+ *	const char *p = text;
+ *	while ((r = text_next_line(&p, &line)) > 0)
+ *		...
+ *	if (r < 0)
+ *		return r;
+ */
+int text_next_line(const char **p, char **line);
 /* Splits line in place at each sep into at most max fields; an empty field is -EBADMSG. */
 int split_fields_exact(char *line, char sep, char **fields, size_t max);
 /* Splits line in place at runs of blanks (space, tab, CR); more than max fields is -EBADMSG. */

@@ -686,14 +686,15 @@ static void free_parts(struct cmdline *parts[_GRUB_VAR_MAX])
 		parts[id] = cmdline_free(parts[id]);
 }
 
-int grub_default_edit(const char *text, size_t len, const struct param_req *reqs, size_t n_reqs,
-		      char **ret, struct grub_error *err)
+/*
+ * The file parsed (grub_default_parse(), its -EBADMSG explained in *err when err is not NULL)
+ * and its two variables as command lines (parse_parts()): what an edit and a check start from.
+ */
+static int parse_with_parts(const char *text, size_t len, struct grub_default **ret,
+			    struct cmdline *parts[_GRUB_VAR_MAX], struct grub_error *err)
 {
 	_cleanup_grub_default_ struct grub_default *g = NULL;
-	struct cmdline *parts[_GRUB_VAR_MAX] = {NULL};
-	char *values[_GRUB_VAR_MAX] = {NULL};
 	struct grub_error e = {0};
-	bool changed[_GRUB_VAR_MAX] = {false};
 	int r;
 
 	r = grub_default_parse(text, len, false, &g, &e);
@@ -703,6 +704,22 @@ int grub_default_edit(const char *text, size_t len, const struct param_req *reqs
 		return r;
 	}
 	r = parse_parts(g, parts);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(g);
+	return 0;
+}
+
+int grub_default_edit(const char *text, size_t len, const struct param_req *reqs, size_t n_reqs,
+		      char **ret, struct grub_error *err)
+{
+	_cleanup_grub_default_ struct grub_default *g = NULL;
+	struct cmdline *parts[_GRUB_VAR_MAX] = {NULL};
+	char *values[_GRUB_VAR_MAX] = {NULL};
+	bool changed[_GRUB_VAR_MAX] = {false};
+	int r;
+
+	r = parse_with_parts(text, len, &g, parts, err);
 	if (r < 0)
 		return r;
 	if (!g->vars[GRUB_VAR_LINUX].present && g->append_problem) {
@@ -772,16 +789,9 @@ int grub_default_check(const char *text, size_t len, const struct param_req *req
 {
 	_cleanup_grub_default_ struct grub_default *g = NULL;
 	struct cmdline *parts[_GRUB_VAR_MAX] = {NULL};
-	struct grub_error e = {0};
 	int r;
 
-	r = grub_default_parse(text, len, false, &g, &e);
-	if (r < 0) {
-		if (r == -EBADMSG && err)
-			*err = e;
-		return r;
-	}
-	r = parse_parts(g, parts);
+	r = parse_with_parts(text, len, &g, parts, err);
 	if (r < 0)
 		return r;
 	r = 1;

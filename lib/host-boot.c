@@ -52,18 +52,13 @@ static char *unquote_value(const char *v)
 int os_release_parse(const char *text, struct os_release *ret)
 {
 	struct os_release o = {0};
+	_cleanup_free_ char *line = NULL;
+	const char *p = text;
+	int r;
 
-	for (const char *line = text; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		_cleanup_free_ char *copy = strndup(line, nl ? (size_t)(nl - line) : strlen(line));
-		char *s, *eq, **slot = NULL;
+	while ((r = text_next_line(&p, &line)) > 0) {
+		char *s = host_strip(line), *eq, **slot = NULL;
 
-		line = nl ? nl + 1 : NULL;
-		if (!copy) {
-			os_release_done(&o);
-			return -ENOMEM;
-		}
-		s = host_strip(copy);
 		if (!*s || *s == '#')
 			continue;
 		eq = strchr(s, '=');
@@ -82,6 +77,10 @@ int os_release_parse(const char *text, struct os_release *ret)
 			continue;
 		free(*slot);
 		*slot = unquote_value(eq + 1);
+	}
+	if (r < 0) {
+		os_release_done(&o);
+		return r;
 	}
 	*ret = o;
 	return 0;
@@ -366,15 +365,13 @@ static char *grubenv_get(const char *env, const char *key)
 /* The options line of a BLS entry, $kernelopts expanded. */
 static int bls_entry_options(const char *text, const char *grubenv, char **ret)
 {
-	for (const char *line = text; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		_cleanup_free_ char *copy = strndup(line, nl ? (size_t)(nl - line) : strlen(line));
-		char *s;
+	_cleanup_free_ char *line = NULL;
+	const char *p = text;
+	int r;
 
-		line = nl ? nl + 1 : NULL;
-		if (!copy)
-			return -ENOMEM;
-		s = host_strip(copy);
+	while ((r = text_next_line(&p, &line)) > 0) {
+		char *s = host_strip(line);
+
 		if (strncmp(s, "options", 7) != 0 || !isspace((unsigned char)s[7]))
 			continue;
 		s = host_strip(s + 7);
@@ -392,6 +389,8 @@ static int bls_entry_options(const char *text, const char *grubenv, char **ret)
 		*ret = strdup(s);
 		return *ret ? 0 : -ENOMEM;
 	}
+	if (r < 0)
+		return r;
 	*ret = NULL;
 	return 0;
 }
@@ -403,16 +402,12 @@ int host_boot_cmdlines(struct passthru_ctx *ctx, const struct boot_info *b, char
 	int r;
 
 	if (b->grub_cfg && root_read_file(ctx, b->grub_cfg, &cfg, NULL) >= 0) {
-		for (const char *line = cfg; line && *line;) {
-			const char *nl = strchr(line, '\n');
-			_cleanup_free_ char *copy =
-			    strndup(line, nl ? (size_t)(nl - line) : strlen(line));
-			char *s, *rest;
+		_cleanup_free_ char *line = NULL;
+		const char *p = cfg;
 
-			line = nl ? nl + 1 : NULL;
-			if (!copy)
-				return -ENOMEM;
-			s = host_strip(copy);
+		while ((r = text_next_line(&p, &line)) > 0) {
+			char *s = host_strip(line), *rest;
+
 			if (strncmp(s, "linux", 5) != 0)
 				continue;
 			rest = s + 5;
@@ -429,6 +424,8 @@ int host_boot_cmdlines(struct passthru_ctx *ctx, const struct boot_info *b, char
 			if (r < 0)
 				return r;
 		}
+		if (r < 0)
+			return r;
 	}
 	if (b->bls) {
 		_cleanup_free_ char *env = NULL;

@@ -483,17 +483,13 @@ int host_vfio_modules(struct passthru_ctx *ctx, char ***ret)
 int modules_load_parse(const char *text, char ***ret)
 {
 	_cleanup_strv_free_ char **v = NULL;
+	_cleanup_free_ char *line = NULL;
+	const char *p = text;
 	int r;
 
-	for (const char *line = text; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		_cleanup_free_ char *copy = strndup(line, nl ? (size_t)(nl - line) : strlen(line));
-		char *s;
+	while ((r = text_next_line(&p, &line)) > 0) {
+		char *s = host_strip(line);
 
-		line = nl ? nl + 1 : NULL;
-		if (!copy)
-			return -ENOMEM;
-		s = host_strip(copy);
 		/* modules-load.d(5): '#' and ';' start comments. */
 		if (!*s || *s == '#' || *s == ';')
 			continue;
@@ -501,6 +497,8 @@ int modules_load_parse(const char *text, char ***ret)
 		if (r < 0)
 			return r;
 	}
+	if (r < 0)
+		return r;
 	if (strv_ensure(&v) < 0)
 		return -ENOMEM;
 	*ret = TAKE_PTR(v);

@@ -480,24 +480,21 @@ static int plan_blacklist(struct passthru_setup *s, bool *ret_changed)
 		len = (size_t)sprintf(new, "# Host drivers kept off passthrough devices.\n"
 					   "# Written by passthru setup.\n");
 	STRV_FOREACH (d, s->blacklist) {
+		_cleanup_free_ char *line = NULL;
+		const char *p = old;
 		bool listed = false;
 
-		for (const char *line = old; line && *line;) {
-			const char *nl = strchr(line, '\n');
-			_cleanup_free_ char *copy =
-			    strndup(line, nl ? (size_t)(nl - line) : strlen(line));
-			char *w, *save = NULL;
+		while ((r = text_next_line(&p, &line)) > 0) {
+			char *save = NULL, *w = strtok_r(line, " \t", &save);
 
-			line = nl ? nl + 1 : NULL;
-			if (!copy)
-				return -ENOMEM;
-			w = strtok_r(copy, " \t", &save);
 			if (w && strcmp(w, "blacklist") == 0) {
 				w = strtok_r(NULL, " \t", &save);
 				if (w && cmdline_key_equal(w, *d))
 					listed = true;
 			}
 		}
+		if (r < 0)
+			return r;
 		if (!listed)
 			len += (size_t)sprintf(new + len, "blacklist %s\n", *d);
 	}

@@ -145,11 +145,9 @@ _public_ int passthru_pci_list_scan(struct passthru_ctx *ctx, struct passthru_pc
 
 	if (!ctx || !ret)
 		return -EINVAL;
-	list = calloc(1, sizeof(*list));
-	if (!list)
-		return -ENOMEM;
-	list->refcount = 1;
-	list->ctx = passthru_ctx_ref(ctx);
+	r = DEVICE_LIST_NEW(list, ctx);
+	if (r < 0)
+		return r;
 
 	r = dir_entries(ctx, PCI_DEVICES_DIR, &names, &n_names);
 	if (r == -ENOENT) {

@@ -679,12 +679,6 @@ static struct passthru_serial_list *serial_list_free(struct passthru_serial_list
 	return NULL;
 }
 
-static void serial_list_freep(struct passthru_serial_list **list)
-{
-	if (*list)
-		serial_list_free(*list);
-}
-
 /* ttyS2 before ttyS10. */
 static int cmp_port(const void *a, const void *b)
 {
@@ -723,28 +717,8 @@ static int serial_list_add_entry(struct passthru_ctx *ctx, const char *name, voi
 	return 0;
 }
 
-_public_ int passthru_serial_list_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret)
-{
-	_cleanup_(serial_list_freep) struct passthru_serial_list *list = NULL;
-	int r;
-
-	if (!ctx || !ret)
-		return -EINVAL;
-	list = calloc(1, sizeof(*list));
-	if (!list)
-		return -ENOMEM;
-	list->refcount = 1;
-	list->ctx = passthru_ctx_ref(ctx);
-
-	r = device_list_scan_dir(ctx, "/sys/class/tty", serial_list_add_entry, list);
-	if (r < 0)
-		return r;
-	if (list->count > 1)
-		qsort(list->ports, list->count, sizeof(*list->ports), cmp_port);
-
-	*ret = TAKE_PTR(list);
-	return 0;
-}
+DEFINE_LIST_SCAN(_public_, struct passthru_serial_list, passthru_serial_list, "/sys/class/tty",
+		 serial_list_add_entry, ports, cmp_port, serial_list_free);
 
 /* The old name. */
 _public_ int passthru_serial_scan(struct passthru_ctx *ctx, struct passthru_serial_list **ret)

@@ -611,12 +611,6 @@ static struct passthru_usb_list *usb_list_free(struct passthru_usb_list *list)
 	return NULL;
 }
 
-static void usb_list_freep(struct passthru_usb_list **list)
-{
-	if (*list)
-		usb_list_free(*list);
-}
-
 static int cmp_device(const void *a, const void *b)
 {
 	const struct passthru_usb_device *x = *(struct passthru_usb_device *const *)a;
@@ -666,29 +660,9 @@ static int usb_list_add_entry(struct passthru_ctx *ctx, const char *name, void *
 	return r;
 }
 
-_public_ int passthru_usb_list_scan(struct passthru_ctx *ctx, struct passthru_usb_list **ret)
-{
-	_cleanup_(usb_list_freep) struct passthru_usb_list *list = NULL;
-	int r;
-
-	if (!ctx || !ret)
-		return -EINVAL;
-	list = calloc(1, sizeof(*list));
-	if (!list)
-		return -ENOMEM;
-	list->refcount = 1;
-	list->ctx = passthru_ctx_ref(ctx);
-
-	/* No /sys/bus/usb/devices (no USB support, or usbcore not loaded): no devices. */
-	r = device_list_scan_dir(ctx, "/sys/bus/usb/devices", usb_list_add_entry, list);
-	if (r < 0)
-		return r;
-	if (list->count > 1)
-		qsort(list->devices, list->count, sizeof(*list->devices), cmp_device);
-
-	*ret = TAKE_PTR(list);
-	return 0;
-}
+/* No /sys/bus/usb/devices (no USB support, or usbcore not loaded): no devices. */
+DEFINE_LIST_SCAN(_public_, struct passthru_usb_list, passthru_usb_list, "/sys/bus/usb/devices",
+		 usb_list_add_entry, devices, cmp_device, usb_list_free);
 
 /* The old name. */
 _public_ int passthru_usb_scan(struct passthru_ctx *ctx, struct passthru_usb_list **ret)

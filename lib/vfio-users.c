@@ -192,13 +192,10 @@ _public_ int passthru_vfio_group_get_users(struct passthru_ctx *ctx, int group, 
 		r = vfio_group_users(ctx, group, canonical, &users);
 	} else
 		r = vfio_group_users(ctx, group, NULL, &users);
+	if (r >= 0)
+		r = strv_ensure(&users);
 	if (r < 0)
 		return r;
-	if (!users) {
-		users = calloc(1, sizeof(char *));
-		if (!users)
-			return -ENOMEM;
-	}
 	*ret = users;
 	return 0;
 }
@@ -248,13 +245,10 @@ _public_ int passthru_device_node_get_users(struct passthru_ctx *ctx, const char
 	if (!ctx || !path || !ret || !device_node_path_is_valid(path))
 		return -EINVAL;
 	r = device_node_users(ctx, path, &users);
+	if (r >= 0)
+		r = strv_ensure(&users);
 	if (r < 0)
 		return r;
-	if (!users) {
-		users = calloc(1, sizeof(char *));
-		if (!users)
-			return -ENOMEM;
-	}
 	*ret = users;
 	return 0;
 }

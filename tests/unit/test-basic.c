@@ -105,6 +105,33 @@ static void test_text(void)
 		CHECK_STR(e3, "a\\x22b\\x5cc");
 	}
 
+	/* Lines: empty ones count, the last needs no newline, NULL and "" have none. */
+	{
+		_cleanup_free_ char *line = NULL;
+		const char *p = "a b\n\n c\nlast";
+
+		CHECK_INT(text_next_line(&p, &line), 1);
+		CHECK_STR(line, "a b");
+		CHECK_INT(text_next_line(&p, &line), 1);
+		CHECK_STR(line, "");
+		CHECK_INT(text_next_line(&p, &line), 1);
+		CHECK_STR(line, " c");
+		CHECK_INT(text_next_line(&p, &line), 1);
+		CHECK_STR(line, "last");
+		CHECK_INT(text_next_line(&p, &line), 0);
+		CHECK(line == NULL);
+		CHECK_INT(text_next_line(&p, &line), 0);
+		p = "only\n";
+		CHECK_INT(text_next_line(&p, &line), 1);
+		CHECK_STR(line, "only");
+		CHECK_INT(text_next_line(&p, &line), 0);
+		p = NULL;
+		CHECK_INT(text_next_line(&p, &line), 0);
+		p = "";
+		CHECK_INT(text_next_line(&p, &line), 0);
+		CHECK(line == NULL);
+	}
+
 	q1 = shell_quote("0000:42:00.0");
 	q2 = shell_quote("it's");
 	q3 = shell_quote("");

@@ -171,6 +171,37 @@ static void refused(int line, const char *text, unsigned want_line, const char *
 }
 #define REFUSED(text, l, why) refused(__LINE__, text, l, why)
 
+/* A file the parser refuses: the check refuses it as the edit does, same line and reason. */
+static void test_check_refused(void)
+{
+	static const char *const texts[] = {
+	    "GRUB_CMDLINE_LINUX=\"$FOO quiet\"\n",
+	    "A=1\nGRUB_CMDLINE_LINUX=\"a\"\nX=1\nGRUB_CMDLINE_LINUX=\"b\"\n",
+	    "if true; then\n  GRUB_CMDLINE_LINUX=\"x\"\nfi\n",
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+		_cleanup_free_ char *out = NULL;
+		struct grub_error edit_err = {0}, check_err = {0};
+		size_t missing = 99;
+
+		CHECK_INT(grub_default_edit(texts[i], strlen(texts[i]), intel, ELEMENTSOF(intel),
+					    &out, &edit_err),
+			  -EBADMSG);
+		CHECK_INT(grub_default_check(texts[i], strlen(texts[i]), intel, ELEMENTSOF(intel),
+					     &missing, &check_err),
+			  -EBADMSG);
+		CHECK_INT(check_err.line, edit_err.line);
+		CHECK_STR(check_err.reason, edit_err.reason);
+		CHECK(check_err.reason != NULL);
+		CHECK_INT(missing, 99);
+		/* Without a place for the error, the answer is the same. */
+		CHECK_INT(grub_default_check(texts[i], strlen(texts[i]), intel, ELEMENTSOF(intel),
+					     NULL, NULL),
+			  -EBADMSG);
+	}
+}
+
 static void test_refused(void)
 {
 	REFUSED("GRUB_CMDLINE_LINUX=\"$FOO quiet\"\n", 1, "shell expansion");
@@ -382,6 +413,7 @@ int main(void)
 {
 	test_shapes();
 	test_refused();
+	test_check_refused();
 	test_error_format();
 	test_lenient();
 	test_hugepages();

@@ -521,11 +521,44 @@ static void test_check_report(void)
 	passthru_ctx_unref(ctx);
 }
 
+/*
+ * An existing blacklist file is kept line for line; a module it already lists (in either
+ * spelling, whatever follows on the line) is not added again, the others are.
+ */
+static void test_blacklist_existing(void)
+{
+	struct passthru_ctx *ctx;
+	struct passthru_setup *s = NULL;
+	const char *content = NULL;
+	char path[4200];
+
+	host();
+	put("etc/modprobe.d/passthru-blacklist.conf",
+	    "# mine\n\nblacklist\tnvidia_drm extra\n  blacklist snd_hda_intel");
+	ctx = ctx_new();
+	CHECK_INT(passthru_setup_new(ctx, &s), 0);
+	CHECK_INT(passthru_setup_add_blacklist(s, "nvidia-drm"), 0);
+	CHECK_INT(passthru_setup_add_blacklist(s, "nouveau"), 0);
+	CHECK_INT(passthru_setup_add_blacklist(s, "snd-hda-intel"), 0);
+	CHECK_INT(passthru_setup_plan(s), 0);
+	for (size_t i = 0; i < passthru_setup_get_change_count(s); i++)
+		if (strcmp(passthru_setup_get_change_path(s, i),
+			   "/etc/modprobe.d/passthru-blacklist.conf") == 0)
+			content = passthru_setup_get_change_content(s, i);
+	CHECK_STR(content, "# mine\n\nblacklist\tnvidia_drm extra\n  blacklist snd_hda_intel\n"
+			   "blacklist nouveau\n");
+	passthru_setup_unref(s);
+	passthru_ctx_unref(ctx);
+	snprintf(path, sizeof(path), "%s/etc/modprobe.d/passthru-blacklist.conf", root);
+	CHECK_INT(unlink(path), 0);
+}
+
 int main(void)
 {
 	CHECK(mkdtemp(root) != NULL);
 	test_diff();
 	test_setup_api();
+	test_blacklist_existing();
 	test_backups();
 	test_symlinked_grub();
 	test_unsafe_interrupts();
