@@ -151,13 +151,14 @@ int verb_attach(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct cli_options opts = {"attach", "q:bt:h", options, help_attach};
 	struct passthru_vm_devices *vd = NULL;
 	struct passthru_qmp *qmp = NULL;
 	const char *socket = NULL, *bus = NULL, *romfile = NULL, *usb_bus = NULL;
 	enum passthru_vm_serial_model serial = PASSTHRU_VM_SERIAL_PCI;
 	bool bind = false, usb_by_id = false;
 	unsigned timeout = 10000;
+	struct cli_options opts = {"attach", "q:bt:h", options, help_attach,
+				   .timeout_ms = &timeout};
 	int c, r, ret;
 
 	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
@@ -182,11 +183,6 @@ int verb_attach(struct cli *cli, int argc, char **argv)
 			break;
 		case OPT_SERIAL:
 			ret = vm_cli_parse_serial_model("attach", optarg, &serial);
-			if (ret != EXIT_DONE)
-				return ret;
-			break;
-		case 't':
-			ret = takeover_cli_parse_timeout("attach", optarg, &timeout);
 			if (ret != EXIT_DONE)
 				return ret;
 			break;
@@ -266,11 +262,12 @@ int verb_detach(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct cli_options opts = {"detach", "q:t:h", options, help_detach};
 	struct passthru_vm_devices *vd = NULL;
 	struct passthru_qmp *qmp = NULL;
 	const char *socket = NULL;
 	unsigned timeout = 10000;
+	struct cli_options opts = {"detach", "q:t:h", options, help_detach,
+				   .timeout_ms = &timeout};
 	bool timed_out = false;
 	int c, r, ret;
 
@@ -278,11 +275,6 @@ int verb_detach(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'q':
 			socket = optarg;
-			break;
-		case 't':
-			ret = takeover_cli_parse_timeout("detach", optarg, &timeout);
-			if (ret != EXIT_DONE)
-				return ret;
 			break;
 		}
 	}

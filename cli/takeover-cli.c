@@ -17,18 +17,7 @@
 
 int takeover_cli_parse_timeout(const char *verb, const char *arg, unsigned *ret_ms)
 {
-	char *end = NULL;
-	double sec;
-
-	errno = 0;
-	sec = strtod(arg, &end);
-	if (errno || !end || *end || end == arg || !(sec > 0) || sec > 3600)
-		return cli_usage_error(
-		    verb, "invalid timeout '%s': seconds, more than 0, at most 3600", arg);
-	*ret_ms = (unsigned)(sec * 1000 + 0.5);
-	if (*ret_ms == 0)
-		*ret_ms = 1;
-	return EXIT_DONE;
+	return cli_options_parse_timeout(verb, arg, ret_ms);
 }
 
 void takeover_cli_on_lock_wait(void *userdata, const char *holder)
@@ -409,9 +398,10 @@ int takeover_cli_run(struct cli *cli, const struct takeover_verb *verb, int argc
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct cli_options opts = {verb->name, "gpfnt:h", options, verb->help};
 	struct passthru_takeover *t = NULL;
 	unsigned flags = 0, timeout = 0;
+	struct cli_options opts = {verb->name, "gpfnt:h", options, verb->help,
+				   .timeout_ms = &timeout};
 	bool persist = false, dry_run = false;
 	int c, r, ret;
 
@@ -428,11 +418,6 @@ int takeover_cli_run(struct cli *cli, const struct takeover_verb *verb, int argc
 			break;
 		case 'n':
 			dry_run = true;
-			break;
-		case 't':
-			ret = takeover_cli_parse_timeout(verb->name, optarg, &timeout);
-			if (ret != EXIT_DONE)
-				return ret;
 			break;
 		}
 	}

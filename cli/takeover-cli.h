@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * What bind, unbind, repair, reset and apply share: options, plan tables, messages (also
- * sriov's and attach --bind's timeout and wait for the lock).
+ * sriov's and attach --bind's wait for the lock).
  */
 #pragma once
 
@@ -9,7 +9,10 @@
 
 #include "cli.h"
 
-/* "--timeout SEC" (decimal seconds, > 0); EXIT_USAGE after a message when malformed. */
+/*
+ * cli_options_parse_timeout(), for apply.c until its cli_options set timeout_ms as the other
+ * verbs' do.
+ */
 int takeover_cli_parse_timeout(const char *verb, const char *arg, unsigned *ret_ms);
 
 /* Says on stderr whose lock a takeover waits for (a passthru_takeover_wait_fn). */
