@@ -361,6 +361,31 @@ void takeover_cli_print_notes(struct passthru_takeover *t, const char *verb)
 		closelog();
 }
 
+int takeover_cli_load_persist(struct cli *cli, const char *verb, struct passthru_persist **ret)
+{
+	int r = passthru_persist_load(cli->ctx, ret);
+
+	if (r < 0) {
+		cli_error("cannot read /etc/passthru/bindings.conf: %s", strerror(-r));
+		cli_hint("fix or remove the file, then: passthru %s --persist ...", verb);
+		return EXIT_REFUSED;
+	}
+	return EXIT_DONE;
+}
+
+int takeover_cli_save_persist(struct passthru_persist *p, const char *hint)
+{
+	int r = passthru_persist_save(p);
+
+	if (r < 0) {
+		cli_error("cannot write /etc/passthru/bindings.conf: %s", strerror(-r));
+		if (hint)
+			cli_hint("%s", hint);
+		return EXIT_REFUSED;
+	}
+	return takeover_cli_write_modprobe(p);
+}
+
 int takeover_cli_write_modprobe(struct passthru_persist *p)
 {
 	return takeover_cli_report_modprobe(passthru_persist_write_modprobe(p));
