@@ -38,28 +38,28 @@ int vm_cli_add_devices(const char *verb, struct passthru_vm_devices *vd, int arg
 	return EXIT_DONE;
 }
 
+static int parse_serial_model(const char *verb, const char *arg, enum passthru_vm_serial_model *ret)
+{
+	if (strcmp(arg, "isa-serial") == 0)
+		*ret = PASSTHRU_VM_SERIAL_ISA;
+	else if (strcmp(arg, "pci-serial") == 0)
+		*ret = PASSTHRU_VM_SERIAL_PCI;
+	else
+		return cli_usage_error(verb, "invalid serial device '%s': isa-serial or pci-serial",
+				       arg);
+	return EXIT_DONE;
+}
+
 int vm_cli_settings_parse(struct vm_cli_settings *s, const char *verb, int c, const char *arg)
 {
-	switch (c) {
-	case VM_CLI_OPT_ROMFILE:
+	if (c == VM_CLI_OPT_ROMFILE)
 		s->romfile = arg;
-		break;
-	case VM_CLI_OPT_USB_BY_ID:
+	else if (c == VM_CLI_OPT_USB_BY_ID)
 		s->usb_by_id = true;
-		break;
-	case VM_CLI_OPT_USB_BUS:
+	else if (c == VM_CLI_OPT_USB_BUS)
 		s->usb_bus = arg;
-		break;
-	case VM_CLI_OPT_SERIAL:
-		if (strcmp(arg, "isa-serial") == 0)
-			s->serial = PASSTHRU_VM_SERIAL_ISA;
-		else if (strcmp(arg, "pci-serial") == 0)
-			s->serial = PASSTHRU_VM_SERIAL_PCI;
-		else
-			return cli_usage_error(
-			    verb, "invalid serial device '%s': isa-serial or pci-serial", arg);
-		break;
-	}
+	else if (c == VM_CLI_OPT_SERIAL)
+		return parse_serial_model(verb, arg, &s->serial);
 	return EXIT_DONE;
 }
 
