@@ -21,28 +21,8 @@
 #include "executor-vf.h"
 #include "journal.h"
 #include "vf-netlink.h"
+#include "fixture.h"
 #include "test.h"
-
-static char tmp[] = "/tmp/passthru-test-vf-netlink-XXXXXX";
-
-static void cleanup_tmp(void)
-{
-	char cmd[sizeof(tmp) + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	(void)!system(cmd);
-}
-
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	if (!v) {
-		fprintf(stderr, "%s is not set (run through meson test)\n", name);
-		exit(2);
-	}
-	return v;
-}
 
 static const uint8_t mac1[6] = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
 static const uint8_t mac7[6] = {0x0a, 0x00, 0x00, 0x00, 0x00, 0xff};
@@ -138,7 +118,7 @@ static void test_iproute2_bytes(void)
 	int cases = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/vf-netlink/iproute2.txt", env("FIXTURES"));
+	snprintf(path, sizeof(path), "%s/vf-netlink/iproute2.txt", fixture_env("FIXTURES"));
 	f = fopen(path, "r");
 	if (!f) {
 		perror(path);
@@ -503,17 +483,11 @@ static const char spec[] =
 
 static char *build_root(void)
 {
-	char cmd[8192], *root;
-	FILE *p;
+	char *root;
 
-	if (asprintf(&root, "%s/root", tmp) < 0)
+	if (asprintf(&root, "%s/root", fixture_tmpdir()) < 0)
 		exit(1);
-	snprintf(cmd, sizeof(cmd), "'%s' '%s' - '%s'", env("PYTHON"), env("MKSYSFS"), root);
-	p = popen(cmd, "w");
-	if (!p || fputs(spec, p) < 0 || pclose(p) != 0) {
-		fprintf(stderr, "cannot build the fixture root: %s\n", cmd);
-		exit(1);
-	}
+	fixture_build_text(spec, root);
 	return root;
 }
 
@@ -711,7 +685,7 @@ static struct passthru_ctx *fake_driver_ctx(const struct vf_link_ops *ops, char 
 {
 	struct passthru_ctx *ctx = NULL;
 
-	if (asprintf(ret_root, "%s/root", tmp) < 0)
+	if (asprintf(ret_root, "%s/root", fixture_tmpdir()) < 0)
 		exit(1);
 	CHECK_INT(passthru_ctx_new(*ret_root, &ctx), 0);
 	if (ctx)
@@ -983,11 +957,6 @@ static void test_vf_lock_wait(void)
 
 int main(void)
 {
-	if (!mkdtemp(tmp)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	atexit(cleanup_tmp);
 	test_iproute2_bytes();
 	test_build_errors();
 	test_build_get();
