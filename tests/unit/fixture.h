@@ -129,6 +129,25 @@ static inline void fixture_put(const char *root, const char *rel, const char *co
 	fclose(f);
 }
 
+/* The content of root/rel (free() it), NULL when it cannot be opened. */
+static inline char *fixture_get(const char *root, const char *rel)
+{
+	char path[8192], *s = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	if (getdelim(&s, &n, '\0', f) < 0) {
+		free(s);
+		s = strdup("");
+	}
+	fclose(f);
+	return s;
+}
+
 /* A context on root; exits the test when it cannot be made. */
 static inline struct passthru_ctx *fixture_ctx(const char *root)
 {

@@ -20,21 +20,7 @@ static void put(const char *rel, const char *content)
 
 static char *get(const char *rel)
 {
-	char path[4096];
-	char *s = NULL;
-	size_t n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	if (getdelim(&s, &n, '\0', f) < 0) {
-		free(s);
-		s = strdup("");
-	}
-	fclose(f);
-	return s;
+	return fixture_get(root, rel);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -90,18 +90,7 @@ static char *path_of(const char *rel)
 
 static char *read_text(const char *rel)
 {
-	char *s = NULL;
-	size_t n = 0;
-	FILE *f = fopen(path_of(rel), "r");
-
-	if (!f)
-		return NULL;
-	if (getdelim(&s, &n, '\0', f) < 0) {
-		free(s);
-		s = strdup("");
-	}
-	fclose(f);
-	return s;
+	return fixture_get(root, rel);
 }
 
 static void write_text(const char *rel, const char *text)

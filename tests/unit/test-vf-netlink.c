@@ -491,24 +491,6 @@ static char *build_root(void)
 	return root;
 }
 
-static char *read_text(const char *root, const char *rel)
-{
-	char path[4096], *s = NULL;
-	size_t n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	if (getdelim(&s, &n, '\0', f) < 0) {
-		free(s);
-		s = strdup("");
-	}
-	fclose(f);
-	return s;
-}
-
 static void test_vf_object(void)
 {
 	struct passthru_ctx *ctx = NULL;
@@ -547,7 +529,7 @@ static void test_vf_object(void)
 		CHECK_INT(passthru_vf_apply(vf), -EOPNOTSUPP);
 		CHECK(passthru_vf_get_error(vf) == NULL);
 		CHECK_INT(passthru_vf_save(vf), 0);
-		text = read_text(root, "etc/passthru/vf.d/0000:03:00.0.conf");
+		text = fixture_get(root, "etc/passthru/vf.d/0000:03:00.0.conf");
 		CHECK(text && strstr(text, "\ndevice 8086:1572:8086:1572\n"));
 		CHECK(text &&
 		      strstr(text, "\nvf 1 mac=02:11:22:33:44:55 vlan=100 qos=5 "
@@ -572,7 +554,7 @@ static void test_vf_object(void)
 		passthru_vf_unref(vf);
 		vf = NULL;
 	}
-	text = read_text(root, "etc/passthru/vf.d/0000:03:00.0.conf");
+	text = fixture_get(root, "etc/passthru/vf.d/0000:03:00.0.conf");
 	CHECK(text && strstr(text, "\ndevice 8086:1572:8086:1572\nvf 0 trust=off\nvf 1 "
 				   "mac=02:11:22:33:44:55 vlan=0 spoofchk=off trust=on "
 				   "max-tx-rate=2500\n"));
@@ -808,7 +790,7 @@ static void test_vf_executor(void)
 		CHECK(!f.vfs[1].trust);
 		CHECK(!f.vfs[0].spoofchk);
 		CHECK(!file_exists(root, "run/passthru/journal"));
-		text = read_text(root, "run/passthru/log");
+		text = fixture_get(root, "run/passthru/log");
 		CHECK(text &&
 		      strstr(text, "repair: interrupted change of VF settings rolled back"));
 		free(text);
@@ -888,7 +870,7 @@ static void test_vf_lock_wait(void)
 	snprintf(path, sizeof(path), "%s/run/passthru/lock", root);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
-	locks = read_text("/", "proc/locks");
+	locks = fixture_get("/", "proc/locks");
 	CHECK(locks != NULL);
 	snprintf(path, sizeof(path), "%s/proc", root);
 	(void)mkdir(path, 0755);
