@@ -23,6 +23,19 @@ static inline char *fixture_root(const char *fixtures_dir, const char *spec)
 	return root;
 }
 
+/* The function of the scan at address; exits the test when it is not there. */
+static inline struct passthru_pci_device *fixture_device(struct passthru_pci_list *list,
+							 const char *address)
+{
+	struct passthru_pci_device *dev = passthru_pci_list_find(list, address);
+
+	if (!dev) {
+		fprintf(stderr, "%s not in the scan\n", address);
+		exit(1);
+	}
+	return dev;
+}
+
 /* Joins a string array with "," for compact comparisons ("" when empty). */
 static inline const char *joined(const char *const *v)
 {
