@@ -81,11 +81,11 @@ int verb_allocate(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct cli_options opts = {"allocate", "o:t:c:Js:h", options, allocate_help};
 	const char *socket_path = SERVICE_SOCKET_DEFAULT, *owner = NULL, *type = NULL;
 	const char *vendor = NULL;
 	long count = -1, numa = -1, status;
 	bool json = false;
+	struct cli_options opts = {"allocate", "o:t:c:Js:h", options, allocate_help, .json = &json};
 	struct json_object *req, *answer = NULL;
 	int c, ret;
 
@@ -109,9 +109,6 @@ int verb_allocate(struct cli *cli, int argc, char **argv)
 			ret = parse_uint("allocate", "--numa-node", optarg, 4095, &numa);
 			if (ret != EXIT_DONE)
 				return ret;
-			break;
-		case 'J':
-			json = true;
 			break;
 		case 's':
 			socket_path = optarg;
@@ -264,19 +261,16 @@ int verb_allocations(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct cli_options opts = {"allocations", "Js:h", options, allocations_help};
 	const char *socket_path = SERVICE_SOCKET_DEFAULT;
 	struct json_object *answer = NULL, *list;
 	bool json = false;
+	struct cli_options opts = {"allocations", "Js:h", options, allocations_help, .json = &json};
 	long status;
 	int c, ret = EXIT_DONE;
 
-	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
+	while ((c = cli_options_next(&opts, argc, argv)) >= 0)
 		if (c == 's')
 			socket_path = optarg;
-		else if (c == 'J')
-			json = true;
-	}
 	if (c == CLI_OPTIONS_EXIT)
 		return opts.exit;
 	if (optind < argc)

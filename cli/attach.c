@@ -138,26 +138,27 @@ static int report_failure(struct passthru_vm_devices *vd, int r, const char *ver
 
 int verb_attach(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_BUS = 0x100, OPT_ROMFILE, OPT_USB_BY_ID, OPT_USB_BUS, OPT_SERIAL };
+	enum { OPT_BUS = 0x100 };
 	static const struct option options[] = {
 	    {"qmp", required_argument, NULL, 'q'},
 	    {"bind", no_argument, NULL, 'b'},
 	    {"bus", required_argument, NULL, OPT_BUS},
-	    {"romfile", required_argument, NULL, OPT_ROMFILE},
-	    {"usb-by-id", no_argument, NULL, OPT_USB_BY_ID},
-	    {"usb-bus", required_argument, NULL, OPT_USB_BUS},
-	    {"serial-device", required_argument, NULL, OPT_SERIAL},
+	    {"romfile", required_argument, NULL, VM_CLI_OPT_ROMFILE},
+	    {"usb-by-id", no_argument, NULL, VM_CLI_OPT_USB_BY_ID},
+	    {"usb-bus", required_argument, NULL, VM_CLI_OPT_USB_BUS},
+	    {"serial-device", required_argument, NULL, VM_CLI_OPT_SERIAL},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct cli_options opts = {"attach", "q:bt:h", options, help_attach};
 	struct passthru_vm_devices *vd = NULL;
 	struct passthru_qmp *qmp = NULL;
-	const char *socket = NULL, *bus = NULL, *romfile = NULL, *usb_bus = NULL;
-	enum passthru_vm_serial_model serial = PASSTHRU_VM_SERIAL_PCI;
-	bool bind = false, usb_by_id = false;
+	struct vm_cli_settings settings = {.serial = PASSTHRU_VM_SERIAL_PCI};
+	const char *socket = NULL, *bus = NULL;
+	bool bind = false;
 	unsigned timeout = 10000;
+	struct cli_options opts = {"attach", "q:bt:h", options, help_attach,
+				   .timeout_ms = &timeout};
 	int c, r, ret;
 
 	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
@@ -171,22 +172,11 @@ int verb_attach(struct cli *cli, int argc, char **argv)
 		case OPT_BUS:
 			bus = optarg;
 			break;
-		case OPT_ROMFILE:
-			romfile = optarg;
-			break;
-		case OPT_USB_BY_ID:
-			usb_by_id = true;
-			break;
-		case OPT_USB_BUS:
-			usb_bus = optarg;
-			break;
-		case OPT_SERIAL:
-			ret = vm_cli_parse_serial_model("attach", optarg, &serial);
-			if (ret != EXIT_DONE)
-				return ret;
-			break;
-		case 't':
-			ret = takeover_cli_parse_timeout("attach", optarg, &timeout);
+		case VM_CLI_OPT_ROMFILE:
+		case VM_CLI_OPT_USB_BY_ID:
+		case VM_CLI_OPT_USB_BUS:
+		case VM_CLI_OPT_SERIAL:
+			ret = vm_cli_settings_parse(&settings, "attach", c, optarg);
 			if (ret != EXIT_DONE)
 				return ret;
 			break;
@@ -198,7 +188,7 @@ int verb_attach(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("attach", "name the VM's QMP socket with --qmp SOCKET");
 	if (optind >= argc)
 		return cli_usage_error("attach", "name at least one device");
-	if (serial == PASSTHRU_VM_SERIAL_ISA)
+	if (settings.serial == PASSTHRU_VM_SERIAL_ISA)
 		return cli_usage_error("attach",
 				       "isa-serial cannot be hot-plugged: use pci-serial");
 
@@ -207,17 +197,9 @@ int verb_attach(struct cli *cli, int argc, char **argv)
 		cli_error("cannot start: %s", strerror(-r));
 		return EXIT_REFUSED;
 	}
-	ret = EXIT_USAGE;
-	if (romfile && passthru_vm_devices_set_romfile(vd, NULL, romfile) < 0) {
-		cli_usage_error("attach", "invalid ROM file '%s'", romfile);
+	ret = vm_cli_settings_apply(&settings, "attach", vd);
+	if (ret != EXIT_DONE)
 		goto out;
-	}
-	if (usb_bus && passthru_vm_devices_set_usb_bus(vd, usb_bus) < 0) {
-		cli_usage_error("attach", "invalid bus name '%s'", usb_bus);
-		goto out;
-	}
-	passthru_vm_devices_set_usb_by_id(vd, usb_by_id);
-	passthru_vm_devices_set_serial_model(vd, serial);
 	ret = vm_cli_add_devices("attach", vd, argc - optind, argv + optind);
 	if (ret != EXIT_DONE)
 		goto out;
@@ -266,11 +248,11 @@ int verb_detach(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct cli_options opts = {"detach", "q:t:h", options, help_detach};
 	struct passthru_vm_devices *vd = NULL;
 	struct passthru_qmp *qmp = NULL;
 	const char *socket = NULL;
 	unsigned timeout = 10000;
+	struct cli_options opts = {"detach", "q:t:h", options, help_detach, .timeout_ms = &timeout};
 	bool timed_out = false;
 	int c, r, ret;
 
@@ -278,11 +260,6 @@ int verb_detach(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'q':
 			socket = optarg;
-			break;
-		case 't':
-			ret = takeover_cli_parse_timeout("detach", optarg, &timeout);
-			if (ret != EXIT_DONE)
-				return ret;
 			break;
 		}
 	}

@@ -12,39 +12,26 @@
 
 static void help(void)
 {
-	printf("Usage: passthru bind [OPTIONS] DEVICE...\n"
-	       "\n"
-	       "Hand PCI devices to vfio-pci so that VMs can use them. Every device of an IOMMU\n"
-	       "group must leave the host together; the host's own devices are refused.\n"
-	       "\n"
-	       "Options:\n"
-	       "  -g, --group        also bind the other devices of each IOMMU group\n"
-	       "  -p, --persist      bind them again at every boot (passthru apply)\n"
-	       "  -f, --force        bind even what the host uses (logged)\n"
-	       "  -n, --dry-run      print the plan, change nothing\n"
-	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10),\n"
-	       "                     and on another passthru's lock after as long (default 30)\n"
-	       "  -h, --help         show this help\n"
-	       "\n"
-	       "A device that passthrud has allocated to a VM is refused, even with --force:\n"
-	       "passthru release ID first. So is a device of one of its Kubernetes resources\n"
-	       "(the kubelet's): take it out in /etc/passthru/kubernetes.d first. The service's\n"
-	       "socket: $PASSTHRUD_SOCKET, else " SERVICE_SOCKET_DEFAULT ".\n"
-	       "\n"
-	       "See passthru-bind(1).\n");
+	printf(
+	    "Usage: passthru bind [OPTIONS] DEVICE...\n"
+	    "\n"
+	    "Hand PCI devices to vfio-pci so that VMs can use them. Every device of an IOMMU\n"
+	    "group must leave the host together; the host's own devices are refused.\n"
+	    "\n"
+	    "Options:\n"
+	    "  -g, --group        also bind the other devices of each IOMMU group\n"
+	    "  -p, --persist      bind them again at every boot (passthru apply)\n"
+	    "  -f, --force        bind even what the host uses (logged)\n" TAKEOVER_CLI_HELP_END);
 }
 
 static int persist_bound(struct cli *cli, struct passthru_takeover *t, bool force)
 {
 	struct passthru_persist *p = NULL;
-	int r, ret = EXIT_DONE;
+	int r, ret;
 
-	r = passthru_persist_load(cli->ctx, &p);
-	if (r < 0) {
-		cli_error("cannot read /etc/passthru/bindings.conf: %s", strerror(-r));
-		cli_hint("fix or remove the file, then: passthru bind --persist ...");
-		return EXIT_REFUSED;
-	}
+	ret = takeover_cli_load_persist(cli, "bind", &p);
+	if (ret != EXIT_DONE)
+		return ret;
 	for (size_t i = 0; i < passthru_takeover_get_count(t); i++) {
 		struct passthru_pci_device *dev = NULL;
 		const char *address = passthru_takeover_get_address(t, i);
@@ -67,16 +54,10 @@ static int persist_bound(struct cli *cli, struct passthru_takeover *t, bool forc
 			ret = EXIT_REFUSED;
 		}
 	}
-	r = passthru_persist_save(p);
-	if (r < 0) {
-		cli_error("cannot write /etc/passthru/bindings.conf: %s", strerror(-r));
-		cli_hint("the devices are bound for this boot only");
+	if (takeover_cli_save_persist(p, "the devices are bound for this boot only") != EXIT_DONE)
 		ret = EXIT_REFUSED;
-	} else if (takeover_cli_write_modprobe(p) != EXIT_DONE) {
-		ret = EXIT_REFUSED;
-	} else {
+	else
 		storage_cli_hint(cli);
-	}
 	passthru_persist_unref(p);
 	return ret;
 }

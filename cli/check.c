@@ -155,19 +155,12 @@ int verb_check(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"json", no_argument, NULL, 'J'}, {"help", no_argument, NULL, 'h'}, {}};
-	struct cli_options opts = {"check", "Jh", options, help};
 	struct passthru_check_report *rep = NULL;
 	bool json = false;
-	int opt, r;
+	struct cli_options opts = {"check", "Jh", options, help, .json = &json};
+	int r;
 
-	while ((opt = cli_options_next(&opts, argc, argv)) >= 0) {
-		switch (opt) {
-		case 'J':
-			json = true;
-			break;
-		}
-	}
-	if (opt == CLI_OPTIONS_EXIT)
+	if (cli_options_parse_all(&opts, argc, argv) == CLI_OPTIONS_EXIT)
 		return opts.exit;
 	for (int i = optind; i < argc; i++) {
 		char canon[PASSTHRU_PCI_ADDRESS_LEN + 1];

@@ -197,20 +197,17 @@ int verb_kubernetes(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct cli_options o = {"kubernetes", "Js:h", options, kubernetes_help};
 	const char *socket_path = SERVICE_SOCKET_DEFAULT, *why = NULL;
 	struct json_object *registrations, *top = NULL, *resources = NULL;
 	struct kube_view v = {};
 	bool json = false;
+	struct cli_options o = {"kubernetes", "Js:h", options, kubernetes_help, .json = &json};
 	int c, rc;
 
 	while ((c = cli_options_next(&o, argc, argv)) != CLI_OPTIONS_END) {
 		switch (c) {
 		case CLI_OPTIONS_EXIT:
 			return o.exit;
-		case 'J':
-			json = true;
-			break;
 		case 's':
 			socket_path = optarg;
 			break;
@@ -333,11 +330,10 @@ int verb_kubevirt_config(struct cli *cli, int argc, char **argv)
 	};
 	struct cli_options o = {"kubevirt-config", "h", options, kubevirt_help};
 	struct kube_view v = {};
-	int c, rc;
+	int rc;
 
-	while ((c = cli_options_next(&o, argc, argv)) != CLI_OPTIONS_END)
-		if (c == CLI_OPTIONS_EXIT)
-			return o.exit;
+	if (cli_options_parse_all(&o, argc, argv) == CLI_OPTIONS_EXIT)
+		return o.exit;
 	if (optind < argc)
 		return cli_usage_error("kubevirt-config", "unexpected operand '%s'", argv[optind]);
 	rc = view_load(cli, &v);

@@ -34,18 +34,17 @@ static void help(void)
 
 int verb_libvirt_xml(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_USB_BY_ADDRESS = 0x100, OPT_ROMFILE, OPT_SERIAL };
+	enum { OPT_USB_BY_ADDRESS = 0x100 };
 	static const struct option options[] = {
 	    {"usb-by-address", no_argument, NULL, OPT_USB_BY_ADDRESS},
-	    {"romfile", required_argument, NULL, OPT_ROMFILE},
-	    {"serial-device", required_argument, NULL, OPT_SERIAL},
+	    {"romfile", required_argument, NULL, VM_CLI_OPT_ROMFILE},
+	    {"serial-device", required_argument, NULL, VM_CLI_OPT_SERIAL},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
 	struct cli_options opts = {"libvirt-xml", "h", options, help};
 	struct passthru_vm_devices *vd = NULL;
-	enum passthru_vm_serial_model serial = PASSTHRU_VM_SERIAL_ISA;
-	const char *romfile = NULL;
+	struct vm_cli_settings settings = {.serial = PASSTHRU_VM_SERIAL_ISA};
 	bool by_address = false;
 	char *xml = NULL;
 	int c, r, ret;
@@ -55,11 +54,9 @@ int verb_libvirt_xml(struct cli *cli, int argc, char **argv)
 		case OPT_USB_BY_ADDRESS:
 			by_address = true;
 			break;
-		case OPT_ROMFILE:
-			romfile = optarg;
-			break;
-		case OPT_SERIAL:
-			ret = vm_cli_parse_serial_model("libvirt-xml", optarg, &serial);
+		case VM_CLI_OPT_ROMFILE:
+		case VM_CLI_OPT_SERIAL:
+			ret = vm_cli_settings_parse(&settings, "libvirt-xml", c, optarg);
 			if (ret != EXIT_DONE)
 				return ret;
 			break;
@@ -69,23 +66,21 @@ int verb_libvirt_xml(struct cli *cli, int argc, char **argv)
 		return opts.exit;
 	if (optind >= argc)
 		return cli_usage_error("libvirt-xml", "name at least one device");
-	if (romfile && romfile[0] != '/')
+	if (settings.romfile && settings.romfile[0] != '/')
 		return cli_usage_error("libvirt-xml",
 				       "libvirt wants the ROM file as an absolute path, not '%s'",
-				       romfile);
+				       settings.romfile);
+	/* libvirt has no USB port path: vendor and product are what stays put. */
+	settings.usb_by_id = !by_address;
 
 	r = passthru_vm_devices_new(cli->ctx, &vd);
 	if (r < 0) {
 		cli_error("cannot start: %s", strerror(-r));
 		return EXIT_REFUSED;
 	}
-	if (romfile && passthru_vm_devices_set_romfile(vd, NULL, romfile) < 0) {
-		ret = cli_usage_error("libvirt-xml", "invalid ROM file '%s'", romfile);
+	ret = vm_cli_settings_apply(&settings, "libvirt-xml", vd);
+	if (ret != EXIT_DONE)
 		goto out;
-	}
-	/* libvirt has no USB port path: vendor and product are what stays put. */
-	passthru_vm_devices_set_usb_by_id(vd, !by_address);
-	passthru_vm_devices_set_serial_model(vd, serial);
 	ret = vm_cli_add_devices("libvirt-xml", vd, argc - optind, argv + optind);
 	if (ret != EXIT_DONE)
 		goto out;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The option parser every verb uses (options.h). */
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "options.h"
@@ -35,6 +37,22 @@ static int usage_error(struct cli_options *o, char **argv, bool missing_value)
 	return CLI_OPTIONS_EXIT;
 }
 
+int cli_options_parse_timeout(const char *verb, const char *arg, unsigned *ret_ms)
+{
+	char *end = NULL;
+	double sec;
+
+	errno = 0;
+	sec = strtod(arg, &end);
+	if (errno || !end || *end || end == arg || !(sec > 0) || sec > 3600)
+		return cli_usage_error(
+		    verb, "invalid timeout '%s': seconds, more than 0, at most 3600", arg);
+	*ret_ms = (unsigned)(sec * 1000 + 0.5);
+	if (*ret_ms == 0)
+		*ret_ms = 1;
+	return EXIT_DONE;
+}
+
 int cli_options_next(struct cli_options *o, int argc, char **argv)
 {
 	int c;
@@ -61,7 +79,28 @@ int cli_options_next(struct cli_options *o, int argc, char **argv)
 		return usage_error(o, argv, false);
 	case -1:
 		return CLI_OPTIONS_END;
+	case 'J':
+		if (!o->json)
+			return c;
+		*o->json = true;
+		return cli_options_next(o, argc, argv);
+	case 't':
+		if (!o->timeout_ms)
+			return c;
+		o->exit = cli_options_parse_timeout(o->verb, optarg, o->timeout_ms);
+		if (o->exit != EXIT_DONE)
+			return CLI_OPTIONS_EXIT;
+		return cli_options_next(o, argc, argv);
 	default:
 		return c;
 	}
+}
+
+int cli_options_parse_all(struct cli_options *o, int argc, char **argv)
+{
+	int c;
+
+	while ((c = cli_options_next(o, argc, argv)) >= 0)
+		; /* the verb has no option of its own: nothing is returned but the end */
+	return c;
 }

@@ -69,23 +69,23 @@ static int print_shell(const char *const *argv)
 
 int verb_qemu_args(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_VGA = 0x100, OPT_ROMFILE, OPT_USB_BY_ID, OPT_USB_BUS, OPT_SERIAL };
+	enum { OPT_VGA = 0x100 };
 	static const struct option options[] = {
 	    {"machine", required_argument, NULL, 'm'},
 	    {"vga", optional_argument, NULL, OPT_VGA},
-	    {"romfile", required_argument, NULL, OPT_ROMFILE},
-	    {"usb-by-id", no_argument, NULL, OPT_USB_BY_ID},
-	    {"usb-bus", required_argument, NULL, OPT_USB_BUS},
-	    {"serial-device", required_argument, NULL, OPT_SERIAL},
+	    {"romfile", required_argument, NULL, VM_CLI_OPT_ROMFILE},
+	    {"usb-by-id", no_argument, NULL, VM_CLI_OPT_USB_BY_ID},
+	    {"usb-bus", required_argument, NULL, VM_CLI_OPT_USB_BUS},
+	    {"serial-device", required_argument, NULL, VM_CLI_OPT_SERIAL},
 	    {"format", required_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
 	struct cli_options opts = {"qemu-args", "m:f:h", options, help};
 	struct passthru_vm_devices *vd = NULL;
-	const char *machine = NULL, *vga_address = NULL, *romfile = NULL, *usb_bus = NULL;
-	enum passthru_vm_serial_model serial = PASSTHRU_VM_SERIAL_ISA;
-	bool vga = false, usb_by_id = false, shell = false;
+	struct vm_cli_settings settings = {.serial = PASSTHRU_VM_SERIAL_ISA};
+	const char *machine = NULL, *vga_address = NULL;
+	bool vga = false, shell = false;
 	int c, r, ret;
 
 	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
@@ -97,17 +97,11 @@ int verb_qemu_args(struct cli *cli, int argc, char **argv)
 			vga = true;
 			vga_address = optarg;
 			break;
-		case OPT_ROMFILE:
-			romfile = optarg;
-			break;
-		case OPT_USB_BY_ID:
-			usb_by_id = true;
-			break;
-		case OPT_USB_BUS:
-			usb_bus = optarg;
-			break;
-		case OPT_SERIAL:
-			ret = vm_cli_parse_serial_model("qemu-args", optarg, &serial);
+		case VM_CLI_OPT_ROMFILE:
+		case VM_CLI_OPT_USB_BY_ID:
+		case VM_CLI_OPT_USB_BUS:
+		case VM_CLI_OPT_SERIAL:
+			ret = vm_cli_settings_parse(&settings, "qemu-args", c, optarg);
 			if (ret != EXIT_DONE)
 				return ret;
 			break;
@@ -139,16 +133,9 @@ int verb_qemu_args(struct cli *cli, int argc, char **argv)
 		cli_usage_error("qemu-args", "invalid PCI address '%s' for --vga", vga_address);
 		goto out;
 	}
-	if (romfile && passthru_vm_devices_set_romfile(vd, NULL, romfile) < 0) {
-		cli_usage_error("qemu-args", "invalid ROM file '%s'", romfile);
+	ret = vm_cli_settings_apply(&settings, "qemu-args", vd);
+	if (ret != EXIT_DONE)
 		goto out;
-	}
-	if (usb_bus && passthru_vm_devices_set_usb_bus(vd, usb_bus) < 0) {
-		cli_usage_error("qemu-args", "invalid bus name '%s'", usb_bus);
-		goto out;
-	}
-	passthru_vm_devices_set_usb_by_id(vd, usb_by_id);
-	passthru_vm_devices_set_serial_model(vd, serial);
 	ret = vm_cli_add_devices("qemu-args", vd, argc - optind, argv + optind);
 	if (ret != EXIT_DONE)
 		goto out;

@@ -33,21 +33,12 @@ int verb_repair(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct cli_options opts = {"repair", "t:h", options, help};
 	struct passthru_takeover *t = NULL;
 	unsigned timeout = 0;
-	int c, r, ret = EXIT_DONE;
+	struct cli_options opts = {"repair", "t:h", options, help, .timeout_ms = &timeout};
+	int r, ret = EXIT_DONE;
 
-	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
-		switch (c) {
-		case 't':
-			ret = takeover_cli_parse_timeout("repair", optarg, &timeout);
-			if (ret != EXIT_DONE)
-				return ret;
-			break;
-		}
-	}
-	if (c == CLI_OPTIONS_EXIT)
+	if (cli_options_parse_all(&opts, argc, argv) == CLI_OPTIONS_EXIT)
 		return opts.exit;
 	if (optind < argc)
 		return cli_usage_error("repair", "unexpected argument '%s'", argv[optind]);

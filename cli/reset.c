@@ -41,10 +41,10 @@ int verb_reset(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct cli_options opts = {"reset", "m:ft:h", options, help};
 	struct passthru_takeover *t = NULL;
 	const char *method = NULL;
 	unsigned timeout = 0, flags = 0;
+	struct cli_options opts = {"reset", "m:ft:h", options, help, .timeout_ms = &timeout};
 	int c, r, ret = EXIT_DONE;
 
 	while ((c = cli_options_next(&opts, argc, argv)) >= 0) {
@@ -54,11 +54,6 @@ int verb_reset(struct cli *cli, int argc, char **argv)
 			break;
 		case 'f':
 			flags |= PASSTHRU_TAKEOVER_FORCE;
-			break;
-		case 't':
-			ret = takeover_cli_parse_timeout("reset", optarg, &timeout);
-			if (ret != EXIT_DONE)
-				return ret;
 			break;
 		}
 	}

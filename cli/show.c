@@ -390,20 +390,13 @@ int verb_show(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"json", no_argument, NULL, 'J'}, {"help", no_argument, NULL, 'h'}, {}};
-	struct cli_options opts = {"show", "Jh", options, help};
 	enum device_class c;
 	void *device = NULL;
 	bool json = false;
-	int opt, r;
+	struct cli_options opts = {"show", "Jh", options, help, .json = &json};
+	int r;
 
-	while ((opt = cli_options_next(&opts, argc, argv)) >= 0) {
-		switch (opt) {
-		case 'J':
-			json = true;
-			break;
-		}
-	}
-	if (opt == CLI_OPTIONS_EXIT)
+	if (cli_options_parse_all(&opts, argc, argv) == CLI_OPTIONS_EXIT)
 		return opts.exit;
 	if (optind >= argc)
 		return cli_usage_error("show", "which device? Give " ACCEPTED_FORMS);

@@ -276,10 +276,10 @@ int verb_sriov(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct cli_options opts = {"sriov", "nt:h", options, help};
 	struct passthru_sriov *s = NULL;
 	struct progress progress = {.min_shown = PROGRESS_MIN_VFS};
 	unsigned flags = 0, timeout = 0, before = 0, numvfs = 0, total = 0;
+	struct cli_options opts = {"sriov", "nt:h", options, help, .timeout_ms = &timeout};
 	bool has_vfs = false, persist = false, dry_run = false;
 	int autoprobe = -1, c, r, ret;
 
@@ -315,11 +315,6 @@ int verb_sriov(struct cli *cli, int argc, char **argv)
 			break;
 		case 'n':
 			dry_run = true;
-			break;
-		case 't':
-			ret = takeover_cli_parse_timeout("sriov", optarg, &timeout);
-			if (ret != EXIT_DONE)
-				return ret;
 			break;
 		}
 	}

@@ -17,18 +17,7 @@
 
 int takeover_cli_parse_timeout(const char *verb, const char *arg, unsigned *ret_ms)
 {
-	char *end = NULL;
-	double sec;
-
-	errno = 0;
-	sec = strtod(arg, &end);
-	if (errno || !end || *end || end == arg || !(sec > 0) || sec > 3600)
-		return cli_usage_error(
-		    verb, "invalid timeout '%s': seconds, more than 0, at most 3600", arg);
-	*ret_ms = (unsigned)(sec * 1000 + 0.5);
-	if (*ret_ms == 0)
-		*ret_ms = 1;
-	return EXIT_DONE;
+	return cli_options_parse_timeout(verb, arg, ret_ms);
 }
 
 void takeover_cli_on_lock_wait(void *userdata, const char *holder)
@@ -372,6 +361,31 @@ void takeover_cli_print_notes(struct passthru_takeover *t, const char *verb)
 		closelog();
 }
 
+int takeover_cli_load_persist(struct cli *cli, const char *verb, struct passthru_persist **ret)
+{
+	int r = passthru_persist_load(cli->ctx, ret);
+
+	if (r < 0) {
+		cli_error("cannot read /etc/passthru/bindings.conf: %s", strerror(-r));
+		cli_hint("fix or remove the file, then: passthru %s --persist ...", verb);
+		return EXIT_REFUSED;
+	}
+	return EXIT_DONE;
+}
+
+int takeover_cli_save_persist(struct passthru_persist *p, const char *hint)
+{
+	int r = passthru_persist_save(p);
+
+	if (r < 0) {
+		cli_error("cannot write /etc/passthru/bindings.conf: %s", strerror(-r));
+		if (hint)
+			cli_hint("%s", hint);
+		return EXIT_REFUSED;
+	}
+	return takeover_cli_write_modprobe(p);
+}
+
 int takeover_cli_write_modprobe(struct passthru_persist *p)
 {
 	return takeover_cli_report_modprobe(passthru_persist_write_modprobe(p));
@@ -409,9 +423,10 @@ int takeover_cli_run(struct cli *cli, const struct takeover_verb *verb, int argc
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct cli_options opts = {verb->name, "gpfnt:h", options, verb->help};
 	struct passthru_takeover *t = NULL;
 	unsigned flags = 0, timeout = 0;
+	struct cli_options opts = {verb->name, "gpfnt:h", options, verb->help,
+				   .timeout_ms = &timeout};
 	bool persist = false, dry_run = false;
 	int c, r, ret;
 
@@ -428,11 +443,6 @@ int takeover_cli_run(struct cli *cli, const struct takeover_verb *verb, int argc
 			break;
 		case 'n':
 			dry_run = true;
-			break;
-		case 't':
-			ret = takeover_cli_parse_timeout(verb->name, optarg, &timeout);
-			if (ret != EXIT_DONE)
-				return ret;
 			break;
 		}
 	}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * What bind, unbind, repair, reset and apply share: options, plan tables, messages (also
- * sriov's and attach --bind's timeout and wait for the lock).
+ * sriov's and attach --bind's wait for the lock).
  */
 #pragma once
 
@@ -9,7 +9,10 @@
 
 #include "cli.h"
 
-/* "--timeout SEC" (decimal seconds, > 0); EXIT_USAGE after a message when malformed. */
+/*
+ * cli_options_parse_timeout(), for apply.c until its cli_options set timeout_ms as the other
+ * verbs' do.
+ */
 int takeover_cli_parse_timeout(const char *verb, const char *arg, unsigned *ret_ms);
 
 /* Says on stderr whose lock a takeover waits for (a passthru_takeover_wait_fn). */
@@ -51,12 +54,41 @@ void takeover_cli_print_results(struct passthru_takeover *t);
 void takeover_cli_print_notes(struct passthru_takeover *t, const char *verb);
 
 /*
+ * Loads /etc/passthru/bindings.conf for "passthru VERB --persist"; when it cannot, says so and
+ * how to try again and returns EXIT_REFUSED.
+ */
+int takeover_cli_load_persist(struct cli *cli, const char *verb, struct passthru_persist **ret);
+/*
+ * Saves the store to /etc/passthru/bindings.conf, then the modprobe.d file from it
+ * (takeover_cli_write_modprobe()). When the save fails, says so with hint (may be NULL).
+ * Returns EXIT_DONE or EXIT_REFUSED.
+ */
+int takeover_cli_save_persist(struct passthru_persist *p, const char *hint);
+
+/*
  * Rewrites /etc/modprobe.d/passthru-vfio.conf from the store and tells when it changed.
  * Returns EXIT_DONE or EXIT_REFUSED.
  */
 int takeover_cli_write_modprobe(struct passthru_persist *p);
 /* The same for r of a passthru_persist_write_modprobe() already made. */
 int takeover_cli_report_modprobe(int r);
+
+/*
+ * What bind's and unbind's help end with, from --dry-run on: the options and the service's
+ * refusals they share (SERVICE_SOCKET_DEFAULT is service-client.h's).
+ */
+#define TAKEOVER_CLI_HELP_END                                                                      \
+	"  -n, --dry-run      print the plan, change nothing\n"                                    \
+	"  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10),\n"         \
+	"                     and on another passthru's lock after as long (default 30)\n"         \
+	"  -h, --help         show this help\n"                                                    \
+	"\n"                                                                                       \
+	"A device that passthrud has allocated to a VM is refused, even with --force:\n"           \
+	"passthru release ID first. So is a device of one of its Kubernetes resources\n"           \
+	"(the kubelet's): take it out in /etc/passthru/kubernetes.d first. The service's\n"        \
+	"socket: $PASSTHRUD_SOCKET, else " SERVICE_SOCKET_DEFAULT ".\n"                            \
+	"\n"                                                                                       \
+	"See passthru-bind(1).\n"
 
 /* What distinguishes bind from unbind; both share options and the run below. */
 struct takeover_verb {

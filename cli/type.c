@@ -353,19 +353,11 @@ int verb_type(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    {"json", no_argument, NULL, 'J'}, {"help", no_argument, NULL, 'h'}, {}};
-	struct cli_options opts = {"type", "Jh", options, help};
 	bool json = false;
+	struct cli_options opts = {"type", "Jh", options, help, .json = &json};
 	const char *sub;
-	int opt;
 
-	while ((opt = cli_options_next(&opts, argc, argv)) >= 0) {
-		switch (opt) {
-		case 'J':
-			json = true;
-			break;
-		}
-	}
-	if (opt == CLI_OPTIONS_EXIT)
+	if (cli_options_parse_all(&opts, argc, argv) == CLI_OPTIONS_EXIT)
 		return opts.exit;
 	if (optind >= argc)
 		return cli_usage_error("type", "what to do? add, remove or list");

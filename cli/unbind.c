@@ -14,27 +14,17 @@
 
 static void help(void)
 {
-	printf("Usage: passthru unbind [OPTIONS] DEVICE...\n"
-	       "\n"
-	       "Give PCI devices back from vfio-pci to the host: the driver they had before\n"
-	       "passthru bound them, else the best matching one. A device a VM holds is refused.\n"
-	       "\n"
-	       "Options:\n"
-	       "  -g, --group        also give back the other devices of each IOMMU group\n"
-	       "  -p, --persist      no longer bind them at boot\n"
-	       "  -f, --force        even from a VM that holds them: ask it to let go and\n"
-	       "                     wait for it up to the timeout (logged)\n"
-	       "  -n, --dry-run      print the plan, change nothing\n"
-	       "  -t, --timeout SEC  give up on a stuck unbind after SEC seconds (default 10),\n"
-	       "                     and on another passthru's lock after as long (default 30)\n"
-	       "  -h, --help         show this help\n"
-	       "\n"
-	       "A device that passthrud has allocated to a VM is refused, even with --force:\n"
-	       "passthru release ID first. So is a device of one of its Kubernetes resources\n"
-	       "(the kubelet's): take it out in /etc/passthru/kubernetes.d first. The service's\n"
-	       "socket: $PASSTHRUD_SOCKET, else " SERVICE_SOCKET_DEFAULT ".\n"
-	       "\n"
-	       "See passthru-bind(1).\n");
+	printf(
+	    "Usage: passthru unbind [OPTIONS] DEVICE...\n"
+	    "\n"
+	    "Give PCI devices back from vfio-pci to the host: the driver they had before\n"
+	    "passthru bound them, else the best matching one. A device a VM holds is refused.\n"
+	    "\n"
+	    "Options:\n"
+	    "  -g, --group        also give back the other devices of each IOMMU group\n"
+	    "  -p, --persist      no longer bind them at boot\n"
+	    "  -f, --force        even from a VM that holds them: ask it to let go and\n"
+	    "                     wait for it up to the timeout (logged)\n" TAKEOVER_CLI_HELP_END);
 }
 
 /* Forgets the persisted wish of every device named (and, with --group, given back). */
@@ -42,14 +32,11 @@ static int forget(struct cli *cli, struct passthru_takeover *t, bool force)
 {
 	struct passthru_persist *p = NULL;
 	bool changed = false;
-	int r, ret = EXIT_DONE;
+	int ret;
 
-	r = passthru_persist_load(cli->ctx, &p);
-	if (r < 0) {
-		cli_error("cannot read /etc/passthru/bindings.conf: %s", strerror(-r));
-		cli_hint("fix or remove the file, then: passthru unbind --persist ...");
-		return EXIT_REFUSED;
-	}
+	ret = takeover_cli_load_persist(cli, "unbind", &p);
+	if (ret != EXIT_DONE)
+		return ret;
 	for (size_t i = 0; i < passthru_takeover_get_count(t); i++) {
 		const char *address = passthru_takeover_get_address(t, i);
 
@@ -62,15 +49,9 @@ static int forget(struct cli *cli, struct passthru_takeover *t, bool force)
 		}
 	}
 	if (changed) {
-		r = passthru_persist_save(p);
-		if (r < 0) {
-			cli_error("cannot write /etc/passthru/bindings.conf: %s", strerror(-r));
-			ret = EXIT_REFUSED;
-		} else if (takeover_cli_write_modprobe(p) != EXIT_DONE) {
-			ret = EXIT_REFUSED;
-		} else {
+		ret = takeover_cli_save_persist(p, NULL);
+		if (ret == EXIT_DONE)
 			ret = storage_cli_sync(cli);
-		}
 	}
 	passthru_persist_unref(p);
 	return ret;

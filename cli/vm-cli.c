@@ -38,7 +38,7 @@ int vm_cli_add_devices(const char *verb, struct passthru_vm_devices *vd, int arg
 	return EXIT_DONE;
 }
 
-int vm_cli_parse_serial_model(const char *verb, const char *arg, enum passthru_vm_serial_model *ret)
+static int parse_serial_model(const char *verb, const char *arg, enum passthru_vm_serial_model *ret)
 {
 	if (strcmp(arg, "isa-serial") == 0)
 		*ret = PASSTHRU_VM_SERIAL_ISA;
@@ -47,6 +47,31 @@ int vm_cli_parse_serial_model(const char *verb, const char *arg, enum passthru_v
 	else
 		return cli_usage_error(verb, "invalid serial device '%s': isa-serial or pci-serial",
 				       arg);
+	return EXIT_DONE;
+}
+
+int vm_cli_settings_parse(struct vm_cli_settings *s, const char *verb, int c, const char *arg)
+{
+	if (c == VM_CLI_OPT_ROMFILE)
+		s->romfile = arg;
+	else if (c == VM_CLI_OPT_USB_BY_ID)
+		s->usb_by_id = true;
+	else if (c == VM_CLI_OPT_USB_BUS)
+		s->usb_bus = arg;
+	else if (c == VM_CLI_OPT_SERIAL)
+		return parse_serial_model(verb, arg, &s->serial);
+	return EXIT_DONE;
+}
+
+int vm_cli_settings_apply(const struct vm_cli_settings *s, const char *verb,
+			  struct passthru_vm_devices *vd)
+{
+	if (s->romfile && passthru_vm_devices_set_romfile(vd, NULL, s->romfile) < 0)
+		return cli_usage_error(verb, "invalid ROM file '%s'", s->romfile);
+	if (s->usb_bus && passthru_vm_devices_set_usb_bus(vd, s->usb_bus) < 0)
+		return cli_usage_error(verb, "invalid bus name '%s'", s->usb_bus);
+	passthru_vm_devices_set_usb_by_id(vd, s->usb_by_id);
+	passthru_vm_devices_set_serial_model(vd, s->serial);
 	return EXIT_DONE;
 }
 

@@ -13,9 +13,36 @@
  */
 int vm_cli_add_devices(const char *verb, struct passthru_vm_devices *vd, int argc, char **argv);
 
-/* "--serial-device isa-serial|pci-serial". */
-int vm_cli_parse_serial_model(const char *verb, const char *arg,
-			      enum passthru_vm_serial_model *ret);
+/*
+ * The options that say how devices go to a VM, which qemu-args, attach and libvirt-xml share:
+ * their getopt values, to list in the verb's long options, and what they said.
+ */
+enum {
+	VM_CLI_OPT_ROMFILE = 0x200, /* --romfile FILE */
+	VM_CLI_OPT_USB_BY_ID,	    /* --usb-by-id */
+	VM_CLI_OPT_USB_BUS,	    /* --usb-bus BUS */
+	VM_CLI_OPT_SERIAL,	    /* --serial-device isa-serial|pci-serial */
+};
+
+struct vm_cli_settings {
+	const char *romfile; /* optarg, or NULL */
+	const char *usb_bus; /* optarg, or NULL */
+	bool usb_by_id;
+	enum passthru_vm_serial_model serial; /* the verb's default until the option says */
+};
+
+/*
+ * Takes option c (one of VM_CLI_OPT_*) with its optarg into s; EXIT_USAGE after a message when
+ * its value is malformed.
+ */
+int vm_cli_settings_parse(struct vm_cli_settings *s, const char *verb, int c, const char *arg);
+
+/*
+ * Gives vd the settings; on a ROM file or bus name that vd refuses says so and returns
+ * EXIT_USAGE.
+ */
+int vm_cli_settings_apply(const struct vm_cli_settings *s, const char *verb,
+			  struct passthru_vm_devices *vd);
 
 /*
  * Plans; on refusals prints one line each and the commands that fix them, once each. Returns

@@ -9,45 +9,8 @@
 
 #include "guard.h"
 #include "test-takeover-plan.h"
+#include "fixture.h"
 #include "test.h"
-
-static char tmp[] = "/tmp/passthru-test-guard-XXXXXX";
-
-static void cleanup_tmp(void)
-{
-	char cmd[sizeof(tmp) + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	(void)!system(cmd);
-}
-
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	if (!v) {
-		fprintf(stderr, "%s is not set (run through meson test)\n", name);
-		exit(2);
-	}
-	return v;
-}
-
-/* Builds tests/fixtures/guard/host.json into tmp/name. */
-static char *build_root(const char *name)
-{
-	char cmd[8192];
-	char *root;
-
-	if (asprintf(&root, "%s/%s", tmp, name) < 0)
-		exit(1);
-	snprintf(cmd, sizeof(cmd), "'%s' '%s' '%s/guard/host.json' '%s'", env("PYTHON"),
-		 env("MKSYSFS"), env("FIXTURES"), root);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "cannot build the fixture root: %s\n", cmd);
-		exit(1);
-	}
-	return root;
-}
 
 static void put(const char *root, const char *rel, const char *content, size_t len)
 {
@@ -599,7 +562,7 @@ static void test_captured(const char *name)
 	struct dirent *de;
 	int functions = 0;
 
-	snprintf(root, sizeof(root), "%s/../vm/captured/%s", env("FIXTURES"), name);
+	snprintf(root, sizeof(root), "%s/../vm/captured/%s", fixture_env("FIXTURES"), name);
 	snprintf(devices, sizeof(devices), "%s/sys/bus/pci/devices", root);
 	ctx = ctx_new(root);
 	d = opendir(devices);
@@ -1041,12 +1004,6 @@ int main(void)
 	struct passthru_ctx *ctx;
 	char *root;
 
-	if (!mkdtemp(tmp)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	atexit(cleanup_tmp);
-
 	test_unescape();
 	test_mountinfo_parser();
 	test_swaps_parser();
@@ -1055,7 +1012,7 @@ int main(void)
 	test_helpers();
 	test_rtnetlink_provider();
 
-	root = build_root("host");
+	root = fixture_build("guard/host.json");
 	ctx = ctx_new(root);
 	test_storage(ctx);
 	test_network(ctx);

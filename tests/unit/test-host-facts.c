@@ -6,34 +6,15 @@
 #include "acpi.h"
 #include "host.h"
 #include "internal.h"
+#include "fixture.h"
 #include "test.h"
 
-static char root[] = "/tmp/passthru-test-host-facts-XXXXXX";
+static const char *root;
 
 /* Writes root/rel (creating its directories); content NULL makes a directory. */
 static void put(const char *rel, const char *content)
 {
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (char *p = path + strlen(root) + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(path, 0755);
-			*p = '/';
-		}
-	if (!content) {
-		mkdir(path, 0755);
-		return;
-	}
-	f = fopen(path, "w");
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
-	fputs(content, f);
-	fclose(f);
+	fixture_put(root, rel, content);
 }
 
 static void wipe(void)
@@ -717,7 +698,7 @@ static void test_snippets(void)
 
 int main(void)
 {
-	CHECK(mkdtemp(root) != NULL);
+	root = fixture_tmpdir();
 	test_cpu();
 	test_os_release();
 	test_kmsg();
@@ -730,11 +711,5 @@ int main(void)
 	test_acpi();
 	test_acpi_qemu();
 	test_snippets();
-	{
-		char cmd[4200];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-		(void)!system(cmd);
-	}
 	TEST_DONE();
 }

@@ -8,48 +8,19 @@
 
 #include "diff.h"
 #include "internal.h"
+#include "fixture.h"
 #include "test.h"
 
-static char root[] = "/tmp/passthru-test-host-setup-XXXXXX";
+static const char *root;
 
 static void put(const char *rel, const char *content)
 {
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (char *p = path + strlen(root) + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(path, 0755);
-			*p = '/';
-		}
-	f = fopen(path, "w");
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
-	fputs(content, f);
-	fclose(f);
+	fixture_put(root, rel, content);
 }
 
 static char *get(const char *rel)
 {
-	char path[4096];
-	char *s = NULL;
-	size_t n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	if (getdelim(&s, &n, '\0', f) < 0) {
-		free(s);
-		s = strdup("");
-	}
-	fclose(f);
-	return s;
+	return fixture_get(root, rel);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -555,7 +526,7 @@ static void test_blacklist_existing(void)
 
 int main(void)
 {
-	CHECK(mkdtemp(root) != NULL);
+	root = fixture_tmpdir();
 	test_diff();
 	test_setup_api();
 	test_blacklist_existing();
@@ -564,11 +535,5 @@ int main(void)
 	test_unsafe_interrupts();
 	test_plan_errors();
 	test_check_report();
-	{
-		char cmd[4200];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-		(void)!system(cmd);
-	}
 	TEST_DONE();
 }

@@ -14,17 +14,6 @@
 #include "test.h"
 #include "test-pci-fixture.h"
 
-static struct passthru_pci_device *get(struct passthru_pci_list *list, const char *address)
-{
-	struct passthru_pci_device *dev = passthru_pci_list_find(list, address);
-
-	if (!dev) {
-		fprintf(stderr, "%s not in the scan\n", address);
-		exit(1);
-	}
-	return dev;
-}
-
 static void check_ids(struct passthru_pci_device *dev, uint16_t vendor, uint16_t device)
 {
 	uint16_t u16 = 0;
@@ -60,7 +49,7 @@ static void test_damaged(void)
 	CHECK(dev == NULL);
 
 	/* Garbage numa_node. */
-	dev = get(list, "0000:00:02.0");
+	dev = fixture_device(list, "0000:00:02.0");
 	CHECK_INT(passthru_pci_device_get_numa_node(dev, &i), -ENODATA);
 	CHECK_STR(joined(passthru_pci_device_get_problems(dev)),
 		  "numa_node: invalid value \"zzz\"");
@@ -69,7 +58,7 @@ static void test_damaged(void)
 	CHECK_STR(passthru_pci_device_get_driver(dev), "i915");
 	CHECK_STR(passthru_pci_device_get_type(dev), "GPU-VGA");
 	/* Out of range is garbage too. */
-	dev = get(list, "0000:00:1f.6");
+	dev = fixture_device(list, "0000:00:1f.6");
 	CHECK_INT(passthru_pci_device_get_numa_node(dev, &i), -ENODATA);
 	CHECK_STR(joined(passthru_pci_device_get_problems(dev)), "numa_node: invalid value \"-7\"");
 
@@ -77,7 +66,7 @@ static void test_damaged(void)
 	 * Three bytes of config space: ids and revision come from the attribute files, the
 	 * class file is empty so the class is unknown.
 	 */
-	dev = get(list, "0000:00:14.0");
+	dev = fixture_device(list, "0000:00:14.0");
 	problems = passthru_pci_device_get_problems(dev);
 	CHECK_STR(problems[0], "config: only 3 of 64 bytes");
 	CHECK_STR(problems[1], "class: invalid value \"\"");
@@ -96,7 +85,7 @@ static void test_damaged(void)
 	CHECK_STR(passthru_pci_device_get_driver(dev), "xhci_hcd");
 
 	/* A driver link to a driver that is not there is no driver. */
-	dev = get(list, "0000:00:16.0");
+	dev = fixture_device(list, "0000:00:16.0");
 	CHECK_STR(passthru_pci_device_get_driver(dev), NULL);
 	CHECK_STR(joined(passthru_pci_device_get_problems(dev)),
 		  "driver: link to missing driver \"mei_me\"");
@@ -110,13 +99,13 @@ static void test_damaged(void)
 	}
 
 	/* A driver name that is not a kernel identifier (here not even UTF-8). */
-	dev = get(list, "0000:00:17.0");
+	dev = fixture_device(list, "0000:00:17.0");
 	CHECK_STR(passthru_pci_device_get_driver(dev), NULL);
 	CHECK_STR(joined(passthru_pci_device_get_problems(dev)),
 		  "driver: invalid name \"ahci\\xff\"");
 
 	/* Group link to a group that does not exist; lazily read attributes add their lines. */
-	dev = get(list, "0000:00:1f.3");
+	dev = fixture_device(list, "0000:00:1f.3");
 	CHECK_INT(passthru_pci_device_get_iommu_group(dev, &i), -ENODATA);
 	CHECK_STR(joined(passthru_pci_device_get_iommu_group_members(dev)), "");
 	problems = passthru_pci_device_get_problems(dev);
@@ -137,7 +126,7 @@ static void test_damaged(void)
 	CHECK_STR(passthru_pci_device_get_problems(dev)[4], NULL);
 
 	/* SR-IOV: garbage count, a VF with a garbage vendor, a VF without its physfn link. */
-	dev = get(list, "0000:05:00.0");
+	dev = fixture_device(list, "0000:05:00.0");
 	CHECK_INT(passthru_pci_device_get_sriov_totalvfs(dev, &u), 0);
 	CHECK_INT(u, 8);
 	CHECK_INT(passthru_pci_device_get_sriov_numvfs(dev, &u), -ENODATA);
@@ -151,7 +140,7 @@ static void test_damaged(void)
 		CHECK_STR(joined(passthru_pci_device_get_vfs(dev)), "0000:05:10.0,0000:05:10.2");
 		passthru_pci_device_unref(dev);
 	}
-	dev = get(list, "0000:05:10.0");
+	dev = fixture_device(list, "0000:05:10.0");
 	CHECK_INT(passthru_pci_device_get_vendor_id(dev, &u16), -ENODATA);
 	CHECK_INT(passthru_pci_device_get_device_id(dev, &u16), 0);
 	CHECK_INT(u16, 0x154c);
@@ -160,7 +149,7 @@ static void test_damaged(void)
 	CHECK_STR(passthru_pci_device_get_physfn(dev), "0000:05:00.0");
 	/* Type by class alone when the ids are unknown. */
 	CHECK_STR(passthru_pci_device_get_type(dev), "NIC");
-	dev = get(list, "0000:05:10.2");
+	dev = fixture_device(list, "0000:05:10.2");
 	CHECK_STR(passthru_pci_device_get_physfn(dev), NULL);
 	check_ids(dev, 0x8086, 0x154c);
 	CHECK_STR(joined(passthru_pci_device_get_problems(dev)), "");
@@ -226,14 +215,14 @@ static void test_not_attributes(void)
 	CHECK_INT(passthru_pci_scan(ctx, &list), 0);
 	if (!list)
 		return;
-	dev = get(list, "0000:00:02.0");
+	dev = fixture_device(list, "0000:00:02.0");
 	CHECK_INT(passthru_pci_device_get_numa_node(dev, &node), -ENODATA);
 	CHECK_STR(joined(passthru_pci_device_get_problems(dev)), "numa_node: not a regular file");
-	dev = get(list, "0000:00:1f.6");
+	dev = fixture_device(list, "0000:00:1f.6");
 	CHECK_INT(passthru_pci_device_get_numa_node(dev, &node), -ENODATA);
 	CHECK_STR(joined(passthru_pci_device_get_problems(dev)),
 		  "numa_node: a link out of the device's directory");
-	dev = get(list, "0000:00:00.0");
+	dev = fixture_device(list, "0000:00:00.0");
 	CHECK_INT(passthru_pci_device_get_numa_node(dev, &node), -ENODATA);
 	CHECK_STR(joined(passthru_pci_device_get_problems(dev)),
 		  "numa_node: a link out of the device's directory");

@@ -1,64 +1,39 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Fixture roots for the PCI tests: tests/fixtures/pci/build-root.py (mksysfs, the root's
- * pci.ids, a depmod-made module index) run into a temporary directory, removed at exit.
- * tests/meson.build sets $FIXTURES (tests/fixtures) and $PYTHON.
+ * pci.ids, a depmod-made module index) run into the test's temporary directory (fixture.h).
  */
 #pragma once
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "passthru.h"
-
-static char fixture_tmp[] = "/tmp/passthru-test-pci-XXXXXX";
-static int fixture_count;
-
-static void fixture_cleanup(void)
-{
-	char cmd[sizeof(fixture_tmp) + 32];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fixture_tmp);
-	(void)!system(cmd);
-}
+#include "fixture.h"
 
 /* Builds tests/fixtures/pci/<spec> into a new root; exits the test when that fails. */
 static inline char *fixture_root(const char *fixtures_dir, const char *spec)
 {
-	char *root, *cmd;
+	char *root = fixture_new_root(), *cmd;
 
-	if (fixture_count == 0) {
-		if (!mkdtemp(fixture_tmp)) {
-			perror("mkdtemp");
-			exit(1);
-		}
-		atexit(fixture_cleanup);
-	}
-	if (asprintf(&root, "%s/root%d", fixture_tmp, fixture_count++) < 0)
+	if (asprintf(&cmd, "'%s' '%s/build-root.py' '%s/%s' '%s'", fixture_env("PYTHON"),
+		     fixtures_dir, fixtures_dir, spec, root) < 0)
 		exit(1);
-	if (asprintf(&cmd, "'%s' '%s/build-root.py' '%s/%s' '%s'",
-		     getenv("PYTHON") ? getenv("PYTHON") : "python3", fixtures_dir, fixtures_dir,
-		     spec, root) < 0)
-		exit(1);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "cannot build the fixture root: %s\n", cmd);
-		exit(1);
-	}
+	fixture_run(cmd);
 	free(cmd);
 	return root;
 }
 
-static inline struct passthru_ctx *fixture_ctx(const char *root)
+/* The function of the scan at address; exits the test when it is not there. */
+static inline struct passthru_pci_device *fixture_device(struct passthru_pci_list *list,
+							 const char *address)
 {
-	struct passthru_ctx *ctx = NULL;
-	int r = passthru_ctx_new(root, &ctx);
+	struct passthru_pci_device *dev = passthru_pci_list_find(list, address);
 
-	if (r < 0) {
-		fprintf(stderr, "passthru_ctx_new(%s): %s\n", root, strerror(-r));
+	if (!dev) {
+		fprintf(stderr, "%s not in the scan\n", address);
 		exit(1);
 	}
-	return ctx;
+	return dev;
 }
 
 /* Joins a string array with "," for compact comparisons ("" when empty). */
@@ -77,12 +52,7 @@ static inline const char *joined(const char *const *v)
 static inline const char *fixtures_dir(void)
 {
 	static char dir[4096];
-	const char *base = getenv("FIXTURES");
 
-	if (!base) {
-		fprintf(stderr, "$FIXTURES is not set (run the test through meson test)\n");
-		exit(2);
-	}
-	snprintf(dir, sizeof(dir), "%s/pci", base);
+	snprintf(dir, sizeof(dir), "%s/pci", fixture_env("FIXTURES"));
 	return dir;
 }

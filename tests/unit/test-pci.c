@@ -8,17 +8,6 @@
 #include "test.h"
 #include "test-pci-fixture.h"
 
-static struct passthru_pci_device *get(struct passthru_pci_list *list, const char *address)
-{
-	struct passthru_pci_device *dev = passthru_pci_list_find(list, address);
-
-	if (!dev) {
-		fprintf(stderr, "%s not in the scan\n", address);
-		exit(1);
-	}
-	return dev;
-}
-
 /* Identity, names and type of one function. */
 static void check_identity(struct passthru_pci_device *dev, uint16_t vendor, uint16_t device,
 			   uint16_t subvendor, uint16_t subdevice, uint32_t class_code,
@@ -98,8 +87,8 @@ static void test_list(struct passthru_pci_list *list)
 
 static void test_gpu(struct passthru_pci_list *list)
 {
-	struct passthru_pci_device *gpu = get(list, "0000:01:00.0");
-	struct passthru_pci_device *audio = get(list, "0000:01:00.1");
+	struct passthru_pci_device *gpu = fixture_device(list, "0000:01:00.0");
+	struct passthru_pci_device *audio = fixture_device(list, "0000:01:00.1");
 	int numa = -2;
 
 	check_identity(gpu, 0x10de, 0x1b06, 0x10de, 0x120f, 0x030000, 0xa1);
@@ -139,11 +128,11 @@ static void test_gpu(struct passthru_pci_list *list)
 
 static void test_bridges(struct passthru_pci_list *list)
 {
-	struct passthru_pci_device *host = get(list, "0000:00:00.0");
-	struct passthru_pci_device *port = get(list, "0000:00:01.0");
-	struct passthru_pci_device *port2 = get(list, "0000:00:1c.0");
-	struct passthru_pci_device *nic = get(list, "0000:02:00.0");
-	struct passthru_pci_device *xhci = get(list, "0000:02:00.1");
+	struct passthru_pci_device *host = fixture_device(list, "0000:00:00.0");
+	struct passthru_pci_device *port = fixture_device(list, "0000:00:01.0");
+	struct passthru_pci_device *port2 = fixture_device(list, "0000:00:1c.0");
+	struct passthru_pci_device *nic = fixture_device(list, "0000:02:00.0");
+	struct passthru_pci_device *xhci = fixture_device(list, "0000:02:00.1");
 	int numa = -2;
 
 	/* A host bridge is not a bridge a device sits behind; conventional PCI has no link. */
@@ -199,7 +188,7 @@ static void test_sriov(struct passthru_pci_list *list)
 {
 	static const char *const vfs[] = {"0000:03:10.0", "0000:03:10.2", "0000:03:10.4",
 					  "0000:03:10.6"};
-	struct passthru_pci_device *pf = get(list, "0000:03:00.0");
+	struct passthru_pci_device *pf = fixture_device(list, "0000:03:00.0");
 	unsigned u = 0;
 	int numa = -2;
 
@@ -221,7 +210,7 @@ static void test_sriov(struct passthru_pci_list *list)
 	CHECK_STR(joined(passthru_pci_device_get_reset_methods(pf)), "flr,bus");
 
 	for (size_t i = 0; i < 4; i++) {
-		struct passthru_pci_device *vf = get(list, vfs[i]);
+		struct passthru_pci_device *vf = fixture_device(list, vfs[i]);
 		char members[32];
 
 		/* Config space says ffff:ffff; the ids come from the vendor/device attributes. */
@@ -243,12 +232,12 @@ static void test_sriov(struct passthru_pci_list *list)
 
 static void test_types_and_storage(struct passthru_pci_list *list)
 {
-	struct passthru_pci_device *nvme = get(list, "0000:04:00.0");
-	struct passthru_pci_device *v100 = get(list, "0000:05:00.0");
-	struct passthru_pci_device *mi100 = get(list, "0000:06:00.0");
-	struct passthru_pci_device *flex = get(list, "0000:07:00.0");
-	struct passthru_pci_device *fpga = get(list, "0000:08:00.0");
-	struct passthru_pci_device *v100b = get(list, "0000:09:00.0");
+	struct passthru_pci_device *nvme = fixture_device(list, "0000:04:00.0");
+	struct passthru_pci_device *v100 = fixture_device(list, "0000:05:00.0");
+	struct passthru_pci_device *mi100 = fixture_device(list, "0000:06:00.0");
+	struct passthru_pci_device *flex = fixture_device(list, "0000:07:00.0");
+	struct passthru_pci_device *fpga = fixture_device(list, "0000:08:00.0");
+	struct passthru_pci_device *v100b = fixture_device(list, "0000:09:00.0");
 
 	check_identity(nvme, 0x144d, 0xa808, 0x144d, 0xa801, 0x010802, 0);
 	CHECK_STR(passthru_pci_device_get_type(nvme), "NVME");

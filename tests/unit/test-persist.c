@@ -94,7 +94,7 @@ static void test_parse(void)
 static void test_store(void)
 {
 	char *root = takeover_root("host.json");
-	struct passthru_ctx *ctx = takeover_ctx(root);
+	struct passthru_ctx *ctx = fixture_ctx(root);
 	struct passthru_persist *p = NULL;
 	struct passthru_pci_device *nic = NULL, *vga = NULL;
 	const char *conf;
@@ -141,7 +141,7 @@ static void test_store(void)
 			fputc(0x15, f);
 			fclose(f);
 		}
-		takeover_put(root, "sys/bus/pci/devices/0000:00:02.0/device", "0x1533\n");
+		fixture_put(root, "sys/bus/pci/devices/0000:00:02.0/device", "0x1533\n");
 	}
 	CHECK_INT(passthru_persist_check(p, 0), -ESTALE);
 	CHECK_INT(passthru_persist_remove(p, "0000:00:02.0"), 0);
@@ -151,14 +151,14 @@ static void test_store(void)
 	p = NULL;
 
 	/* Nothing at the address. */
-	takeover_put(root, "etc/passthru/bindings.conf", "0000:00:1f.0 8086:2918 1af4:1100\n");
+	fixture_put(root, "etc/passthru/bindings.conf", "0000:00:1f.0 8086:2918 1af4:1100\n");
 	CHECK_INT(passthru_persist_load(ctx, &p), 0);
 	CHECK_INT(passthru_persist_check(p, 0), -ENODEV);
 	passthru_persist_unref(p);
 	p = NULL;
 
 	/* A broken file is an error, not an empty store. */
-	takeover_put(root, "etc/passthru/bindings.conf", "0000:00:02.0 nonsense\n");
+	fixture_put(root, "etc/passthru/bindings.conf", "0000:00:02.0 nonsense\n");
 	passthru_ctx_set_log_fn(ctx, NULL, NULL);
 	CHECK_INT(passthru_persist_load(ctx, &p), -EBADMSG);
 	CHECK(p == NULL);
@@ -181,7 +181,7 @@ static void add(struct passthru_ctx *ctx, struct passthru_persist *p, const char
 static void test_modprobe(void)
 {
 	char *root = takeover_root("host.json");
-	struct passthru_ctx *ctx = takeover_ctx(root);
+	struct passthru_ctx *ctx = fixture_ctx(root);
 	struct passthru_persist *p = NULL;
 	const char *mp;
 

@@ -7,7 +7,7 @@
 #include "fixture.h"
 #include "test.h"
 
-static const char *root;
+static char *root;
 
 /* ------------------------------------------------------------------------------------------ */
 
@@ -290,5 +290,6 @@ int main(void)
 		passthru_ctx_unref(ctx);
 	}
 	test_no_cmdline();
+	free(root);
 	TEST_DONE();
 }

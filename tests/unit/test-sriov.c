@@ -14,28 +14,8 @@
 #include <sys/wait.h>
 
 #include "vf-config.h"
+#include "fixture.h"
 #include "test.h"
-
-static char tmp[] = "/tmp/passthru-test-sriov-XXXXXX";
-
-static void cleanup_tmp(void)
-{
-	char cmd[sizeof(tmp) + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	(void)!system(cmd);
-}
-
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	if (!v) {
-		fprintf(stderr, "%s is not set (run through meson test)\n", name);
-		exit(2);
-	}
-	return v;
-}
 
 /*
  * 03:00.0  X710-like PF (i40e), 4 of 8 VFs: none, vfio-pci (group 21, open by a "VM"), iavf
@@ -86,20 +66,17 @@ static void build_root(void)
 	char spec_path[4200], *cmd = NULL;
 	FILE *f;
 
-	snprintf(spec_path, sizeof(spec_path), "%s/spec.json", tmp);
+	snprintf(spec_path, sizeof(spec_path), "%s/spec.json", fixture_tmpdir());
 	f = fopen(spec_path, "w");
 	if (!f || fputs(spec, f) < 0 || fclose(f) != 0) {
 		perror(spec_path);
 		exit(1);
 	}
-	snprintf(root, sizeof(root), "%s/root", tmp);
-	if (asprintf(&cmd, "'%s' '%s/pci/build-root.py' '%s' '%s'", env("PYTHON"), env("FIXTURES"),
-		     spec_path, root) < 0)
+	snprintf(root, sizeof(root), "%s/root", fixture_tmpdir());
+	if (asprintf(&cmd, "'%s' '%s/pci/build-root.py' '%s' '%s'", fixture_env("PYTHON"),
+		     fixture_env("FIXTURES"), spec_path, root) < 0)
 		exit(1);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "cannot build the fixture root: %s\n", cmd);
-		exit(1);
-	}
+	fixture_run(cmd);
 	free(cmd);
 }
 
@@ -113,18 +90,7 @@ static char *path_of(const char *rel)
 
 static char *read_text(const char *rel)
 {
-	char *s = NULL;
-	size_t n = 0;
-	FILE *f = fopen(path_of(rel), "r");
-
-	if (!f)
-		return NULL;
-	if (getdelim(&s, &n, '\0', f) < 0) {
-		free(s);
-		s = strdup("");
-	}
-	fclose(f);
-	return s;
+	return fixture_get(root, rel);
 }
 
 static void write_text(const char *rel, const char *text)
@@ -988,11 +954,6 @@ static void test_apply_order(void)
 
 int main(void)
 {
-	if (!mkdtemp(tmp)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	atexit(cleanup_tmp);
 	build_root();
 	if (passthru_ctx_new(root, &ctx) < 0)
 		return 1;

@@ -239,7 +239,7 @@ static void apply(struct passthru_ctx *ctx, const struct storage_plan *p)
 static void test_fixture(void)
 {
 	char *root = takeover_root("storage.json");
-	struct passthru_ctx *ctx = takeover_ctx(root);
+	struct passthru_ctx *ctx = fixture_ctx(root);
 	struct storage_finding *f = NULL;
 	struct storage_plan p;
 	const struct storage_file *x;
@@ -302,7 +302,7 @@ static void test_fixture(void)
 	storage_findings_free(f, n);
 
 	/* The host opened it after all: its disk exists, LVM holds it. */
-	takeover_put(
+	fixture_put(
 	    root,
 	    "sys/devices/pci0000:00/0000:00:04.0/0000:02:00.0/nvme/nvme1/nvme1n1/holders/dm-0/x",
 	    "");
@@ -326,7 +326,7 @@ static void test_fixture(void)
 	storage_findings_free(f, n);
 
 	/* Given back (unbind --persist): every file goes, lvm.conf is the original again. */
-	takeover_put(root, "etc/passthru/bindings.conf", "");
+	fixture_put(root, "etc/passthru/bindings.conf", "");
 	CHECK_INT(storage_plan_make(ctx, &p), 0);
 	CHECK_INT(p.n_targets, 0);
 	CHECK_INT(p.n_files, 10);
@@ -354,7 +354,7 @@ static void test_fixture(void)
 static void test_fixture_devices_file(void)
 {
 	char *root = takeover_root("storage.json");
-	struct passthru_ctx *ctx = takeover_ctx(root);
+	struct passthru_ctx *ctx = fixture_ctx(root);
 	const char *disk = "sys/devices/pci0000:00/0000:00:04.0/0000:02:00.0/nvme/nvme1/nvme1n1";
 	struct storage_finding *f = NULL;
 	struct storage_plan p;
@@ -362,8 +362,8 @@ static void test_fixture_devices_file(void)
 	char path[4096];
 	size_t n = 0;
 
-	takeover_put(root, "etc/lvm/lvm.conf", "devices {\n\tuse_devicesfile = 1\n}\n");
-	takeover_put(root, "etc/lvm/devices/system.devices", devices_file);
+	fixture_put(root, "etc/lvm/lvm.conf", "devices {\n\tuse_devicesfile = 1\n}\n");
+	fixture_put(root, "etc/lvm/devices/system.devices", devices_file);
 	/* Bound with no disk ever seen: the plan cannot find its entries, and says so. */
 	CHECK_INT(storage_plan_make(ctx, &p), 0);
 	CHECK(p.notes && p.notes[0] &&
@@ -372,11 +372,11 @@ static void test_fixture_devices_file(void)
 	storage_plan_done(&p);
 	/* The drive still on nvme, as bind --persist finds it: its disk, wwid and serial. */
 	snprintf(path, sizeof(path), "%s/wwid", disk);
-	takeover_put(root, path, "nvme.1b36-67756573742d6e766d65-51454d55-00000001\n");
+	fixture_put(root, path, "nvme.1b36-67756573742d6e766d65-51454d55-00000001\n");
 	snprintf(path, sizeof(path), "%s/device/serial", disk);
-	takeover_put(root, path, "guest nvme          \n");
+	fixture_put(root, path, "guest nvme          \n");
 	snprintf(path, sizeof(path), "%s/nvme1n1p1/partition", disk);
-	takeover_put(root, path, "1\n");
+	fixture_put(root, path, "1\n");
 	snprintf(path, sizeof(path), "%s/sys/class/block", root);
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/sys/class/block/nvme1n1", root);
@@ -432,7 +432,7 @@ static void test_fixture_devices_file(void)
 	storage_findings_free(f, n);
 
 	/* Given back: the two lines return as they were, the record goes. */
-	takeover_put(root, "etc/passthru/bindings.conf", "");
+	fixture_put(root, "etc/passthru/bindings.conf", "");
 	CHECK_INT(storage_plan_make(ctx, &p), 0);
 	CHECK(file_of(&p, STORAGE_LVM_DEVICES_FILE) < file_of(&p, STORAGE_LVM_DEVICES_STATE));
 	apply(ctx, &p);
@@ -451,14 +451,14 @@ static void test_fixture_devices_file(void)
 static void test_other_model(void)
 {
 	char *root = takeover_root("storage.json");
-	struct passthru_ctx *ctx = takeover_ctx(root);
+	struct passthru_ctx *ctx = fixture_ctx(root);
 	struct storage_finding *f = NULL;
 	struct storage_plan p;
 	size_t n = 0;
 
 	/* The wish was for another model: the slot's controller is the host's. */
-	takeover_put(root, "etc/passthru/bindings.conf",
-		     "0000:02:00.0 8086:f1a8 8086:390d host=nvme\n");
+	fixture_put(root, "etc/passthru/bindings.conf",
+		    "0000:02:00.0 8086:f1a8 8086:390d host=nvme\n");
 	CHECK_INT(storage_plan_make(ctx, &p), 0);
 	CHECK_INT(p.n_targets, 0);
 	CHECK_INT(p.n_files, 0); /* nothing generated, lvm.conf untouched */

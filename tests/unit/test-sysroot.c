@@ -8,23 +8,14 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "fixture.h"
 #include "test.h"
 
-static char root[] = "/tmp/passthru-test-sysroot-XXXXXX";
+static const char *root;
 
 static void put(const char *rel, const char *content)
 {
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "w");
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
-	fputs(content, f);
-	fclose(f);
+	fixture_put(root, rel, content);
 }
 
 static void test_parsers(void)
@@ -83,7 +74,7 @@ static void test_rooted(void)
 	char path[4096];
 	int fd;
 
-	CHECK(mkdtemp(root) != NULL);
+	root = fixture_tmpdir();
 	snprintf(path, sizeof(path), "%s/proc", root);
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/proc/sys", root);
@@ -292,11 +283,5 @@ int main(void)
 	test_attr_not_regular();
 	test_resolve();
 	test_rename_race();
-	{
-		char cmd[4200];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-		(void)!system(cmd);
-	}
 	TEST_DONE();
 }

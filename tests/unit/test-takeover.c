@@ -205,13 +205,13 @@ static void test_plan_unbind(const char *root, struct passthru_ctx *ctx)
 	passthru_takeover_unref(t);
 
 	/* This boot's record gives the original; a record for another device does not count. */
-	takeover_put(root, "run/passthru/held",
-		     "passthru-held 1\n"
-		     "dev 0000:00:13.0 driver=nvme override= id=1b36:0010:1b36:0010\n"
-		     "dev 0000:00:13.2 driver=ixgbevf override=\n"
-		     "dev 0000:00:05.0 driver=igb override= id=8086:10fb:8086:0000\n");
-	takeover_put(root, "etc/passthru/bindings.conf",
-		     "0000:00:05.0 8086:1533 8086:1533 host=igb\n");
+	fixture_put(root, "run/passthru/held",
+		    "passthru-held 1\n"
+		    "dev 0000:00:13.0 driver=nvme override= id=1b36:0010:1b36:0010\n"
+		    "dev 0000:00:13.2 driver=ixgbevf override=\n"
+		    "dev 0000:00:05.0 driver=igb override= id=8086:10fb:8086:0000\n");
+	fixture_put(root, "etc/passthru/bindings.conf",
+		    "0000:00:05.0 8086:1533 8086:1533 host=igb\n");
 	t = plan(ctx, PASSTHRU_TAKEOVER_UNBIND, PASSTHRU_TAKEOVER_FORCE,
 		 (const char *[]){"00:13.0", "00:13.2", "00:05.0", NULL}, &r);
 	CHECK_INT(r, 0);
@@ -319,7 +319,7 @@ static void test_execute(const char *root, struct passthru_ctx *ctx)
 	CHECK(takeover_get(root, "run/passthru/journal") == NULL);
 	CHECK(takeover_get(root, "run/passthru/held") == NULL);
 	passthru_takeover_unref(t);
-	takeover_put(root, override_path, "(null)\n");
+	fixture_put(root, override_path, "(null)\n");
 }
 
 static void test_repair(const char *root, struct passthru_ctx *ctx)
@@ -335,10 +335,10 @@ static void test_repair(const char *root, struct passthru_ctx *ctx)
 	passthru_takeover_unref(t);
 
 	/* Killed after the journal: every device is still at its origin; rolled back. */
-	takeover_put(root, "run/passthru/journal",
-		     "passthru-journal 1\nop bind\npid 99999\n"
-		     "dev 0000:00:02.0 driver=e1000e override= target=vfio-pci "
-		     "target-override=vfio-pci id=8086:10d3:8086:10d3\n");
+	fixture_put(root, "run/passthru/journal",
+		    "passthru-journal 1\nop bind\npid 99999\n"
+		    "dev 0000:00:02.0 driver=e1000e override= target=vfio-pci "
+		    "target-override=vfio-pci id=8086:10d3:8086:10d3\n");
 	CHECK_INT(passthru_takeover_new(ctx, PASSTHRU_TAKEOVER_REPAIR, 0, &t), 0);
 	CHECK_INT(passthru_takeover_execute(t), 0);
 	CHECK_INT(passthru_takeover_get_repair_outcome(t), PASSTHRU_REPAIR_ROLLED_BACK);
@@ -350,10 +350,10 @@ static void test_repair(const char *root, struct passthru_ctx *ctx)
 	passthru_takeover_unref(t);
 
 	/* Everything had made it (00:05.0 is on vfio-pci with the override): completed. */
-	takeover_put(root, "run/passthru/journal",
-		     "passthru-journal 1\nop bind\n"
-		     "dev 0000:00:05.0 driver=igb override= target=vfio-pci "
-		     "target-override=vfio-pci id=8086:1533:8086:1533\n");
+	fixture_put(root, "run/passthru/journal",
+		    "passthru-journal 1\nop bind\n"
+		    "dev 0000:00:05.0 driver=igb override= target=vfio-pci "
+		    "target-override=vfio-pci id=8086:1533:8086:1533\n");
 	CHECK_INT(passthru_takeover_new(ctx, PASSTHRU_TAKEOVER_REPAIR, 0, &t), 0);
 	CHECK_INT(passthru_takeover_execute(t), 0);
 	CHECK_INT(passthru_takeover_get_repair_outcome(t), PASSTHRU_REPAIR_COMPLETED);
@@ -364,10 +364,10 @@ static void test_repair(const char *root, struct passthru_ctx *ctx)
 	passthru_takeover_unref(t);
 
 	/* A bind repairs first, and says so. */
-	takeover_put(root, "run/passthru/journal",
-		     "passthru-journal 1\nop unbind\n"
-		     "dev 0000:00:05.0 driver=vfio-pci override=vfio-pci target=igb "
-		     "target-override=\n");
+	fixture_put(root, "run/passthru/journal",
+		    "passthru-journal 1\nop unbind\n"
+		    "dev 0000:00:05.0 driver=vfio-pci override=vfio-pci target=igb "
+		    "target-override=\n");
 	CHECK_INT(passthru_takeover_new(ctx, PASSTHRU_TAKEOVER_BIND, 0, &t), 0);
 	CHECK_INT(passthru_takeover_add_device(t, "00:05.0"), 0);
 	CHECK_INT(passthru_takeover_execute(t), 0);
@@ -376,7 +376,7 @@ static void test_repair(const char *root, struct passthru_ctx *ctx)
 	passthru_takeover_unref(t);
 
 	/* A damaged journal stops every change: nobody can tell what it did. */
-	takeover_put(root, "run/passthru/journal", "passthru-journal 1\nop bind\ngarbage\n");
+	fixture_put(root, "run/passthru/journal", "passthru-journal 1\nop bind\ngarbage\n");
 	CHECK_INT(passthru_takeover_new(ctx, PASSTHRU_TAKEOVER_BIND, 0, &t), 0);
 	CHECK_INT(passthru_takeover_add_device(t, "00:02.0"), 0);
 	CHECK_INT(passthru_takeover_execute(t), -EBADMSG);
@@ -564,7 +564,7 @@ static void test_node_users(struct passthru_ctx *ctx)
 static void test_domain32(void)
 {
 	char *root = takeover_root("domain32.json");
-	struct passthru_ctx *ctx = takeover_ctx(root);
+	struct passthru_ctx *ctx = fixture_ctx(root);
 	struct passthru_takeover *t;
 	int r;
 
@@ -640,9 +640,9 @@ static void test_lock(const char *root, struct passthru_ctx *ctx)
 		 major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_ino + 1, (int)holder,
 		 major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_ino, major(st.st_dev),
 		 minor(st.st_dev), (unsigned long)st.st_ino);
-	takeover_put(root, "proc/locks", locks);
+	fixture_put(root, "proc/locks", locks);
 	snprintf(rel, sizeof(rel), "proc/%d/cmdline", (int)holder);
-	takeover_put(root, rel, "");
+	fixture_put(root, rel, "");
 	snprintf(path, sizeof(path), "%s/%s", root, rel);
 	f = fopen(path, "w");
 	CHECK(f != NULL);
@@ -670,9 +670,9 @@ static void test_lock(const char *root, struct passthru_ctx *ctx)
 	passthru_takeover_unref(t);
 
 	/* An empty command line (a kernel thread, a zombie): the holder by its comm. */
-	takeover_put(root, rel, "");
+	fixture_put(root, rel, "");
 	snprintf(path, sizeof(path), "proc/%d/comm", (int)holder);
-	takeover_put(root, path, "flock\n");
+	fixture_put(root, path, "flock\n");
 	snprintf(expected, sizeof(expected), "pid %d (flock) holds", (int)holder);
 	t = plan(ctx, PASSTHRU_TAKEOVER_BIND, 0, (const char *[]){"00:02.0", NULL}, &r);
 	passthru_takeover_set_timeout(t, 100);
@@ -682,7 +682,7 @@ static void test_lock(const char *root, struct passthru_ctx *ctx)
 	takeover_remove(root, path);
 
 	/* Without a line in /proc/locks for it, the holder is not made up. */
-	takeover_put(root, "proc/locks", "");
+	fixture_put(root, "proc/locks", "");
 	t = plan(ctx, PASSTHRU_TAKEOVER_BIND, 0, (const char *[]){"00:02.0", NULL}, &r);
 	passthru_takeover_set_timeout(t, 100);
 	passthru_takeover_set_wait_fn(t, on_wait, &waits);
@@ -702,7 +702,7 @@ static void test_lock(const char *root, struct passthru_ctx *ctx)
 	CHECK(passthru_takeover_execute(t) != -EBUSY);
 	CHECK_INT(waits.calls, 1);
 	passthru_takeover_unref(t);
-	takeover_put(root, "sys/bus/pci/devices/0000:00:02.0/driver_override", "(null)\n");
+	fixture_put(root, "sys/bus/pci/devices/0000:00:02.0/driver_override", "(null)\n");
 
 	takeover_remove(root, "proc/locks");
 	takeover_remove(root, rel);
@@ -715,7 +715,7 @@ static void test_lock(const char *root, struct passthru_ctx *ctx)
 int main(void)
 {
 	char *root = takeover_root("host.json");
-	struct passthru_ctx *ctx = takeover_ctx(root);
+	struct passthru_ctx *ctx = fixture_ctx(root);
 
 	test_plan_bind(ctx);
 	test_plan_unbind(root, ctx);

@@ -7,21 +7,15 @@
 #include "test.h"
 #include "test-pci-fixture.h"
 
-static char root[] = "/tmp/passthru-test-types-XXXXXX";
+static const char *root;
 
+/* Writes types.d/rel below root. */
 static void put(const char *rel, const char *content)
 {
-	char path[4096];
-	FILE *f;
+	char path[512];
 
-	snprintf(path, sizeof(path), "%s/etc/passthru/types.d/%s", root, rel);
-	f = fopen(path, "w");
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
-	fputs(content, f);
-	fclose(f);
+	snprintf(path, sizeof(path), "etc/passthru/types.d/%s", rel);
+	fixture_put(root, path, content);
 }
 
 /* The content of a types.d file, or "(none)". */
@@ -281,16 +275,13 @@ static void test_device_type(void)
 int main(void)
 {
 	struct passthru_ctx *ctx;
-	char cmd[256];
 
 	test_syntax();
-	CHECK(mkdtemp(root) != NULL);
+	root = fixture_tmpdir();
 	ctx = fixture_ctx(root);
 	test_load(ctx);
 	test_add_remove(ctx);
 	passthru_ctx_unref(ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	(void)!system(cmd);
 	test_device_type();
 	TEST_DONE();
 }

@@ -7,7 +7,7 @@
 #include "fixture.h"
 #include "test.h"
 
-static const char *root;
+static char *root;
 
 static size_t strv_len(const char *const *v)
 {
@@ -433,5 +433,6 @@ int main(void)
 		test_device_new(ctx);
 		passthru_ctx_unref(ctx);
 	}
+	free(root);
 	TEST_DONE();
 }

@@ -21,28 +21,8 @@
 #include "executor-vf.h"
 #include "journal.h"
 #include "vf-netlink.h"
+#include "fixture.h"
 #include "test.h"
-
-static char tmp[] = "/tmp/passthru-test-vf-netlink-XXXXXX";
-
-static void cleanup_tmp(void)
-{
-	char cmd[sizeof(tmp) + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	(void)!system(cmd);
-}
-
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	if (!v) {
-		fprintf(stderr, "%s is not set (run through meson test)\n", name);
-		exit(2);
-	}
-	return v;
-}
 
 static const uint8_t mac1[6] = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
 static const uint8_t mac7[6] = {0x0a, 0x00, 0x00, 0x00, 0x00, 0xff};
@@ -138,7 +118,7 @@ static void test_iproute2_bytes(void)
 	int cases = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/vf-netlink/iproute2.txt", env("FIXTURES"));
+	snprintf(path, sizeof(path), "%s/vf-netlink/iproute2.txt", fixture_env("FIXTURES"));
 	f = fopen(path, "r");
 	if (!f) {
 		perror(path);
@@ -503,36 +483,12 @@ static const char spec[] =
 
 static char *build_root(void)
 {
-	char cmd[8192], *root;
-	FILE *p;
+	char *root;
 
-	if (asprintf(&root, "%s/root", tmp) < 0)
+	if (asprintf(&root, "%s/root", fixture_tmpdir()) < 0)
 		exit(1);
-	snprintf(cmd, sizeof(cmd), "'%s' '%s' - '%s'", env("PYTHON"), env("MKSYSFS"), root);
-	p = popen(cmd, "w");
-	if (!p || fputs(spec, p) < 0 || pclose(p) != 0) {
-		fprintf(stderr, "cannot build the fixture root: %s\n", cmd);
-		exit(1);
-	}
+	fixture_build_text(spec, root);
 	return root;
-}
-
-static char *read_text(const char *root, const char *rel)
-{
-	char path[4096], *s = NULL;
-	size_t n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	if (getdelim(&s, &n, '\0', f) < 0) {
-		free(s);
-		s = strdup("");
-	}
-	fclose(f);
-	return s;
 }
 
 static void test_vf_object(void)
@@ -573,7 +529,7 @@ static void test_vf_object(void)
 		CHECK_INT(passthru_vf_apply(vf), -EOPNOTSUPP);
 		CHECK(passthru_vf_get_error(vf) == NULL);
 		CHECK_INT(passthru_vf_save(vf), 0);
-		text = read_text(root, "etc/passthru/vf.d/0000:03:00.0.conf");
+		text = fixture_get(root, "etc/passthru/vf.d/0000:03:00.0.conf");
 		CHECK(text && strstr(text, "\ndevice 8086:1572:8086:1572\n"));
 		CHECK(text &&
 		      strstr(text, "\nvf 1 mac=02:11:22:33:44:55 vlan=100 qos=5 "
@@ -598,7 +554,7 @@ static void test_vf_object(void)
 		passthru_vf_unref(vf);
 		vf = NULL;
 	}
-	text = read_text(root, "etc/passthru/vf.d/0000:03:00.0.conf");
+	text = fixture_get(root, "etc/passthru/vf.d/0000:03:00.0.conf");
 	CHECK(text && strstr(text, "\ndevice 8086:1572:8086:1572\nvf 0 trust=off\nvf 1 "
 				   "mac=02:11:22:33:44:55 vlan=0 spoofchk=off trust=on "
 				   "max-tx-rate=2500\n"));
@@ -711,7 +667,7 @@ static struct passthru_ctx *fake_driver_ctx(const struct vf_link_ops *ops, char 
 {
 	struct passthru_ctx *ctx = NULL;
 
-	if (asprintf(ret_root, "%s/root", tmp) < 0)
+	if (asprintf(ret_root, "%s/root", fixture_tmpdir()) < 0)
 		exit(1);
 	CHECK_INT(passthru_ctx_new(*ret_root, &ctx), 0);
 	if (ctx)
@@ -834,7 +790,7 @@ static void test_vf_executor(void)
 		CHECK(!f.vfs[1].trust);
 		CHECK(!f.vfs[0].spoofchk);
 		CHECK(!file_exists(root, "run/passthru/journal"));
-		text = read_text(root, "run/passthru/log");
+		text = fixture_get(root, "run/passthru/log");
 		CHECK(text &&
 		      strstr(text, "repair: interrupted change of VF settings rolled back"));
 		free(text);
@@ -914,7 +870,7 @@ static void test_vf_lock_wait(void)
 	snprintf(path, sizeof(path), "%s/run/passthru/lock", root);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
-	locks = read_text("/", "proc/locks");
+	locks = fixture_get("/", "proc/locks");
 	CHECK(locks != NULL);
 	snprintf(path, sizeof(path), "%s/proc", root);
 	(void)mkdir(path, 0755);
@@ -983,11 +939,6 @@ static void test_vf_lock_wait(void)
 
 int main(void)
 {
-	if (!mkdtemp(tmp)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	atexit(cleanup_tmp);
 	test_iproute2_bytes();
 	test_build_errors();
 	test_build_get();

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The host of the VM tests (test-qemu, test-qmp, test-libvirt), built with mksysfs.py into a
- * temporary directory that is removed at exit. Shaped like the real-kernel test guest
+ * temporary directory (fixture.h). Shaped like the real-kernel test guest
  * (tests/vm/README.md) with the devices already on vfio-pci, plus the odd groups the guest
  * does not have:
  *   00:02.0 NIC on vfio-pci, group 1        00:03.0 NIC on e1000e, group 2
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "passthru.h"
+#include "fixture.h"
 
 static const char vm_fixture_spec[] =
     "{\"iommu\": \"intel\", \"pci_drivers\": [\"vfio-pci\"], \"pci\": ["
@@ -96,55 +96,21 @@ static const char vm_fixture_spec[] =
     "\"cmdline\": \"BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro console=ttyS0,115200n8 "
     "intel_iommu=on\"}";
 
-static char vm_fixture_dir[] = "/tmp/passthru-test-vm-XXXXXX";
-
-static void vm_fixture_cleanup(void)
-{
-	char cmd[sizeof(vm_fixture_dir) + 32];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", vm_fixture_dir);
-	(void)!system(cmd);
-}
-
 /* Builds the fixture root (once) and returns its path; exits the test when that fails. */
 static inline const char *vm_fixture_root(void)
 {
-	static char root[sizeof(vm_fixture_dir) + 8];
-	const char *python = getenv("PYTHON"), *mksysfs = getenv("MKSYSFS");
-	char cmd[4096];
-	FILE *f;
+	static char *root;
 
-	if (root[0])
-		return root;
-	if (!python || !mksysfs) {
-		fprintf(stderr, "PYTHON and MKSYSFS must be set (run through meson test)\n");
-		exit(1);
-	}
-	if (!mkdtemp(vm_fixture_dir)) {
-		perror("mkdtemp");
-		exit(1);
-	}
-	atexit(vm_fixture_cleanup);
-	snprintf(root, sizeof(root), "%s/root", vm_fixture_dir);
-	snprintf(cmd, sizeof(cmd), "'%s' '%s' - '%s'", python, mksysfs, root);
-	f = popen(cmd, "w");
-	if (!f || fputs(vm_fixture_spec, f) < 0 || pclose(f) != 0) {
-		fprintf(stderr, "cannot build the fixture root: %s\n", cmd);
-		exit(1);
+	if (!root) {
+		root = fixture_new_root();
+		fixture_build_text(vm_fixture_spec, root);
 	}
 	return root;
 }
 
 static inline struct passthru_ctx *vm_fixture_ctx(void)
 {
-	struct passthru_ctx *ctx = NULL;
-	int r = passthru_ctx_new(vm_fixture_root(), &ctx);
-
-	if (r < 0) {
-		fprintf(stderr, "passthru_ctx_new: %s\n", strerror(-r));
-		exit(1);
-	}
-	return ctx;
+	return fixture_ctx(vm_fixture_root());
 }
 
 /* A plan of the named devices with the given machine; NULL names end the list. */

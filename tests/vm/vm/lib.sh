@@ -1,46 +1,10 @@
-# Shared by the vm guest jobs (busybox sh): checks that print PASS/FAIL, command runs kept in
-# $RESULTS, and the nested QEMU with its QMP socket. The job exits 1 when a check failed
-# (finish); the host checkers judge the JSON the jobs keep.
-failures=0
-checks=0
+# Shared by the vm guest jobs (busybox sh): the takeover suite's checks that print PASS/FAIL
+# and its command runs kept in $RESULTS (../takeover/lib.sh, put in the guest as
+# /testbed/takeover-lib.sh), and the nested QEMU with its QMP socket. The job exits 1 when a
+# check failed (finish, which also stops the nested QEMU); the host checkers judge the JSON
+# the jobs keep.
+. /testbed/takeover-lib.sh
 qmp=/tmp/qmp.sock
-
-pass() { checks=$((checks + 1)); echo "PASS: $*"; }
-fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL: $*"; }
-
-# run NAME CMD...: runs CMD, keeps stdout/stderr/rc in $RESULTS/NAME.{out,err,rc} and in
-# $out/$err/$rc for the checks that follow.
-run() {
-	name=$1
-	shift
-	echo "+ $*"
-	"$@" >"$RESULTS/$name.out" 2>"$RESULTS/$name.err"
-	rc=$?
-	echo "$rc" >"$RESULTS/$name.rc"
-	out=$(cat "$RESULTS/$name.out")
-	err=$(cat "$RESULTS/$name.err")
-	sed 's/^/  out: /' "$RESULTS/$name.out"
-	sed 's/^/  err: /' "$RESULTS/$name.err"
-	echo "  rc: $rc"
-}
-
-expect_rc() { # RC WHAT
-	if [ "$rc" = "$1" ]; then pass "$2: exit $rc"; else fail "$2: exit $rc, expected $1"; fi
-}
-
-expect_in() { # TEXT HAYSTACK WHAT
-	case $2 in
-	*"$1"*) pass "$3: says '$1'" ;;
-	*) fail "$3: does not say '$1'" ;;
-	esac
-}
-
-expect_not_in() { # TEXT HAYSTACK WHAT
-	case $2 in
-	*"$1"*) fail "$3: says '$1'" ;;
-	*) pass "$3: does not say '$1'" ;;
-	esac
-}
 
 group_of() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }
 
