@@ -160,7 +160,8 @@ int verb_apply(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct cli_options opts = {"apply", "nt:h", options, help};
+	unsigned timeout = 0;
+	struct cli_options opts = {"apply", "nt:h", options, help, .timeout_ms = &timeout};
 	static const struct passthru_apply_ops ops = {
 	    .sriov = on_sriov_report,
 	    .bindings_unreadable = on_bindings_unreadable,
@@ -170,7 +171,6 @@ int verb_apply(struct cli *cli, int argc, char **argv)
 	    .modprobe = on_modprobe,
 	};
 	struct apply_state st = {.cli = cli};
-	unsigned timeout = 0;
 	bool dry_run = false;
 	int c, r, ret = EXIT_DONE;
 
@@ -178,11 +178,6 @@ int verb_apply(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'n':
 			dry_run = true;
-			break;
-		case 't':
-			ret = takeover_cli_parse_timeout("apply", optarg, &timeout);
-			if (ret != EXIT_DONE)
-				return ret;
 			break;
 		}
 	}

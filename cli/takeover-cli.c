@@ -15,11 +15,6 @@
 #include "service-client.h"
 #include "takeover-cli.h"
 
-int takeover_cli_parse_timeout(const char *verb, const char *arg, unsigned *ret_ms)
-{
-	return cli_options_parse_timeout(verb, arg, ret_ms);
-}
-
 void takeover_cli_on_lock_wait(void *userdata, const char *holder)
 {
 	if (holder)

@@ -9,12 +9,6 @@
 
 #include "cli.h"
 
-/*
- * cli_options_parse_timeout(), for apply.c until its cli_options set timeout_ms as the other
- * verbs' do.
- */
-int takeover_cli_parse_timeout(const char *verb, const char *arg, unsigned *ret_ms);
-
 /* Says on stderr whose lock a takeover waits for (a passthru_takeover_wait_fn). */
 void takeover_cli_on_lock_wait(void *userdata, const char *holder);
 
