@@ -22,6 +22,10 @@ done
 ./tools/install-deps.sh
 if [ "$with_vm" = 1 ]; then
     ./tests/vm/fetch-kernels.sh >/dev/null
+    # The Debian guest's root (debootstrap, several minutes on a loaded machine) is made before
+    # the tests, outside their time limits; when it cannot be, the debian tests say why.
+    ./tests/vm/debian/mkroot.sh >/dev/null ||
+        echo "test.sh: cannot build the Debian guest's root now; the debian tests will retry" >&2
 fi
 
 results=$(mktemp -d)

@@ -50,6 +50,11 @@ mkdir -p "$cache"
 key=$( { cat "$0" "$here"/guest/*; echo "$PACKAGES"; } | sha256sum | cut -c1-16)
 root=$cache/root-$key
 
+# One build at a time: a second run (meson starts two guest tests at once, or a second checkout
+# shares the cache) waits for the first one's root instead of removing its half-made one.
+exec 9>"$cache/root-$key.lock"
+flock -w 1800 9 || die "another mkroot has held $cache/root-$key.lock for 30 minutes"
+
 if [ ! -f "$root/.complete" ]; then
 	url=$(mirror)
 	[ -n "$url" ] || die "apt has no source for $suite (/etc/apt/sources.list{,.d})"
