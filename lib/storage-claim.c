@@ -495,7 +495,10 @@ static int layout_of(struct passthru_ctx *ctx, const char *lvm_conf, struct stor
 
 static int read_optional(struct passthru_ctx *ctx, const char *path, char **ret);
 
-/* A sysfs attribute's value as an id of the devices file; nothing when it is missing or blank. */
+/*
+ * A sysfs attribute's value as an id of the devices file: IDTYPE an LVM type, or "nvme" for a
+ * namespace id (lvm_devices_nvme_id()). Nothing when it is missing, blank or unset.
+ */
 static int add_id(struct passthru_ctx *ctx, const char *path, const char *idtype, char ***ids)
 {
 	_cleanup_free_ char *value = NULL;
@@ -503,8 +506,14 @@ static int add_id(struct passthru_ctx *ctx, const char *path, const char *idtype
 
 	if (read_optional(ctx, path, &value) < 0 || !value)
 		return 0;
-	if (lvm_devices_id(idtype, value, &id) < 0)
+	if (strcmp(idtype, "nvme") == 0) {
+		const char *attr = strrchr(path, '/') + 1;
+
+		if (lvm_devices_nvme_id(attr, value, &id) < 0)
+			return 0;
+	} else if (lvm_devices_id(idtype, value, &id) < 0) {
 		return 0;
+	}
 	if (strv_contains(*ids, id)) {
 		free(id);
 		return 0;
@@ -513,10 +522,12 @@ static int add_id(struct passthru_ctx *ctx, const char *path, const char *idtype
 }
 
 /*
- * The ids LVM's devices file may know the disks of a controller by, as far as the host has them
- * now: sys_wwid and sys_serial of each disk (its partitions' entries carry the disk's, with
- * PART=), and the /dev names of disks and partitions (devname entries). None while it is on
- * vfio-pci.
+ * The ids LVM's devices file may know the disks of a controller by (of every disk when address
+ * is NULL), as far as the host has them now: sys_wwid and sys_serial of each disk, an NVMe
+ * namespace's UUID, NGUID and EUI-64 (its partitions' entries carry the disk's, with PART=), and
+ * the /dev names of disks and partitions (devname entries). None while it is on vfio-pci: the
+ * namespaces and the controller's serial are the nvme driver's, nothing of them is in the PCI
+ * function's sysfs.
  */
 static int lvm_ids_of(struct passthru_ctx *ctx, const char *address, char ***ret)
 {
@@ -529,12 +540,15 @@ static int lvm_ids_of(struct passthru_ctx *ctx, const char *address, char ***ret
 	*ret = NULL;
 	if (root_opendir(ctx, "/sys/class/block", &d) < 0)
 		return 0;
-	if (asprintf(&needle, "/%s/", address) < 0)
+	if (address && asprintf(&needle, "/%s/", address) < 0)
 		return -ENOMEM;
 	while (r >= 0 && (de = readdir(d))) {
 		static const char *const attrs[][2] = {{"wwid", "sys_wwid"},
 						       {"device/wwid", "sys_wwid"},
-						       {"device/serial", "sys_serial"}};
+						       {"device/serial", "sys_serial"},
+						       {"uuid", "nvme"},
+						       {"nguid", "nvme"},
+						       {"eui", "nvme"}};
 		_cleanup_free_ char *link = NULL, *target = NULL, *dev = NULL, *part = NULL;
 		char *id;
 
@@ -543,7 +557,8 @@ static int lvm_ids_of(struct passthru_ctx *ctx, const char *address, char ***ret
 		if (asprintf(&link, "/sys/class/block/%s", de->d_name) < 0)
 			return -ENOMEM;
 		/* A disk that goes away while we look has no entry to find. */
-		if (root_resolve_link(ctx, link, &target) < 0 || !strstr(target, needle))
+		if (root_resolve_link(ctx, link, &target) < 0 ||
+		    (needle && !strstr(target, needle)))
 			continue;
 		if (asprintf(&dev, "/dev/%s", de->d_name) < 0 ||
 		    asprintf(&part, "%s/partition", link) < 0)

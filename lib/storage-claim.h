@@ -64,6 +64,14 @@ struct lvm_devices_edit {
 /* "IDTYPE IDNAME" as the devices file writes it (blanks inside as "_"). -EINVAL: empty. */
 int lvm_devices_id(const char *idtype, const char *value, char **ret);
 
+/*
+ * An NVMe namespace's sysfs attribute (ATTR "uuid", "nguid" or "eui") as the id newer LVM
+ * versions list it by: "nvme_uuid uuid.8-4-4-4-12", "nvme_nguid eui.<32 digits>", "nvme_eui64
+ * eui.<16 digits>", lowercase. -EINVAL: another attribute, not that many hex digits, or all
+ * zero (the namespace has none).
+ */
+int lvm_devices_nvme_id(const char *attr, const char *value, char **ret);
+
 /* Parses the record. -EBADMSG: a line that is not "id ADDR TYPE NAME" or "entry ADDR LINE". */
 int lvm_devices_state_parse(const char *text, size_t len, struct lvm_devices_record **ret,
 			    size_t *ret_n);

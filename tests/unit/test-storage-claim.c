@@ -448,6 +448,69 @@ static void test_fixture_devices_file(void)
 	free(root);
 }
 
+/*
+ * NVMe namespaces in the devices file of newer LVM versions: listed by nvme_uuid, nvme_nguid or
+ * nvme_eui64 (or wwid_eui), not only sys_wwid. The namespace's sysfs attributes (uuid and nguid
+ * as the kernel prints a UUID, eui as bytes apart) give those ids, and a sys_wwid recorded by
+ * an older passthru finds the same namespace's entries under the new types.
+ */
+static void test_lvm_devices_nvme(void)
+{
+	const char *devices =
+	    "VERSION=1.1.2\n"
+	    "IDTYPE=nvme_uuid IDNAME=uuid.8f5c1e2a-4b3d-4c6e-9f70-112233445566 "
+	    "DEVNAME=/dev/nvme1n1p1 PVID=AAAAguest PART=1\n"
+	    "IDTYPE=nvme_nguid IDNAME=eui.0025388b91b2a1c40025388b91b2a1c4 DEVNAME=/dev/nvme1n2 "
+	    "PVID=BBBBguest\n"
+	    "IDTYPE=nvme_eui64 IDNAME=eui.0025388b91b2a1c5 DEVNAME=/dev/nvme1n3 PVID=CCCCguest\n"
+	    "IDTYPE=wwid_eui IDNAME=eui.0025388b91b2a1c5 DEVNAME=/dev/nvme1n3 PVID=DDDDguest\n"
+	    "IDTYPE=nvme_eui64 IDNAME=eui.00000000000000aa DEVNAME=/dev/nvme0n1 PVID=EEEEhost\n";
+	char *uuid = NULL, *nguid = NULL, *eui = NULL, *bad = NULL;
+	struct lvm_devices_edit e;
+
+	CHECK_INT(lvm_devices_nvme_id("uuid", "8f5c1e2a-4b3d-4c6e-9f70-112233445566\n", &uuid), 0);
+	CHECK_STR(uuid, "nvme_uuid uuid.8f5c1e2a-4b3d-4c6e-9f70-112233445566");
+	CHECK_INT(lvm_devices_nvme_id("nguid", "0025388b-91b2-a1c4-0025-388B91B2A1C4\n", &nguid),
+		  0);
+	CHECK_STR(nguid, "nvme_nguid eui.0025388b91b2a1c40025388b91b2a1c4");
+	CHECK_INT(lvm_devices_nvme_id("eui", "00 25 38 8b 91 b2 a1 c5\n", &eui), 0);
+	CHECK_STR(eui, "nvme_eui64 eui.0025388b91b2a1c5");
+	/* Unset (all zero), the wrong length, not hex, not a namespace id. */
+	CHECK_INT(lvm_devices_nvme_id("eui", "00 00 00 00 00 00 00 00\n", &bad), -EINVAL);
+	CHECK_INT(lvm_devices_nvme_id("nguid", "00000000-0000-0000-0000-000000000000\n", &bad),
+		  -EINVAL);
+	CHECK_INT(lvm_devices_nvme_id("uuid", "00 25 38 8b 91 b2 a1 c5\n", &bad), -EINVAL);
+	CHECK_INT(lvm_devices_nvme_id("eui", "00 25 38 8b 91 b2 a1 zz\n", &bad), -EINVAL);
+	CHECK_INT(lvm_devices_nvme_id("serial", "0025388b91b2a1c5", &bad), -EINVAL);
+	CHECK(bad == NULL);
+	{
+		char *ids[] = {uuid, nguid, eui, NULL};
+		struct lvm_drive d = {"0000:02:00.0", ids};
+
+		CHECK_INT(lvm_devices_edit(devices, NULL, &d, 1, true, &e), 0);
+		CHECK_INT(e.removed, 4);
+		CHECK_STR(e.devices, "VERSION=1.1.3\n"
+				     "IDTYPE=nvme_eui64 IDNAME=eui.00000000000000aa "
+				     "DEVNAME=/dev/nvme0n1 PVID=EEEEhost\n");
+		free(e.devices);
+		free(e.state);
+	}
+	{
+		/* Recorded by an older passthru: the kernel's wwid, which is the uuid here. */
+		char *ids[] = {"sys_wwid uuid.8F5C1E2A-4B3D-4C6E-9F70-112233445566", NULL};
+		struct lvm_drive d = {"0000:02:00.0", ids};
+
+		CHECK_INT(lvm_devices_edit(devices, NULL, &d, 1, true, &e), 0);
+		CHECK_INT(e.removed, 1);
+		CHECK(e.devices && !strstr(e.devices, "AAAAguest"));
+		free(e.devices);
+		free(e.state);
+	}
+	free(uuid);
+	free(nguid);
+	free(eui);
+}
+
 static void test_other_model(void)
 {
 	char *root = takeover_root("storage.json");
@@ -504,5 +567,6 @@ int main(void)
 	test_fixture();
 	test_fixture_devices_file();
 	test_other_model();
+	test_lvm_devices_nvme();
 	TEST_DONE();
 }
