@@ -1503,9 +1503,10 @@ struct passthru_storage_claim *passthru_storage_claim_ref(struct passthru_storag
 struct passthru_storage_claim *passthru_storage_claim_unref(struct passthru_storage_claim *c);
 /*
  * Before a storage controller leaves the host for good (bind --persist): keeps the ids of its
- * disks (wwid, serial) in /etc/passthru/lvm-devices, so that passthru setup can take their
- * entries out of LVM's devices file once the disks are gone. 0 also when there is nothing to
- * keep (no disks, no devices file); -EINVAL for a bad address.
+ * disks (wwid, serial, NVMe namespace ids) and of the disks of every other storage controller
+ * of its IOMMU group (vfio-pci takes the group whole) in /etc/passthru/lvm-devices, so that
+ * passthru setup can take their entries out of LVM's devices file once the disks are gone. 0
+ * also when there is nothing to keep (no disks, no devices file); -EINVAL for a bad address.
  */
 int passthru_storage_claim_record(struct passthru_ctx *ctx, const char *address);
 /* The persisted storage controllers found. */

@@ -339,13 +339,17 @@ static bool transient_id(const char *id)
 	return strncmp(id, "devname ", 8) == 0;
 }
 
-static const struct lvm_drive *drive_of(const struct lvm_drive *drives, size_t n,
-					const char *address)
+size_t lvm_drive_index(const struct lvm_drive *drives, size_t n, const char *address)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(drives[i].address, address) == 0)
-			return &drives[i];
-	return NULL;
+			return i;
+	return n;
+}
+
+static bool given(const struct lvm_drive *drives, size_t n, const char *address)
+{
+	return lvm_drive_index(drives, n, address) < n;
 }
 
 /* The drive whose ids name this entry's id, or NULL. */
@@ -401,7 +405,7 @@ int lvm_devices_edit(const char *devices, const char *state, const struct lvm_dr
 	/* The drives' ids: those recorded, then those seen now. */
 	for (size_t i = 0; i < old.n && r >= 0; i++)
 		if (!old.v[i].entry && !transient_id(old.v[i].text) &&
-		    drive_of(drives, n, old.v[i].address))
+		    given(drives, n, old.v[i].address))
 			r = records_add(&recs, old.v[i].address, false, old.v[i].text,
 					strlen(old.v[i].text));
 	for (size_t d = 0; d < n && r >= 0; d++)
@@ -410,7 +414,7 @@ int lvm_devices_edit(const char *devices, const char *state, const struct lvm_dr
 				r = records_add(&recs, drives[d].address, false, *id, strlen(*id));
 	/* Lines taken out earlier stay out while their drive is persisted. */
 	for (size_t i = 0; i < old.n && r >= 0; i++)
-		if (old.v[i].entry && drive_of(drives, n, old.v[i].address))
+		if (old.v[i].entry && given(drives, n, old.v[i].address))
 			r = records_add(&recs, old.v[i].address, true, old.v[i].text,
 					strlen(old.v[i].text));
 	if (r < 0)
@@ -466,7 +470,7 @@ int lvm_devices_edit(const char *devices, const char *state, const struct lvm_dr
 			_cleanup_free_ char *id = NULL;
 			const char *owner;
 
-			if (!old.v[i].entry || drive_of(drives, n, old.v[i].address))
+			if (!old.v[i].entry || given(drives, n, old.v[i].address))
 				continue;
 			/* The ids of a drive still persisted name it: it stays out, as that one's.
 			 */

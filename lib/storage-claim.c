@@ -880,51 +880,72 @@ static int lvm_listed(struct passthru_ctx *ctx, const char *address, size_t *ret
 	return r == -EBADMSG ? 0 : r;
 }
 
-int storage_record_ids(struct passthru_ctx *ctx, const char *address)
+/*
+ * The storage controllers that leave the host with this one: vfio-pci takes an IOMMU group
+ * whole (a --group bind binds them all, and without it the bind needs the others off the host
+ * already), so every storage controller of its group, and itself in any case.
+ */
+static int leaving_with(struct passthru_ctx *ctx, const char *address, char ***ret)
+{
+	_cleanup_strv_free_ char **v = NULL;
+	struct passthru_pci_device *dev = NULL;
+	const char *const *members;
+	int r;
+
+	r = strv_push(&v, address);
+	if (r < 0)
+		return r;
+	/* Gone or unreadable: what its disks were is all there is to keep. */
+	if (passthru_pci_device_new(ctx, address, &dev) >= 0) {
+		members = passthru_pci_device_get_iommu_group_members(dev);
+		for (size_t i = 0; r >= 0 && members && members[i]; i++) {
+			struct passthru_pci_device *m = NULL;
+
+			if (strv_contains(v, members[i]) ||
+			    passthru_pci_device_new(ctx, members[i], &m) < 0)
+				continue;
+			if (is_storage(m))
+				r = strv_push(&v, members[i]);
+			passthru_pci_device_unref(m);
+		}
+		passthru_pci_device_unref(dev);
+	}
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+/* The record with the ids of these drives' disks seen now, its other drives kept as they are. */
+static int record_ids(struct passthru_ctx *ctx, char *const *addresses, char **const *ids,
+		      size_t n_addresses)
 {
 	_cleanup_free_ char *state = NULL;
-	_cleanup_strv_free_ char **ids = NULL;
 	_cleanup_free_ struct lvm_drive *drives = NULL;
 	struct lvm_devices_record *recs = NULL;
 	struct lvm_devices_edit e;
 	size_t n_recs = 0, n = 0;
 	int r;
 
-	/* Without a devices file nothing is looked up by these ids. */
-	if (!root_exists(ctx, STORAGE_LVM_DEVICES_FILE))
-		return 0;
-	r = lvm_ids_of(ctx, address, &ids);
-	if (r < 0 || !ids)
-		return r;
 	r = read_optional(ctx, STORAGE_LVM_DEVICES_STATE, &state);
 	if (r >= 0 && state)
 		r = lvm_devices_state_parse(state, strlen(state), &recs, &n_recs);
 	if (r < 0)
 		return r;
-	/* Every drive of the record kept as it is, this one with the ids seen now. */
-	drives = calloc(n_recs + 1, sizeof(*drives));
+	drives = calloc(n_recs + n_addresses + 1, sizeof(*drives));
 	if (!drives) {
 		lvm_devices_records_free(recs, n_recs);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n_recs; i++) {
-		bool seen = false;
-
-		for (size_t k = 0; k < n && !seen; k++)
-			seen = strcmp(drives[k].address, recs[i].address) == 0;
-		if (!seen)
+	for (size_t i = 0; i < n_recs; i++)
+		if (lvm_drive_index(drives, n, recs[i].address) == n)
 			drives[n++] = (struct lvm_drive){.address = recs[i].address};
-	}
-	{
-		bool seen = false;
+	for (size_t i = 0; i < n_addresses; i++) {
+		size_t k = lvm_drive_index(drives, n, addresses[i]);
 
-		for (size_t k = 0; k < n; k++)
-			if (strcmp(drives[k].address, address) == 0) {
-				drives[k].ids = ids;
-				seen = true;
-			}
-		if (!seen)
-			drives[n++] = (struct lvm_drive){.address = address, .ids = ids};
+		if (k == n)
+			n++;
+		drives[k] = (struct lvm_drive){.address = addresses[i], .ids = ids[i]};
 	}
 	r = lvm_devices_edit(NULL, state, drives, n, false, &e);
 	lvm_devices_records_free(recs, n_recs);
@@ -935,6 +956,36 @@ int storage_record_ids(struct passthru_ctx *ctx, const char *address)
 					   0644);
 	free(e.state);
 	free(e.devices);
+	return r;
+}
+
+int storage_record_ids(struct passthru_ctx *ctx, const char *address)
+{
+	_cleanup_strv_free_ char **leaving = NULL;
+	char ***ids;
+	size_t n;
+	bool any = false;
+	int r;
+
+	/* Without a devices file nothing is looked up by these ids. */
+	if (!root_exists(ctx, STORAGE_LVM_DEVICES_FILE))
+		return 0;
+	r = leaving_with(ctx, address, &leaving);
+	if (r < 0)
+		return r;
+	n = strv_length(leaving);
+	ids = calloc(n + 1, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		r = lvm_ids_of(ctx, leaving[i], &ids[i]);
+		any = any || ids[i];
+	}
+	if (r >= 0 && any)
+		r = record_ids(ctx, leaving, ids, n);
+	for (size_t i = 0; i < n; i++)
+		strv_free(ids[i]);
+	free(ids);
 	return r;
 }
 

@@ -61,6 +61,9 @@ struct lvm_devices_edit {
 	unsigned removed, restored; /* entry lines taken out now, put back now */
 };
 
+/* The index of the drive with this address among drives, n when none has it. */
+size_t lvm_drive_index(const struct lvm_drive *drives, size_t n, const char *address);
+
 /* "IDTYPE IDNAME" as the devices file writes it (blanks inside as "_"). -EINVAL: empty. */
 int lvm_devices_id(const char *idtype, const char *value, char **ret);
 
@@ -188,9 +191,10 @@ struct storage_finding {
 };
 
 /*
- * Before a storage controller leaves the host (bind --persist): the ids of its disks go into
+ * Before a storage controller leaves the host (bind --persist): the ids of its disks, and of
+ * those of every other storage controller of its IOMMU group (they leave with it), go into
  * passthru's record, so that setup can find their entries in LVM's devices file once the disks
- * are gone. 0 also when it has no disk or the host has no devices file.
+ * are gone. 0 also when they have no disk or the host has no devices file.
  */
 int storage_record_ids(struct passthru_ctx *ctx, const char *address);
 

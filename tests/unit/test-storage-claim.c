@@ -448,6 +448,98 @@ static void test_fixture_devices_file(void)
 	free(root);
 }
 
+/* A disk of a controller as the host driver shows it: /sys/class/block/NAME and its attributes
+ * (path -> content, relative to the disk), NULL-terminated pairs. */
+static void put_disk(const char *root, const char *controller, const char *name,
+		     const char *const *attrs)
+{
+	char path[4096], target[4096], rel[1024];
+
+	for (size_t i = 0; attrs && attrs[i]; i += 2) {
+		snprintf(rel, sizeof(rel), "%s/nvme/%s/%s", controller, name, attrs[i]);
+		takeover_put(root, rel, attrs[i + 1]);
+	}
+	snprintf(path, sizeof(path), "%s/sys/class/block", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/sys/class/block/%s", root, name);
+	snprintf(target, sizeof(target), "../../%s/nvme/%s", controller + strlen("sys/"), name);
+	CHECK_INT(symlink(target, path), 0);
+}
+
+static void drop_disk(const char *root, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/sys/class/block/%s", root, name);
+	CHECK_INT(unlink(path), 0);
+}
+
+/*
+ * bind --persist --group on an IOMMU group with two NVMe controllers: the record keeps the ids
+ * of both drives' disks (it is asked for the one named), setup takes both drives' entries out
+ * of system.devices, and the give-back of the group (unbind --persist --group) puts both back.
+ */
+static void test_fixture_group(void)
+{
+	char *root = takeover_root("storage-group.json");
+	struct passthru_ctx *ctx = takeover_ctx(root);
+	const char *a = "sys/devices/pci0000:00/0000:00:04.0/0000:02:00.0";
+	const char *b = "sys/devices/pci0000:00/0000:00:05.0/0000:03:00.0";
+	const char *const disk_a[] = {"wwid", "eui.00000000000000000000000000000a01\n", NULL};
+	const char *const disk_b[] = {"wwid", "eui.00000000000000000000000000000b01\n", NULL};
+	const char *devices = "VERSION=1.1.4\n"
+			      "IDTYPE=sys_wwid IDNAME=eui.0025388b91b2a1c4 DEVNAME=/dev/nvme0n1 "
+			      "PVID=AAAAhost\n"
+			      "IDTYPE=sys_wwid IDNAME=eui.00000000000000000000000000000a01 "
+			      "DEVNAME=/dev/nvme1n1 PVID=BBBBguest\n"
+			      "IDTYPE=sys_wwid IDNAME=eui.00000000000000000000000000000b01 "
+			      "DEVNAME=/dev/nvme2n1 PVID=CCCCguest\n";
+	const struct storage_file *x;
+	struct storage_plan p;
+
+	takeover_put(root, "etc/lvm/devices/system.devices", devices);
+	put_disk(root, a, "nvme1n1", disk_a);
+	put_disk(root, b, "nvme2n1", disk_b);
+	/* bind --persist --group 02:00.0, before the execution: both drives leave. */
+	CHECK_INT(storage_record_ids(ctx, "0000:02:00.0"), 0);
+	CHECK(takeover_get(root, "etc/passthru/lvm-devices") &&
+	      strstr(takeover_get(root, "etc/passthru/lvm-devices"),
+		     "\nid 0000:02:00.0 sys_wwid eui.00000000000000000000000000000a01\n"));
+	CHECK(takeover_get(root, "etc/passthru/lvm-devices") &&
+	      strstr(takeover_get(root, "etc/passthru/lvm-devices"),
+		     "\nid 0000:03:00.0 sys_wwid eui.00000000000000000000000000000b01\n"));
+	/* Then both are on vfio-pci and persisted, as bind --persist --group leaves them. */
+	drop_disk(root, "nvme1n1");
+	drop_disk(root, "nvme2n1");
+	takeover_put(root, "etc/passthru/bindings.conf",
+		     "0000:02:00.0 1b36:0010 1af4:1100 host=nvme\n"
+		     "0000:03:00.0 1b36:0010 1af4:1100 host=nvme\n");
+	CHECK_INT(storage_plan_make(ctx, &p), 0);
+	CHECK_INT(p.n_targets, 2);
+	CHECK(p.notes == NULL);
+	x = file_of(&p, STORAGE_CLAIM_SCRIPT);
+	CHECK(x && x->new &&strstr(x->new, "\nclaim 0000:02:00.0 ") &&
+	      strstr(x->new, "\nclaim 0000:03:00.0 "));
+	x = file_of(&p, STORAGE_LVM_DEVICES_FILE);
+	CHECK(x && x->new &&strstr(x->new, "PVID=AAAAhost") && !strstr(x->new, "PVID=BBBBguest") &&
+	      !strstr(x->new, "PVID=CCCCguest"));
+	apply(ctx, &p);
+	storage_plan_done(&p);
+
+	/* unbind --persist --group: both wishes go, both drives' lines come back. */
+	takeover_put(root, "etc/passthru/bindings.conf", "");
+	CHECK_INT(storage_plan_make(ctx, &p), 0);
+	apply(ctx, &p);
+	storage_plan_done(&p);
+	CHECK(takeover_get(root, "etc/passthru/early-claim.sh") == NULL);
+	CHECK(takeover_get(root, "etc/passthru/lvm-devices") == NULL);
+	CHECK(takeover_get(root, "etc/lvm/devices/system.devices") &&
+	      strstr(takeover_get(root, "etc/lvm/devices/system.devices"), "PVID=BBBBguest") &&
+	      strstr(takeover_get(root, "etc/lvm/devices/system.devices"), "PVID=CCCCguest"));
+	passthru_ctx_unref(ctx);
+	free(root);
+}
+
 /*
  * NVMe namespaces in the devices file of newer LVM versions: listed by nvme_uuid, nvme_nguid or
  * nvme_eui64 (or wwid_eui), not only sys_wwid. The namespace's sysfs attributes (uuid and nguid
@@ -567,6 +659,7 @@ int main(void)
 	test_fixture();
 	test_fixture_devices_file();
 	test_other_model();
+	test_fixture_group();
 	test_lvm_devices_nvme();
 	TEST_DONE();
 }
