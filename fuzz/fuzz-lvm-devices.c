@@ -5,7 +5,7 @@
  * file goes into the record, the record parses, taking out twice is taking out once, and giving
  * the drive back leaves every line of the original file in the result. The drive's ids include
  * NVMe namespace ids of every type LVM may list them by (the record's lines are read back as
- * sysfs values too).
+ * sysfs values too); no entry taken out can be one that names none of the drive's ids only.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,6 +64,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lvm_devices_edit(text, state, &d, 1, true, &e) < 0) {
 		free(text);
 		return 0;
+	}
+	/* Without a record, what was taken out named one of the ids: it was not unmatched. */
+	if (!state) {
+		size_t before, after;
+
+		if (lvm_devices_unmatched(text, ids, &before) < 0 ||
+		    lvm_devices_unmatched(e.devices, ids, &after) < 0 || after != before)
+			abort();
 	}
 	if (e.state) {
 		if (lvm_devices_state_parse(e.state, strlen(e.state), &v, &n) < 0)

@@ -1519,6 +1519,12 @@ const char *passthru_storage_claim_get_path(const struct passthru_storage_claim 
 bool passthru_storage_claim_get_removes(const struct passthru_storage_claim *c, size_t index);
 /* The initramfs regeneration the changes need, as one shell-quoted line; NULL when none. */
 const char *passthru_storage_claim_get_command(const struct passthru_storage_claim *c);
+/*
+ * What the files cannot do, one line each, NULL-terminated; NULL when nothing. A persisted
+ * drive whose storage prevention is incomplete (its LVM devices file entries cannot be told,
+ * for one) is named with the commands that complete it. Owned by c.
+ */
+const char *const *passthru_storage_claim_get_notes(const struct passthru_storage_claim *c);
 /* Writes (or removes) every file that changes, atomically and read back, then runs the
  * regeneration. On failure passthru_storage_claim_get_error() names the file or command. */
 int passthru_storage_claim_apply(struct passthru_storage_claim *c);

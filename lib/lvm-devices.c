@@ -592,3 +592,28 @@ int lvm_devices_listed(const char *devices, const char *state, const char *addre
 	free(e.state);
 	return 0;
 }
+
+int lvm_devices_unmatched(const char *devices, char *const *ids, size_t *ret)
+{
+	size_t n = 0, len = strlen(devices);
+
+	for (size_t i = 0; i < len;) {
+		const char *line = devices + i, *nl = memchr(line, '\n', len - i);
+		size_t ll = nl ? (size_t)(nl - line) : len - i;
+		_cleanup_free_ char *id = NULL;
+		bool seen = false;
+		int r;
+
+		i += ll + (nl ? 1 : 0);
+		r = entry_id(line, ll, &id);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			continue; /* not an entry; a broken one names no disk LVM could use */
+		STRV_FOREACH (x, (char **)ids)
+			seen = seen || same_id(id, *x);
+		n += !seen;
+	}
+	*ret = n;
+	return 0;
+}

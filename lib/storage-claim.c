@@ -339,7 +339,7 @@ static int render_lvm(const struct storage_target *t, size_t n, const char *old,
 static int render_lvm_devices(const struct storage_target *t, size_t n,
 			      const struct storage_layout *layout,
 			      const struct storage_lvm_text *lvm, struct storage_file *files,
-			      size_t *k, char ***notes)
+			      size_t *k, char ***notes, char ***incomplete)
 {
 	_cleanup_free_ struct lvm_drive *drives = calloc(n + 1, sizeof(*drives));
 	struct lvm_devices_edit e;
@@ -376,26 +376,38 @@ static int render_lvm_devices(const struct storage_target *t, size_t n,
 	if (lvm->devices && n > 0 && !layout->lvm_devicesfile)
 		r = add_note(notes, "LVM does not use " STORAGE_LVM_DEVICES_FILE
 				    " (devices/use_devicesfile): its entries are left as they are");
-	/* Bound before it ever had its disks seen: which entries are its cannot be told. */
+	/*
+	 * Bound before its disks were ever seen (it was on vfio-pci already): which entries are
+	 * its cannot be told. Unless every entry names a disk the host has now: none is its.
+	 */
 	for (size_t i = 0; r >= 0 && layout->lvm_devicesfile && i < n; i++) {
 		_cleanup_free_ char *needle = NULL;
+		size_t unmatched = 0;
 
 		if (asprintf(&needle, "\nid %s ", t[i].address) < 0)
 			return -ENOMEM;
-		if (!e.state || !strstr(e.state, needle))
-			r = add_note(notes,
-				     "%s: the ids of its disks are not known (never seen while the "
-				     "host had it), so its entries in " STORAGE_LVM_DEVICES_FILE
-				     " cannot be found: give it to its host driver and bind "
-				     "--persist it again, or remove them with lvmdevices --deldev",
-				     t[i].address);
+		if (e.state && strstr(e.state, needle))
+			continue;
+		r = lvm_devices_unmatched(e.devices ? e.devices : "", lvm->host_ids, &unmatched);
+		if (r >= 0 && unmatched)
+			r = strv_push(incomplete, t[i].address);
+		if (r >= 0 && unmatched)
+			r = add_note(
+			    notes,
+			    "%s: storage prevention incomplete: its disks were not on the "
+			    "host when it was persisted (on vfio-pci), so their ids are "
+			    "unknown and %zu %s of " STORAGE_LVM_DEVICES_FILE
+			    " naming no disk the host has %s in it; to complete it: passthru "
+			    "unbind %s, then passthru bind --persist %s",
+			    t[i].address, unmatched, unmatched == 1 ? "entry" : "entries",
+			    unmatched == 1 ? "stays" : "stay", t[i].address, t[i].address);
 	}
 	return r;
 }
 
 int storage_render(const struct storage_target *targets, size_t n,
 		   const struct storage_layout *layout, const struct storage_lvm_text *lvm,
-		   struct storage_file **ret, size_t *ret_n, char ***notes)
+		   struct storage_file **ret, size_t *ret_n, char ***notes, char ***incomplete)
 {
 	static const struct {
 		const char *path;
@@ -444,7 +456,7 @@ int storage_render(const struct storage_target *targets, size_t n,
 		r = render_lvm(targets, n, lvm->conf, &f->new, notes);
 	}
 	if (r >= 0 && (lvm->devices || lvm->state))
-		r = render_lvm_devices(targets, n, layout, lvm, files, &k, notes);
+		r = render_lvm_devices(targets, n, layout, lvm, files, &k, notes, incomplete);
 	if (r < 0) {
 		storage_files_free(files, k);
 		return r;
@@ -643,6 +655,7 @@ void storage_plan_done(struct storage_plan *p)
 {
 	storage_files_free(p->files, p->n_files);
 	strv_free(p->notes);
+	strv_free(p->incomplete);
 	strv_free(p->initramfs_argv);
 	*p = (struct storage_plan){0};
 }
@@ -661,6 +674,7 @@ static int read_optional(struct passthru_ctx *ctx, const char *path, char **ret)
 int storage_plan_make(struct passthru_ctx *ctx, struct storage_plan *ret)
 {
 	_cleanup_free_ char *lvm_conf = NULL, *lvm_devices = NULL, *lvm_state = NULL;
+	_cleanup_strv_free_ char **host_ids = NULL;
 	struct storage_target *targets = NULL;
 	struct storage_file *files = NULL;
 	struct storage_layout layout;
@@ -677,12 +691,15 @@ int storage_plan_make(struct passthru_ctx *ctx, struct storage_plan *ret)
 		r = read_optional(ctx, STORAGE_LVM_DEVICES_FILE, &lvm_devices);
 	if (r >= 0)
 		r = read_optional(ctx, STORAGE_LVM_DEVICES_STATE, &lvm_state);
+	if (r >= 0 && lvm_devices)
+		r = lvm_ids_of(ctx, NULL, &host_ids);
 	if (r >= 0)
 		r = layout_of(ctx, lvm_conf, &layout);
 	if (r >= 0)
-		r = storage_render(targets, n_targets, &layout,
-				   &(struct storage_lvm_text){lvm_conf, lvm_devices, lvm_state},
-				   &files, &n_files, &plan.notes);
+		r = storage_render(
+		    targets, n_targets, &layout,
+		    &(struct storage_lvm_text){lvm_conf, lvm_devices, lvm_state, host_ids}, &files,
+		    &n_files, &plan.notes, &plan.incomplete);
 	storage_targets_free(targets, n_targets);
 	plan.n_targets = n_targets;
 	/* Keep only what changes: the others are as they should be. */
@@ -1057,6 +1074,15 @@ int storage_check(struct passthru_ctx *ctx, struct storage_finding **ret, size_t
 				"driver get it",
 				listed, listed == 1 ? "entry" : "entries"),
 			    strdup("passthru setup --apply"));
+		else if (strv_contains(plan.incomplete, addr))
+			r = finding_add(
+			    &v, &n, addr, PASSTHRU_CHECK_WARN,
+			    strdup(
+				"storage prevention incomplete: its disks were never seen on the "
+				"host, so which entries of " STORAGE_LVM_DEVICES_FILE
+				" are theirs cannot be told (passthru setup counts those that may "
+				"be)"),
+			    fmt("passthru unbind %s, then passthru bind --persist %s", addr, addr));
 		else if (plan.n_files)
 			r = finding_add(
 			    &v, &n, addr, PASSTHRU_CHECK_WARN,
@@ -1195,6 +1221,11 @@ _public_ bool passthru_storage_claim_get_removes(const struct passthru_storage_c
 _public_ const char *passthru_storage_claim_get_command(const struct passthru_storage_claim *c)
 {
 	return c ? c->command : NULL;
+}
+
+_public_ const char *const *passthru_storage_claim_get_notes(const struct passthru_storage_claim *c)
+{
+	return c && c->plan.notes ? (const char *const *)c->plan.notes : NULL;
 }
 
 _public_ int passthru_storage_claim_apply(struct passthru_storage_claim *c)

@@ -90,6 +90,12 @@ void lvm_devices_records_free(struct lvm_devices_record *v, size_t n);
 int lvm_devices_edit(const char *devices, const char *state, const struct lvm_drive *drives,
 		     size_t n, bool remove, struct lvm_devices_edit *ret);
 
+/*
+ * How many entries of system.devices name none of these ids (those of the disks the host has
+ * now, lvm_ids_of()): the entries that may be a drive's whose ids are not known.
+ */
+int lvm_devices_unmatched(const char *devices, char *const *ids, size_t *ret);
+
 /* How many entries of system.devices name this drive (by its recorded and given ids). */
 int lvm_devices_listed(const char *devices, const char *state, const char *address,
 		       char *const *ids, size_t *ret);
@@ -141,6 +147,7 @@ struct storage_plan {
 	struct storage_file *files; /* only those that change */
 	size_t n_files;
 	char **notes;	       /* what the plan could not do, for the user */
+	char **incomplete;     /* the targets whose storage prevention it cannot complete */
 	char **initramfs_argv; /* the regeneration, when a file the initramfs carries changes */
 	size_t n_targets;      /* persisted storage controllers found */
 };
@@ -150,17 +157,20 @@ void storage_targets_free(struct storage_target *t, size_t n);
 /* What LVM has: lvm.conf, system.devices and passthru's record of it (NULL: none). */
 struct storage_lvm_text {
 	const char *conf, *devices, *state;
+	char *const *host_ids; /* the ids of every disk the host has now (may be NULL) */
 };
 
 /*
  * The content of every file passthru may generate, for these targets and this layout: entries
  * for all paths the layout covers, new NULL for those that should not exist (no targets). The
  * lvm.conf entry is computed from lvm->conf (NULL: none) and only when layout->lvm; those of
- * system.devices and the record when either exists. Notes are appended to *notes. Pure: no I/O.
+ * system.devices and the record when either exists. Notes are appended to *notes, and the
+ * addresses of the targets whose storage prevention stays incomplete (LVM devices file entries
+ * that may be theirs, their ids never seen) to *incomplete. Pure: no I/O.
  */
 int storage_render(const struct storage_target *targets, size_t n,
 		   const struct storage_layout *layout, const struct storage_lvm_text *lvm,
-		   struct storage_file **ret, size_t *ret_n, char ***notes);
+		   struct storage_file **ret, size_t *ret_n, char ***notes, char ***incomplete);
 void storage_files_free(struct storage_file *files, size_t n);
 
 /* The plan for this host: bindings.conf and sysfs decide the targets, the root the layout. */

@@ -364,12 +364,33 @@ static void test_fixture_devices_file(void)
 
 	takeover_put(root, "etc/lvm/lvm.conf", "devices {\n\tuse_devicesfile = 1\n}\n");
 	takeover_put(root, "etc/lvm/devices/system.devices", devices_file);
-	/* Bound with no disk ever seen: the plan cannot find its entries, and says so. */
+	/*
+	 * Bound with no disk ever seen (on vfio-pci when persisted), and the file lists disks the
+	 * host does not have: which are its cannot be told. The plan says so in one line, with
+	 * the commands that complete it, and leaves the file alone.
+	 */
 	CHECK_INT(storage_plan_make(ctx, &p), 0);
-	CHECK(p.notes && p.notes[0] &&
-	      strstr(p.notes[0], "0000:02:00.0: the ids of its disks are not known"));
+	CHECK(p.notes && p.notes[0] && !p.notes[1] &&
+	      strstr(p.notes[0],
+		     "0000:02:00.0: storage prevention incomplete: its disks were not "
+		     "on the host when it was persisted (on vfio-pci), so their ids are "
+		     "unknown and 4 entries of /etc/lvm/devices/system.devices naming no "
+		     "disk the host has stay in it; to complete it: passthru unbind "
+		     "0000:02:00.0, then passthru bind --persist 0000:02:00.0") &&
+	      !strchr(p.notes[0], '\n'));
 	CHECK(!file_of(&p, STORAGE_LVM_DEVICES_FILE));
 	storage_plan_done(&p);
+	/* The public object has the same note (bind --persist prints it). */
+	{
+		struct passthru_storage_claim *c = NULL;
+
+		CHECK_INT(passthru_storage_claim_new(ctx, &c), 0);
+		CHECK(passthru_storage_claim_get_notes(c) &&
+		      passthru_storage_claim_get_notes(c)[0] &&
+		      strstr(passthru_storage_claim_get_notes(c)[0],
+			     "0000:02:00.0: storage prevention incomplete"));
+		passthru_storage_claim_unref(c);
+	}
 	/* The drive still on nvme, as bind --persist finds it: its disk, wwid and serial. */
 	snprintf(path, sizeof(path), "%s/wwid", disk);
 	takeover_put(root, path, "nvme.1b36-67756573742d6e766d65-51454d55-00000001\n");
@@ -559,6 +580,7 @@ static void test_lvm_devices_nvme(void)
 	    "IDTYPE=nvme_eui64 IDNAME=eui.00000000000000aa DEVNAME=/dev/nvme0n1 PVID=EEEEhost\n";
 	char *uuid = NULL, *nguid = NULL, *eui = NULL, *bad = NULL;
 	struct lvm_devices_edit e;
+	size_t n = 0;
 
 	CHECK_INT(lvm_devices_nvme_id("uuid", "8f5c1e2a-4b3d-4c6e-9f70-112233445566\n", &uuid), 0);
 	CHECK_STR(uuid, "nvme_uuid uuid.8f5c1e2a-4b3d-4c6e-9f70-112233445566");
@@ -598,9 +620,85 @@ static void test_lvm_devices_nvme(void)
 		free(e.devices);
 		free(e.state);
 	}
+	/* Entries naming no disk the host has: all but the host's. */
+	{
+		char *host[] = {"nvme_eui64 eui.00000000000000AA", NULL};
+
+		CHECK_INT(lvm_devices_unmatched(devices, host, &n), 0);
+		CHECK_INT(n, 4);
+		CHECK_INT(lvm_devices_unmatched(devices, NULL, &n), 0);
+		CHECK_INT(n, 5);
+	}
 	free(uuid);
 	free(nguid);
 	free(eui);
+}
+
+/* Persisted while on vfio-pci: complete when every entry of system.devices names a disk the
+ * host has (its NVMe known by the namespace's uuid, nguid, eui), else incomplete, and said. */
+static void test_fixture_vfio_persisted(void)
+{
+	const char *host = "sys/devices/pci0000:00/0000:00:03.0/0000:01:00.0";
+	const char *const disk[] = {"uuid",  "8f5c1e2a-4b3d-4c6e-9f70-112233445566\n",
+				    "nguid", "00000000-0000-0000-0000-000000000000\n",
+				    "eui",   "00 25 38 8b 91 b2 a1 c4\n",
+				    NULL};
+	char *root = takeover_root("storage.json");
+	struct passthru_ctx *ctx = takeover_ctx(root);
+	struct storage_plan p;
+
+	takeover_put(root, "etc/lvm/lvm.conf", "devices {\n\tuse_devicesfile = 1\n}\n");
+	takeover_put(root, "etc/lvm/devices/system.devices",
+		     "VERSION=1.1.1\n"
+		     "IDTYPE=nvme_uuid IDNAME=uuid.8f5c1e2a-4b3d-4c6e-9f70-112233445566 "
+		     "DEVNAME=/dev/nvme0n1p3 PVID=AAAAhost PART=3\n"
+		     "IDTYPE=nvme_eui64 IDNAME=eui.0025388b91b2a1c4 DEVNAME=/dev/nvme0n1 "
+		     "PVID=BBBBhost\n"
+		     "IDTYPE=devname IDNAME=/dev/nvme0n1p3 DEVNAME=/dev/nvme0n1p3 PVID=CCCChost\n");
+	put_disk(root, host, "nvme0n1", disk);
+	{
+		char path[4096];
+
+		/* Its partition, with a /sys/class/block name of its own. */
+		snprintf(path, sizeof(path), "%s/nvme/nvme0n1/nvme0n1p3/partition", host);
+		takeover_put(root, path, "3\n");
+		snprintf(path, sizeof(path), "%s/sys/class/block/nvme0n1p3", root);
+		CHECK_INT(symlink("../../devices/pci0000:00/0000:00:03.0/0000:01:00.0/nvme/"
+				  "nvme0n1/nvme0n1p3",
+				  path),
+			  0);
+	}
+	CHECK_INT(storage_plan_make(ctx, &p), 0);
+	CHECK(p.notes == NULL);
+	CHECK(!file_of(&p, STORAGE_LVM_DEVICES_FILE));
+	storage_plan_done(&p);
+
+	takeover_put(root, "etc/lvm/devices/system.devices",
+		     "VERSION=1.1.1\n"
+		     "IDTYPE=nvme_uuid IDNAME=uuid.8f5c1e2a-4b3d-4c6e-9f70-112233445566 "
+		     "DEVNAME=/dev/nvme0n1p3 PVID=AAAAhost PART=3\n"
+		     "IDTYPE=nvme_nguid IDNAME=eui.11111111111111112222222222222222 "
+		     "DEVNAME=/dev/nvme1n1 PVID=DDDDguest\n");
+	CHECK_INT(storage_plan_make(ctx, &p), 0);
+	CHECK(p.notes && p.notes[0] &&
+	      strstr(p.notes[0], "0000:02:00.0: storage prevention incomplete: ") &&
+	      strstr(p.notes[0], " and 1 entry of /etc/lvm/devices/system.devices naming no disk "
+				 "the host has stays in it; "));
+	storage_plan_done(&p);
+	/* check says so too, with the same commands. */
+	{
+		struct storage_finding *f = NULL;
+		size_t n = 0;
+
+		CHECK_INT(storage_check(ctx, &f, &n), 0);
+		CHECK(n == 1 && f[0].status == PASSTHRU_CHECK_WARN &&
+		      strstr(f[0].seen, "storage prevention incomplete") && f[0].fix &&
+		      strcmp(f[0].fix, "passthru unbind 0000:02:00.0, then passthru bind --persist "
+				       "0000:02:00.0") == 0);
+		storage_findings_free(f, n);
+	}
+	passthru_ctx_unref(ctx);
+	free(root);
 }
 
 static void test_other_model(void)
@@ -661,5 +759,6 @@ int main(void)
 	test_other_model();
 	test_fixture_group();
 	test_lvm_devices_nvme();
+	test_fixture_vfio_persisted();
 	TEST_DONE();
 }
