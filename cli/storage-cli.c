@@ -64,8 +64,14 @@ void storage_cli_hint(struct cli *cli)
 {
 	_cleanup_(claim_unrefp) struct passthru_storage_claim *c = NULL;
 
+	const char *const *notes;
+
 	if (passthru_storage_claim_new(cli->ctx, &c) < 0)
 		return;
+	/* Each names the drive and the commands that complete its prevention. */
+	notes = passthru_storage_claim_get_notes(c);
+	for (size_t i = 0; notes && notes[i]; i++)
+		fprintf(stderr, "passthru: %s\n", notes[i]);
 	if (passthru_storage_claim_get_target_count(c) && passthru_storage_claim_count(c))
 		cli_hint("a persisted storage controller must not reach its host driver at boot: "
 			 "passthru setup --apply writes its early claim (%zu files%s)",

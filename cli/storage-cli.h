@@ -17,6 +17,9 @@ int storage_cli_sync(struct cli *cli);
  */
 void storage_cli_record(struct cli *cli, int n, char **devices);
 
-/* After bind --persist: a hint to run passthru setup --apply when a persisted storage
- * controller's early claim is not written yet. */
+/*
+ * After bind --persist: what the early claim and storage prevention cannot do (a drive persisted
+ * while on vfio-pci, whose LVM devices file entries cannot be told: one line, with the commands
+ * that complete it), and a hint to run passthru setup --apply when they are not written yet.
+ */
 void storage_cli_hint(struct cli *cli);

@@ -1529,9 +1529,10 @@ struct passthru_storage_claim *passthru_storage_claim_ref(struct passthru_storag
 struct passthru_storage_claim *passthru_storage_claim_unref(struct passthru_storage_claim *c);
 /*
  * Before a storage controller leaves the host for good (bind --persist): keeps the ids of its
- * disks (wwid, serial) in /etc/passthru/lvm-devices, so that passthru setup can take their
- * entries out of LVM's devices file once the disks are gone. 0 also when there is nothing to
- * keep (no disks, no devices file); -EINVAL for a bad address.
+ * disks (wwid, serial, NVMe namespace ids) and of the disks of every other storage controller
+ * of its IOMMU group (vfio-pci takes the group whole) in /etc/passthru/lvm-devices, so that
+ * passthru setup can take their entries out of LVM's devices file once the disks are gone. 0
+ * also when there is nothing to keep (no disks, no devices file); -EINVAL for a bad address.
  */
 int passthru_storage_claim_record(struct passthru_ctx *ctx, const char *address);
 /* The persisted storage controllers found. */
@@ -1544,6 +1545,12 @@ const char *passthru_storage_claim_get_path(const struct passthru_storage_claim 
 bool passthru_storage_claim_get_removes(const struct passthru_storage_claim *c, size_t index);
 /* The initramfs regeneration the changes need, as one shell-quoted line; NULL when none. */
 const char *passthru_storage_claim_get_command(const struct passthru_storage_claim *c);
+/*
+ * What the files cannot do, one line each, NULL-terminated; NULL when nothing. A persisted
+ * drive whose storage prevention is incomplete (its LVM devices file entries cannot be told,
+ * for one) is named with the commands that complete it. Owned by c.
+ */
+const char *const *passthru_storage_claim_get_notes(const struct passthru_storage_claim *c);
 /* Writes (or removes) every file that changes, atomically and read back, then runs the
  * regeneration. On failure passthru_storage_claim_get_error() names the file or command. */
 int passthru_storage_claim_apply(struct passthru_storage_claim *c);

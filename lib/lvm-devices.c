@@ -23,6 +23,7 @@
  * Pure functions of the texts: no I/O here (fuzz-lvm-devices).
  */
 #include <ctype.h>
+#include <strings.h>
 
 #include "storage-claim.h"
 
@@ -126,6 +127,99 @@ int lvm_devices_id(const char *idtype, const char *value, char **ret)
 	if (!v[0] || strchr(v, '\n'))
 		return -EINVAL;
 	return asprintf(ret, "%s %s", idtype, v) < 0 ? -ENOMEM : 0;
+}
+
+/*
+ * The types whose IDNAME is a disk's world-wide name: sys_wwid (the kernel's wwid attribute,
+ * "uuid.", "eui." or "nvme." for an NVMe namespace), the wwid_* of newer versions (read from
+ * the SCSI VPD page 0x83 or the NVMe identify data) and the nvme_* of some (the namespace's
+ * UUID, NGUID, EUI-64). One namespace may be listed under any of them, depending on the LVM
+ * version that wrote the entry.
+ */
+static bool wwid_type(const char *type, size_t len)
+{
+	static const char *const types[] = {"sys_wwid",	 "wwid_naa",   "wwid_eui",  "wwid_t10",
+					    "nvme_uuid", "nvme_nguid", "nvme_eui64"};
+
+	for (size_t i = 0; i < ELEMENTSOF(types); i++)
+		if (strlen(types[i]) == len && memcmp(types[i], type, len) == 0)
+			return true;
+	return false;
+}
+
+/* The hex digits of a 16- or 32-digit NVMe id ("uuid."/"eui." and dashes aside), lowercase. */
+static bool nvme_hex(const char *v, size_t len, char out[33])
+{
+	size_t k = 0;
+
+	if (len > 5 && strncasecmp(v, "uuid.", 5) == 0)
+		v += 5, len -= 5;
+	else if (len > 4 && strncasecmp(v, "eui.", 4) == 0)
+		v += 4, len -= 4;
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] == '-')
+			continue;
+		if (!isxdigit((unsigned char)v[i]) || k == 32)
+			return false;
+		out[k++] = (char)tolower((unsigned char)v[i]);
+	}
+	out[k] = '\0';
+	return k == 16 || k == 32;
+}
+
+/*
+ * Two ids ("IDTYPE IDNAME") of the same disk: equal, or both world-wide names (wwid_type())
+ * with the same value, an NVMe id compared by its digits (nvme_uuid writes "uuid.8-4-4-4-12",
+ * sys_wwid the same; nvme_nguid and sys_wwid "eui." and 32 digits).
+ */
+static bool same_id(const char *a, const char *b)
+{
+	const char *va = strchr(a, ' '), *vb = strchr(b, ' ');
+	char ha[33], hb[33];
+
+	if (strcmp(a, b) == 0)
+		return true;
+	if (!va || !vb || !wwid_type(a, (size_t)(va - a)) || !wwid_type(b, (size_t)(vb - b)))
+		return false;
+	va++, vb++;
+	if (strcmp(va, vb) == 0)
+		return true;
+	return nvme_hex(va, strlen(va), ha) && nvme_hex(vb, strlen(vb), hb) && strcmp(ha, hb) == 0;
+}
+
+int lvm_devices_nvme_id(const char *attr, const char *value, char **ret)
+{
+	_cleanup_free_ char *joined = NULL;
+	size_t k = 0, want;
+	char hex[33];
+	int r;
+
+	if (strcmp(attr, "uuid") == 0 || strcmp(attr, "nguid") == 0)
+		want = 32;
+	else if (strcmp(attr, "eui") == 0)
+		want = 16;
+	else
+		return -EINVAL;
+	/* The kernel prints eui as bytes apart ("%8ph"), uuid and nguid as a UUID ("%pU"). */
+	joined = malloc(strlen(value) + 1);
+	if (!joined)
+		return -ENOMEM;
+	for (const char *p = value; *p; p++)
+		if (!isspace((unsigned char)*p))
+			joined[k++] = *p;
+	joined[k] = '\0';
+	if (!nvme_hex(joined, k, hex) || strlen(hex) != want)
+		return -EINVAL;
+	if (strspn(hex, "0") == want)
+		return -EINVAL; /* all zero: the namespace has none */
+	if (want == 16)
+		r = asprintf(ret, "nvme_eui64 eui.%s", hex);
+	else if (strcmp(attr, "nguid") == 0)
+		r = asprintf(ret, "nvme_nguid eui.%s", hex);
+	else
+		r = asprintf(ret, "nvme_uuid uuid.%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8,
+			     hex + 12, hex + 16, hex + 20);
+	return r < 0 ? -ENOMEM : 0;
 }
 
 /* The "IDTYPE IDNAME" of an entry line; -ENOENT when the line is not an entry. */
@@ -245,20 +339,24 @@ static bool transient_id(const char *id)
 	return strncmp(id, "devname ", 8) == 0;
 }
 
-static const struct lvm_drive *drive_of(const struct lvm_drive *drives, size_t n,
-					const char *address)
+size_t lvm_drive_index(const struct lvm_drive *drives, size_t n, const char *address)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(drives[i].address, address) == 0)
-			return &drives[i];
-	return NULL;
+			return i;
+	return n;
+}
+
+static bool given(const struct lvm_drive *drives, size_t n, const char *address)
+{
+	return lvm_drive_index(drives, n, address) < n;
 }
 
 /* The drive whose ids name this entry's id, or NULL. */
 static const char *owner_of(const struct records *recs, const char *id)
 {
 	for (size_t i = 0; i < recs->n; i++)
-		if (!recs->v[i].entry && strcmp(recs->v[i].text, id) == 0)
+		if (!recs->v[i].entry && same_id(recs->v[i].text, id))
 			return recs->v[i].address;
 	return NULL;
 }
@@ -307,7 +405,7 @@ int lvm_devices_edit(const char *devices, const char *state, const struct lvm_dr
 	/* The drives' ids: those recorded, then those seen now. */
 	for (size_t i = 0; i < old.n && r >= 0; i++)
 		if (!old.v[i].entry && !transient_id(old.v[i].text) &&
-		    drive_of(drives, n, old.v[i].address))
+		    given(drives, n, old.v[i].address))
 			r = records_add(&recs, old.v[i].address, false, old.v[i].text,
 					strlen(old.v[i].text));
 	for (size_t d = 0; d < n && r >= 0; d++)
@@ -316,7 +414,7 @@ int lvm_devices_edit(const char *devices, const char *state, const struct lvm_dr
 				r = records_add(&recs, drives[d].address, false, *id, strlen(*id));
 	/* Lines taken out earlier stay out while their drive is persisted. */
 	for (size_t i = 0; i < old.n && r >= 0; i++)
-		if (old.v[i].entry && drive_of(drives, n, old.v[i].address))
+		if (old.v[i].entry && given(drives, n, old.v[i].address))
 			r = records_add(&recs, old.v[i].address, true, old.v[i].text,
 					strlen(old.v[i].text));
 	if (r < 0)
@@ -372,7 +470,7 @@ int lvm_devices_edit(const char *devices, const char *state, const struct lvm_dr
 			_cleanup_free_ char *id = NULL;
 			const char *owner;
 
-			if (!old.v[i].entry || drive_of(drives, n, old.v[i].address))
+			if (!old.v[i].entry || given(drives, n, old.v[i].address))
 				continue;
 			/* The ids of a drive still persisted name it: it stays out, as that one's.
 			 */
@@ -492,5 +590,30 @@ int lvm_devices_listed(const char *devices, const char *state, const char *addre
 	*ret = e.removed;
 	free(e.devices);
 	free(e.state);
+	return 0;
+}
+
+int lvm_devices_unmatched(const char *devices, char *const *ids, size_t *ret)
+{
+	size_t n = 0, len = strlen(devices);
+
+	for (size_t i = 0; i < len;) {
+		const char *line = devices + i, *nl = memchr(line, '\n', len - i);
+		size_t ll = nl ? (size_t)(nl - line) : len - i;
+		_cleanup_free_ char *id = NULL;
+		bool seen = false;
+		int r;
+
+		i += ll + (nl ? 1 : 0);
+		r = entry_id(line, ll, &id);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			continue; /* not an entry; a broken one names no disk LVM could use */
+		STRV_FOREACH (x, (char **)ids)
+			seen = seen || same_id(id, *x);
+		n += !seen;
+	}
+	*ret = n;
 	return 0;
 }

@@ -339,7 +339,7 @@ static int render_lvm(const struct storage_target *t, size_t n, const char *old,
 static int render_lvm_devices(const struct storage_target *t, size_t n,
 			      const struct storage_layout *layout,
 			      const struct storage_lvm_text *lvm, struct storage_file *files,
-			      size_t *k, char ***notes)
+			      size_t *k, char ***notes, char ***incomplete)
 {
 	_cleanup_free_ struct lvm_drive *drives = calloc(n + 1, sizeof(*drives));
 	struct lvm_devices_edit e;
@@ -376,26 +376,38 @@ static int render_lvm_devices(const struct storage_target *t, size_t n,
 	if (lvm->devices && n > 0 && !layout->lvm_devicesfile)
 		r = add_note(notes, "LVM does not use " STORAGE_LVM_DEVICES_FILE
 				    " (devices/use_devicesfile): its entries are left as they are");
-	/* Bound before it ever had its disks seen: which entries are its cannot be told. */
+	/*
+	 * Bound before its disks were ever seen (it was on vfio-pci already): which entries are
+	 * its cannot be told. Unless every entry names a disk the host has now: none is its.
+	 */
 	for (size_t i = 0; r >= 0 && layout->lvm_devicesfile && i < n; i++) {
 		_cleanup_free_ char *needle = NULL;
+		size_t unmatched = 0;
 
 		if (asprintf(&needle, "\nid %s ", t[i].address) < 0)
 			return -ENOMEM;
-		if (!e.state || !strstr(e.state, needle))
-			r = add_note(notes,
-				     "%s: the ids of its disks are not known (never seen while the "
-				     "host had it), so its entries in " STORAGE_LVM_DEVICES_FILE
-				     " cannot be found: give it to its host driver and bind "
-				     "--persist it again, or remove them with lvmdevices --deldev",
-				     t[i].address);
+		if (e.state && strstr(e.state, needle))
+			continue;
+		r = lvm_devices_unmatched(e.devices ? e.devices : "", lvm->host_ids, &unmatched);
+		if (r >= 0 && unmatched)
+			r = strv_push(incomplete, t[i].address);
+		if (r >= 0 && unmatched)
+			r = add_note(
+			    notes,
+			    "%s: storage prevention incomplete: its disks were not on the "
+			    "host when it was persisted (on vfio-pci), so their ids are "
+			    "unknown and %zu %s of " STORAGE_LVM_DEVICES_FILE
+			    " naming no disk the host has %s in it; to complete it: passthru "
+			    "unbind %s, then passthru bind --persist %s",
+			    t[i].address, unmatched, unmatched == 1 ? "entry" : "entries",
+			    unmatched == 1 ? "stays" : "stay", t[i].address, t[i].address);
 	}
 	return r;
 }
 
 int storage_render(const struct storage_target *targets, size_t n,
 		   const struct storage_layout *layout, const struct storage_lvm_text *lvm,
-		   struct storage_file **ret, size_t *ret_n, char ***notes)
+		   struct storage_file **ret, size_t *ret_n, char ***notes, char ***incomplete)
 {
 	static const struct {
 		const char *path;
@@ -444,7 +456,7 @@ int storage_render(const struct storage_target *targets, size_t n,
 		r = render_lvm(targets, n, lvm->conf, &f->new, notes);
 	}
 	if (r >= 0 && (lvm->devices || lvm->state))
-		r = render_lvm_devices(targets, n, layout, lvm, files, &k, notes);
+		r = render_lvm_devices(targets, n, layout, lvm, files, &k, notes, incomplete);
 	if (r < 0) {
 		storage_files_free(files, k);
 		return r;
@@ -495,7 +507,10 @@ static int layout_of(struct passthru_ctx *ctx, const char *lvm_conf, struct stor
 
 static int read_optional(struct passthru_ctx *ctx, const char *path, char **ret);
 
-/* A sysfs attribute's value as an id of the devices file; nothing when it is missing or blank. */
+/*
+ * A sysfs attribute's value as an id of the devices file: IDTYPE an LVM type, or "nvme" for a
+ * namespace id (lvm_devices_nvme_id()). Nothing when it is missing, blank or unset.
+ */
 static int add_id(struct passthru_ctx *ctx, const char *path, const char *idtype, char ***ids)
 {
 	_cleanup_free_ char *value = NULL;
@@ -503,8 +518,14 @@ static int add_id(struct passthru_ctx *ctx, const char *path, const char *idtype
 
 	if (read_optional(ctx, path, &value) < 0 || !value)
 		return 0;
-	if (lvm_devices_id(idtype, value, &id) < 0)
+	if (strcmp(idtype, "nvme") == 0) {
+		const char *attr = strrchr(path, '/') + 1;
+
+		if (lvm_devices_nvme_id(attr, value, &id) < 0)
+			return 0;
+	} else if (lvm_devices_id(idtype, value, &id) < 0) {
 		return 0;
+	}
 	if (strv_contains(*ids, id)) {
 		free(id);
 		return 0;
@@ -513,10 +534,12 @@ static int add_id(struct passthru_ctx *ctx, const char *path, const char *idtype
 }
 
 /*
- * The ids LVM's devices file may know the disks of a controller by, as far as the host has them
- * now: sys_wwid and sys_serial of each disk (its partitions' entries carry the disk's, with
- * PART=), and the /dev names of disks and partitions (devname entries). None while it is on
- * vfio-pci.
+ * The ids LVM's devices file may know the disks of a controller by (of every disk when address
+ * is NULL), as far as the host has them now: sys_wwid and sys_serial of each disk, an NVMe
+ * namespace's UUID, NGUID and EUI-64 (its partitions' entries carry the disk's, with PART=), and
+ * the /dev names of disks and partitions (devname entries). None while it is on vfio-pci: the
+ * namespaces and the controller's serial are the nvme driver's, nothing of them is in the PCI
+ * function's sysfs.
  */
 static int lvm_ids_of(struct passthru_ctx *ctx, const char *address, char ***ret)
 {
@@ -529,12 +552,15 @@ static int lvm_ids_of(struct passthru_ctx *ctx, const char *address, char ***ret
 	*ret = NULL;
 	if (root_opendir(ctx, "/sys/class/block", &d) < 0)
 		return 0;
-	if (asprintf(&needle, "/%s/", address) < 0)
+	if (address && asprintf(&needle, "/%s/", address) < 0)
 		return -ENOMEM;
 	while (r >= 0 && (de = readdir(d))) {
 		static const char *const attrs[][2] = {{"wwid", "sys_wwid"},
 						       {"device/wwid", "sys_wwid"},
-						       {"device/serial", "sys_serial"}};
+						       {"device/serial", "sys_serial"},
+						       {"uuid", "nvme"},
+						       {"nguid", "nvme"},
+						       {"eui", "nvme"}};
 		_cleanup_free_ char *link = NULL, *target = NULL, *dev = NULL, *part = NULL;
 		char *id;
 
@@ -543,7 +569,8 @@ static int lvm_ids_of(struct passthru_ctx *ctx, const char *address, char ***ret
 		if (asprintf(&link, "/sys/class/block/%s", de->d_name) < 0)
 			return -ENOMEM;
 		/* A disk that goes away while we look has no entry to find. */
-		if (root_resolve_link(ctx, link, &target) < 0 || !strstr(target, needle))
+		if (root_resolve_link(ctx, link, &target) < 0 ||
+		    (needle && !strstr(target, needle)))
 			continue;
 		if (asprintf(&dev, "/dev/%s", de->d_name) < 0 ||
 		    asprintf(&part, "%s/partition", link) < 0)
@@ -628,6 +655,7 @@ void storage_plan_done(struct storage_plan *p)
 {
 	storage_files_free(p->files, p->n_files);
 	strv_free(p->notes);
+	strv_free(p->incomplete);
 	strv_free(p->initramfs_argv);
 	*p = (struct storage_plan){0};
 }
@@ -646,6 +674,7 @@ static int read_optional(struct passthru_ctx *ctx, const char *path, char **ret)
 int storage_plan_make(struct passthru_ctx *ctx, struct storage_plan *ret)
 {
 	_cleanup_free_ char *lvm_conf = NULL, *lvm_devices = NULL, *lvm_state = NULL;
+	_cleanup_strv_free_ char **host_ids = NULL;
 	struct storage_target *targets = NULL;
 	struct storage_file *files = NULL;
 	struct storage_layout layout;
@@ -662,12 +691,15 @@ int storage_plan_make(struct passthru_ctx *ctx, struct storage_plan *ret)
 		r = read_optional(ctx, STORAGE_LVM_DEVICES_FILE, &lvm_devices);
 	if (r >= 0)
 		r = read_optional(ctx, STORAGE_LVM_DEVICES_STATE, &lvm_state);
+	if (r >= 0 && lvm_devices)
+		r = lvm_ids_of(ctx, NULL, &host_ids);
 	if (r >= 0)
 		r = layout_of(ctx, lvm_conf, &layout);
 	if (r >= 0)
-		r = storage_render(targets, n_targets, &layout,
-				   &(struct storage_lvm_text){lvm_conf, lvm_devices, lvm_state},
-				   &files, &n_files, &plan.notes);
+		r = storage_render(
+		    targets, n_targets, &layout,
+		    &(struct storage_lvm_text){lvm_conf, lvm_devices, lvm_state, host_ids}, &files,
+		    &n_files, &plan.notes, &plan.incomplete);
 	storage_targets_free(targets, n_targets);
 	plan.n_targets = n_targets;
 	/* Keep only what changes: the others are as they should be. */
@@ -865,51 +897,72 @@ static int lvm_listed(struct passthru_ctx *ctx, const char *address, size_t *ret
 	return r == -EBADMSG ? 0 : r;
 }
 
-int storage_record_ids(struct passthru_ctx *ctx, const char *address)
+/*
+ * The storage controllers that leave the host with this one: vfio-pci takes an IOMMU group
+ * whole (a --group bind binds them all, and without it the bind needs the others off the host
+ * already), so every storage controller of its group, and itself in any case.
+ */
+static int leaving_with(struct passthru_ctx *ctx, const char *address, char ***ret)
+{
+	_cleanup_strv_free_ char **v = NULL;
+	struct passthru_pci_device *dev = NULL;
+	const char *const *members;
+	int r;
+
+	r = strv_push(&v, address);
+	if (r < 0)
+		return r;
+	/* Gone or unreadable: what its disks were is all there is to keep. */
+	if (passthru_pci_device_new(ctx, address, &dev) >= 0) {
+		members = passthru_pci_device_get_iommu_group_members(dev);
+		for (size_t i = 0; r >= 0 && members && members[i]; i++) {
+			struct passthru_pci_device *m = NULL;
+
+			if (strv_contains(v, members[i]) ||
+			    passthru_pci_device_new(ctx, members[i], &m) < 0)
+				continue;
+			if (is_storage(m))
+				r = strv_push(&v, members[i]);
+			passthru_pci_device_unref(m);
+		}
+		passthru_pci_device_unref(dev);
+	}
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+/* The record with the ids of these drives' disks seen now, its other drives kept as they are. */
+static int record_ids(struct passthru_ctx *ctx, char *const *addresses, char **const *ids,
+		      size_t n_addresses)
 {
 	_cleanup_free_ char *state = NULL;
-	_cleanup_strv_free_ char **ids = NULL;
 	_cleanup_free_ struct lvm_drive *drives = NULL;
 	struct lvm_devices_record *recs = NULL;
 	struct lvm_devices_edit e;
 	size_t n_recs = 0, n = 0;
 	int r;
 
-	/* Without a devices file nothing is looked up by these ids. */
-	if (!root_exists(ctx, STORAGE_LVM_DEVICES_FILE))
-		return 0;
-	r = lvm_ids_of(ctx, address, &ids);
-	if (r < 0 || !ids)
-		return r;
 	r = read_optional(ctx, STORAGE_LVM_DEVICES_STATE, &state);
 	if (r >= 0 && state)
 		r = lvm_devices_state_parse(state, strlen(state), &recs, &n_recs);
 	if (r < 0)
 		return r;
-	/* Every drive of the record kept as it is, this one with the ids seen now. */
-	drives = calloc(n_recs + 1, sizeof(*drives));
+	drives = calloc(n_recs + n_addresses + 1, sizeof(*drives));
 	if (!drives) {
 		lvm_devices_records_free(recs, n_recs);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n_recs; i++) {
-		bool seen = false;
-
-		for (size_t k = 0; k < n && !seen; k++)
-			seen = strcmp(drives[k].address, recs[i].address) == 0;
-		if (!seen)
+	for (size_t i = 0; i < n_recs; i++)
+		if (lvm_drive_index(drives, n, recs[i].address) == n)
 			drives[n++] = (struct lvm_drive){.address = recs[i].address};
-	}
-	{
-		bool seen = false;
+	for (size_t i = 0; i < n_addresses; i++) {
+		size_t k = lvm_drive_index(drives, n, addresses[i]);
 
-		for (size_t k = 0; k < n; k++)
-			if (strcmp(drives[k].address, address) == 0) {
-				drives[k].ids = ids;
-				seen = true;
-			}
-		if (!seen)
-			drives[n++] = (struct lvm_drive){.address = address, .ids = ids};
+		if (k == n)
+			n++;
+		drives[k] = (struct lvm_drive){.address = addresses[i], .ids = ids[i]};
 	}
 	r = lvm_devices_edit(NULL, state, drives, n, false, &e);
 	lvm_devices_records_free(recs, n_recs);
@@ -920,6 +973,36 @@ int storage_record_ids(struct passthru_ctx *ctx, const char *address)
 					   0644);
 	free(e.state);
 	free(e.devices);
+	return r;
+}
+
+int storage_record_ids(struct passthru_ctx *ctx, const char *address)
+{
+	_cleanup_strv_free_ char **leaving = NULL;
+	char ***ids;
+	size_t n;
+	bool any = false;
+	int r;
+
+	/* Without a devices file nothing is looked up by these ids. */
+	if (!root_exists(ctx, STORAGE_LVM_DEVICES_FILE))
+		return 0;
+	r = leaving_with(ctx, address, &leaving);
+	if (r < 0)
+		return r;
+	n = strv_length(leaving);
+	ids = calloc(n + 1, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		r = lvm_ids_of(ctx, leaving[i], &ids[i]);
+		any = any || ids[i];
+	}
+	if (r >= 0 && any)
+		r = record_ids(ctx, leaving, ids, n);
+	for (size_t i = 0; i < n; i++)
+		strv_free(ids[i]);
+	free(ids);
 	return r;
 }
 
@@ -991,6 +1074,15 @@ int storage_check(struct passthru_ctx *ctx, struct storage_finding **ret, size_t
 				"driver get it",
 				listed, listed == 1 ? "entry" : "entries"),
 			    strdup("passthru setup --apply"));
+		else if (strv_contains(plan.incomplete, addr))
+			r = finding_add(
+			    &v, &n, addr, PASSTHRU_CHECK_WARN,
+			    strdup(
+				"storage prevention incomplete: its disks were never seen on the "
+				"host, so which entries of " STORAGE_LVM_DEVICES_FILE
+				" are theirs cannot be told (passthru setup counts those that may "
+				"be)"),
+			    fmt("passthru unbind %s, then passthru bind --persist %s", addr, addr));
 		else if (plan.n_files)
 			r = finding_add(
 			    &v, &n, addr, PASSTHRU_CHECK_WARN,
@@ -1129,6 +1221,11 @@ _public_ bool passthru_storage_claim_get_removes(const struct passthru_storage_c
 _public_ const char *passthru_storage_claim_get_command(const struct passthru_storage_claim *c)
 {
 	return c ? c->command : NULL;
+}
+
+_public_ const char *const *passthru_storage_claim_get_notes(const struct passthru_storage_claim *c)
+{
+	return c && c->plan.notes ? (const char *const *)c->plan.notes : NULL;
 }
 
 _public_ int passthru_storage_claim_apply(struct passthru_storage_claim *c)

@@ -61,8 +61,19 @@ struct lvm_devices_edit {
 	unsigned removed, restored; /* entry lines taken out now, put back now */
 };
 
+/* The index of the drive with this address among drives, n when none has it. */
+size_t lvm_drive_index(const struct lvm_drive *drives, size_t n, const char *address);
+
 /* "IDTYPE IDNAME" as the devices file writes it (blanks inside as "_"). -EINVAL: empty. */
 int lvm_devices_id(const char *idtype, const char *value, char **ret);
+
+/*
+ * An NVMe namespace's sysfs attribute (ATTR "uuid", "nguid" or "eui") as the id newer LVM
+ * versions list it by: "nvme_uuid uuid.8-4-4-4-12", "nvme_nguid eui.<32 digits>", "nvme_eui64
+ * eui.<16 digits>", lowercase. -EINVAL: another attribute, not that many hex digits, or all
+ * zero (the namespace has none).
+ */
+int lvm_devices_nvme_id(const char *attr, const char *value, char **ret);
 
 /* Parses the record. -EBADMSG: a line that is not "id ADDR TYPE NAME" or "entry ADDR LINE". */
 int lvm_devices_state_parse(const char *text, size_t len, struct lvm_devices_record **ret,
@@ -78,6 +89,12 @@ void lvm_devices_records_free(struct lvm_devices_record *v, size_t n);
  */
 int lvm_devices_edit(const char *devices, const char *state, const struct lvm_drive *drives,
 		     size_t n, bool remove, struct lvm_devices_edit *ret);
+
+/*
+ * How many entries of system.devices name none of these ids (those of the disks the host has
+ * now, lvm_ids_of()): the entries that may be a drive's whose ids are not known.
+ */
+int lvm_devices_unmatched(const char *devices, char *const *ids, size_t *ret);
 
 /* How many entries of system.devices name this drive (by its recorded and given ids). */
 int lvm_devices_listed(const char *devices, const char *state, const char *address,
@@ -130,6 +147,7 @@ struct storage_plan {
 	struct storage_file *files; /* only those that change */
 	size_t n_files;
 	char **notes;	       /* what the plan could not do, for the user */
+	char **incomplete;     /* the targets whose storage prevention it cannot complete */
 	char **initramfs_argv; /* the regeneration, when a file the initramfs carries changes */
 	size_t n_targets;      /* persisted storage controllers found */
 };
@@ -139,17 +157,20 @@ void storage_targets_free(struct storage_target *t, size_t n);
 /* What LVM has: lvm.conf, system.devices and passthru's record of it (NULL: none). */
 struct storage_lvm_text {
 	const char *conf, *devices, *state;
+	char *const *host_ids; /* the ids of every disk the host has now (may be NULL) */
 };
 
 /*
  * The content of every file passthru may generate, for these targets and this layout: entries
  * for all paths the layout covers, new NULL for those that should not exist (no targets). The
  * lvm.conf entry is computed from lvm->conf (NULL: none) and only when layout->lvm; those of
- * system.devices and the record when either exists. Notes are appended to *notes. Pure: no I/O.
+ * system.devices and the record when either exists. Notes are appended to *notes, and the
+ * addresses of the targets whose storage prevention stays incomplete (LVM devices file entries
+ * that may be theirs, their ids never seen) to *incomplete. Pure: no I/O.
  */
 int storage_render(const struct storage_target *targets, size_t n,
 		   const struct storage_layout *layout, const struct storage_lvm_text *lvm,
-		   struct storage_file **ret, size_t *ret_n, char ***notes);
+		   struct storage_file **ret, size_t *ret_n, char ***notes, char ***incomplete);
 void storage_files_free(struct storage_file *files, size_t n);
 
 /* The plan for this host: bindings.conf and sysfs decide the targets, the root the layout. */
@@ -180,9 +201,10 @@ struct storage_finding {
 };
 
 /*
- * Before a storage controller leaves the host (bind --persist): the ids of its disks go into
+ * Before a storage controller leaves the host (bind --persist): the ids of its disks, and of
+ * those of every other storage controller of its IOMMU group (they leave with it), go into
  * passthru's record, so that setup can find their entries in LVM's devices file once the disks
- * are gone. 0 also when it has no disk or the host has no devices file.
+ * are gone. 0 also when they have no disk or the host has no devices file.
  */
 int storage_record_ids(struct passthru_ctx *ctx, const char *address);
 

@@ -364,12 +364,33 @@ static void test_fixture_devices_file(void)
 
 	fixture_put(root, "etc/lvm/lvm.conf", "devices {\n\tuse_devicesfile = 1\n}\n");
 	fixture_put(root, "etc/lvm/devices/system.devices", devices_file);
-	/* Bound with no disk ever seen: the plan cannot find its entries, and says so. */
+	/*
+	 * Bound with no disk ever seen (on vfio-pci when persisted), and the file lists disks the
+	 * host does not have: which are its cannot be told. The plan says so in one line, with
+	 * the commands that complete it, and leaves the file alone.
+	 */
 	CHECK_INT(storage_plan_make(ctx, &p), 0);
-	CHECK(p.notes && p.notes[0] &&
-	      strstr(p.notes[0], "0000:02:00.0: the ids of its disks are not known"));
+	CHECK(p.notes && p.notes[0] && !p.notes[1] &&
+	      strstr(p.notes[0],
+		     "0000:02:00.0: storage prevention incomplete: its disks were not "
+		     "on the host when it was persisted (on vfio-pci), so their ids are "
+		     "unknown and 4 entries of /etc/lvm/devices/system.devices naming no "
+		     "disk the host has stay in it; to complete it: passthru unbind "
+		     "0000:02:00.0, then passthru bind --persist 0000:02:00.0") &&
+	      !strchr(p.notes[0], '\n'));
 	CHECK(!file_of(&p, STORAGE_LVM_DEVICES_FILE));
 	storage_plan_done(&p);
+	/* The public object has the same note (bind --persist prints it). */
+	{
+		struct passthru_storage_claim *c = NULL;
+
+		CHECK_INT(passthru_storage_claim_new(ctx, &c), 0);
+		CHECK(passthru_storage_claim_get_notes(c) &&
+		      passthru_storage_claim_get_notes(c)[0] &&
+		      strstr(passthru_storage_claim_get_notes(c)[0],
+			     "0000:02:00.0: storage prevention incomplete"));
+		passthru_storage_claim_unref(c);
+	}
 	/* The drive still on nvme, as bind --persist finds it: its disk, wwid and serial. */
 	snprintf(path, sizeof(path), "%s/wwid", disk);
 	fixture_put(root, path, "nvme.1b36-67756573742d6e766d65-51454d55-00000001\n");
@@ -448,6 +469,238 @@ static void test_fixture_devices_file(void)
 	free(root);
 }
 
+/* A disk of a controller as the host driver shows it: /sys/class/block/NAME and its attributes
+ * (path -> content, relative to the disk), NULL-terminated pairs. */
+static void put_disk(const char *root, const char *controller, const char *name,
+		     const char *const *attrs)
+{
+	char path[4096], target[4096], rel[1024];
+
+	for (size_t i = 0; attrs && attrs[i]; i += 2) {
+		snprintf(rel, sizeof(rel), "%s/nvme/%s/%s", controller, name, attrs[i]);
+		fixture_put(root, rel, attrs[i + 1]);
+	}
+	snprintf(path, sizeof(path), "%s/sys/class/block", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/sys/class/block/%s", root, name);
+	snprintf(target, sizeof(target), "../../%s/nvme/%s", controller + strlen("sys/"), name);
+	CHECK_INT(symlink(target, path), 0);
+}
+
+static void drop_disk(const char *root, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/sys/class/block/%s", root, name);
+	CHECK_INT(unlink(path), 0);
+}
+
+/*
+ * bind --persist --group on an IOMMU group with two NVMe controllers: the record keeps the ids
+ * of both drives' disks (it is asked for the one named), setup takes both drives' entries out
+ * of system.devices, and the give-back of the group (unbind --persist --group) puts both back.
+ */
+static void test_fixture_group(void)
+{
+	char *root = takeover_root("storage-group.json");
+	struct passthru_ctx *ctx = fixture_ctx(root);
+	const char *a = "sys/devices/pci0000:00/0000:00:04.0/0000:02:00.0";
+	const char *b = "sys/devices/pci0000:00/0000:00:05.0/0000:03:00.0";
+	const char *const disk_a[] = {"wwid", "eui.00000000000000000000000000000a01\n", NULL};
+	const char *const disk_b[] = {"wwid", "eui.00000000000000000000000000000b01\n", NULL};
+	const char *devices = "VERSION=1.1.4\n"
+			      "IDTYPE=sys_wwid IDNAME=eui.0025388b91b2a1c4 DEVNAME=/dev/nvme0n1 "
+			      "PVID=AAAAhost\n"
+			      "IDTYPE=sys_wwid IDNAME=eui.00000000000000000000000000000a01 "
+			      "DEVNAME=/dev/nvme1n1 PVID=BBBBguest\n"
+			      "IDTYPE=sys_wwid IDNAME=eui.00000000000000000000000000000b01 "
+			      "DEVNAME=/dev/nvme2n1 PVID=CCCCguest\n";
+	const struct storage_file *x;
+	struct storage_plan p;
+
+	fixture_put(root, "etc/lvm/devices/system.devices", devices);
+	put_disk(root, a, "nvme1n1", disk_a);
+	put_disk(root, b, "nvme2n1", disk_b);
+	/* bind --persist --group 02:00.0, before the execution: both drives leave. */
+	CHECK_INT(storage_record_ids(ctx, "0000:02:00.0"), 0);
+	CHECK(takeover_get(root, "etc/passthru/lvm-devices") &&
+	      strstr(takeover_get(root, "etc/passthru/lvm-devices"),
+		     "\nid 0000:02:00.0 sys_wwid eui.00000000000000000000000000000a01\n"));
+	CHECK(takeover_get(root, "etc/passthru/lvm-devices") &&
+	      strstr(takeover_get(root, "etc/passthru/lvm-devices"),
+		     "\nid 0000:03:00.0 sys_wwid eui.00000000000000000000000000000b01\n"));
+	/* Then both are on vfio-pci and persisted, as bind --persist --group leaves them. */
+	drop_disk(root, "nvme1n1");
+	drop_disk(root, "nvme2n1");
+	fixture_put(root, "etc/passthru/bindings.conf",
+		     "0000:02:00.0 1b36:0010 1af4:1100 host=nvme\n"
+		     "0000:03:00.0 1b36:0010 1af4:1100 host=nvme\n");
+	CHECK_INT(storage_plan_make(ctx, &p), 0);
+	CHECK_INT(p.n_targets, 2);
+	CHECK(p.notes == NULL);
+	x = file_of(&p, STORAGE_CLAIM_SCRIPT);
+	CHECK(x && x->new &&strstr(x->new, "\nclaim 0000:02:00.0 ") &&
+	      strstr(x->new, "\nclaim 0000:03:00.0 "));
+	x = file_of(&p, STORAGE_LVM_DEVICES_FILE);
+	CHECK(x && x->new &&strstr(x->new, "PVID=AAAAhost") && !strstr(x->new, "PVID=BBBBguest") &&
+	      !strstr(x->new, "PVID=CCCCguest"));
+	apply(ctx, &p);
+	storage_plan_done(&p);
+
+	/* unbind --persist --group: both wishes go, both drives' lines come back. */
+	fixture_put(root, "etc/passthru/bindings.conf", "");
+	CHECK_INT(storage_plan_make(ctx, &p), 0);
+	apply(ctx, &p);
+	storage_plan_done(&p);
+	CHECK(takeover_get(root, "etc/passthru/early-claim.sh") == NULL);
+	CHECK(takeover_get(root, "etc/passthru/lvm-devices") == NULL);
+	CHECK(takeover_get(root, "etc/lvm/devices/system.devices") &&
+	      strstr(takeover_get(root, "etc/lvm/devices/system.devices"), "PVID=BBBBguest") &&
+	      strstr(takeover_get(root, "etc/lvm/devices/system.devices"), "PVID=CCCCguest"));
+	passthru_ctx_unref(ctx);
+	free(root);
+}
+
+/*
+ * NVMe namespaces in the devices file of newer LVM versions: listed by nvme_uuid, nvme_nguid or
+ * nvme_eui64 (or wwid_eui), not only sys_wwid. The namespace's sysfs attributes (uuid and nguid
+ * as the kernel prints a UUID, eui as bytes apart) give those ids, and a sys_wwid recorded by
+ * an older passthru finds the same namespace's entries under the new types.
+ */
+static void test_lvm_devices_nvme(void)
+{
+	const char *devices =
+	    "VERSION=1.1.2\n"
+	    "IDTYPE=nvme_uuid IDNAME=uuid.8f5c1e2a-4b3d-4c6e-9f70-112233445566 "
+	    "DEVNAME=/dev/nvme1n1p1 PVID=AAAAguest PART=1\n"
+	    "IDTYPE=nvme_nguid IDNAME=eui.0025388b91b2a1c40025388b91b2a1c4 DEVNAME=/dev/nvme1n2 "
+	    "PVID=BBBBguest\n"
+	    "IDTYPE=nvme_eui64 IDNAME=eui.0025388b91b2a1c5 DEVNAME=/dev/nvme1n3 PVID=CCCCguest\n"
+	    "IDTYPE=wwid_eui IDNAME=eui.0025388b91b2a1c5 DEVNAME=/dev/nvme1n3 PVID=DDDDguest\n"
+	    "IDTYPE=nvme_eui64 IDNAME=eui.00000000000000aa DEVNAME=/dev/nvme0n1 PVID=EEEEhost\n";
+	char *uuid = NULL, *nguid = NULL, *eui = NULL, *bad = NULL;
+	struct lvm_devices_edit e;
+	size_t n = 0;
+
+	CHECK_INT(lvm_devices_nvme_id("uuid", "8f5c1e2a-4b3d-4c6e-9f70-112233445566\n", &uuid), 0);
+	CHECK_STR(uuid, "nvme_uuid uuid.8f5c1e2a-4b3d-4c6e-9f70-112233445566");
+	CHECK_INT(lvm_devices_nvme_id("nguid", "0025388b-91b2-a1c4-0025-388B91B2A1C4\n", &nguid),
+		  0);
+	CHECK_STR(nguid, "nvme_nguid eui.0025388b91b2a1c40025388b91b2a1c4");
+	CHECK_INT(lvm_devices_nvme_id("eui", "00 25 38 8b 91 b2 a1 c5\n", &eui), 0);
+	CHECK_STR(eui, "nvme_eui64 eui.0025388b91b2a1c5");
+	/* Unset (all zero), the wrong length, not hex, not a namespace id. */
+	CHECK_INT(lvm_devices_nvme_id("eui", "00 00 00 00 00 00 00 00\n", &bad), -EINVAL);
+	CHECK_INT(lvm_devices_nvme_id("nguid", "00000000-0000-0000-0000-000000000000\n", &bad),
+		  -EINVAL);
+	CHECK_INT(lvm_devices_nvme_id("uuid", "00 25 38 8b 91 b2 a1 c5\n", &bad), -EINVAL);
+	CHECK_INT(lvm_devices_nvme_id("eui", "00 25 38 8b 91 b2 a1 zz\n", &bad), -EINVAL);
+	CHECK_INT(lvm_devices_nvme_id("serial", "0025388b91b2a1c5", &bad), -EINVAL);
+	CHECK(bad == NULL);
+	{
+		char *ids[] = {uuid, nguid, eui, NULL};
+		struct lvm_drive d = {"0000:02:00.0", ids};
+
+		CHECK_INT(lvm_devices_edit(devices, NULL, &d, 1, true, &e), 0);
+		CHECK_INT(e.removed, 4);
+		CHECK_STR(e.devices, "VERSION=1.1.3\n"
+				     "IDTYPE=nvme_eui64 IDNAME=eui.00000000000000aa "
+				     "DEVNAME=/dev/nvme0n1 PVID=EEEEhost\n");
+		free(e.devices);
+		free(e.state);
+	}
+	{
+		/* Recorded by an older passthru: the kernel's wwid, which is the uuid here. */
+		char *ids[] = {"sys_wwid uuid.8F5C1E2A-4B3D-4C6E-9F70-112233445566", NULL};
+		struct lvm_drive d = {"0000:02:00.0", ids};
+
+		CHECK_INT(lvm_devices_edit(devices, NULL, &d, 1, true, &e), 0);
+		CHECK_INT(e.removed, 1);
+		CHECK(e.devices && !strstr(e.devices, "AAAAguest"));
+		free(e.devices);
+		free(e.state);
+	}
+	/* Entries naming no disk the host has: all but the host's. */
+	{
+		char *host[] = {"nvme_eui64 eui.00000000000000AA", NULL};
+
+		CHECK_INT(lvm_devices_unmatched(devices, host, &n), 0);
+		CHECK_INT(n, 4);
+		CHECK_INT(lvm_devices_unmatched(devices, NULL, &n), 0);
+		CHECK_INT(n, 5);
+	}
+	free(uuid);
+	free(nguid);
+	free(eui);
+}
+
+/* Persisted while on vfio-pci: complete when every entry of system.devices names a disk the
+ * host has (its NVMe known by the namespace's uuid, nguid, eui), else incomplete, and said. */
+static void test_fixture_vfio_persisted(void)
+{
+	const char *host = "sys/devices/pci0000:00/0000:00:03.0/0000:01:00.0";
+	const char *const disk[] = {"uuid",  "8f5c1e2a-4b3d-4c6e-9f70-112233445566\n",
+				    "nguid", "00000000-0000-0000-0000-000000000000\n",
+				    "eui",   "00 25 38 8b 91 b2 a1 c4\n",
+				    NULL};
+	char *root = takeover_root("storage.json");
+	struct passthru_ctx *ctx = fixture_ctx(root);
+	struct storage_plan p;
+
+	fixture_put(root, "etc/lvm/lvm.conf", "devices {\n\tuse_devicesfile = 1\n}\n");
+	fixture_put(root, "etc/lvm/devices/system.devices",
+		     "VERSION=1.1.1\n"
+		     "IDTYPE=nvme_uuid IDNAME=uuid.8f5c1e2a-4b3d-4c6e-9f70-112233445566 "
+		     "DEVNAME=/dev/nvme0n1p3 PVID=AAAAhost PART=3\n"
+		     "IDTYPE=nvme_eui64 IDNAME=eui.0025388b91b2a1c4 DEVNAME=/dev/nvme0n1 "
+		     "PVID=BBBBhost\n"
+		     "IDTYPE=devname IDNAME=/dev/nvme0n1p3 DEVNAME=/dev/nvme0n1p3 PVID=CCCChost\n");
+	put_disk(root, host, "nvme0n1", disk);
+	{
+		char path[4096];
+
+		/* Its partition, with a /sys/class/block name of its own. */
+		snprintf(path, sizeof(path), "%s/nvme/nvme0n1/nvme0n1p3/partition", host);
+		fixture_put(root, path, "3\n");
+		snprintf(path, sizeof(path), "%s/sys/class/block/nvme0n1p3", root);
+		CHECK_INT(symlink("../../devices/pci0000:00/0000:00:03.0/0000:01:00.0/nvme/"
+				  "nvme0n1/nvme0n1p3",
+				  path),
+			  0);
+	}
+	CHECK_INT(storage_plan_make(ctx, &p), 0);
+	CHECK(p.notes == NULL);
+	CHECK(!file_of(&p, STORAGE_LVM_DEVICES_FILE));
+	storage_plan_done(&p);
+
+	fixture_put(root, "etc/lvm/devices/system.devices",
+		     "VERSION=1.1.1\n"
+		     "IDTYPE=nvme_uuid IDNAME=uuid.8f5c1e2a-4b3d-4c6e-9f70-112233445566 "
+		     "DEVNAME=/dev/nvme0n1p3 PVID=AAAAhost PART=3\n"
+		     "IDTYPE=nvme_nguid IDNAME=eui.11111111111111112222222222222222 "
+		     "DEVNAME=/dev/nvme1n1 PVID=DDDDguest\n");
+	CHECK_INT(storage_plan_make(ctx, &p), 0);
+	CHECK(p.notes && p.notes[0] &&
+	      strstr(p.notes[0], "0000:02:00.0: storage prevention incomplete: ") &&
+	      strstr(p.notes[0], " and 1 entry of /etc/lvm/devices/system.devices naming no disk "
+				 "the host has stays in it; "));
+	storage_plan_done(&p);
+	/* check says so too, with the same commands. */
+	{
+		struct storage_finding *f = NULL;
+		size_t n = 0;
+
+		CHECK_INT(storage_check(ctx, &f, &n), 0);
+		CHECK(n == 1 && f[0].status == PASSTHRU_CHECK_WARN &&
+		      strstr(f[0].seen, "storage prevention incomplete") && f[0].fix &&
+		      strcmp(f[0].fix, "passthru unbind 0000:02:00.0, then passthru bind --persist "
+				       "0000:02:00.0") == 0);
+		storage_findings_free(f, n);
+	}
+	passthru_ctx_unref(ctx);
+	free(root);
+}
+
 static void test_other_model(void)
 {
 	char *root = takeover_root("storage.json");
@@ -504,5 +757,8 @@ int main(void)
 	test_fixture();
 	test_fixture_devices_file();
 	test_other_model();
+	test_fixture_group();
+	test_lvm_devices_nvme();
+	test_fixture_vfio_persisted();
 	TEST_DONE();
 }
