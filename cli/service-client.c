@@ -105,10 +105,12 @@ long service_request(const char *socket_path, const char *method, const char *pa
 void service_report_error(long status, struct json_object *answer)
 {
 	struct json_object *v;
+	const char *error = "";
 
-	if (json_object_object_get_ex(answer, "error", &v))
-		cli_error("%s", json_object_get_string(v));
-	else
+	if (json_object_object_get_ex(answer, "error", &v)) {
+		error = json_object_get_string(v);
+		cli_error("%s", error);
+	} else
 		cli_error("passthrud answered %ld", status);
 	if (json_object_object_get_ex(answer, "refusals", &v))
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
@@ -123,8 +125,10 @@ void service_report_error(long status, struct json_object *answer)
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
 			struct json_object *line;
 
+			/* The error line names the first holder already. */
 			if (json_object_object_get_ex(json_object_array_get_idx(v, i), "line",
-						      &line))
+						      &line) &&
+			    !strstr(error, json_object_get_string(line)))
 				fprintf(stderr, "  %s\n", json_object_get_string(line));
 		}
 	if (json_object_object_get_ex(answer, "hint", &v))
