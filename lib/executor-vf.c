@@ -306,12 +306,7 @@ int executor_run_vfs(struct executor *x, const struct exec_vf *steps, size_t n, 
 		ifindexes[k] = steps[k].ifindex;
 	}
 	/* Nothing is sent before the record of how to undo it is on disk. */
-	r = journal_save(x->ctx, JOURNAL_PATH, JOURNAL_KIND_TRANSACTION, j);
-	if (r < 0) {
-		plan_report_set_error(x->report, "cannot write %s: %s", JOURNAL_PATH, strerror(-r));
-		return r;
-	}
-	r = executor_fault(x, "vf", "after-journal", 1);
+	r = executor_journal_save(x, j, "vf");
 	/* i ends as the count of steps begun: a refused request may have set part of its work. */
 	for (; r >= 0 && i < n; i++) {
 		free(extack);

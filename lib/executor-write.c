@@ -270,6 +270,17 @@ void executor_report_rollback(struct executor *x, int q, char *error, const char
 	x->report->error = error;
 }
 
+int executor_journal_save(struct executor *x, const struct journal *j, const char *kind)
+{
+	int r = journal_save(x->ctx, JOURNAL_PATH, JOURNAL_KIND_TRANSACTION, j);
+
+	if (r < 0) {
+		plan_report_set_error(x->report, "cannot write %s: %s", JOURNAL_PATH, strerror(-r));
+		return r;
+	}
+	return executor_fault(x, kind, "after-journal", 1);
+}
+
 int executor_journal_remove(struct executor *x)
 {
 	int r = root_unlink(x->ctx, JOURNAL_PATH);
@@ -353,12 +364,7 @@ int executor_run_writes(struct executor *x, const struct exec_write *writes, siz
 			return r;
 	}
 	/* Nothing is written before the record of how to undo it is on disk. */
-	r = journal_save(x->ctx, JOURNAL_PATH, JOURNAL_KIND_TRANSACTION, j);
-	if (r < 0) {
-		plan_report_set_error(x->report, "cannot write %s: %s", JOURNAL_PATH, strerror(-r));
-		return r;
-	}
-	r = executor_fault(x, "write", "after-journal", 1);
+	r = executor_journal_save(x, j, "write");
 	/* i ends as the count of writes begun: a failed one may have done part of its work. */
 	for (; r >= 0 && i < n; i++) {
 		r = run_write(x, &j->writes[i], i);

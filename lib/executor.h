@@ -78,6 +78,11 @@ int executor_fault(struct executor *x, const char *kind, const char *step, unsig
  * journal; its error is the run's own, error (taken).
  */
 void executor_report_rollback(struct executor *x, int q, char *error, const char *undone);
+/*
+ * Writes the journal of a run before its first change, then passes the fault point
+ * "KIND:after-journal:1". 0, or a negative errno with the report's error set.
+ */
+int executor_journal_save(struct executor *x, const struct journal *j, const char *kind);
 /* Removes the journal of a run that finished. 0 or a negative errno with the report's error. */
 int executor_journal_remove(struct executor *x);
 
