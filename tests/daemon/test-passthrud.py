@@ -414,7 +414,8 @@ def case_restart(s):
           "ids are never reused: %r" % doc)
 
 
-def case_events(s):
+def open_events(s):
+    """GET /v1/events on a socket of its own: the socket and what came up to the headers' end."""
     c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     c.settimeout(10)
     c.connect(s.sock)
@@ -422,6 +423,11 @@ def case_events(s):
     got = b""
     while b"\r\n\r\n" not in got:
         got += c.recv(4096)
+    return c, got
+
+
+def case_events(s):
+    c, got = open_events(s)
     check(got.startswith(b"HTTP/1.1 200") and b"text/event-stream" in got,
           "the stream's headers: %r" % got[:200])
     status, doc = s.request("POST", "/v1/allocations", {"owner": "vm-e", "type": "NVME"})
@@ -628,13 +634,7 @@ def case_slow_bind(s):
     """A bind that takes seconds (the fixture's snd_hda_intel/unbind is a FIFO nobody reads:
     the write blocks until --bind-timeout) runs in the worker: reads, the event stream and
     allocations of other devices are answered meanwhile, its devices are reserved."""
-    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    c.settimeout(10)
-    c.connect(s.sock)
-    c.sendall(b"GET /v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n")
-    got = b""
-    while b"\r\n\r\n" not in got:
-        got += c.recv(4096)
+    c, got = open_events(s)
     slow = {}
 
     def bind():
