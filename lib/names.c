@@ -329,8 +329,11 @@ static const char *pci_name(struct passthru_ctx *ctx, enum name_kind kind, int f
 	}
 	result = q->answer;
 
-	/* libpci signals an internal failure with a "<pci_lookup_name: ...>" text. */
-	if (!result || result[0] == '<')
+	/*
+	 * libpci signals an internal failure with a "<pci_lookup_name: ...>" text; an empty name
+	 * (a fuzzed class with prog-if gave one) is no name either.
+	 */
+	if (!result || !*result || result[0] == '<')
 		return cache_add(&n->cache, &key, NULL);
 	if (kind == NAME_PCI_CLASS) {
 		/*
